@@ -1,0 +1,27 @@
+"""continuum: continuum models of the metastatic cascade.
+
+Lengths in mm, time in days, cells as counts; tissue fields are fractions of a carrying
+capacity. ``import continuum as ct`` gives the public surface below.
+"""
+
+from continuum import models
+from continuum.boundary import Dirichlet, NoFlux, Periodic
+from continuum.grid import Grid
+from continuum.simulation import Result, simulate
+from continuum.solvers import SimulationError
+from continuum.state import State
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dirichlet",
+    "Grid",
+    "NoFlux",
+    "Periodic",
+    "Result",
+    "SimulationError",
+    "State",
+    "__version__",
+    "models",
+    "simulate",
+]

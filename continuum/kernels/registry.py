@@ -1,0 +1,90 @@
+"""Compile-time dispatch from a model's kernel name to its pointwise kernels.
+
+The stepping kernels are module-level ``@njit(cache=True)`` functions that take the model's
+kernel name as a *literal* string (``numba.literally``). The overloads below resolve the
+name to the model's own ``reaction_row`` and ``scalar_rate`` functions while Numba types the
+caller, so every model gets a fully fused, inlinable stepper, and each specialisation is
+cached on disk under a key that survives new processes. (Passing jitted functions as
+arguments or closing over them defeats Numba's on-disk cache: the key would contain a
+memory address.)
+
+A model's kernels, registered with :func:`register`:
+
+``reaction_row(u, maps, i0, i1, scalars, params, t, rate, exports)``
+    Adds the pointwise (reaction) rates of grid row ``u[:, i0, i1, :]`` to ``rate``
+    (shape ``(n_fields, n2)``) and adds to ``exports[e]`` the row sum of each export
+    density (what leaves the fields for a compartment, per unit volume and time).
+``scalar_rate(scalars, exports, params, t, dscalars)``
+    Writes the time derivative of the scalar vector, given the export totals integrated
+    over the grid (``sum * cell_volume``).
+
+``fingerprint`` is a hash of the kernel and solver sources. It is passed as a literal to
+the cached entry points, so that editing any kernel invalidates every cached stepper that
+inlines it (Numba by itself only watches the file of the function being cached).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from numba.core import types
+from numba.extending import overload
+
+_KERNELS: dict[str, tuple] = {}
+
+
+def register(name: str, reaction_row, scalar_rate) -> None:
+    """Register a model's jitted pointwise kernels under ``name``."""
+    _KERNELS[name] = (reaction_row, scalar_rate)
+
+
+def _compute_fingerprint() -> int:
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("kernels", "solvers"):
+        for path in sorted((package / folder).glob("*.py")):
+            digest.update(path.read_bytes())
+    return int.from_bytes(digest.digest()[:6], "little")
+
+
+FINGERPRINT = _compute_fingerprint()
+
+
+def _lookup(kind):
+    if not isinstance(kind, types.StringLiteral):
+        raise TypeError(f"kernel name must be a literal string, got {kind}")
+    try:
+        return _KERNELS[kind.literal_value]
+    except KeyError:
+        raise TypeError(f"no kernels registered under {kind.literal_value!r}") from None
+
+
+def reaction_row(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
+    """Dispatch to the registered model's ``reaction_row`` (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+def scalar_rate(kind, scalars, exports, params, t, dscalars):
+    """Dispatch to the registered model's ``scalar_rate`` (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(reaction_row, prefer_literal=True)
+def _reaction_row(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
+    fn = _lookup(kind)[0]
+
+    def impl(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
+        fn(u, maps, i0, i1, scalars, params, t, rate, exports)
+
+    return impl
+
+
+@overload(scalar_rate, prefer_literal=True)
+def _scalar_rate(kind, scalars, exports, params, t, dscalars):
+    fn = _lookup(kind)[1]
+
+    def impl(kind, scalars, exports, params, t, dscalars):
+        fn(scalars, exports, params, t, dscalars)
+
+    return impl

@@ -1,0 +1,6 @@
+"""Models: systems of fields and compartments with their right-hand sides."""
+
+from continuum.models.base import Model, Parameter
+from continuum.models.simple import FisherKPP, Heat, Taxis
+
+__all__ = ["FisherKPP", "Heat", "Model", "Parameter", "Taxis"]

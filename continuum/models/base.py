@@ -1,0 +1,158 @@
+"""Base class of all models: fields, scalars, parameters with units, kernel hooks.
+
+Rules for adding a model (numbered, as SciPy's ``OdeSolver`` does):
+
+1. Write its pointwise kernels ``reaction_row`` and ``scalar_rate`` as module-level
+   ``@njit(cache=True)`` functions in ``continuum/kernels/`` (signatures in
+   ``continuum.kernels.registry``) and register them under a unique ``kernel_name``.
+2. Subclass :class:`Model`; declare ``field_names``, ``scalar_names``, ``export_names``,
+   ``map_names`` and a ``PARAMETERS`` table of :class:`Parameter` (value, unit, meaning).
+3. Return per-field diffusivities, relative-diffusivity maps and taxis pairs from
+   :meth:`transport`, and the kernel parameter vector from :meth:`param_vector`.
+4. Keep a readable NumPy :meth:`reference_rate` of the whole right-hand side for tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from continuum.boundary import pack_boundary_conditions
+from continuum.grid import Grid
+from continuum.state import State
+from continuum.validation import check_nonnegative, check_positive
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter: default value, unit, meaning and the rule it must obey."""
+
+    name: str
+    default: float
+    unit: str
+    description: str
+    rule: str = "nonnegative"  # "nonnegative" or "positive"
+
+    def check(self, value):
+        checker = check_positive if self.rule == "positive" else check_nonnegative
+        return checker(self.name, value, unit=self.unit)
+
+
+@dataclass(frozen=True)
+class Transport:
+    """Transport terms of a model, in the kernels' layout.
+
+    diffusivity : (n_fields,) [mm^2/day]
+    diffusivity_map : (n_fields,) int index into the static maps (relative diffusivity), -1
+    taxis : (n_taxis, 3) rows (field index, attractant index, chi [mm^2/day])
+    """
+
+    diffusivity: np.ndarray
+    diffusivity_map: np.ndarray
+    taxis: np.ndarray
+
+
+class Model:
+    """A system of fields and scalars with its right-hand side."""
+
+    kernel_name: str = ""
+    field_names: tuple[str, ...] = ()
+    scalar_names: tuple[str, ...] = ()
+    export_names: tuple[str, ...] = ()
+    map_names: tuple[str, ...] = ()
+    field_units: dict[str, str] = {}
+    PARAMETERS: tuple[Parameter, ...] = ()
+
+    def __init__(self, bc=None, **parameters):
+        known = {p.name: p for p in self.PARAMETERS}
+        unknown = set(parameters) - set(known)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}: unknown parameter(s) {sorted(unknown)}; "
+                f"known are {sorted(known)}"
+            )
+        self.parameters = {
+            name: p.check(parameters.get(name, p.default)) for name, p in known.items()
+        }
+        self.bc = bc
+
+    # -- layout -------------------------------------------------------------------------
+    def scalar_layout(self) -> dict[str, tuple[int, tuple]]:
+        return {name: (i, ()) for i, name in enumerate(self.scalar_names)}
+
+    def field_unit(self, name: str) -> str:
+        return self.field_units.get(name, "1")
+
+    # -- hooks for the solvers ----------------------------------------------------------
+    def param_vector(self) -> np.ndarray:
+        return np.array([self.parameters[p.name] for p in self.PARAMETERS], dtype=np.float64)
+
+    def transport(self) -> Transport:
+        n = len(self.field_names)
+        return Transport(np.zeros(n), np.full(n, -1, dtype=np.int64), np.zeros((0, 3)))
+
+    def static_maps(self, grid: Grid) -> np.ndarray:
+        """Static maps ``(n_maps, *grid.shape3)`` (vessel densities, relative diffusivity)."""
+        return np.zeros((len(self.map_names), *grid.shape3))
+
+    def boundary_arrays(self, grid: Grid):
+        return pack_boundary_conditions(self.bc, self.field_names, grid.ndim)
+
+    # -- states -------------------------------------------------------------------------
+    def default_fields(self, grid: Grid) -> dict[str, np.ndarray | float]:
+        """Initial fields when the user gives none (zeros unless a model says otherwise)."""
+        return {}
+
+    def initial_state(self, grid: Grid, **overrides) -> State:
+        """Build a state on ``grid``; each override is an array of the grid's shape or a number.
+
+        Names may be fields or scalars; unknown names raise ``ValueError``.
+        """
+        if not isinstance(grid, Grid):
+            raise ValueError(f"grid: got {type(grid).__name__}; a continuum.Grid is required")
+        names = set(self.field_names) | set(self.scalar_names)
+        unknown = set(overrides) - names
+        if unknown:
+            raise ValueError(
+                f"initial_state: unknown name(s) {sorted(unknown)}; fields are "
+                f"{list(self.field_names)}, scalars are {list(self.scalar_names)}"
+            )
+        values = {**self.default_fields(grid), **overrides}
+        data = np.zeros((len(self.field_names), *grid.shape))
+        for f, name in enumerate(self.field_names):
+            if name in values:
+                data[f] = self._field_value(name, values[name], grid)
+        if grid.mask is not None:
+            data *= grid.mask
+        state = State(grid, self.field_names, data, self.scalar_layout())
+        for name in self.scalar_names:
+            if name in overrides:
+                state.set_scalar(name, check_nonnegative(name, overrides[name], "cells"))
+        return state
+
+    @staticmethod
+    def _field_value(name, value, grid):
+        array = np.asarray(value, dtype=np.float64)
+        if array.ndim != 0 and array.shape != grid.shape:
+            raise ValueError(
+                f"{name}: got an array of shape {array.shape}; expected the grid shape "
+                f"{grid.shape} or a number"
+            )
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name}: the initial values contain NaN or Inf")
+        return array
+
+    # -- reference ----------------------------------------------------------------------
+    def reference_rate(self, state: State, t: float = 0.0) -> np.ndarray:
+        """NumPy reference of the field right-hand side (for tests)."""
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """Parameters with units, for run files and summaries."""
+        units = {p.name: p.unit for p in self.PARAMETERS}
+        return {name: (value, units[name]) for name, value in self.parameters.items()}
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v:g}" for k, v in self.parameters.items())
+        return f"{type(self).__name__}({params})"

@@ -1,0 +1,219 @@
+"""Time-stepping methods: Python bookkeeping around the compiled loops in ``loops.py``.
+
+Rules for adding a method:
+
+1. Write its compiled loop in ``loops.py``: it advances from ``t`` to ``t_stop`` without
+   returning to Python and returns ``(t, dt_next, steps, rejected, status)``.
+2. Subclass :class:`Solver`, set ``name`` and ``order``, and implement only
+   ``_advance_impl(t_stop)``; :meth:`Solver.advance` does the checks and bookkeeping.
+3. Check a requested fixed ``dt`` against the method's stability limit in ``__init__``,
+   so that a bad step is refused before any work.
+4. Verify the claimed order in ``tests/solvers``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from continuum.kernels.implicit import line_scratch
+from continuum.kernels.registry import FINGERPRINT
+from continuum.kernels.stage import N_STATS, row_buffer
+from continuum.solvers import loops
+from continuum.validation import check_positive
+
+
+class SimulationError(RuntimeError):
+    """The run cannot continue (non-finite values, step-size underflow, ...)."""
+
+
+class Solver:
+    """Holds the work arrays of one run and advances its state in place."""
+
+    name = ""
+    order = 0
+
+    def __init__(self, model, state, dt=None, rtol=1e-4, atol=1e-8, max_steps=10**9, t=0.0):
+        self.model = model
+        self.state = state
+        grid = state.grid
+        self.rtol = check_positive("rtol", rtol)
+        self.atol = check_positive("atol", atol)
+        self.max_steps = int(max_steps)
+        self.t = float(t)
+        self.steps = 0
+        self.rejected = 0
+        n_fields = len(state.field_names)
+        shape3 = grid.shape3
+        self.u = state.data.reshape((n_fields, *shape3))
+        self.s = state.scalars
+        self.ua = np.empty_like(self.u)
+        self.sa = np.empty_like(self.s)
+        self.maps = np.ascontiguousarray(model.static_maps(grid))
+        if self.maps.shape[0] == 0:
+            self.maps = np.zeros((1, *shape3))
+        self.params = model.param_vector()
+        transport = model.transport()
+        self.diffusivity = np.ascontiguousarray(transport.diffusivity, dtype=np.float64)
+        self.diffusivity_map = np.ascontiguousarray(transport.diffusivity_map, dtype=np.int64)
+        self.taxis = np.ascontiguousarray(transport.taxis, dtype=np.float64).reshape(-1, 3)
+        self.bc_kind, self.bc_val = model.boundary_arrays(grid)
+        self.inv_h = 1.0 / grid.spacing3
+        self.mask = grid.mask3()
+        self.cell_volume = grid.cell_volume
+        n_rows = shape3[0] * shape3[1]
+        n_exports = max(len(model.export_names), 1)
+        self.row_buffer = row_buffer(n_fields, shape3[2])
+        self.exports = np.zeros((n_rows, n_exports))
+        self.row_stats = np.zeros((n_rows, N_STATS))
+        self.totals = np.zeros(n_exports)
+        self.ds = np.zeros_like(self.s)
+        self.kind = model.kernel_name
+        self.diffusion_rate = self._diffusion_rate(grid)
+        self.fixed_dt = dt is not None
+        self.dt = check_positive("dt", dt, "day") if dt is not None else None
+
+    def _diffusion_rate(self, grid, implicit=None):
+        """``2 sum_a D_max / h_a^2`` [1/day]: the explicit positivity limit is its inverse."""
+        d = self.diffusivity.copy()
+        for f, m in enumerate(self.diffusivity_map):
+            if m >= 0:
+                d[f] *= float(np.max(self.maps[m]))
+        if implicit is not None:
+            d[implicit] = 0.0
+        inv_h2 = (1.0 / np.array(grid.spacing)) ** 2
+        return float(2.0 * d.max(initial=0.0) * inv_h2.sum())
+
+    def advance(self, t_stop: float) -> None:
+        """Advance the state in place to ``t_stop`` [day]."""
+        t_before = self.t
+        result = self._advance_impl(float(t_stop))
+        self.t, self.dt, steps, rejected, status = result
+        self.steps += steps
+        self.rejected += rejected
+        if status != loops.STATUS_OK:
+            self._raise(status, t_before, t_stop)
+
+    def _advance_impl(self, t_stop):
+        raise NotImplementedError
+
+    def _raise(self, status, t_before, t_stop):
+        where = f"at t = {self.t:.6g} day, step {self.steps + 1}"
+        if status == loops.STATUS_NONFINITE:
+            bad = [
+                name
+                for name, values in zip(self.state.field_names, self.state.data, strict=True)
+                if not np.all(np.isfinite(values))
+            ]
+            bad += [n for n in self.state.scalar_names if not np.all(np.isfinite(self.state[n]))]
+            raise SimulationError(
+                f"non-finite values in {', '.join(bad) or 'the state'} {where} "
+                f"({self.name}, dt = {self.dt:.3g} day); reduce dt or check the parameters"
+            )
+        if status == loops.STATUS_UNSTABLE:
+            raise SimulationError(
+                f"dt = {self.dt:.3g} day exceeds the positivity limit of taxis {where} "
+                f"({self.name}); use a smaller dt or dt=None for adaptive steps"
+            )
+        if status == loops.STATUS_MAX_STEPS:
+            raise SimulationError(f"max_steps = {self.max_steps} reached {where}")
+        raise SimulationError(f"step size fell below {self._dt_min():.3g} day {where}")
+
+    def _dt_min(self):
+        return 1e-14 * max(1.0, abs(self.t))
+
+    def _initial_dt(self, t_stop, limit):
+        if self.dt is not None:
+            return self.dt
+        return min(limit, max(t_stop - self.t, 1e-300) / 100.0)
+
+
+class ExplicitSolver(Solver):
+    """Forward Euler (``"euler"``, fixed dt) or SSP-RK3 (``"explicit"``, adaptive or fixed).
+
+    Both keep densities non-negative when ``dt`` respects the diffusion and taxis limit
+    ``dt (2 sum_a D/h_a^2 + taxis_rate) <= 1``; a fixed ``dt`` beyond the diffusion limit is
+    refused up front.
+    """
+
+    def __init__(self, model, state, method="explicit", **kwargs):
+        super().__init__(model, state, **kwargs)
+        self.method = loops.EULER if method == "euler" else loops.SSPRK3
+        self.name = method
+        self.order = 1 if method == "euler" else 3
+        if method == "euler" and self.dt is None:
+            raise ValueError("dt: got None; method='euler' needs a fixed dt > 0 [day]")
+        self.limit = 1.0 / self.diffusion_rate if self.diffusion_rate > 0 else np.inf
+        if self.fixed_dt and self.dt > self.limit * (1 + 1e-12):
+            raise ValueError(
+                f"dt: got {self.dt:g} day; the stability (positivity) limit of method "
+                f"{method!r} on this grid is {self.limit:.6g} day (1 / (2 sum D/h^2))"
+            )
+        self.ub = np.empty_like(self.u)
+        self.sb = np.empty_like(self.s)
+
+    def _advance_impl(self, t_stop):
+        dt = self._initial_dt(t_stop, 0.9 * self.limit)
+        return loops.advance_explicit(
+            self.kind, FINGERPRINT, self.method, not self.fixed_dt, self.u, self.s, self.ua,
+            self.ub, self.sa, self.sb, self.t, t_stop, dt, self._dt_min(), self.max_steps,
+            self.diffusion_rate, self.rtol, self.atol, self.maps, self.params,
+            self.diffusivity, self.diffusivity_map, self.bc_kind, self.bc_val, self.inv_h,
+            self.taxis, self.mask, self.cell_volume, self.row_buffer, self.exports,
+            self.row_stats, self.totals, self.ds,
+        )
+
+
+class IMEXSolver(Solver):
+    """IMEX Euler: reactions and taxis explicit, diffusion implicit by LOD line solves.
+
+    First order in time; unconditionally stable for diffusion, so stiff fields (oxygen,
+    enzymes) do not limit the step. ``implicit`` names the fields to diffuse implicitly
+    (default: every diffusing field).
+    """
+
+    name = "imex"
+    order = 1
+
+    def __init__(self, model, state, implicit=None, **kwargs):
+        super().__init__(model, state, **kwargs)
+        names = state.field_names
+        if implicit is None:
+            implicit = [n for n, d in zip(names, self.diffusivity, strict=True) if d > 0]
+        unknown = set(implicit) - set(names)
+        if unknown:
+            raise ValueError(f"implicit: unknown field(s) {sorted(unknown)}; fields are {names}")
+        chosen = np.array([n in implicit for n in names])
+        self.implicit_diffusivity = np.where(chosen, self.diffusivity, 0.0)
+        self.explicit_diffusivity = np.where(chosen, 0.0, self.diffusivity)
+        self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
+        self.line_scratch = line_scratch(state.grid.shape3)
+        self.rates = np.zeros((2, *self.u.shape)) if not self.fixed_dt else np.zeros((2, 1, 1, 1, 1))
+        self.history = np.zeros(2)
+        if self.fixed_dt and self.explicit_rate > 0 and self.dt * self.explicit_rate > 1 + 1e-12:
+            raise ValueError(
+                f"dt: got {self.dt:g} day; the fields diffused explicitly limit it to "
+                f"{1 / self.explicit_rate:.6g} day"
+            )
+
+    def _advance_impl(self, t_stop):
+        limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
+        dt = self._initial_dt(t_stop, limit)
+        return loops.advance_imex(
+            self.kind, FINGERPRINT, not self.fixed_dt, self.u, self.s, self.ua, self.sa,
+            self.t, t_stop, dt, self._dt_min(), self.max_steps, self.explicit_rate, self.rtol,
+            self.atol,
+            self.maps, self.params, self.explicit_diffusivity, self.implicit_diffusivity,
+            self.diffusivity_map, self.bc_kind, self.bc_val, self.inv_h, self.taxis, self.mask,
+            self.cell_volume, self.row_buffer, self.exports, self.row_stats, self.totals,
+            self.ds, self.line_scratch, self.rates, self.history,
+        )
+
+
+METHODS = ("euler", "explicit", "imex")
+
+
+def make_solver(method, model, state, **kwargs) -> Solver:
+    """Return the solver for ``method`` (one of ``METHODS``)."""
+    if method == "imex":
+        return IMEXSolver(model, state, **kwargs)
+    return ExplicitSolver(model, state, method=method, **kwargs)
