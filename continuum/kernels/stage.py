@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from continuum.kernels import registry
-from continuum.kernels.diffusion import add_diffusion_row, add_diffusion_row_general
+from continuum.kernels.diffusion import add_diffusion_row_general, update_row
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.taxis import add_taxis_row
 
@@ -87,17 +87,11 @@ def stage_pass(
         rate = row_buffer[numba.get_thread_id()]
         rate[:, :] = 0.0
         for f in range(n_fields):
-            d = diffusivity[f]
-            if d == 0.0:
-                continue
             m = diffusivity_map[f]
-            if m < 0 and not has_mask:
-                add_diffusion_row(u_in, f, i0, i1, d, bc_kind, bc_val, inv_h2, rate[f])
-            else:
-                dmap = maps[max(m, 0)]
+            if diffusivity[f] != 0.0 and (m >= 0 or has_mask):
                 add_diffusion_row_general(
-                    u_in, f, i0, i1, d, dmap, m >= 0, mask, has_mask, bc_kind, bc_val,
-                    inv_h2, rate[f],
+                    u_in, f, i0, i1, diffusivity[f], maps[max(m, 0)], m >= 0, mask, has_mask,
+                    bc_kind, bc_val, inv_h2, rate[f],
                 )
         taxis_rate = 0.0
         for j in range(taxis.shape[0]):
@@ -112,21 +106,19 @@ def stage_pass(
         poison = 0.0
         err = 0.0
         for f in range(n_fields):
-            for k in range(n2):
-                new = beta * (u_in[f, i0, i1, k] + dt * rate[f, k])
-                if alpha != 0.0:
-                    new += alpha * u_base[f, i0, i1, k]
-                if has_mask:
-                    new *= mask[i0, i1, k]
-                u_out[f, i0, i1, k] = new
-                poison += new * 0.0
-            if with_error:
+            fused = diffusivity[f] if diffusivity_map[f] < 0 and not has_mask else 0.0
+            poison += update_row(u_in, u_base, u_out, f, i0, i1, fused, alpha, beta, dt,
+                                 bc_kind, bc_val, inv_h2, rate[f])
+            out = u_out[f, i0, i1]
+            if has_mask:
                 for k in range(n2):
-                    new = u_out[f, i0, i1, k]
-                    base = u_base[f, i0, i1, k]
-                    e = abs(new - 2.0 * u_in[f, i0, i1, k] + base)
-                    scale = atol + rtol * max(abs(new), abs(base))
-                    err = max(err, e / scale)
+                    out[k] *= mask[i0, i1, k]
+            if with_error:
+                now = u_in[f, i0, i1]
+                base = u_base[f, i0, i1]
+                for k in range(n2):
+                    e = abs(out[k] - 2.0 * now[k] + base[k])
+                    err = max(err, e / (atol + rtol * max(abs(out[k]), abs(base[k]))))
         row_stats[r, STAT_NONFINITE] = 0.0 if poison == 0.0 else 1.0
         row_stats[r, STAT_TAXIS_RATE] = taxis_rate
         row_stats[r, STAT_ERROR] = err

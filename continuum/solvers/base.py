@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from continuum.kernels.implicit import line_scratch
-from continuum.kernels.registry import FINGERPRINT
+from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.kernels.stage import N_STATS, row_buffer
 from continuum.solvers import loops
 from continuum.validation import check_positive
@@ -69,6 +69,7 @@ class Solver:
         self.ds = np.zeros_like(self.s)
         self.kind = model.kernel_name
         self.diffusion_rate = self._diffusion_rate(grid)
+        self._entry = None
         self.fixed_dt = dt is not None
         self.dt = check_positive("dt", dt, "day") if dt is not None else None
 
@@ -95,6 +96,12 @@ class Solver:
 
     def _advance_impl(self, t_stop):
         raise NotImplementedError
+
+    def _call(self, dispatcher, args):
+        """Call a compiled loop, resolving its literal specialisation on first use."""
+        if self._entry is None:
+            self._entry = entry_point(dispatcher, args)
+        return self._entry(*args)
 
     def _raise(self, status, t_before, t_stop):
         where = f"at t = {self.t:.6g} day, step {self.steps + 1}"
@@ -153,14 +160,14 @@ class ExplicitSolver(Solver):
 
     def _advance_impl(self, t_stop):
         dt = self._initial_dt(t_stop, 0.9 * self.limit)
-        return loops.advance_explicit(
+        return self._call(loops.advance_explicit, (
             self.kind, FINGERPRINT, self.method, not self.fixed_dt, self.u, self.s, self.ua,
             self.ub, self.sa, self.sb, self.t, t_stop, dt, self._dt_min(), self.max_steps,
             self.diffusion_rate, self.rtol, self.atol, self.maps, self.params,
             self.diffusivity, self.diffusivity_map, self.bc_kind, self.bc_val, self.inv_h,
             self.taxis, self.mask, self.cell_volume, self.row_buffer, self.exports,
             self.row_stats, self.totals, self.ds,
-        )
+        ))
 
 
 class IMEXSolver(Solver):
@@ -198,7 +205,7 @@ class IMEXSolver(Solver):
     def _advance_impl(self, t_stop):
         limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
         dt = self._initial_dt(t_stop, limit)
-        return loops.advance_imex(
+        return self._call(loops.advance_imex, (
             self.kind, FINGERPRINT, not self.fixed_dt, self.u, self.s, self.ua, self.sa,
             self.t, t_stop, dt, self._dt_min(), self.max_steps, self.explicit_rate, self.rtol,
             self.atol,
@@ -206,7 +213,7 @@ class IMEXSolver(Solver):
             self.diffusivity_map, self.bc_kind, self.bc_val, self.inv_h, self.taxis, self.mask,
             self.cell_volume, self.row_buffer, self.exports, self.row_stats, self.totals,
             self.ds, self.line_scratch, self.rates, self.history,
-        )
+        ))
 
 
 METHODS = ("euler", "explicit", "imex")
