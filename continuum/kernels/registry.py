@@ -31,6 +31,7 @@ from pathlib import Path
 from numba import typeof
 from numba.core import types
 from numba.extending import overload
+from numba.np.ufunc.parallel import _launch_threads
 
 _KERNELS: dict[str, tuple] = {}
 
@@ -60,7 +61,11 @@ def entry_point(dispatcher, args):
     point directly costs microseconds. Reads the on-disk cache when it can.
     """
     signature = tuple(types.literal(a) for a in args[:2]) + tuple(typeof(a) for a in args[2:])
-    return dispatcher.compile(signature)
+    entry = dispatcher.compile(signature)
+    # A specialisation loaded from the disk cache and called directly skips the dispatcher
+    # path that starts Numba's thread pool; its parallel kernels need the pool running.
+    _launch_threads()
+    return entry
 
 
 def _lookup(kind):
