@@ -80,7 +80,9 @@ class Grid:
             return (float(value),) * ndim
         values = tuple(float(v) for v in value)
         if len(values) != ndim:
-            raise ValueError(f"{name}: got {len(values)} values for a {ndim}D grid; give 1 or {ndim}")
+            raise ValueError(
+                f"{name}: got {len(values)} values for a {ndim}D grid; give 1 or {ndim}"
+            )
         return values
 
     @property

@@ -27,9 +27,7 @@ class State:
         self.data = data
         self.scalar_layout = dict(scalar_layout or {})
         size = sum(int(np.prod(shape)) for _, shape in self.scalar_layout.values())
-        self.scalars = (
-            np.zeros(size) if scalars is None else np.array(scalars, dtype=np.float64)
-        )
+        self.scalars = np.zeros(size) if scalars is None else np.array(scalars, dtype=np.float64)
         if self.scalars.shape != (size,):
             raise ValueError(f"scalars: got shape {self.scalars.shape}; expected ({size},)")
 

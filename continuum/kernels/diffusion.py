@@ -54,8 +54,9 @@ def _outer_neighbours(u, f, i0, i1, axis, bc_kind, bc_val, n):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def update_row(u_in, u_base, u_out, f, i0, i1, d, alpha, beta, dt, bc_kind, bc_val, inv_h2,
-               rate_row):
+def update_row(
+    u_in, u_base, u_out, f, i0, i1, d, alpha, beta, dt, bc_kind, bc_val, inv_h2, rate_row
+):
     """Fused stage update of one row with constant-coefficient diffusion.
 
     ``u_out = alpha u_base + beta (u_in + dt (rate_row + d laplacian(u_in)))`` on row
@@ -72,16 +73,29 @@ def update_row(u_in, u_base, u_out, f, i0, i1, d, alpha, beta, dt, bc_kind, bc_v
     cx = c0 * b0 + c1 * b1 - 2.0 * c2
     cg = c0 * g0 + c1 * g1
     for k in range(1, n2 - 1):
-        lap = (c2 * (row[k - 1] + row[k + 1]) + cx * row[k] + w0l * lo0[k] + w0h * hi0[k]
-               + w1l * lo1[k] + w1h * hi1[k] + cg)
+        lap = (
+            c2 * (row[k - 1] + row[k + 1])
+            + cx * row[k]
+            + w0l * lo0[k]
+            + w0h * hi0[k]
+            + w1l * lo1[k]
+            + w1h * hi1[k]
+            + cg
+        )
         out[k] = beta * (row[k] + dt * (rate_row[k] + lap))
     for k in (0, n2 - 1):
         jl, al, bl, gl = ghost_rule(bc_kind[f, 2, 0], bc_val[f, 2, 0], k == 0, n2, k, -1)
         jh, ah, bh, gh = ghost_rule(bc_kind[f, 2, 1], bc_val[f, 2, 1], k == n2 - 1, n2, k, 1)
         x = row[k]
-        lap = (c2 * (al * row[jl] + ah * row[jh] + (bl + bh - 2.0) * x + gl + gh)
-               + (c0 * b0 + c1 * b1) * x + w0l * lo0[k] + w0h * hi0[k] + w1l * lo1[k]
-               + w1h * hi1[k] + cg)
+        lap = (
+            c2 * (al * row[jl] + ah * row[jh] + (bl + bh - 2.0) * x + gl + gh)
+            + (c0 * b0 + c1 * b1) * x
+            + w0l * lo0[k]
+            + w0h * hi0[k]
+            + w1l * lo1[k]
+            + w1h * hi1[k]
+            + cg
+        )
         out[k] = beta * (x + dt * (rate_row[k] + lap))
     poison = 0.0
     if alpha != 0.0:

@@ -100,7 +100,13 @@ def implicit_diffusion_axis(
     for line in prange(n_lines):
         buf = scratch[numba.get_thread_id()]
         lower, diag, upper, rhs, coef, cprime, z = (
-            buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6],
+            buf[0],
+            buf[1],
+            buf[2],
+            buf[3],
+            buf[4],
+            buf[5],
+            buf[6],
         )
         for j in range(n):
             a, b, c = _cell(axis, line, n1, n2, j)

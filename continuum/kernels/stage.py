@@ -90,8 +90,19 @@ def stage_pass(
             m = diffusivity_map[f]
             if diffusivity[f] != 0.0 and (m >= 0 or has_mask):
                 add_diffusion_row_general(
-                    u_in, f, i0, i1, diffusivity[f], maps[max(m, 0)], m >= 0, mask, has_mask,
-                    bc_kind, bc_val, inv_h2, rate[f],
+                    u_in,
+                    f,
+                    i0,
+                    i1,
+                    diffusivity[f],
+                    maps[max(m, 0)],
+                    m >= 0,
+                    mask,
+                    has_mask,
+                    bc_kind,
+                    bc_val,
+                    inv_h2,
+                    rate[f],
                 )
         taxis_rate = 0.0
         for j in range(taxis.shape[0]):
@@ -107,8 +118,22 @@ def stage_pass(
         err = 0.0
         for f in range(n_fields):
             fused = diffusivity[f] if diffusivity_map[f] < 0 and not has_mask else 0.0
-            poison += update_row(u_in, u_base, u_out, f, i0, i1, fused, alpha, beta, dt,
-                                 bc_kind, bc_val, inv_h2, rate[f])
+            poison += update_row(
+                u_in,
+                u_base,
+                u_out,
+                f,
+                i0,
+                i1,
+                fused,
+                alpha,
+                beta,
+                dt,
+                bc_kind,
+                bc_val,
+                inv_h2,
+                rate[f],
+            )
             out = u_out[f, i0, i1]
             if has_mask:
                 for k in range(n2):

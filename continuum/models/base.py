@@ -15,6 +15,7 @@ Rules for adding a model (numbered, as SciPy's ``OdeSolver`` does):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class Model:
     scalar_names: tuple[str, ...] = ()
     export_names: tuple[str, ...] = ()
     map_names: tuple[str, ...] = ()
-    field_units: dict[str, str] = {}
+    field_units: ClassVar[dict[str, str]] = {}
     PARAMETERS: tuple[Parameter, ...] = ()
 
     def __init__(self, bc=None, **parameters):

@@ -13,6 +13,7 @@ Rules for adding a method:
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from continuum.kernels.implicit import line_scratch
@@ -20,6 +21,9 @@ from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.kernels.stage import N_STATS, row_buffer
 from continuum.solvers import loops
 from continuum.validation import check_positive
+
+
+MIN_ROWS_FOR_THREADS = 4
 
 
 class SimulationError(RuntimeError):
@@ -87,7 +91,15 @@ class Solver:
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
         t_before = self.t
-        result = self._advance_impl(float(t_stop))
+        threads = numba.get_num_threads()
+        if self.u.shape[1] * self.u.shape[2] < MIN_ROWS_FOR_THREADS:
+            # One grid row (1D) gives threads nothing to share; waking them every stage
+            # only costs time, and a lot of it when the cores are busy.
+            numba.set_num_threads(1)
+        try:
+            result = self._advance_impl(float(t_stop))
+        finally:
+            numba.set_num_threads(threads)
         self.t, self.dt, steps, rejected, status = result
         self.steps += steps
         self.rejected += rejected
@@ -160,14 +172,44 @@ class ExplicitSolver(Solver):
 
     def _advance_impl(self, t_stop):
         dt = self._initial_dt(t_stop, 0.9 * self.limit)
-        return self._call(loops.advance_explicit, (
-            self.kind, FINGERPRINT, self.method, not self.fixed_dt, self.u, self.s, self.ua,
-            self.ub, self.sa, self.sb, self.t, t_stop, dt, self._dt_min(), self.max_steps,
-            self.diffusion_rate, self.rtol, self.atol, self.maps, self.params,
-            self.diffusivity, self.diffusivity_map, self.bc_kind, self.bc_val, self.inv_h,
-            self.taxis, self.mask, self.cell_volume, self.row_buffer, self.exports,
-            self.row_stats, self.totals, self.ds,
-        ))
+        return self._call(
+            loops.advance_explicit,
+            (
+                self.kind,
+                FINGERPRINT,
+                self.method,
+                not self.fixed_dt,
+                self.u,
+                self.s,
+                self.ua,
+                self.ub,
+                self.sa,
+                self.sb,
+                self.t,
+                t_stop,
+                dt,
+                self._dt_min(),
+                self.max_steps,
+                self.diffusion_rate,
+                self.rtol,
+                self.atol,
+                self.maps,
+                self.params,
+                self.diffusivity,
+                self.diffusivity_map,
+                self.bc_kind,
+                self.bc_val,
+                self.inv_h,
+                self.taxis,
+                self.mask,
+                self.cell_volume,
+                self.row_buffer,
+                self.exports,
+                self.row_stats,
+                self.totals,
+                self.ds,
+            ),
+        )
 
 
 class IMEXSolver(Solver):
@@ -194,7 +236,8 @@ class IMEXSolver(Solver):
         self.explicit_diffusivity = np.where(chosen, 0.0, self.diffusivity)
         self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
         self.line_scratch = line_scratch(state.grid.shape3)
-        self.rates = np.zeros((2, *self.u.shape)) if not self.fixed_dt else np.zeros((2, 1, 1, 1, 1))
+        rate_shape = (1, 1, 1, 1) if self.fixed_dt else self.u.shape
+        self.rates = np.zeros((2, *rate_shape))
         self.history = np.zeros(2)
         if self.fixed_dt and self.explicit_rate > 0 and self.dt * self.explicit_rate > 1 + 1e-12:
             raise ValueError(
@@ -205,15 +248,45 @@ class IMEXSolver(Solver):
     def _advance_impl(self, t_stop):
         limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
         dt = self._initial_dt(t_stop, limit)
-        return self._call(loops.advance_imex, (
-            self.kind, FINGERPRINT, not self.fixed_dt, self.u, self.s, self.ua, self.sa,
-            self.t, t_stop, dt, self._dt_min(), self.max_steps, self.explicit_rate, self.rtol,
-            self.atol,
-            self.maps, self.params, self.explicit_diffusivity, self.implicit_diffusivity,
-            self.diffusivity_map, self.bc_kind, self.bc_val, self.inv_h, self.taxis, self.mask,
-            self.cell_volume, self.row_buffer, self.exports, self.row_stats, self.totals,
-            self.ds, self.line_scratch, self.rates, self.history,
-        ))
+        return self._call(
+            loops.advance_imex,
+            (
+                self.kind,
+                FINGERPRINT,
+                not self.fixed_dt,
+                self.u,
+                self.s,
+                self.ua,
+                self.sa,
+                self.t,
+                t_stop,
+                dt,
+                self._dt_min(),
+                self.max_steps,
+                self.explicit_rate,
+                self.rtol,
+                self.atol,
+                self.maps,
+                self.params,
+                self.explicit_diffusivity,
+                self.implicit_diffusivity,
+                self.diffusivity_map,
+                self.bc_kind,
+                self.bc_val,
+                self.inv_h,
+                self.taxis,
+                self.mask,
+                self.cell_volume,
+                self.row_buffer,
+                self.exports,
+                self.row_stats,
+                self.totals,
+                self.ds,
+                self.line_scratch,
+                self.rates,
+                self.history,
+            ),
+        )
 
 
 METHODS = ("euler", "explicit", "imex")

@@ -41,8 +41,9 @@ STATUS_OK, STATUS_NONFINITE, STATUS_UNSTABLE, STATUS_MAX_STEPS, STATUS_DT_UNDERF
 
 
 @njit(cache=True)
-def _scalar_stage(kind, s_in, s_base, s_out, alpha, beta, dt, t, exports, cell_volume,
-                  params, totals, ds):
+def _scalar_stage(
+    kind, s_in, s_base, s_out, alpha, beta, dt, t, exports, cell_volume, params, totals, ds
+):
     """Scalar analogue of ``stage_pass``: ``s_out = alpha s_base + beta (s_in + dt f)``."""
     sum_rows(exports, cell_volume, totals)
     registry.scalar_rate(kind, s_in, totals, params, t, ds)
@@ -67,10 +68,39 @@ def _remaining(t, t_stop):
 
 @njit(cache=True)
 def advance_explicit(
-    kind, fingerprint, method, adaptive, u, s, ua, ub, sa, sb, t, t_stop, dt, dt_min,
-    max_steps, diffusion_rate, rtol, atol, maps, params, diffusivity, diffusivity_map,
-    bc_kind, bc_val, inv_h, taxis, mask, cell_volume, row_buffer, exports, row_stats,
-    totals, ds,
+    kind,
+    fingerprint,
+    method,
+    adaptive,
+    u,
+    s,
+    ua,
+    ub,
+    sa,
+    sb,
+    t,
+    t_stop,
+    dt,
+    dt_min,
+    max_steps,
+    diffusion_rate,
+    rtol,
+    atol,
+    maps,
+    params,
+    diffusivity,
+    diffusivity_map,
+    bc_kind,
+    bc_val,
+    inv_h,
+    taxis,
+    mask,
+    cell_volume,
+    row_buffer,
+    exports,
+    row_stats,
+    totals,
+    ds,
 ):
     """Advance with forward Euler or SSP-RK3 from ``t`` to ``t_stop`` (see module doc).
 
@@ -90,9 +120,33 @@ def advance_explicit(
         h = min(dt, t_stop - t)
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
-        stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, maps, params, diffusivity,
-                   diffusivity_map, bc_kind, bc_val, inv_h, taxis, mask, rtol, atol, False,
-                   row_buffer, exports, row_stats)
+        stage_pass(
+            kind,
+            fingerprint,
+            u,
+            u,
+            ua,
+            0.0,
+            1.0,
+            h,
+            t,
+            s,
+            maps,
+            params,
+            diffusivity,
+            diffusivity_map,
+            bc_kind,
+            bc_val,
+            inv_h,
+            taxis,
+            mask,
+            rtol,
+            atol,
+            False,
+            row_buffer,
+            exports,
+            row_stats,
+        )
         _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
         taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
         if _nonfinite(row_stats, sa):
@@ -118,17 +172,79 @@ def advance_explicit(
             t += h
             steps += 1
             continue
-        stage_pass(kind, fingerprint, ua, u, ub, 0.75, 0.25, h, t + h, sa, maps, params,
-                   diffusivity, diffusivity_map, bc_kind, bc_val, inv_h, taxis, mask, rtol,
-                   atol, False, row_buffer, exports, row_stats)
-        _scalar_stage(kind, sa, s, sb, 0.75, 0.25, h, t + h, exports, cell_volume, params,
-                      totals, ds)
+        stage_pass(
+            kind,
+            fingerprint,
+            ua,
+            u,
+            ub,
+            0.75,
+            0.25,
+            h,
+            t + h,
+            sa,
+            maps,
+            params,
+            diffusivity,
+            diffusivity_map,
+            bc_kind,
+            bc_val,
+            inv_h,
+            taxis,
+            mask,
+            rtol,
+            atol,
+            False,
+            row_buffer,
+            exports,
+            row_stats,
+        )
+        _scalar_stage(
+            kind, sa, s, sb, 0.75, 0.25, h, t + h, exports, cell_volume, params, totals, ds
+        )
         taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
-        stage_pass(kind, fingerprint, ub, u, ua, 1.0 / 3.0, 2.0 / 3.0, h, t + 0.5 * h, sb,
-                   maps, params, diffusivity, diffusivity_map, bc_kind, bc_val, inv_h, taxis,
-                   mask, rtol, atol, True, row_buffer, exports, row_stats)
-        _scalar_stage(kind, sb, s, sa, 1.0 / 3.0, 2.0 / 3.0, h, t + 0.5 * h, exports,
-                      cell_volume, params, totals, ds)
+        stage_pass(
+            kind,
+            fingerprint,
+            ub,
+            u,
+            ua,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            h,
+            t + 0.5 * h,
+            sb,
+            maps,
+            params,
+            diffusivity,
+            diffusivity_map,
+            bc_kind,
+            bc_val,
+            inv_h,
+            taxis,
+            mask,
+            rtol,
+            atol,
+            True,
+            row_buffer,
+            exports,
+            row_stats,
+        )
+        _scalar_stage(
+            kind,
+            sb,
+            s,
+            sa,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            h,
+            t + 0.5 * h,
+            exports,
+            cell_volume,
+            params,
+            totals,
+            ds,
+        )
         taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
         if _nonfinite(row_stats, sa):
             status = STATUS_NONFINITE
@@ -201,11 +317,40 @@ def _first_order_error(new, old, rate_prev, rate_new, h, have_prev, rtol, atol, 
 
 @njit(cache=True)
 def advance_imex(
-    kind, fingerprint, adaptive, u, s, ua, sa, t, t_stop, dt, dt_min, max_steps, diffusion_rate,
-    rtol, atol,
-    maps, params, explicit_diffusivity, implicit_diffusivity, diffusivity_map, bc_kind, bc_val,
-    inv_h, taxis, mask, cell_volume, row_buffer, exports, row_stats, totals, ds, line_scratch,
-    rates, history,
+    kind,
+    fingerprint,
+    adaptive,
+    u,
+    s,
+    ua,
+    sa,
+    t,
+    t_stop,
+    dt,
+    dt_min,
+    max_steps,
+    diffusion_rate,
+    rtol,
+    atol,
+    maps,
+    params,
+    explicit_diffusivity,
+    implicit_diffusivity,
+    diffusivity_map,
+    bc_kind,
+    bc_val,
+    inv_h,
+    taxis,
+    mask,
+    cell_volume,
+    row_buffer,
+    exports,
+    row_stats,
+    totals,
+    ds,
+    line_scratch,
+    rates,
+    history,
 ):
     """IMEX Euler: explicit reactions and taxis, LOD backward-Euler diffusion.
 
@@ -230,9 +375,33 @@ def advance_imex(
         h = min(dt, t_stop - t)
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
-        stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, maps, params,
-                   explicit_diffusivity, diffusivity_map, bc_kind, bc_val, inv_h, taxis, mask,
-                   rtol, atol, False, row_buffer, exports, row_stats)
+        stage_pass(
+            kind,
+            fingerprint,
+            u,
+            u,
+            ua,
+            0.0,
+            1.0,
+            h,
+            t,
+            s,
+            maps,
+            params,
+            explicit_diffusivity,
+            diffusivity_map,
+            bc_kind,
+            bc_val,
+            inv_h,
+            taxis,
+            mask,
+            rtol,
+            atol,
+            False,
+            row_buffer,
+            exports,
+            row_stats,
+        )
         _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
         explicit_rate = diffusion_rate + column_max(row_stats, STAT_TAXIS_RATE)
         if h * explicit_rate > 1.0 + 1e-12:
@@ -253,8 +422,9 @@ def advance_imex(
             dmap = maps[max(m, 0)]
             for axis in range(3):
                 lam = h * inv_h[axis] * inv_h[axis]
-                implicit_diffusion_axis(ua, f, axis, d, dmap, m >= 0, mask, has_mask, bc_kind,
-                                        bc_val, lam, line_scratch)
+                implicit_diffusion_axis(
+                    ua, f, axis, d, dmap, m >= 0, mask, has_mask, bc_kind, bc_val, lam, line_scratch
+                )
         if _nonfinite(row_stats, sa):
             status = STATUS_NONFINITE
             u, ua = ua, u
@@ -263,8 +433,17 @@ def advance_imex(
             break
         if adaptive:
             current = int(history[1])
-            err = _first_order_error(ua, u, rates[current], rates[1 - current], h,
-                                     history[0] != 0.0, rtol, atol, row_stats)
+            err = _first_order_error(
+                ua,
+                u,
+                rates[current],
+                rates[1 - current],
+                h,
+                history[0] != 0.0,
+                rtol,
+                atol,
+                row_stats,
+            )
             if history[0] == 0.0:
                 factor = 1.0
             else:

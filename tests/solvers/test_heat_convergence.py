@@ -36,14 +36,14 @@ def heat_error(ndim, n, method="explicit"):
     grid = ct.Grid((n,) * ndim, 2 * HALF_WIDTH / n, origin=-HALF_WIDTH)
     model = ct.models.Heat(D)
     state = model.initial_state(grid, u=cell_average_gaussian(grid, T0))
-    res = ct.simulate(model, state, T_END, save_every=T_END, method=method, rtol=1e-7,
-                      atol=1e-10)
+    res = ct.simulate(model, state, T_END, save_every=T_END, method=method, rtol=1e-7, atol=1e-10)
     exact = cell_average_gaussian(grid, T0 + T_END)
     return np.abs(res.field("u")[-1] - exact).max() / exact.max()
 
 
-@pytest.mark.parametrize(("ndim", "sizes"), [(1, (32, 64, 128)), (2, (32, 64, 128)),
-                                             (3, (24, 48, 96))])
+@pytest.mark.parametrize(
+    ("ndim", "sizes"), [(1, (32, 64, 128)), (2, (32, 64, 128)), (3, (24, 48, 96))]
+)
 def test_spatial_order_at_least_1_9(ndim, sizes):
     errors = [heat_error(ndim, n) for n in sizes]
     orders = observed_orders(errors)
