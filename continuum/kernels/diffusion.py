@@ -72,17 +72,33 @@ def update_row(
     w0l, w0h, w1l, w1h = c0 * a0l, c0 * a0h, c1 * a1l, c1 * a1h
     cx = c0 * b0 + c1 * b1 - 2.0 * c2
     cg = c0 * g0 + c1 * g1
-    for k in range(1, n2 - 1):
-        lap = (
-            c2 * (row[k - 1] + row[k + 1])
-            + cx * row[k]
-            + w0l * lo0[k]
-            + w0h * hi0[k]
-            + w1l * lo1[k]
-            + w1h * hi1[k]
-            + cg
-        )
-        out[k] = beta * (row[k] + dt * (rate_row[k] + lap))
+    base = u_base[f, i0, i1]
+    bdt = beta * dt
+    poison = 0.0
+    if n0 > 1:
+        for k in range(1, n2 - 1):
+            lap = (
+                c2 * (row[k - 1] + row[k + 1])
+                + cx * row[k]
+                + w0l * lo0[k]
+                + w0h * hi0[k]
+                + w1l * lo1[k]
+                + w1h * hi1[k]
+                + cg
+            )
+            value = beta * row[k] + bdt * (rate_row[k] + lap)
+            if alpha != 0.0:
+                value += alpha * base[k]
+            out[k] = value
+            poison += value * 0.0
+    else:
+        for k in range(1, n2 - 1):
+            lap = c2 * (row[k - 1] + row[k + 1]) + cx * row[k] + w1l * lo1[k] + w1h * hi1[k] + cg
+            value = beta * row[k] + bdt * (rate_row[k] + lap)
+            if alpha != 0.0:
+                value += alpha * base[k]
+            out[k] = value
+            poison += value * 0.0
     for k in (0, n2 - 1):
         jl, al, bl, gl = ghost_rule(bc_kind[f, 2, 0], bc_val[f, 2, 0], k == 0, n2, k, -1)
         jh, ah, bh, gh = ghost_rule(bc_kind[f, 2, 1], bc_val[f, 2, 1], k == n2 - 1, n2, k, 1)
@@ -96,16 +112,11 @@ def update_row(
             + w1h * hi1[k]
             + cg
         )
-        out[k] = beta * (x + dt * (rate_row[k] + lap))
-    poison = 0.0
-    if alpha != 0.0:
-        base = u_base[f, i0, i1]
-        for k in range(n2):
-            out[k] += alpha * base[k]
-            poison += out[k] * 0.0
-    else:
-        for k in range(n2):
-            poison += out[k] * 0.0
+        value = beta * x + bdt * (rate_row[k] + lap)
+        if alpha != 0.0:
+            value += alpha * base[k]
+        out[k] = value
+        poison += value * 0.0
     return poison
 
 

@@ -22,7 +22,6 @@ from continuum.kernels.stage import N_STATS, row_buffer
 from continuum.solvers import loops
 from continuum.validation import check_positive
 
-
 MIN_ROWS_FOR_THREADS = 4
 
 
