@@ -7,7 +7,8 @@ capacity. ``import continuum as ct`` gives the public surface below.
 from continuum import models
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.grid import Grid
-from continuum.simulation import Result, simulate
+from continuum.io import RunFile, RunFileError, open_run
+from continuum.simulation import Result, resume, simulate
 from continuum.solvers import SimulationError
 from continuum.state import State
 
@@ -19,9 +20,13 @@ __all__ = [
     "NoFlux",
     "Periodic",
     "Result",
+    "RunFile",
+    "RunFileError",
     "SimulationError",
     "State",
     "__version__",
     "models",
+    "open_run",
+    "resume",
     "simulate",
 ]

@@ -49,6 +49,8 @@ _NAMED = {"noflux": NoFlux(), "no-flux": NoFlux(), "neumann": NoFlux(), "periodi
 
 
 def _one(field, where, spec):
+    if isinstance(spec, dict) and set(spec) == {"dirichlet"}:
+        spec = Dirichlet(float(spec["dirichlet"]))
     if isinstance(spec, str):
         if spec.lower() not in _NAMED:
             raise ValueError(
@@ -113,3 +115,22 @@ def pack_boundary_conditions(bc, field_names, ndim):
                 kind[f, 3 - ndim + a, s] = side.code
                 value[f, 3 - ndim + a, s] = side.value
     return kind, value
+
+
+def boundary_conditions_to_json(kind, value, field_names, ndim):
+    """The packed arrays as a JSON-able per-field, per-axis mapping (inverse of packing)."""
+    names = {NOFLUX: "noflux", PERIODIC: "periodic"}
+    out = {}
+    for f, field in enumerate(field_names):
+        axes = {}
+        for a, axis in enumerate(AXIS_NAMES[:ndim]):
+            sides = []
+            for s in range(2):
+                code = int(kind[f, 3 - ndim + a, s])
+                if code == DIRICHLET:
+                    sides.append({"dirichlet": float(value[f, 3 - ndim + a, s])})
+                else:
+                    sides.append(names[code])
+            axes[axis] = sides
+        out[field] = axes
+    return out

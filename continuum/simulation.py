@@ -7,6 +7,9 @@ import sys
 
 import numpy as np
 
+from continuum.io.layout import COMPRESSIONS
+from continuum.io.reader import RunFile, open_run
+from continuum.io.writer import RunWriter, check_output_path
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
 from continuum.solvers.base import METHODS, make_solver
@@ -82,6 +85,13 @@ def diagnostics(state: State) -> dict[str, float]:
     return values
 
 
+def _series_units(state: State) -> dict[str, str]:
+    units = {f"total_{name}": "mm^3" for name in state.field_names}
+    units.update({name: "cells" for name in state.scalar_names if np.ndim(state[name]) == 0})
+    units.update({"dt": "day", "steps": "1"})
+    return units
+
+
 def simulate(
     model: Model,
     state: State,
@@ -91,6 +101,9 @@ def simulate(
     dt: float | None = None,
     output=None,
     *,
+    overwrite: bool = False,
+    compression: str | None = "gzip",
+    checkpoint_every: float | None = None,
     t_start: float = 0.0,
     rtol: float = 1e-4,
     atol: float = 1e-8,
@@ -110,7 +123,11 @@ def simulate(
         order 3, adaptive unless ``dt`` is given) or ``"imex"`` (implicit LOD diffusion,
         explicit reactions and taxis; order 1, adaptive unless ``dt`` is given).
     dt : fixed step [day]; ``None`` for adaptive steps.
-    output : path of a run file (HDF5 run files arrive with the run-file layer).
+    output : path of an HDF5 run file to stream frames to (see ``docs/run-file-format.md``).
+    overwrite : replace an existing ``output`` file (refused otherwise).
+    compression : ``"gzip"`` (with shuffle; default), ``"lzf"`` or ``None``.
+    checkpoint_every : interval between checkpoints [day]; default every 10 frames. A
+        checkpoint is always written at the end, so any run can be extended by ``resume``.
     rtol, atol : tolerances of the adaptive step control.
     progress : show a progress bar (default: when standard error is a terminal).
     callback : ``callback(t, state)`` at every frame; returning ``True`` stops the run.
@@ -119,6 +136,7 @@ def simulate(
     Returns
     -------
     Result
+        Frames in memory (also in ``output`` when given).
     """
     if not isinstance(model, Model):
         raise ValueError(f"model: got {type(model).__name__}; a continuum model is required")
@@ -130,43 +148,85 @@ def simulate(
             f"{list(model.field_names)}"
         )
     check_choice("method", method, METHODS)
+    check_choice("compression", compression, COMPRESSIONS)
     t_end = float(t_end)
     if not t_end > t_start:
         raise ValueError(f"t_end: got {t_end:g} day; it must be > t_start = {t_start:g} day")
     if save_every is None:
         save_every = (t_end - t_start) / 100.0
     save_every = check_positive("save_every", save_every, "day")
-    if output is not None:
-        raise NotImplementedError("output: run files are not available yet; use output=None")
+    if checkpoint_every is None:
+        checkpoint_every = 10 * save_every
+    checkpoint_every = check_positive("checkpoint_every", checkpoint_every, "day")
     if callback is not None and not callable(callback):
         raise ValueError(f"callback: got {callback!r}; a callable (t, state) is required")
+    if output is not None:
+        output = check_output_path(output, overwrite)
     state = state.copy()
-    options = {"dt": dt, "rtol": rtol, "atol": atol, "max_steps": max_steps, "t": t_start}
-    if method == "imex":
-        options["implicit"] = implicit
-    solver = make_solver(method, model, state, **options)
-
+    settings = {
+        "method": method,
+        "dt": dt,
+        "rtol": rtol,
+        "atol": atol,
+        "max_steps": max_steps,
+        "implicit": implicit,
+        "t_start": t_start,
+        "save_every": save_every,
+        "checkpoint_every": checkpoint_every,
+        "compression": compression,
+    }
+    solver = _make_solver(model, state, settings)
     times = output_times(t_start, t_end, save_every)
+    writer = None
+    if output is not None:
+        writer = RunWriter.create(
+            output, model, state, solver, settings, _series_units(state), compression
+        )
+    try:
+        return _run(model, state, solver, times, writer, settings, progress, callback)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _make_solver(model, state, settings, t=None):
+    options = {key: settings[key] for key in ("dt", "rtol", "atol", "max_steps")}
+    options["t"] = settings["t_start"] if t is None else t
+    if settings["method"] == "imex":
+        options["implicit"] = settings["implicit"]
+    return make_solver(settings["method"], model, state, **options)
+
+
+def _run(model, state, solver, times, writer, settings, progress, callback) -> Result:
+    """Advance through ``times`` (the first is the current time), storing every frame."""
     frames = np.empty((len(times), *state.data.shape))
-    series = {name: np.empty(len(times)) for name in diagnostics(state)}
-    series["dt"] = np.empty(len(times))
-    series["steps"] = np.empty(len(times))
+    series = {name: np.empty(len(times)) for name in _series_units(state)}
     show = sys.stderr.isatty() if progress is None else bool(progress)
+    checkpoint_every = settings["checkpoint_every"]
+    last_checkpoint = times[0]
     n_done = 0
-    with ProgressBar(t_start, t_end, enabled=show) as bar:
+    with ProgressBar(times[0], times[-1], enabled=show) as bar:
         for i, t_out in enumerate(times):
             if i > 0:
                 solver.advance(t_out)
             frames[i] = state.data
-            for name, value in diagnostics(state).items():
+            values = diagnostics(state)
+            values["dt"] = np.nan if solver.dt is None else solver.dt
+            values["steps"] = solver.steps
+            for name, value in values.items():
                 series[name][i] = value
-            series["dt"][i] = np.nan if solver.dt is None else solver.dt
-            series["steps"][i] = solver.steps
             n_done = i + 1
+            stop = callback is not None and callback(t_out, state) is True
+            if writer is not None and (i > 0 or writer.frames == 0):
+                writer.append(t_out, state, values)
+                last = stop or i == len(times) - 1
+                if last or t_out - last_checkpoint >= checkpoint_every * (1 - 1e-12):
+                    writer.checkpoint(state, solver)
+                    last_checkpoint = t_out
             bar.update(t_out)
-            if callback is not None and callback(t_out, state) is True:
+            if stop:
                 break
-    stats = {"steps": solver.steps, "rejected": solver.rejected, "method": method}
+    stats = {"steps": solver.steps, "rejected": solver.rejected, "method": settings["method"]}
     return Result(
         model,
         state.grid,
@@ -176,3 +236,34 @@ def simulate(
         state,
         stats,
     )
+
+
+def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -> RunFile:
+    """Continue the run in ``path`` from its last checkpoint to ``t_end`` [day].
+
+    Frames written after that checkpoint (by a run that was killed) are dropped first, so
+    the time axis stays monotone; the continuation is bit-for-bit the run that was not
+    interrupted. Returns the run file opened for reading.
+    """
+    with open_run(path) as run:
+        model = run.model
+        settings = run.solver_settings
+        point = run.checkpoint()
+        state = run.state(model)
+    t_end = float(t_end)
+    if not t_end > point["t"]:
+        raise ValueError(
+            f"t_end: got {t_end:g} day; the run in {str(path)!r} is already at "
+            f"t = {point['t']:g} day, so there is nothing to resume"
+        )
+    solver = _make_solver(model, state, settings, t=point["t"])
+    solver.restore(point["t"], point["dt"], point["steps"], point["rejected"], point["arrays"])
+    planned = output_times(settings["t_start"], t_end, settings["save_every"])
+    times = np.concatenate([[point["t"]], planned[planned > point["t"] * (1 + 1e-15)]])
+    writer = RunWriter.reopen(path)
+    try:
+        writer.truncate(int(point["frame"]) + 1)
+        _run(model, state, solver, times, writer, settings, progress, callback)
+    finally:
+        writer.close()
+    return open_run(path)

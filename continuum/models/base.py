@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from continuum.boundary import pack_boundary_conditions
+from continuum.boundary import boundary_conditions_to_json, pack_boundary_conditions
 from continuum.grid import Grid
 from continuum.state import State
 from continuum.validation import check_nonnegative, check_positive
@@ -54,8 +54,15 @@ class Transport:
     taxis: np.ndarray
 
 
+MODEL_CLASSES: dict[str, type] = {}
+
+
 class Model:
     """A system of fields and scalars with its right-hand side."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        MODEL_CLASSES[cls.__name__] = cls
 
     kernel_name: str = ""
     field_names: tuple[str, ...] = ()
@@ -148,6 +155,27 @@ class Model:
     def reference_rate(self, state: State, t: float = 0.0) -> np.ndarray:
         """NumPy reference of the field right-hand side (for tests)."""
         raise NotImplementedError
+
+    def to_spec(self, grid: Grid) -> dict:
+        """A JSON-able description from which :meth:`from_spec` rebuilds the model."""
+        kind, value = self.boundary_arrays(grid)
+        return {
+            "model": type(self).__name__,
+            "parameters": dict(self.parameters),
+            "units": {p.name: p.unit for p in self.PARAMETERS},
+            "bc": boundary_conditions_to_json(kind, value, self.field_names, grid.ndim),
+        }
+
+    @staticmethod
+    def from_spec(spec: dict) -> Model:
+        """Rebuild a model written by :meth:`to_spec`."""
+        try:
+            cls = MODEL_CLASSES[spec["model"]]
+        except KeyError:
+            raise ValueError(
+                f"model: unknown model {spec.get('model')!r}; known are {sorted(MODEL_CLASSES)}"
+            ) from None
+        return cls(bc=spec.get("bc"), **spec["parameters"])
 
     def describe(self) -> dict:
         """Parameters with units, for run files and summaries."""

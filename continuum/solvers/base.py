@@ -87,6 +87,19 @@ class Solver:
         inv_h2 = (1.0 / np.array(grid.spacing)) ** 2
         return float(2.0 * d.max(initial=0.0) * inv_h2.sum())
 
+    def history_arrays(self) -> dict[str, np.ndarray]:
+        """Solver memory beyond the state that a bit-exact restart needs."""
+        return {}
+
+    def restore(self, t, dt, steps, rejected, arrays) -> None:
+        """Continue from a checkpoint (see ``continuum.io``)."""
+        self.t = float(t)
+        self.dt = None if np.isnan(dt) else float(dt)
+        self.steps = int(steps)
+        self.rejected = int(rejected)
+        for key, array in self.history_arrays().items():
+            array[...] = arrays[key]
+
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
         t_before = self.t
@@ -243,6 +256,9 @@ class IMEXSolver(Solver):
                 f"dt: got {self.dt:g} day; the fields diffused explicitly limit it to "
                 f"{1 / self.explicit_rate:.6g} day"
             )
+
+    def history_arrays(self):
+        return {"rates": self.rates, "history": self.history}
 
     def _advance_impl(self, t_stop):
         limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf

@@ -1,0 +1,52 @@
+"""The run-file layout: names, version and chunking shared by the writer and the reader.
+
+Format ``continuum-run``, version 1 (documented in ``docs/run-file-format.md``)::
+
+    run.h5
+    ├─ attrs   format, format_version, continuum_version, created, model, spec (JSON),
+    │          solver (JSON), grid (JSON), seed, time_units="day", length_units="mm",
+    │          frames (number of complete frames), checkpoint (name of the valid slot)
+    ├─ x, y, z         cell centres [mm], dimension scales
+    ├─ time            (frames,) [day], dimension scale, unlimited
+    ├─ mask            (grid) uint8, only for masked grids
+    ├─ fields/<name>   (time, *grid) float64, chunked <= 1 MiB, compressed
+    ├─ series/<name>   (time,) float64
+    └─ checkpoint_a, checkpoint_b   two slots: state, scalars, solver history; attrs t, dt,
+                                    steps, rejected, frame; the root attribute ``checkpoint``
+                                    names the last one written completely
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FORMAT = "continuum-run"
+FORMAT_VERSION = 1
+CHECKPOINT_SLOTS = ("checkpoint_a", "checkpoint_b")
+MAX_CHUNK_BYTES = 1 << 20
+COMPRESSIONS = ("gzip", "lzf", None)
+
+
+def frame_chunks(shape: tuple[int, ...], itemsize: int = 8) -> tuple[int, ...]:
+    """Chunk shape for a ``(time, *shape)`` dataset: one frame, split to <= 1 MiB.
+
+    Leading spatial axes are halved until the chunk fits, so a chunk stays a contiguous
+    block of whole rows where possible (fast to write, and to read slices of).
+    """
+    chunk = list(shape)
+    axis = 0
+    while int(np.prod(chunk)) * itemsize > MAX_CHUNK_BYTES:
+        if chunk[axis] > 1:
+            chunk[axis] = (chunk[axis] + 1) // 2
+        else:
+            axis += 1
+    return (1, *chunk)
+
+
+def compression_options(compression) -> dict:
+    """h5py dataset options for a compression choice (validated by the caller)."""
+    if compression == "gzip":
+        return {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+    if compression == "lzf":
+        return {"compression": "lzf", "shuffle": True}
+    return {}

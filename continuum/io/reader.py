@@ -1,0 +1,157 @@
+"""Lazy reader of run files: the same accessors as the in-memory ``Result``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from continuum.grid import Grid
+from continuum.io.layout import CHECKPOINT_SLOTS, FORMAT, FORMAT_VERSION
+from continuum.models.base import Model
+from continuum.state import State
+
+
+class RunFileError(ValueError):
+    """The file is missing, truncated, foreign or of an unknown format version."""
+
+
+def _open(path, mode="r") -> h5py.File:
+    path = Path(path)
+    if not path.exists():
+        raise RunFileError(f"run file {str(path)!r} does not exist")
+    try:
+        handle = h5py.File(path, mode)
+    except OSError as error:
+        raise RunFileError(
+            f"{str(path)!r} is not a readable HDF5 run file (truncated or not HDF5): {error}"
+        ) from None
+    fmt = handle.attrs.get("format")
+    if fmt != FORMAT:
+        handle.close()
+        raise RunFileError(f"{str(path)!r} is not a continuum run file (format={fmt!r})")
+    version = int(handle.attrs.get("format_version", -1))
+    if version > FORMAT_VERSION:
+        handle.close()
+        raise RunFileError(
+            f"{str(path)!r} has format_version {version}; this continuum reads up to "
+            f"{FORMAT_VERSION}: upgrade continuum"
+        )
+    return handle
+
+
+class RunFile:
+    """A run file opened for reading; reads only what is asked for.
+
+    ``times`` [day], ``field(name, t=None)``, ``series(name)``, ``grid``, ``parameters``,
+    ``model``; use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._file = _open(path)
+        self._frames = int(self._file.attrs["frames"])
+
+    def close(self):
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def attrs(self) -> dict:
+        return dict(self._file.attrs)
+
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+    @property
+    def times(self) -> np.ndarray:
+        return self._file["time"][: self._frames]
+
+    @property
+    def spec(self) -> dict:
+        return json.loads(self._file.attrs["spec"])
+
+    @property
+    def solver_settings(self) -> dict:
+        return json.loads(self._file.attrs["solver"])
+
+    @property
+    def parameters(self) -> dict:
+        return dict(self.spec["parameters"])
+
+    @property
+    def model(self) -> Model:
+        return Model.from_spec(self.spec)
+
+    @property
+    def grid(self) -> Grid:
+        info = json.loads(self._file.attrs["grid"])
+        mask = self._file["mask"][()].astype(bool) if "mask" in self._file else None
+        return Grid(
+            info["shape"],
+            info["spacing"],
+            info["origin"],
+            mask=mask,
+            cross_section=info["cross_section"],
+            thickness=info["thickness"],
+        )
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(self.model.field_names)
+
+    @property
+    def series_names(self) -> tuple[str, ...]:
+        return tuple(n for n, ds in self._file["series"].items() if not ds.is_scale)
+
+    def field(self, name: str, t: float | None = None) -> np.ndarray:
+        """All frames of a field ``(frames, *grid)``, or the frame nearest ``t`` [day]."""
+        names = self.field_names
+        if name not in names:
+            raise KeyError(f"unknown field {name!r}; fields are {list(names)}")
+        ds = self._file["fields"][name]
+        if t is None:
+            return ds[: self._frames]
+        return ds[int(np.argmin(np.abs(self.times - t)))]
+
+    def series(self, name: str) -> np.ndarray:
+        if name not in self.series_names:
+            raise KeyError(f"unknown series {name!r}; series are {list(self.series_names)}")
+        return self._file["series"][name][: self._frames]
+
+    def checkpoint(self) -> dict:
+        """The last complete checkpoint: state arrays, solver memory and attributes."""
+        slot = self._file.attrs["checkpoint"]
+        if slot not in CHECKPOINT_SLOTS:
+            raise RunFileError(f"{str(self.path)!r} holds no checkpoint to resume from")
+        group = self._file[slot]
+        arrays = {key: group[key][()] for key in group}
+        return {"arrays": arrays, **{k: v.item() for k, v in group.attrs.items()}}
+
+    def state(self, model=None) -> State:
+        """The state stored in the last checkpoint."""
+        model = model or self.model
+        point = self.checkpoint()
+        return State(
+            self.grid,
+            model.field_names,
+            point["arrays"]["data"],
+            model.scalar_layout(),
+            point["arrays"]["scalars"],
+        )
+
+    def __repr__(self):
+        return f"RunFile({str(self.path)!r}, frames={self._frames})"
+
+
+def open_run(path) -> RunFile:
+    """Open a run file for reading (lazy); raises :class:`RunFileError` on a bad file."""
+    return RunFile(path)

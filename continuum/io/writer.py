@@ -1,0 +1,200 @@
+"""Streaming run-file writer: every dataset is created up front, frames are appended.
+
+A frame is written, the file flushed, and only then the root attribute ``frames`` counts
+it, so a run that is killed leaves a file whose ``frames`` first frames are complete.
+Checkpoints alternate between two slots; the root attribute ``checkpoint`` names the slot
+written last, and is switched only after that slot is flushed, so a valid checkpoint
+always survives a kill.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from continuum.io.layout import (
+    CHECKPOINT_SLOTS,
+    FORMAT,
+    FORMAT_VERSION,
+    compression_options,
+    frame_chunks,
+)
+
+
+def check_output_path(path, overwrite: bool) -> Path:
+    """Refuse an existing file (unless ``overwrite``) or a folder we cannot write to."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ValueError(
+            f"output: {str(path)!r} exists; pass overwrite=True to replace it, or choose "
+            "another path"
+        )
+    if path.is_dir():
+        raise ValueError(f"output: {str(path)!r} is a folder; give a file path")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"output: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"output: folder {str(folder)!r} is not writable")
+    return path
+
+
+def grid_description(grid) -> dict:
+    return {
+        "shape": list(grid.shape),
+        "spacing": list(grid.spacing),
+        "origin": list(grid.origin),
+        "cross_section": grid.cross_section,
+        "thickness": grid.thickness,
+        "cell_volume": grid.cell_volume,
+    }
+
+
+class RunWriter:
+    """Writes one run file; use :meth:`create` for a new run, :meth:`reopen` to resume."""
+
+    def __init__(self, handle: h5py.File):
+        self.file = handle
+        self.frames = int(handle.attrs["frames"])
+
+    @classmethod
+    def create(cls, path, model, state, solver, settings: dict, series_names, compression):
+        """Create the file with all datasets, attributes and dimension scales."""
+        from continuum import __version__
+
+        grid = state.grid
+        handle = h5py.File(path, "w")
+        try:
+            attrs = handle.attrs
+            attrs["format"] = FORMAT
+            attrs["format_version"] = FORMAT_VERSION
+            attrs["continuum_version"] = __version__
+            attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+            attrs["model"] = type(model).__name__
+            attrs["spec"] = json.dumps(model.to_spec(grid))
+            attrs["solver"] = json.dumps(settings)
+            attrs["grid"] = json.dumps(grid_description(grid))
+            attrs["seed"] = 0
+            attrs["time_units"] = "day"
+            attrs["length_units"] = "mm"
+            attrs["frames"] = 0
+            attrs["checkpoint"] = ""
+            scales = []
+            for name, coord in zip(grid.axis_names, grid.coords, strict=True):
+                ds = handle.create_dataset(name, data=coord)
+                ds.attrs["units"] = "mm"
+                ds.attrs["long_name"] = f"cell-centre {name} coordinate"
+                ds.make_scale(name)
+                scales.append(ds)
+            time = handle.create_dataset(
+                "time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(4096,)
+            )
+            time.attrs["units"] = "day"
+            time.attrs["long_name"] = "simulated time"
+            time.make_scale("time")
+            if grid.mask is not None:
+                mask = handle.create_dataset("mask", data=grid.mask.astype(np.uint8))
+                mask.attrs["long_name"] = "tissue mask (1 inside)"
+                for i, scale in enumerate(scales):
+                    mask.dims[i].attach_scale(scale)
+            fields = handle.create_group("fields")
+            series = handle.create_group("series")
+            # Hard links to the coordinates, so that each group opens on its own in xarray
+            # (netCDF looks for a dimension's coordinate in the variable's own group).
+            for scale in (time, *scales):
+                fields[scale.name.lstrip("/")] = scale
+            series["time"] = time
+            options = compression_options(compression)
+            for name in state.field_names:
+                ds = fields.create_dataset(
+                    name,
+                    shape=(0, *grid.shape),
+                    maxshape=(None, *grid.shape),
+                    dtype="f8",
+                    chunks=frame_chunks(grid.shape),
+                    **options,
+                )
+                ds.attrs["units"] = model.field_unit(name)
+                ds.attrs["long_name"] = name
+                ds.dims[0].attach_scale(time)
+                for i, scale in enumerate(scales):
+                    ds.dims[i + 1].attach_scale(scale)
+            for name, unit in series_names.items():
+                ds = series.create_dataset(
+                    name, shape=(0,), maxshape=(None,), dtype="f8", chunks=(4096,)
+                )
+                ds.attrs["units"] = unit
+                ds.attrs["long_name"] = name
+                ds.dims[0].attach_scale(time)
+            for slot in CHECKPOINT_SLOTS:
+                group = handle.create_group(slot)
+                group.create_dataset("data", shape=state.data.shape, dtype="f8")
+                group.create_dataset("scalars", shape=state.scalars.shape, dtype="f8")
+                for key, array in solver.history_arrays().items():
+                    group.create_dataset(key, shape=array.shape, dtype="f8")
+            handle.flush()
+        except BaseException:
+            handle.close()
+            raise
+        return cls(handle)
+
+    @classmethod
+    def reopen(cls, path) -> RunWriter:
+        return cls(h5py.File(path, "r+"))
+
+    def append(self, t: float, state, series_values: dict) -> None:
+        """Append one frame, flush, then count it as complete."""
+        n = self.frames + 1
+        time = self.file["time"]
+        time.resize((n,))
+        time[n - 1] = t
+        for name, values in zip(state.field_names, state.data, strict=True):
+            ds = self.file["fields"][name]
+            ds.resize(n, axis=0)
+            ds[n - 1] = values
+        for name, value in series_values.items():
+            ds = self.file["series"][name]
+            ds.resize((n,))
+            ds[n - 1] = value
+        self.file.flush()
+        self.frames = n
+        self.file.attrs["frames"] = n
+        self.file.flush()
+
+    def checkpoint(self, state, solver) -> None:
+        """Write the full state and solver memory to the idle slot, then switch to it."""
+        current = self.file.attrs["checkpoint"]
+        slot = CHECKPOINT_SLOTS[1] if current == CHECKPOINT_SLOTS[0] else CHECKPOINT_SLOTS[0]
+        group = self.file[slot]
+        group["data"][...] = state.data
+        group["scalars"][...] = state.scalars
+        for key, array in solver.history_arrays().items():
+            group[key][...] = array
+        group.attrs["t"] = solver.t
+        group.attrs["dt"] = np.nan if solver.dt is None else solver.dt
+        group.attrs["steps"] = solver.steps
+        group.attrs["rejected"] = solver.rejected
+        group.attrs["frame"] = self.frames - 1
+        self.file.flush()
+        self.file.attrs["checkpoint"] = slot
+        self.file.flush()
+
+    def truncate(self, frames: int) -> None:
+        """Drop frames written after frame ``frames - 1`` (those after a checkpoint)."""
+        self.file.attrs["frames"] = frames
+        self.file.flush()
+        self.file["time"].resize((frames,))
+        for group in ("fields", "series"):
+            for ds in self.file[group].values():
+                if not ds.is_scale:
+                    ds.resize(frames, axis=0)
+        self.frames = frames
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
