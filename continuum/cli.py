@@ -15,14 +15,20 @@ def _run(args) -> int:
 
     model, state = glioma_invasion()
     started = time.perf_counter()
-    result = ct.simulate(
-        model,
-        state,
-        args.t_end,
-        save_every=args.t_end / 50,
-        method="explicit",
-        progress=False if args.quiet else None,
-    )
+    try:
+        result = ct.simulate(
+            model,
+            state,
+            args.t_end,
+            save_every=args.t_end / 50,
+            method="explicit",
+            output=args.output,
+            overwrite=args.overwrite,
+            progress=False if args.quiet else None,
+        )
+    except ValueError as error:
+        print(f"continuum run: {error}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - started
     u = result.field("u")
     grid = result.grid
@@ -38,6 +44,7 @@ def _run(args) -> int:
         f"t = {result.times[-1]:.0f} day; front speed over the last quarter {speed:.4f} mm/day "
         f"(Fisher-KPP: {2 * np.sqrt(0.13 * 0.012):.4f})"
     )
+    print(f"  run file: {args.output} (continuum info {args.output})")
     try:
         from continuum.plotting import plot_summary
 
@@ -50,15 +57,62 @@ def _run(args) -> int:
     return 0
 
 
+def _info(args) -> int:
+    import json
+    from pathlib import Path
+
+    from continuum.io import RunFileError, open_run
+
+    try:
+        run = open_run(args.path)
+    except RunFileError as error:
+        print(f"continuum info: {error}", file=sys.stderr)
+        return 2
+    with run:
+        attrs = run.attrs
+        grid = run.grid
+        times = run.times
+        solver = run.solver_settings
+        size = Path(args.path).stat().st_size
+        print(
+            f"{args.path}: {attrs['format']} v{attrs['format_version']}, written by "
+            f"continuum {attrs['continuum_version']} on {attrs['created']}"
+        )
+        print(f"  file size   {size / 2**20:.2f} MiB")
+        print(f"  model       {attrs['model']}")
+        for name, value in run.parameters.items():
+            unit = run.spec["units"].get(name, "")
+            print(f"    {name:<20} {value:<12g} {unit}")
+        masked = ", masked" if grid.mask is not None else ""
+        print(
+            f"  grid        {' x '.join(map(str, grid.shape))} cells of "
+            f"{' x '.join(f'{h:g}' for h in grid.spacing)} mm{masked}"
+        )
+        print(f"  fields      {', '.join(run.field_names)}")
+        print(f"  series      {', '.join(run.series_names)}")
+        if len(times):
+            print(f"  time        {times[0]:g} to {times[-1]:g} day, {run.frames} frames")
+        else:
+            print("  time        no frames")
+        print(f"  solver      {json.dumps(solver)}")
+        checkpoint = attrs.get("checkpoint") or "none"
+        print(f"  checkpoint  {checkpoint}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="continuum", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the default example and save a picture")
     run.add_argument("--t-end", type=float, default=730.0, help="simulated days (default 730)")
+    run.add_argument("-o", "--output", default="run.h5", help="run file (default run.h5)")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing run file")
     run.add_argument("--picture", default="run.png", help="path of the summary picture")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    info = commands.add_parser("info", help="describe a run file")
+    info.add_argument("path", help="run file (.h5)")
     args = parser.parse_args(argv)
-    return _run(args)
+    return {"run": _run, "info": _info}[args.command](args)
 
 
 if __name__ == "__main__":

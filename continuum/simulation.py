@@ -10,6 +10,7 @@ import numpy as np
 from continuum.io.layout import COMPRESSIONS
 from continuum.io.reader import RunFile, open_run
 from continuum.io.writer import RunWriter, check_output_path
+from continuum.io.xdmf import write_xdmf
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
 from continuum.solvers.base import METHODS, make_solver
@@ -183,10 +184,13 @@ def simulate(
             output, model, state, solver, settings, _series_units(state), compression
         )
     try:
-        return _run(model, state, solver, times, writer, settings, progress, callback)
+        result = _run(model, state, solver, times, writer, settings, progress, callback)
     finally:
         if writer is not None:
             writer.close()
+    if output is not None:
+        write_xdmf(output)
+    return result
 
 
 def _make_solver(model, state, settings, t=None):
@@ -216,15 +220,16 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
             for name, value in values.items():
                 series[name][i] = value
             n_done = i + 1
-            stop = callback is not None and callback(t_out, state) is True
             if writer is not None and (i > 0 or writer.frames == 0):
                 writer.append(t_out, state, values)
-                last = stop or i == len(times) - 1
-                if last or t_out - last_checkpoint >= checkpoint_every * (1 - 1e-12):
+                due = t_out - last_checkpoint >= checkpoint_every * (1 - 1e-12)
+                if due or i == len(times) - 1:
                     writer.checkpoint(state, solver)
                     last_checkpoint = t_out
             bar.update(t_out)
-            if stop:
+            if callback is not None and callback(t_out, state) is True:
+                if writer is not None:
+                    writer.checkpoint(state, solver)
                 break
     stats = {"steps": solver.steps, "rejected": solver.rejected, "method": settings["method"]}
     return Result(
@@ -266,4 +271,5 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
         _run(model, state, solver, times, writer, settings, progress, callback)
     finally:
         writer.close()
+    write_xdmf(path)
     return open_run(path)

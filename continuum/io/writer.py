@@ -92,7 +92,7 @@ class RunWriter:
                 ds.make_scale(name)
                 scales.append(ds)
             time = handle.create_dataset(
-                "time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(4096,)
+                "time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(1024,)
             )
             time.attrs["units"] = "day"
             time.attrs["long_name"] = "simulated time"
@@ -126,7 +126,7 @@ class RunWriter:
                     ds.dims[i + 1].attach_scale(scale)
             for name, unit in series_names.items():
                 ds = series.create_dataset(
-                    name, shape=(0,), maxshape=(None,), dtype="f8", chunks=(4096,)
+                    name, shape=(0,), maxshape=(None,), dtype="f8", chunks=(1024,)
                 )
                 ds.attrs["units"] = unit
                 ds.attrs["long_name"] = name

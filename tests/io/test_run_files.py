@@ -1,0 +1,220 @@
+"""Run files: round trip, bit-exact resume, kill safety, xarray, golden file, bad input."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+import continuum as ct
+
+SHAPES = {1: (40,), 2: (24, 20), 3: (10, 12, 8)}
+
+
+def problem(ndim, rng):
+    shape = SHAPES[ndim]
+    grid = ct.Grid(shape, 0.1)
+    model = ct.models.FisherKPP(diffusivity=0.05, growth_rate=0.8)
+    return model, model.initial_state(grid, u=rng.random(shape))
+
+
+def same_series(run, res):
+    return all(
+        np.array_equal(run.series(n), res.series(n), equal_nan=True) for n in res.series_names
+    )
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+@pytest.mark.parametrize("compression", ["gzip", "lzf", None])
+def test_round_trip_bit_for_bit(ndim, compression, tmp_path, rng):
+    model, state = problem(ndim, rng)
+    path = tmp_path / "run.h5"
+    res = ct.simulate(model, state, 1.0, save_every=0.1, output=path, compression=compression)
+    with ct.open_run(path) as run:
+        assert np.array_equal(run.times, res.times)
+        assert np.array_equal(run.field("u"), res.field("u"))
+        assert np.array_equal(run.field("u", t=0.52), res.field("u", t=0.52))
+        assert same_series(run, res)
+        assert run.grid == res.grid
+        assert run.parameters == res.parameters
+        assert run.attrs["time_units"] == "day"
+        assert run.attrs["length_units"] == "mm"
+
+
+@pytest.mark.parametrize("method", ["explicit", "imex"])
+def test_resume_is_bit_exact(method, tmp_path, rng):
+    model, state = problem(2, rng)
+    whole = ct.simulate(model, state, 2.0, save_every=0.1, method=method)
+    path = tmp_path / "half.h5"
+    ct.simulate(model, state, 1.0, save_every=0.1, method=method, output=path, checkpoint_every=0.3)
+    with ct.resume(path, 2.0) as run:
+        assert np.array_equal(run.times, whole.times)
+        assert np.array_equal(run.field("u"), whole.field("u"))
+        assert same_series(run, whole)
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    import continuum as ct
+    grid = ct.Grid((64, 64), 0.05)
+    model = ct.models.FisherKPP(diffusivity=0.05, growth_rate=0.8)
+    state = model.initial_state(grid, u=np.random.default_rng(1).random((64, 64)))
+
+    def report(t, state):
+        print(f"frame {t:.3f}", flush=True)
+        time.sleep(0.05)
+
+    ct.simulate(model, state, 5.0, save_every=0.05, method="explicit", output=sys.argv[1],
+                checkpoint_every=0.25, callback=report)
+    """
+)
+
+
+def test_killed_run_keeps_its_frames_and_resumes(tmp_path):
+    path = tmp_path / "killed.h5"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    seen = 0
+    for line in child.stdout:
+        seen += line.startswith("frame")
+        if seen == 23:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+    child.wait()
+    assert child.returncode == -signal.SIGKILL
+    with ct.open_run(path) as run:
+        assert run.frames >= 23
+        np.testing.assert_allclose(run.times, 0.05 * np.arange(run.frames), rtol=1e-12)
+        model, grid = run.model, run.grid
+    state = model.initial_state(grid, u=np.random.default_rng(1).random((64, 64)))
+    whole = ct.simulate(model, state, 5.0, save_every=0.05, method="explicit")
+    with ct.resume(path, 5.0) as run:
+        assert np.array_equal(run.times, whole.times)
+        assert np.array_equal(run.field("u"), whole.field("u"))
+        assert same_series(run, whole)
+
+
+def test_xarray_reads_named_dimensions_with_coordinates(tmp_path, rng):
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("h5netcdf")
+    model, state = problem(2, rng)
+    path = tmp_path / "run.h5"
+    res = ct.simulate(model, state, 1.0, save_every=0.25, output=path)
+    with xr.open_dataset(path, group="fields", engine="h5netcdf") as ds:
+        assert ds["u"].dims == ("time", "x", "y")
+        np.testing.assert_array_equal(ds["x"].values, state.grid.coords[0])
+        np.testing.assert_array_equal(ds["time"].values, res.times)
+        assert ds["x"].attrs["units"] == "mm"
+        assert ds["time"].attrs["units"] == "day"
+        np.testing.assert_array_equal(ds["u"].values, res.field("u"))
+    with xr.open_dataset(path, group="series", engine="h5netcdf") as ds:
+        assert ds["total_u"].dims == ("time",)
+
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "..", "data", "golden_v1.h5")
+
+
+def test_golden_file_of_format_version_1_reads_back():
+    """tests/data/golden_v1.h5: 1D Fisher-KPP, 16 cells, frames every 0.5 day to 2 days."""
+    with ct.open_run(GOLDEN) as run:
+        assert run.attrs["format_version"] == 1
+        np.testing.assert_array_equal(run.times, [0.0, 0.5, 1.0, 1.5, 2.0])
+        assert run.grid == ct.Grid(16, 0.25)
+        assert run.parameters == {"diffusivity": 0.1, "growth_rate": 1.0}
+        stored = run.field("u")
+        model, grid = run.model, run.grid
+    x = grid.coords[0]
+    state = model.initial_state(grid, u=np.exp(-(x**2)))
+    res = ct.simulate(model, state, 2.0, save_every=0.5, method="explicit", rtol=1e-8)
+    np.testing.assert_allclose(stored, res.field("u"), rtol=1e-6, atol=1e-9)
+
+
+def test_existing_file_is_not_overwritten(tmp_path, rng):
+    model, state = problem(1, rng)
+    path = tmp_path / "run.h5"
+    path.write_bytes(b"precious")
+    with pytest.raises(ValueError, match="exists; pass overwrite=True"):
+        ct.simulate(model, state, 1.0, output=path)
+    assert path.read_bytes() == b"precious"
+    ct.simulate(model, state, 1.0, output=path, overwrite=True)
+    assert ct.open_run(path).frames == 101
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"save_every": 0.0}, "save_every"),
+        ({"save_every": -1.0}, "save_every"),
+        ({"output": "/nonexistent-folder/run.h5"}, "does not exist"),
+        ({"compression": "zstd"}, "compression"),
+    ],
+)
+def test_bad_output_options(kwargs, match, tmp_path, rng):
+    model, state = problem(1, rng)
+    with pytest.raises(ValueError, match=match):
+        ct.simulate(model, state, 1.0, **kwargs)
+
+
+def test_unwritable_folder(tmp_path, rng):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    model, state = problem(1, rng)
+    with pytest.raises(ValueError, match="not writable"):
+        ct.simulate(model, state, 1.0, output=folder / "run.h5")
+
+
+def test_resume_past_nothing(tmp_path, rng):
+    model, state = problem(1, rng)
+    path = tmp_path / "run.h5"
+    ct.simulate(model, state, 1.0, output=path)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        ct.resume(path, 1.0)
+
+
+def test_missing_truncated_and_foreign_files(tmp_path, rng):
+    with pytest.raises(ct.RunFileError, match="does not exist"):
+        ct.open_run(tmp_path / "nope.h5")
+    model, state = problem(1, rng)
+    path = tmp_path / "run.h5"
+    ct.simulate(model, state, 1.0, output=path)
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ct.RunFileError, match="not a readable HDF5 run file"):
+        ct.open_run(truncated)
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["data"] = np.arange(3)
+    with pytest.raises(ct.RunFileError, match="not a continuum run file"):
+        ct.open_run(foreign)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_xdmf_sidecar_points_at_every_frame(ndim, tmp_path, rng):
+    import xml.etree.ElementTree as ET
+
+    model, state = problem(ndim, rng)
+    path = tmp_path / "run.h5"
+    res = ct.simulate(model, state, 0.5, save_every=0.25, output=path)
+    root = ET.parse(tmp_path / "run.xdmf").getroot()
+    frames = root.findall("./Domain/Grid/Grid")
+    assert [float(g.find("Time").get("Value")) for g in frames] == list(res.times)
+    with h5py.File(path) as f:
+        for grid in frames:
+            topology = grid.find("Topology").get("Dimensions").split()
+            assert [int(n) - 1 for n in topology] == list(state.grid.shape)
+            slab, data = grid.find("Attribute/DataItem").findall("DataItem")
+            file_name, dataset = data.text.split(":")
+            assert file_name == "run.h5"
+            assert f[dataset].shape == (len(res.times), *state.grid.shape)
+            start = int(slab.text.split()[0])
+            assert res.times[start] == float(grid.find("Time").get("Value"))

@@ -1,0 +1,32 @@
+"""The command line: the main job writes a run file and a real picture; info reads it."""
+
+import numpy as np
+import pytest
+
+import continuum as ct
+from continuum.cli import main
+
+
+def test_run_then_info(tmp_path, capsys):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    out, picture = tmp_path / "run.h5", tmp_path / "run.png"
+    args = ["run", "--t-end", "60", "-o", str(out), "--picture", str(picture), "--quiet"]
+    assert main(args) == 0
+    assert picture.stat().st_size > 20_000
+    image = plt.imread(picture)
+    colours = np.unique((image[..., :3] * 255).astype(int).reshape(-1, 3), axis=0)
+    assert len(colours) > 50
+    with ct.open_run(out) as run:
+        assert run.frames == 51
+        assert run.times[-1] == 60.0
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "FisherKPP" in text and "51 frames" in text and "256 x 256" in text
+    assert main(args) == 2  # refuses to overwrite
+    assert "overwrite=True" in capsys.readouterr().err
+    assert main([*args, "--overwrite"]) == 0
+
+
+def test_info_on_missing_file(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "missing.h5")]) == 2
+    assert "does not exist" in capsys.readouterr().err
