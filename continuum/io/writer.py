@@ -5,12 +5,19 @@ it, so a run that is killed leaves a file whose ``frames`` first frames are comp
 Checkpoints alternate between two slots; the root attribute ``checkpoint`` names the slot
 written last, and is switched only after that slot is flushed, so a valid checkpoint
 always survives a kill.
+
+Writing (and compressing) happens on a background thread, in order, while the compiled
+time loop (which releases the GIL) computes the next frames; at most ``QUEUE_DEPTH``
+frames wait in memory. An error on the writer thread is raised in the caller at the next
+call, and :meth:`RunWriter.close` waits until everything is on disk.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,12 +62,47 @@ def grid_description(grid) -> dict:
     }
 
 
+QUEUE_DEPTH = 2
+
+
 class RunWriter:
     """Writes one run file; use :meth:`create` for a new run, :meth:`reopen` to resume."""
 
     def __init__(self, handle: h5py.File):
         self.file = handle
         self.frames = int(handle.attrs["frames"])
+        self.queued = self.frames
+        self._jobs: queue.Queue = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="continuum-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:
+                    job[0](*job[1:])
+            except BaseException as error:  # handed to the caller at its next call
+                self._error = error
+            finally:
+                self._jobs.task_done()
+
+    def _submit(self, *job) -> None:
+        self._raise_pending()
+        self._jobs.put(job)
+
+    def _raise_pending(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise RuntimeError(f"writing {self.file.filename!r} failed: {error}") from error
+
+    def wait(self) -> None:
+        """Block until every queued frame and checkpoint is on disk."""
+        self._jobs.join()
+        self._raise_pending()
 
     @classmethod
     def create(cls, path, model, state, solver, settings: dict, series_names, compression):
@@ -148,12 +190,17 @@ class RunWriter:
         return cls(h5py.File(path, "r+"))
 
     def append(self, t: float, state, series_values: dict) -> None:
-        """Append one frame, flush, then count it as complete."""
-        n = self.frames + 1
+        """Queue one frame (a copy of the state): written, flushed, then counted."""
+        self.queued += 1
+        self._submit(
+            self._append, self.queued, t, state.data.copy(), state.field_names, dict(series_values)
+        )
+
+    def _append(self, n, t, data, field_names, series_values) -> None:
         time = self.file["time"]
         time.resize((n,))
         time[n - 1] = t
-        for name, values in zip(state.field_names, state.data, strict=True):
+        for name, values in zip(field_names, data, strict=True):
             ds = self.file["fields"][name]
             ds.resize(n, axis=0)
             ds[n - 1] = values
@@ -167,25 +214,36 @@ class RunWriter:
         self.file.flush()
 
     def checkpoint(self, state, solver) -> None:
-        """Write the full state and solver memory to the idle slot, then switch to it."""
+        """Queue a checkpoint: full state and solver memory go to the idle slot, then the
+        file switches to it."""
+        arrays = {"data": state.data.copy(), "scalars": state.scalars.copy()}
+        arrays.update({k: a.copy() for k, a in solver.history_arrays().items()})
+        dt = np.nan if solver.dt is None else solver.dt
+        attrs = {
+            "t": solver.t,
+            "dt": dt,
+            "steps": solver.steps,
+            "rejected": solver.rejected,
+            "frame": self.queued - 1,
+        }
+        self._submit(self._checkpoint, arrays, attrs)
+
+    def _checkpoint(self, arrays, attrs) -> None:
         current = self.file.attrs["checkpoint"]
         slot = CHECKPOINT_SLOTS[1] if current == CHECKPOINT_SLOTS[0] else CHECKPOINT_SLOTS[0]
         group = self.file[slot]
-        group["data"][...] = state.data
-        group["scalars"][...] = state.scalars
-        for key, array in solver.history_arrays().items():
+        for key, array in arrays.items():
             group[key][...] = array
-        group.attrs["t"] = solver.t
-        group.attrs["dt"] = np.nan if solver.dt is None else solver.dt
-        group.attrs["steps"] = solver.steps
-        group.attrs["rejected"] = solver.rejected
-        group.attrs["frame"] = self.frames - 1
+        for key, value in attrs.items():
+            group.attrs[key] = value
         self.file.flush()
         self.file.attrs["checkpoint"] = slot
         self.file.flush()
 
     def truncate(self, frames: int) -> None:
         """Drop frames written after frame ``frames - 1`` (those after a checkpoint)."""
+        self.wait()
+        self.queued = frames
         self.file.attrs["frames"] = frames
         self.file.flush()
         self.file["time"].resize((frames,))
@@ -197,4 +255,10 @@ class RunWriter:
         self.file.flush()
 
     def close(self) -> None:
-        self.file.close()
+        """Finish every queued write, stop the thread and close the file."""
+        try:
+            self.wait()
+        finally:
+            self._jobs.put(None)
+            self._thread.join()
+            self.file.close()

@@ -1,6 +1,7 @@
 """Compiled time loops: each call advances the state from ``t`` to ``t_stop`` in Numba.
 
-Python is entered only between output times. Each loop returns
+Python is entered only between output times, and the loops release the GIL, so a
+background thread (the run-file writer) works while they run. Each loop returns
 ``(t, dt_next, steps, rejected, status)``; ``status`` is one of the ``STATUS_*`` codes.
 
 Methods
@@ -66,7 +67,7 @@ def _remaining(t, t_stop):
     return t_stop - t > 1e-12 * max(1.0, abs(t_stop))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def advance_explicit(
     kind,
     fingerprint,
@@ -315,7 +316,7 @@ def _first_order_error(new, old, rate_prev, rate_new, h, have_prev, rtol, atol, 
     return column_max(row_stats, STAT_ERROR)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def advance_imex(
     kind,
     fingerprint,
