@@ -2,33 +2,36 @@
 
 Run from the repository root::
 
-    python benchmarks/stencil.py > stencil.json          # full run (a few minutes)
-    python benchmarks/stencil.py --quick > quick.json    # smoke run
+    python benchmarks/stencil.py > stencil.json          # full run (about 5 minutes)
+    python benchmarks/stencil.py --quick > quick.json    # smoke run (N = 128, 256)
 
 One JSON document goes to standard output at the end; progress goes to standard error.
-Sections (keys of the JSON document):
+Keys of the document:
 
 ``machine``
-    CPU model, cores, caches, library versions, Numba threads, background load at start.
+    CPU model, cores, caches, library versions, Numba threads, load average at start.
 ``stream``
     STREAM triad ``a[:] = b + s*c`` on ``2**25`` doubles per array, Numba ``prange`` with
     two threads and a single-threaded loop; GB/s counting 24 B per element (STREAM's
     convention: write-allocate not counted) and with the 8 B write-allocate read added.
 ``stencil``
-    Per N: cell updates per second of continuum's ``euler`` solver, py-pde's Euler solver
-    (custom ``PDEBase`` with a compiled right-hand side) and plain NumPy, the agreement of
-    the three after ten steps, and continuum's fraction of the STREAM roofline.
+    Per N: cell updates per second of continuum's ``euler`` solver, py-pde's Euler
+    stepper (a custom ``PDEBase`` with a compiled right-hand side; also py-pde's
+    expression ``PDE`` at ``--expression-sizes``) and plain NumPy; their agreement after
+    ten steps from the same field; continuum's fraction of the STREAM roofline.
 ``start_times``
     Wall time of a fresh interpreter running a small ``ct.simulate`` with an empty Numba
     cache (cold) and again with the cache it left behind (warm), per method.
 ``time_to_accuracy``
-    2D heat equation to a fixed time: wall time and error of every method against a
-    time-converged reference of the same spatial discretisation.
+    2D heat equation to a fixed time: wall time and error of each method and setting
+    against a time-converged reference of the same spatial discretisation.
 ``assumptions``
     Bytes per cell update, the timing rules and the problem parameters.
 
-Every section records ``background`` (CPU time used by other processes while it ran, as a
-fraction of the machine): timings taken while it is large are not representative.
+Timings are only meaningful on an otherwise idle machine: a parallel Numba loop whose
+second core is taken by another process runs up to 100x slower. Each measurement waits
+(``--wait``) until other processes are idle and records as ``background`` the CPU share
+they took while it ran; a disturbed throughput measurement is repeated once.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ TARGET_SECONDS = 0.5  # length of one timed run
 PROBE_SECONDS = 0.05  # minimum length of the calibration run
 
 QUIET_THRESHOLD = 0.1  # other processes' CPU share below which the machine counts as idle
-QUIET_SAMPLE_S = 1.0
+QUIET_SAMPLE_S = 0.5
+ATTEMPTS = 2  # runs of a throughput measurement when other processes disturb the first
 
 DEFAULT_SIZES = (256, 512, 1024, 2048)
 QUICK_SIZES = (128, 256)
@@ -444,11 +448,12 @@ def _import_pde():
 
 
 def _pypde_fisher(pde, diffusivity: float, growth_rate: float):
-    """A py-pde ``PDEBase`` for Fisher-KPP with a fused, parallel compiled right-hand side.
+    """A py-pde ``PDEBase`` for Fisher-KPP with a fused compiled right-hand side.
 
     The right-hand side applies py-pde's own compiled Laplacian (Neumann ghost cells) and
-    adds diffusion scaling and logistic growth in one ``prange`` pass over its result;
-    it is handed to py-pde already jitted, so py-pde uses it as is.
+    adds diffusion scaling and logistic growth in one pass over its result, threaded
+    (``prange``) when py-pde would thread its own operators on this grid. It is handed
+    to py-pde already jitted, so py-pde uses it as is.
     """
 
     class FisherKPP(pde.PDEBase):
@@ -461,8 +466,9 @@ def _pypde_fisher(pde, diffusivity: float, growth_rate: float):
 
         def make_evolution_rate(self, state, backend):
             laplace = state.grid.make_operator("laplace", bc=self.bc, backend=backend)
+            parallel = _pypde_threads(backend, state.grid.num_cells)
 
-            @njit(parallel=True, fastmath={"contract", "nsz", "reassoc"})
+            @njit(parallel=parallel, fastmath={"contract", "nsz", "reassoc"})
             def rhs(u, t=0.0):
                 rate = laplace(u)
                 for i in prange(u.shape[0]):
@@ -474,6 +480,15 @@ def _pypde_fisher(pde, diffusivity: float, growth_rate: float):
             return rhs
 
     return FisherKPP()
+
+
+def _pypde_threads(backend, cells: int) -> bool:
+    """Whether py-pde threads its own operators on a grid of ``cells`` cells."""
+    try:
+        threshold = backend._config_parameter("multithreading_threshold")
+        return bool(backend.use_multithreading()) and cells >= threshold
+    except (AttributeError, KeyError):
+        return cells >= 256**2
 
 
 def _pypde_grid(pde, n: int):
@@ -583,28 +598,50 @@ def _max_diff(a, b):
     return None if a is None or b is None else float(np.max(np.abs(a - b)))
 
 
-def implementations(repeats: int, solve_api: bool) -> dict:
-    """``name -> bench(u0, dt)`` for every implementation compared at each size."""
-    return {
+def implementations(repeats: int, solve_api: bool, expression: bool) -> dict:
+    """``name -> bench(u0, dt)`` for every implementation compared at one size."""
+    benches = {
         "continuum": lambda u0, dt: bench_continuum(u0, dt, repeats),
         "pypde": lambda u0, dt: bench_pypde(u0, dt, repeats, "custom", solve_api),
         "pypde_expression": lambda u0, dt: bench_pypde(u0, dt, repeats, "expression", False),
         "numpy": lambda u0, dt: bench_numpy(u0, dt, repeats),
     }
+    if not expression:
+        del benches["pypde_expression"]
+    return benches
 
 
-def bench_size(n: int, stream: dict, repeats: int, solve_api: bool, wait: float) -> dict:
-    """All implementations at one grid size, each after waiting for a quiet machine."""
+def undisturbed(name: str, bench, wait: float):
+    """Run ``bench()`` on a quiet machine; run it again if others took CPU meanwhile.
+
+    Keeps the attempt that was disturbed least and records its ``background``.
+    """
+    best = None
+    for attempt in range(1, ATTEMPTS + 1):
+        background: dict = {}
+        with measured_section(background, wait):
+            result, field = bench()
+        other = background["background"]["other_cpu_fraction"]
+        if best is None or other < best[0]["background"]["other_cpu_fraction"]:
+            best = ({**result, **background, "attempt": attempt}, field)
+        if other < QUIET_THRESHOLD:
+            break
+        log(f"{name}: other processes took {other:.0%} of the CPUs meanwhile; again")
+    return best
+
+
+def bench_size(n: int, stream: dict, options) -> dict:
+    """All implementations at one grid size, each on a quiet machine."""
     dt = euler_dt()
     u0 = random_field(n)
     record = {"n": n, "cells": n * n, "dt_day": dt, "working_set_mib": 2 * n * n * 8 / 2**20}
+    benches = implementations(options.repeats, options.solve_api, n in options.expression_sizes)
     fields = {}
-    for name, bench in implementations(repeats, solve_api).items():
+    for name, bench in benches.items():
         log(f"N={n}: {name}")
-        background: dict = {}
-        with measured_section(background, wait):
-            record[name], fields[name] = bench(u0, dt)
-        record[name].update(background)
+        record[name], fields[name] = undisturbed(
+            f"N={n} {name}", lambda b=bench: b(u0, dt), options.wait
+        )
     record["max_abs_diff_after_check_steps"] = {"check_steps": CHECK_STEPS} | {
         f"continuum_vs_{name}": _max_diff(fields["continuum"], field)
         for name, field in fields.items()
@@ -778,7 +815,7 @@ def _time_pypde(u0, reference, repeats) -> list[dict]:
     limit = heat_limit()
     eq = pde.DiffusionPDE(diffusivity=HEAT_D, bc="auto_periodic_neumann")
     configs = [(f"euler dt=limit/{k}", False, limit / k, None) for k in (1, 32)]
-    configs += [(f"euler adaptive tol={tol:g}", True, limit, tol) for tol in (1e-4, 1e-5, 1e-6)]
+    configs += [(f"euler adaptive tol={tol:g}", True, limit, tol) for tol in (1e-5, 1e-6)]
     rows = []
     for label, adaptive, dt, tol in configs:
         log(f"time to accuracy: py-pde {label}")
@@ -874,7 +911,7 @@ def assumptions(args) -> dict:
         f"after {CHECK_STEPS} warm-up steps (compilation / cache load excluded); "
         "py-pde timed through its compiled stepper (compiled once per size)",
         "pypde_threads": "py-pde's Laplacian uses prange for >= 256^2 cells unless it "
-        "detects an HPC batch system; the custom right-hand side always uses prange",
+        "detects an HPC batch system; the custom right-hand side follows the same rule",
     }
 
 
@@ -883,6 +920,13 @@ def parse_args(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", help="grid sizes N (N x N cells)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement")
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat, no starts")
+    parser.add_argument(
+        "--expression-sizes",
+        type=int,
+        nargs="*",
+        default=[512],
+        help="sizes at which py-pde's expression PDE is timed too (compiling it takes ~10 s)",
+    )
     parser.add_argument("--skip-starts", action="store_true", help="skip cold/warm start runs")
     parser.add_argument("--skip-accuracy", action="store_true", help="skip time to accuracy")
     parser.add_argument(
@@ -896,6 +940,7 @@ def parse_args(argv=None):
         args.repeats = 1
         args.sizes = args.sizes or list(QUICK_SIZES)
     args.sizes = args.sizes or list(DEFAULT_SIZES)
+    args.solve_api = not args.quick
     return args
 
 
@@ -908,10 +953,7 @@ def main(argv=None) -> int:
     report["stream"] = stream = {}
     with measured_section(stream, args.wait):
         stream.update(stream_triad(STREAM_ELEMENTS // 8 if args.quick else STREAM_ELEMENTS))
-    report["stencil"] = [
-        bench_size(n, stream, args.repeats, solve_api=not args.quick, wait=args.wait)
-        for n in args.sizes
-    ]
+    report["stencil"] = [bench_size(n, stream, args) for n in args.sizes]
     if not (args.quick or args.skip_starts):
         report["start_times"] = start_times(args.wait)
     if not args.skip_accuracy:

@@ -53,7 +53,7 @@ def _outer_neighbours(u, f, i0, i1, axis, bc_kind, bc_val, n):
     return row_lo, row_hi, al, ah, bl + bh - 2.0, gl + gh
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def update_row(
     u_in, u_base, u_out, f, i0, i1, d, alpha, beta, dt, bc_kind, bc_val, inv_h2, rate_row
 ):
