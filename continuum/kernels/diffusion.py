@@ -60,8 +60,8 @@ def update_row(
     """Fused stage update of one row with constant-coefficient diffusion.
 
     ``u_out = alpha u_base + beta (u_in + dt (rate_row + d laplacian(u_in)))`` on row
-    ``(i0, i1)`` of field ``f``; ``d = 0`` skips diffusion. Returns a value that is NaN
-    when any written value is not finite.
+    ``(i0, i1)`` of field ``f``; ``d = 0`` skips diffusion. Returns the number of written
+    values that are not finite (``x - x`` is NaN exactly for NaN and Inf).
     """
     n0, n1, n2 = u_in.shape[1], u_in.shape[2], u_in.shape[3]
     row = u_in[f, i0, i1]
@@ -74,7 +74,7 @@ def update_row(
     cg = c0 * g0 + c1 * g1
     base = u_base[f, i0, i1]
     bdt = beta * dt
-    poison = 0.0
+    nonfinite = 0
     if n0 > 1:
         for k in range(1, n2 - 1):
             lap = (
@@ -90,7 +90,7 @@ def update_row(
             if alpha != 0.0:
                 value += alpha * base[k]
             out[k] = value
-            poison += value * 0.0
+            nonfinite += (value - value) != 0.0
     else:
         for k in range(1, n2 - 1):
             lap = c2 * (row[k - 1] + row[k + 1]) + cx * row[k] + w1l * lo1[k] + w1h * hi1[k] + cg
@@ -98,7 +98,7 @@ def update_row(
             if alpha != 0.0:
                 value += alpha * base[k]
             out[k] = value
-            poison += value * 0.0
+            nonfinite += (value - value) != 0.0
     for k in (0, n2 - 1):
         jl, al, bl, gl = ghost_rule(bc_kind[f, 2, 0], bc_val[f, 2, 0], k == 0, n2, k, -1)
         jh, ah, bh, gh = ghost_rule(bc_kind[f, 2, 1], bc_val[f, 2, 1], k == n2 - 1, n2, k, 1)
@@ -116,8 +116,8 @@ def update_row(
         if alpha != 0.0:
             value += alpha * base[k]
         out[k] = value
-        poison += value * 0.0
-    return poison
+        nonfinite += (value - value) != 0.0
+    return nonfinite
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")

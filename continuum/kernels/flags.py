@@ -1,8 +1,10 @@
 """Compiler flags shared by every kernel.
 
-Only fast-math flags that keep NaN and Inf visible (no ``nnan``/``ninf``), so that the run
-loop can detect a blow-up: fused multiply-add contraction, reassociation (lets reductions
-vectorise; results stay deterministic for a given build) and no signed zeros.
+No fast-math flags. Numba optimises a freshly compiled parallel kernel and one loaded from
+its on-disk cache differently (numba issue #10617); with reassociation or FMA contraction
+allowed, the two then round differently, and a run resumed in another process would not
+reproduce the uninterrupted run bit for bit. Strict IEEE arithmetic makes every compilation
+path give the same bits; NaN and Inf also stay visible to the blow-up check.
 """
 
-FASTMATH = {"contract", "nsz", "reassoc"}
+FASTMATH = False

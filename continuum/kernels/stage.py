@@ -49,6 +49,7 @@ def stage_pass(
     bc_kind,
     bc_val,
     inv_h,
+    inv_h2,
     taxis,
     mask,
     rtol,
@@ -68,6 +69,7 @@ def stage_pass(
     diffusivity : (n_fields,) [mm^2/day]; zero skips a field (e.g. treated implicitly).
     diffusivity_map : (n_fields,) int, index into ``maps`` of a relative-diffusivity map,
         or -1 for a constant coefficient.
+    inv_h, inv_h2 : (3,) inverse cell widths [1/mm] and their squares.
     taxis : (n_taxis, 3) rows ``(field, attractant, chi)``, chi in [mm^2/day].
     mask : (n0, n1, n2) 0/1 floats, or an empty array for no mask.
     with_error : if true, ``u_in`` is the SSP-RK3 stage ``u2`` and ``u_base`` is ``u_n``;
@@ -79,7 +81,6 @@ def stage_pass(
     numba.literally(kind)
     numba.literally(fingerprint)
     n_fields, n0, n1, n2 = u_in.shape
-    inv_h2 = inv_h * inv_h
     has_mask = mask.size > 0
     for r in prange(n0 * n1):
         i0 = r // n1
@@ -114,11 +115,11 @@ def stage_pass(
             taxis_rate = max(taxis_rate, row_rate)
         exports[r, :] = 0.0
         registry.reaction_row(kind, u_in, maps, i0, i1, scalars, params, t, rate, exports[r])
-        poison = 0.0
+        nonfinite = 0
         err = 0.0
         for f in range(n_fields):
             fused = diffusivity[f] if diffusivity_map[f] < 0 and not has_mask else 0.0
-            poison += update_row(
+            nonfinite += update_row(
                 u_in,
                 u_base,
                 u_out,
@@ -144,7 +145,7 @@ def stage_pass(
                 for k in range(n2):
                     e = abs(out[k] - 2.0 * now[k] + base[k])
                     err = max(err, e / (atol + rtol * max(abs(out[k]), abs(base[k]))))
-        row_stats[r, STAT_NONFINITE] = 0.0 if poison == 0.0 else 1.0
+        row_stats[r, STAT_NONFINITE] = nonfinite
         row_stats[r, STAT_TAXIS_RATE] = taxis_rate
         row_stats[r, STAT_ERROR] = err
 

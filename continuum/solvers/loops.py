@@ -110,6 +110,7 @@ def advance_explicit(
     """
     numba.literally(kind)
     numba.literally(fingerprint)
+    inv_h2 = inv_h * inv_h
     swapped = False
     steps = 0
     rejected = 0
@@ -139,6 +140,7 @@ def advance_explicit(
             bc_kind,
             bc_val,
             inv_h,
+            inv_h2,
             taxis,
             mask,
             rtol,
@@ -191,6 +193,7 @@ def advance_explicit(
             bc_kind,
             bc_val,
             inv_h,
+            inv_h2,
             taxis,
             mask,
             rtol,
@@ -222,6 +225,7 @@ def advance_explicit(
             bc_kind,
             bc_val,
             inv_h,
+            inv_h2,
             taxis,
             mask,
             rtol,
@@ -363,6 +367,7 @@ def advance_imex(
     """
     numba.literally(kind)
     numba.literally(fingerprint)
+    inv_h2 = inv_h * inv_h
     swapped = False
     steps = 0
     rejected = 0
@@ -394,6 +399,7 @@ def advance_imex(
             bc_kind,
             bc_val,
             inv_h,
+            inv_h2,
             taxis,
             mask,
             rtol,
