@@ -105,6 +105,7 @@ def test_killed_run_keeps_its_frames_and_resumes(tmp_path):
 
 def test_xarray_reads_named_dimensions_with_coordinates(tmp_path, rng):
     import xarray as xr
+
     model, state = problem(2, rng)
     path = tmp_path / "run.h5"
     res = ct.simulate(model, state, 1.0, save_every=0.25, output=path)
