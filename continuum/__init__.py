@@ -8,7 +8,8 @@ from continuum import models
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.grid import Grid
 from continuum.io import RunFile, RunFileError, open_run
-from continuum.simulation import Result, resume, simulate
+from continuum.result import Result
+from continuum.simulation import resume, simulate
 from continuum.solvers import SimulationError
 from continuum.state import State
 

@@ -71,6 +71,9 @@ class Grid:
         self.spacing = spacing
         self.origin = origin
         self.mask = mask
+        self._mask3 = (
+            np.zeros((0, 0, 0)) if mask is None else mask.astype(np.float64).reshape(self.shape3)
+        )
         self.cross_section = float(cross_section)
         self.thickness = float(thickness)
 
@@ -131,9 +134,7 @@ class Grid:
 
     def mask3(self) -> np.ndarray:
         """The mask as float64 0/1 with the kernels' padded shape (empty when unmasked)."""
-        if self.mask is None:
-            return np.zeros((0, 0, 0))
-        return self.mask.astype(np.float64).reshape(self.shape3)
+        return self._mask3
 
     def integrate(self, values: np.ndarray) -> float:
         """Integral of a cell-wise array over the tissue [units x mm^3]."""
