@@ -60,6 +60,7 @@ import continuum as ct
 from continuum.solvers.base import make_solver
 
 ROOT = Path(__file__).resolve().parent.parent
+CONTINUUM_ROOT = Path(ct.__file__).resolve().parent.parent  # the continuum being measured
 
 # Fisher-KPP problem of the throughput benchmark (Swanson's glioma parameters).
 DIFFUSIVITY = 0.13  # mm^2/day
@@ -219,6 +220,19 @@ def _git(*args: str) -> str:
     return out.stdout.strip()
 
 
+def continuum_revision() -> dict:
+    """Commit of the continuum being measured: this checkout's HEAD and its uncommitted
+    changes, or, for a copy put first on PYTHONPATH, the commit named in its COMMIT file.
+    """
+    if CONTINUUM_ROOT == ROOT:
+        return {
+            "git_head": _git("rev-parse", "--short", "HEAD"),
+            "uncommitted": _git("status", "--porcelain", "--", "continuum"),
+        }
+    commit = CONTINUUM_ROOT / "COMMIT"
+    return {"snapshot_of": commit.read_text().strip() if commit.exists() else "unknown"}
+
+
 def source_stamp() -> float:
     """Latest modification time of continuum's sources (edits trigger recompilation)."""
     package = Path(ct.__file__).resolve().parent
@@ -246,8 +260,8 @@ def machine_info() -> dict:
         "numba": numba.__version__,
         "py-pde": _pypde_version(),
         "continuum": ct.__version__,
-        "continuum_git_head": _git("rev-parse", "--short", "HEAD"),
-        "continuum_uncommitted": _git("status", "--porcelain", "--", "continuum"),
+        "continuum_path": str(CONTINUUM_ROOT),
+        "continuum_revision": continuum_revision(),
         "NUMBA_NUM_THREADS": numba.config.NUMBA_NUM_THREADS,
         "numba_threading_layer": numba.config.THREADING_LAYER,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
@@ -297,19 +311,19 @@ def throughput(cells: int, run, steps: int, repeats: int) -> dict:
 
 
 # -- STREAM triad ------------------------------------------------------------------------
-@njit(parallel=True, cache=True)
+@njit(parallel=True)
 def _triad_parallel(a, b, c, s):
     for i in prange(a.shape[0]):
         a[i] = b[i] + s * c[i]
 
 
-@njit(cache=True)
+@njit
 def _triad_serial(a, b, c, s):
     for i in range(a.shape[0]):
         a[i] = b[i] + s * c[i]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True)
 def _first_touch(a, value):
     for i in prange(a.shape[0]):
         a[i] = value
@@ -626,7 +640,7 @@ def undisturbed(name: str, bench, wait: float):
             best = ({**result, **background, "attempt": attempt}, field)
         if other < QUIET_THRESHOLD:
             break
-        log(f"{name}: other processes took {other:.0%} of the CPUs meanwhile; again")
+        log(f"{name}: other processes took {other:.0%} of the CPUs meanwhile")
     return best
 
 
@@ -689,10 +703,17 @@ def _start_run(method: str, cache_dir: str) -> dict:
         rho=GROWTH_RATE,
         t_end=20 * dt,
     )
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    # The child imports the same continuum as this process (not one on its cwd).
+    path = os.pathsep.join(filter(None, [str(CONTINUUM_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "PYTHONPATH": path}
     t0 = perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cache_dir,
+        check=False,
     )
     wall = perf_counter() - t0
     if out.returncode != 0:
