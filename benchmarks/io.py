@@ -49,9 +49,18 @@ def continuum_case(n, cadence, frames, repeats, folder):
     t_end = dt * cadence * frames
 
     def run(output=None, compression="gzip"):
-        return ct.simulate(model, state, t_end, save_every=dt * cadence, method="euler", dt=dt,
-                           output=output, overwrite=True, compression=compression,
-                           progress=False)
+        return ct.simulate(
+            model,
+            state,
+            t_end,
+            save_every=dt * cadence,
+            method="euler",
+            dt=dt,
+            output=output,
+            overwrite=True,
+            compression=compression,
+            progress=False,
+        )
 
     run()  # compile
     base = median_time(run, repeats)
@@ -81,8 +90,15 @@ def pypde_case(n, cadence, frames, repeats, folder):
     t_end = dt * cadence * frames
 
     def run(tracker):
-        eq.solve(field, t_range=t_end, dt=dt, solver="explicit", scheme="euler",
-                 adaptive=False, tracker=tracker)
+        eq.solve(
+            field,
+            t_range=t_end,
+            dt=dt,
+            solver="explicit",
+            scheme="euler",
+            adaptive=False,
+            tracker=tracker,
+        )
 
     run(None)
     base = median_time(lambda: run(None), repeats)
@@ -95,8 +111,12 @@ def pypde_case(n, cadence, frames, repeats, folder):
         run([storage.tracker(dt * cadence)])
 
     wall = median_time(with_storage, repeats)
-    return {"without_output_s": base, "wall_s": wall, "overhead": wall / base - 1,
-            "file_MB": path.stat().st_size / 1e6}
+    return {
+        "without_output_s": base,
+        "wall_s": wall,
+        "overhead": wall / base - 1,
+        "file_MB": path.stat().st_size / 1e6,
+    }
 
 
 def main(argv=None):
@@ -108,8 +128,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.frames, args.repeats = 128, 3, 1
-    results = {"grid": [args.n, args.n], "frames": args.frames, "repeats": args.repeats,
-               "frame_MB": 8 * args.n**2 / 1e6, "cadences": {}}
+    results = {
+        "grid": [args.n, args.n],
+        "frames": args.frames,
+        "repeats": args.repeats,
+        "frame_MB": 8 * args.n**2 / 1e6,
+        "cadences": {},
+    }
     with tempfile.TemporaryDirectory() as folder:
         for cadence in (1000, 100):
             print(f"cadence {cadence} steps", file=sys.stderr)
