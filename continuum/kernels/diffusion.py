@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from numba import njit
 
+from continuum.kernels import registry
 from continuum.kernels.flags import FASTMATH
 
 NOFLUX, DIRICHLET, PERIODIC = 0, 1, 2
@@ -55,13 +56,35 @@ def _outer_neighbours(u, f, i0, i1, axis, bc_kind, bc_val, n):
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def update_row(
-    u_in, u_base, u_out, f, i0, i1, d, alpha, beta, dt, bc_kind, bc_val, inv_h2, rate_row
+    kind,
+    u_in,
+    u_base,
+    u_out,
+    f,
+    i0,
+    i1,
+    d,
+    alpha,
+    beta,
+    dt,
+    t,
+    bc_kind,
+    bc_val,
+    inv_h2,
+    rate_row,
+    use_rate,
+    maps,
+    scalars,
+    params,
 ):
     """Fused stage update of one row with constant-coefficient diffusion.
 
-    ``u_out = alpha u_base + beta (u_in + dt (rate_row + d laplacian(u_in)))`` on row
-    ``(i0, i1)`` of field ``f``; ``d = 0`` skips diffusion. Returns the number of written
-    values that are not finite (``x - x`` is NaN exactly for NaN and Inf).
+    ``u_out = alpha u_base + beta u_in + beta dt (R_f + d laplacian(u_in) + rate_row)`` on
+    row ``(i0, i1)`` of field ``f``, where ``R_f`` is the model's inlined
+    ``reaction_point`` (``kind`` is the model's literal kernel name); ``d = 0`` skips
+    diffusion and ``rate_row`` is read only when ``use_rate``. The common case (no row
+    terms, ``alpha = 0``) is a single vectorised pass. Returns the number of written values
+    that are not finite (``x - x`` is NaN exactly for NaN and Inf).
     """
     n0, n1, n2 = u_in.shape[1], u_in.shape[2], u_in.shape[3]
     row = u_in[f, i0, i1]
@@ -72,9 +95,7 @@ def update_row(
     w0l, w0h, w1l, w1h = c0 * a0l, c0 * a0h, c1 * a1l, c1 * a1h
     cx = c0 * b0 + c1 * b1 - 2.0 * c2
     cg = c0 * g0 + c1 * g1
-    base = u_base[f, i0, i1]
     bdt = beta * dt
-    nonfinite = 0
     if n0 > 1:
         for k in range(1, n2 - 1):
             lap = (
@@ -86,19 +107,13 @@ def update_row(
                 + w1h * hi1[k]
                 + cg
             )
-            value = beta * row[k] + bdt * (rate_row[k] + lap)
-            if alpha != 0.0:
-                value += alpha * base[k]
-            out[k] = value
-            nonfinite += (value - value) != 0.0
-    else:
+            reaction = registry.reaction_point(kind, u_in, maps, i0, i1, k, f, scalars, params, t)
+            out[k] = beta * row[k] + bdt * (reaction + lap)
+    else:  # 1D and 2D: no neighbours along the padded axis 0
         for k in range(1, n2 - 1):
             lap = c2 * (row[k - 1] + row[k + 1]) + cx * row[k] + w1l * lo1[k] + w1h * hi1[k] + cg
-            value = beta * row[k] + bdt * (rate_row[k] + lap)
-            if alpha != 0.0:
-                value += alpha * base[k]
-            out[k] = value
-            nonfinite += (value - value) != 0.0
+            reaction = registry.reaction_point(kind, u_in, maps, i0, i1, k, f, scalars, params, t)
+            out[k] = beta * row[k] + bdt * (reaction + lap)
     for k in (0, n2 - 1):
         jl, al, bl, gl = ghost_rule(bc_kind[f, 2, 0], bc_val[f, 2, 0], k == 0, n2, k, -1)
         jh, ah, bh, gh = ghost_rule(bc_kind[f, 2, 1], bc_val[f, 2, 1], k == n2 - 1, n2, k, 1)
@@ -112,11 +127,18 @@ def update_row(
             + w1h * hi1[k]
             + cg
         )
-        value = beta * x + bdt * (rate_row[k] + lap)
-        if alpha != 0.0:
-            value += alpha * base[k]
-        out[k] = value
-        nonfinite += (value - value) != 0.0
+        reaction = registry.reaction_point(kind, u_in, maps, i0, i1, k, f, scalars, params, t)
+        out[k] = beta * x + bdt * (reaction + lap)
+    if use_rate:
+        for k in range(n2):
+            out[k] += bdt * rate_row[k]
+    if alpha != 0.0:
+        base = u_base[f, i0, i1]
+        for k in range(n2):
+            out[k] += alpha * base[k]
+    nonfinite = 0
+    for k in range(n2):
+        nonfinite += (out[k] - out[k]) != 0.0
     return nonfinite
 
 

@@ -10,6 +10,10 @@ memory address.)
 
 A model's kernels, registered with :func:`register`:
 
+``reaction_point(u, maps, i0, i1, k, f, scalars, params, t)``
+    Returns the pointwise rate of field ``f`` in cell ``(i0, i1, k)``. It is inlined into
+    the stencil loop of the fused stage update, so simple reactions cost no extra pass
+    over memory; declare it ``@njit(inline="always")``.
 ``reaction_row(u, maps, i0, i1, scalars, params, t, rate, exports)``
     Adds the pointwise (reaction) rates of grid row ``u[:, i0, i1, :]`` to ``rate``
     (shape ``(n_fields, n2)``) and adds to ``exports[e]`` the row sum of each export
@@ -36,9 +40,14 @@ from numba.np.ufunc.parallel import _launch_threads
 _KERNELS: dict[str, tuple] = {}
 
 
-def register(name: str, reaction_row, scalar_rate) -> None:
-    """Register a model's jitted pointwise kernels under ``name``."""
-    _KERNELS[name] = (reaction_row, scalar_rate)
+def register(name: str, reaction_point, reaction_row, scalar_rate, row_terms: bool) -> None:
+    """Register a model's jitted pointwise kernels under ``name``.
+
+    ``row_terms`` says whether ``reaction_row`` does anything; when it does not (and there
+    is no taxis and no variable-coefficient diffusion), the stage update skips the row
+    buffer entirely.
+    """
+    _KERNELS[name] = (reaction_point, reaction_row, scalar_rate, bool(row_terms))
 
 
 def _compute_fingerprint() -> int:
@@ -77,8 +86,18 @@ def _lookup(kind):
         raise TypeError(f"no kernels registered under {kind.literal_value!r}") from None
 
 
+def reaction_point(kind, u, maps, i0, i1, k, f, scalars, params, t):
+    """Dispatch to the registered model's ``reaction_point`` (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
 def reaction_row(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
     """Dispatch to the registered model's ``reaction_row`` (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+def has_row_terms(kind):
+    """Whether the registered model's ``reaction_row`` does anything (compiled code only)."""
     raise NotImplementedError("only callable from compiled code")
 
 
@@ -87,9 +106,19 @@ def scalar_rate(kind, scalars, exports, params, t, dscalars):
     raise NotImplementedError("only callable from compiled code")
 
 
+@overload(reaction_point, prefer_literal=True, inline="always")
+def _reaction_point(kind, u, maps, i0, i1, k, f, scalars, params, t):
+    fn = _lookup(kind)[0]
+
+    def impl(kind, u, maps, i0, i1, k, f, scalars, params, t):
+        return fn(u, maps, i0, i1, k, f, scalars, params, t)
+
+    return impl
+
+
 @overload(reaction_row, prefer_literal=True)
 def _reaction_row(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
-    fn = _lookup(kind)[0]
+    fn = _lookup(kind)[1]
 
     def impl(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
         fn(u, maps, i0, i1, scalars, params, t, rate, exports)
@@ -97,9 +126,19 @@ def _reaction_row(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
     return impl
 
 
+@overload(has_row_terms, prefer_literal=True, inline="always")
+def _has_row_terms(kind):
+    value = _lookup(kind)[3]
+
+    def impl(kind):
+        return value
+
+    return impl
+
+
 @overload(scalar_rate, prefer_literal=True)
 def _scalar_rate(kind, scalars, exports, params, t, dscalars):
-    fn = _lookup(kind)[1]
+    fn = _lookup(kind)[2]
 
     def impl(kind, scalars, exports, params, t, dscalars):
         fn(scalars, exports, params, t, dscalars)

@@ -18,16 +18,19 @@ def no_scalar_rate(scalars, exports, params, t, dscalars):
     """No scalar compartments."""
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def logistic_row(u, maps, i0, i1, scalars, params, t, rate, exports):
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def no_reaction_point(u, maps, i0, i1, k, f, scalars, params, t):
+    """No pointwise terms."""
+    return 0.0
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def logistic_point(u, maps, i0, i1, k, f, scalars, params, t):
     """Logistic growth ``rho * u * (1 - u)`` of field 0; ``params = (D, rho)``."""
-    rho = params[1]
-    row = u[0, i0, i1]
-    out = rate[0]
-    for k in range(row.shape[0]):
-        out[k] += rho * row[k] * (1.0 - row[k])
+    x = u[0, i0, i1, k]
+    return params[1] * x * (1.0 - x)
 
 
-registry.register("heat", no_reaction_row, no_scalar_rate)
-registry.register("fisher_kpp", logistic_row, no_scalar_rate)
-registry.register("taxis", no_reaction_row, no_scalar_rate)
+registry.register("heat", no_reaction_point, no_reaction_row, no_scalar_rate, row_terms=False)
+registry.register("fisher_kpp", logistic_point, no_reaction_row, no_scalar_rate, row_terms=False)
+registry.register("taxis", no_reaction_point, no_reaction_row, no_scalar_rate, row_terms=False)

@@ -82,44 +82,51 @@ def stage_pass(
     numba.literally(fingerprint)
     n_fields, n0, n1, n2 = u_in.shape
     has_mask = mask.size > 0
+    general = False
+    for f in range(n_fields):
+        general |= diffusivity[f] != 0.0 and (diffusivity_map[f] >= 0 or has_mask)
+    use_rate = general or taxis.shape[0] > 0 or registry.has_row_terms(kind)
     for r in prange(n0 * n1):
         i0 = r // n1
         i1 = r - i0 * n1
         rate = row_buffer[numba.get_thread_id()]
-        rate[:, :] = 0.0
-        for f in range(n_fields):
-            m = diffusivity_map[f]
-            if diffusivity[f] != 0.0 and (m >= 0 or has_mask):
-                add_diffusion_row_general(
-                    u_in,
-                    f,
-                    i0,
-                    i1,
-                    diffusivity[f],
-                    maps[max(m, 0)],
-                    m >= 0,
-                    mask,
-                    has_mask,
-                    bc_kind,
-                    bc_val,
-                    inv_h2,
-                    rate[f],
-                )
         taxis_rate = 0.0
-        for j in range(taxis.shape[0]):
-            f = int(taxis[j, 0])
-            a = int(taxis[j, 1])
-            row_rate = add_taxis_row(
-                u_in, f, a, taxis[j, 2], i0, i1, bc_kind, inv_h, mask, has_mask, rate[f]
-            )
-            taxis_rate = max(taxis_rate, row_rate)
+        if use_rate:
+            rate[:, :] = 0.0
+            for f in range(n_fields):
+                m = diffusivity_map[f]
+                if diffusivity[f] != 0.0 and (m >= 0 or has_mask):
+                    add_diffusion_row_general(
+                        u_in,
+                        f,
+                        i0,
+                        i1,
+                        diffusivity[f],
+                        maps[max(m, 0)],
+                        m >= 0,
+                        mask,
+                        has_mask,
+                        bc_kind,
+                        bc_val,
+                        inv_h2,
+                        rate[f],
+                    )
+            for j in range(taxis.shape[0]):
+                f = int(taxis[j, 0])
+                a = int(taxis[j, 1])
+                row_rate = add_taxis_row(
+                    u_in, f, a, taxis[j, 2], i0, i1, bc_kind, inv_h, mask, has_mask, rate[f]
+                )
+                taxis_rate = max(taxis_rate, row_rate)
         exports[r, :] = 0.0
-        registry.reaction_row(kind, u_in, maps, i0, i1, scalars, params, t, rate, exports[r])
+        if use_rate:
+            registry.reaction_row(kind, u_in, maps, i0, i1, scalars, params, t, rate, exports[r])
         nonfinite = 0
         err = 0.0
         for f in range(n_fields):
             fused = diffusivity[f] if diffusivity_map[f] < 0 and not has_mask else 0.0
             nonfinite += update_row(
+                kind,
                 u_in,
                 u_base,
                 u_out,
@@ -130,10 +137,15 @@ def stage_pass(
                 alpha,
                 beta,
                 dt,
+                t,
                 bc_kind,
                 bc_val,
                 inv_h2,
                 rate[f],
+                use_rate,
+                maps,
+                scalars,
+                params,
             )
             out = u_out[f, i0, i1]
             if has_mask:
