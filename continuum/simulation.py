@@ -178,7 +178,7 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
             for name, value in values.items():
                 series[name][i] = value
             n_done = i + 1
-            if writer is not None and (i > 0 or writer.queued == 0):
+            if writer is not None and (i > 0 or writer.frames == 0):
                 writer.append(t_out, state, values)
                 due = t_out - last_checkpoint >= checkpoint_every * (1 - 1e-12)
                 if due or i == len(times) - 1:

@@ -25,6 +25,7 @@ FORMAT_VERSION = 1
 CHECKPOINT_SLOTS = ("checkpoint_a", "checkpoint_b")
 MAX_CHUNK_BYTES = 1 << 20
 COMPRESSIONS = ("gzip", "lzf", None)
+GZIP_LEVEL = 4
 
 
 def frame_chunks(shape: tuple[int, ...], itemsize: int = 8) -> tuple[int, ...]:
@@ -46,7 +47,7 @@ def frame_chunks(shape: tuple[int, ...], itemsize: int = 8) -> tuple[int, ...]:
 def compression_options(compression) -> dict:
     """h5py dataset options for a compression choice (validated by the caller)."""
     if compression == "gzip":
-        return {"compression": "gzip", "compression_opts": 4, "shuffle": True}
+        return {"compression": "gzip", "compression_opts": GZIP_LEVEL, "shuffle": True}
     if compression == "lzf":
         return {"compression": "lzf", "shuffle": True}
     return {}

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import continuum as ct
-from continuum.io.writer import QUEUE_DEPTH
 
 SHAPES = {1: (40,), 2: (24, 20), 3: (10, 12, 8)}
 
@@ -91,8 +90,7 @@ def test_killed_run_keeps_its_frames_and_resumes(tmp_path):
     child.wait()
     assert child.returncode == -signal.SIGKILL
     with ct.open_run(path) as run:
-        # the callback runs once a frame is queued; the writer thread may lag by its queue
-        assert run.frames >= 23 - QUEUE_DEPTH
+        assert run.frames >= 23  # every frame reported by the callback was on disk
         np.testing.assert_allclose(run.times, 0.05 * np.arange(run.frames), rtol=1e-12)
         model, grid = run.model, run.grid
     state = model.initial_state(grid, u=np.random.default_rng(1).random((64, 64)))
@@ -222,13 +220,15 @@ def test_xdmf_sidecar_points_at_every_frame(ndim, tmp_path, rng):
             assert res.times[start] == float(grid.find("Time").get("Value"))
 
 
-def test_writer_thread_failure_reaches_the_caller(tmp_path, rng, monkeypatch):
-    from continuum.io.writer import RunWriter
-
-    def broken(self, *args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(RunWriter, "_append", broken)
-    model, state = problem(1, rng)
-    with pytest.raises(RuntimeError, match="disk full"):
-        ct.simulate(model, state, 1.0, save_every=0.1, output=tmp_path / "run.h5")
+def test_direct_gzip_chunks_read_back_with_plain_h5py(tmp_path, rng):
+    """Frames compressed by the writer itself (odd sizes: padded edge chunks) decode."""
+    grid = ct.Grid((301, 517), 0.1)
+    model = ct.models.FisherKPP(diffusivity=0.05, growth_rate=0.8)
+    state = model.initial_state(grid, u=rng.random(grid.shape))
+    path = tmp_path / "run.h5"
+    res = ct.simulate(model, state, 0.02, save_every=0.01, output=path)
+    with h5py.File(path) as f:
+        ds = f["fields/u"]
+        assert ds.compression == "gzip" and ds.shuffle
+        assert ds.chunks[1:] != grid.shape  # several chunks per frame
+        np.testing.assert_array_equal(ds[...], res.field("u"))
