@@ -1,6 +1,7 @@
 """Models: systems of fields and compartments with their right-hand sides."""
 
+from continuum.models.anderson_chaplain import AndersonChaplain
 from continuum.models.base import Model, Parameter
 from continuum.models.simple import FisherKPP, Heat, Taxis
 
-__all__ = ["FisherKPP", "Heat", "Model", "Parameter", "Taxis"]
+__all__ = ["AndersonChaplain", "FisherKPP", "Heat", "Model", "Parameter", "Taxis"]

@@ -1,0 +1,26 @@
+"""Pointwise kernels of the Anderson-Chaplain tumour-invasion model (nondimensional)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+from continuum.kernels import registry
+from continuum.kernels.flags import FASTMATH
+from continuum.kernels.simple import no_reaction_row, no_scalar_rate
+
+# params = (d_n, gamma, eta, d_m, alpha, beta); fields 0 = n, 1 = f, 2 = m.
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def anderson_chaplain_point(u, maps, i0, i1, k, f, scalars, params, t):
+    """Matrix degradation ``-eta m f`` and enzyme production/decay ``alpha n - beta m``."""
+    # Branch-free: Numba's IR checks object to branches in functions inlined at IR level.
+    n, matrix, enzyme = u[0, i0, i1, k], u[1, i0, i1, k], u[2, i0, i1, k]
+    degradation = -params[2] * enzyme * matrix
+    production = params[4] * n - params[5] * enzyme
+    return (f == 1) * degradation + (f == 2) * production
+
+
+registry.register(
+    "anderson_chaplain", anderson_chaplain_point, no_reaction_row, no_scalar_rate, row_terms=False
+)
