@@ -232,3 +232,14 @@ def test_direct_gzip_chunks_read_back_with_plain_h5py(tmp_path, rng):
         assert ds.compression == "gzip" and ds.shuffle
         assert ds.chunks[1:] != grid.shape  # several chunks per frame
         np.testing.assert_array_equal(ds[...], res.field("u"))
+
+
+@pytest.mark.parametrize("shape", [(100,), (512, 512), (2048, 2048), (128, 128, 128), (7, 9, 5)])
+def test_frame_chunks_stay_below_one_mebibyte(shape):
+    from continuum.io.layout import MAX_CHUNK_BYTES, frame_chunks
+
+    chunk = frame_chunks(shape)
+    assert chunk[0] == 1
+    assert np.prod(chunk) * 8 <= MAX_CHUNK_BYTES
+    assert all(1 <= c <= n for c, n in zip(chunk[1:], shape, strict=True))
+    assert chunk[-1] == shape[-1] or np.prod(shape[-1:]) * 8 > MAX_CHUNK_BYTES
