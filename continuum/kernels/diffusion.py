@@ -149,8 +149,20 @@ def _harmonic(a, b):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _coefficient(d, dmap, mask, has_map, has_mask, i0, i1, k):
-    value = d * dmap[i0, i1, k] if has_map else d
+def coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k):
+    """Local diffusion coefficient of field ``f`` in cell ``(i0, i1, k)`` [mm^2/day].
+
+    ``d`` times the relative map ``maps[law[f, 0]]`` (when ``law[f, 0] >= 0``), times
+    ``max(0, law[f, 2] + law[f, 3] * u[law[f, 1]])`` (when ``law[f, 1] >= 0``: a
+    coefficient that depends linearly on another field), times the mask.
+    """
+    value = d
+    m = int(law[f, 0])
+    if m >= 0:
+        value *= maps[m, i0, i1, k]
+    g = int(law[f, 1])
+    if g >= 0:
+        value *= max(0.0, law[f, 2] + law[f, 3] * u[g, i0, i1, k])
     if has_mask:
         value *= mask[i0, i1, k]
     return value
@@ -158,19 +170,18 @@ def _coefficient(d, dmap, mask, has_map, has_mask, i0, i1, k):
 
 @njit(cache=True, fastmath=FASTMATH)
 def add_diffusion_row_general(
-    u, f, i0, i1, d, dmap, has_map, mask, has_mask, bc_kind, bc_val, inv_h2, rate_row
+    u, f, i0, i1, d, law, maps, mask, has_mask, bc_kind, bc_val, inv_h2, rate_row
 ):
     """Variable-coefficient and/or masked diffusion on one row.
 
-    The local coefficient is ``d * dmap`` (``dmap`` a static map of relative
-    diffusivity) times the mask; face conductances are harmonic means, so a face between
-    a tissue cell and an outside cell carries no flux.
+    The local coefficient is given by :func:`coefficient`; face conductances are harmonic
+    means, so a face between a tissue cell and an outside cell carries no flux.
     """
     shape = (u.shape[1], u.shape[2], u.shape[3])
     for k in range(shape[2]):
         idx = (i0, i1, k)
         uc = u[f, i0, i1, k]
-        dc = _coefficient(d, dmap, mask, has_map, has_mask, i0, i1, k)
+        dc = coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k)
         if dc == 0.0:
             continue
         total = 0.0
@@ -193,6 +204,6 @@ def add_diffusion_row_general(
                     a, b, c = i0, j, k
                 else:
                     a, b, c = i0, i1, j
-                dn = _coefficient(d, dmap, mask, has_map, has_mask, a, b, c)
+                dn = coefficient(u, law, f, d, maps, mask, has_mask, a, b, c)
                 total += _harmonic(dc, dn) * (u[f, a, b, c] - uc) * inv_h2[axis]
         rate_row[k] += total

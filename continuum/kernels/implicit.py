@@ -21,6 +21,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from continuum.kernels.diffusion import coefficient
 from continuum.kernels.flags import FASTMATH
 
 NOFLUX, DIRICHLET, PERIODIC = 0, 1, 2
@@ -82,13 +83,13 @@ def _face(dl, dr):
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def implicit_diffusion_axis(
-    u, f, axis, d, dmap, has_map, mask, has_mask, bc_kind, bc_val, lam, scratch
+    u, f, axis, d, law, maps, mask, has_mask, bc_kind, bc_val, lam, scratch
 ):
     """Backward-Euler diffusion of field ``f`` along ``axis``, in place.
 
-    ``lam = dt / h_axis**2`` [1/mm^2 x day]; ``d`` [mm^2/day] times the optional relative
-    map ``dmap`` and mask gives the local coefficient. ``scratch`` is
-    ``(threads, 7, n_axis)``.
+    ``lam = dt / h_axis**2`` [day/mm^2]; the local coefficient is ``diffusion.coefficient``
+    (``d`` [mm^2/day] times the law's map and field factors and the mask), taken from the
+    state before the sweep (linearly implicit). ``scratch`` is ``(threads, 7, n_axis)``.
     """
     n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
     n = (n0, n1, n2)[axis]
@@ -110,10 +111,7 @@ def implicit_diffusion_axis(
         )
         for j in range(n):
             a, b, c = _cell(axis, line, n1, n2, j)
-            value = d * dmap[a, b, c] if has_map else d
-            if has_mask:
-                value *= mask[a, b, c]
-            coef[j] = value
+            coef[j] = coefficient(u, law, f, d, maps, mask, has_mask, a, b, c)
             rhs[j] = u[f, a, b, c]
         for j in range(n):
             w_lo = _face(coef[j - 1], coef[j]) if j > 0 else 0.0

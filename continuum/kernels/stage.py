@@ -45,7 +45,7 @@ def stage_pass(
     maps,
     params,
     diffusivity,
-    diffusivity_map,
+    diffusivity_law,
     bc_kind,
     bc_val,
     inv_h,
@@ -67,8 +67,9 @@ def stage_pass(
     u_in, u_base, u_out : (n_fields, n0, n1, n2) arrays; ``u_base`` is read only if
         ``alpha != 0`` or ``with_error``.
     diffusivity : (n_fields,) [mm^2/day]; zero skips a field (e.g. treated implicitly).
-    diffusivity_map : (n_fields,) int, index into ``maps`` of a relative-diffusivity map,
-        or -1 for a constant coefficient.
+    diffusivity_law : (n_fields, 4) rows ``(map, field, a, b)``: the coefficient is
+        multiplied by ``maps[map]`` (map >= 0) and by ``max(0, a + b u[field])``
+        (field >= 0); see ``diffusion.coefficient``.
     inv_h, inv_h2 : (3,) inverse cell widths [1/mm] and their squares.
     taxis : (n_taxis, 3) rows ``(field, attractant, chi)``, chi in [mm^2/day].
     mask : (n0, n1, n2) 0/1 floats, or an empty array for no mask.
@@ -84,7 +85,8 @@ def stage_pass(
     has_mask = mask.size > 0
     general = False
     for f in range(n_fields):
-        general |= diffusivity[f] != 0.0 and (diffusivity_map[f] >= 0 or has_mask)
+        variable = diffusivity_law[f, 0] >= 0 or diffusivity_law[f, 1] >= 0 or has_mask
+        general |= diffusivity[f] != 0.0 and variable
     use_rate = general or taxis.shape[0] > 0 or registry.has_row_terms(kind)
     for r in prange(n0 * n1):
         i0 = r // n1
@@ -94,16 +96,16 @@ def stage_pass(
         if use_rate:
             rate[:, :] = 0.0
             for f in range(n_fields):
-                m = diffusivity_map[f]
-                if diffusivity[f] != 0.0 and (m >= 0 or has_mask):
+                variable = diffusivity_law[f, 0] >= 0 or diffusivity_law[f, 1] >= 0
+                if diffusivity[f] != 0.0 and (variable or has_mask):
                     add_diffusion_row_general(
                         u_in,
                         f,
                         i0,
                         i1,
                         diffusivity[f],
-                        maps[max(m, 0)],
-                        m >= 0,
+                        diffusivity_law,
+                        maps,
                         mask,
                         has_mask,
                         bc_kind,
@@ -124,7 +126,8 @@ def stage_pass(
         nonfinite = 0
         err = 0.0
         for f in range(n_fields):
-            fused = diffusivity[f] if diffusivity_map[f] < 0 and not has_mask else 0.0
+            constant = diffusivity_law[f, 0] < 0 and diffusivity_law[f, 1] < 0 and not has_mask
+            fused = diffusivity[f] if constant else 0.0
             nonfinite += update_row(
                 kind,
                 u_in,

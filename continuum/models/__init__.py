@@ -1,7 +1,8 @@
 """Models: systems of fields and compartments with their right-hand sides."""
 
+from continuum.models.acid_mediated import AcidMediated
 from continuum.models.anderson_chaplain import AndersonChaplain
 from continuum.models.base import Model, Parameter
 from continuum.models.simple import FisherKPP, Heat, Taxis
 
-__all__ = ["AndersonChaplain", "FisherKPP", "Heat", "Model", "Parameter", "Taxis"]
+__all__ = ["AcidMediated", "AndersonChaplain", "FisherKPP", "Heat", "Model", "Parameter", "Taxis"]

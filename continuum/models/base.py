@@ -47,11 +47,26 @@ class Transport:
     diffusivity : (n_fields,) [mm^2/day]
     diffusivity_map : (n_fields,) int index into the static maps (relative diffusivity), -1
     taxis : (n_taxis, 3) rows (field index, attractant index, chi [mm^2/day])
+    diffusivity_field : optional (n_fields, 3) rows (field index or -1, a, b): the
+        coefficient is multiplied by ``max(0, a + b u[field])``, taken from the current state
+        (for example ``1 - normal tissue`` in the acid-mediated model). The stability
+        estimate assumes fields in [0, 1].
     """
 
     diffusivity: np.ndarray
     diffusivity_map: np.ndarray
     taxis: np.ndarray
+    diffusivity_field: np.ndarray | None = None
+
+    def law(self) -> np.ndarray:
+        """``(n_fields, 4)`` rows ``(map, field, a, b)`` in the kernels' layout."""
+        n = len(self.diffusivity)
+        law = np.zeros((n, 4))
+        law[:, 0] = self.diffusivity_map
+        law[:, 1] = -1
+        if self.diffusivity_field is not None:
+            law[:, 1:] = self.diffusivity_field
+        return law
 
 
 MODEL_CLASSES: dict[str, type] = {}

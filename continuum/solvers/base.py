@@ -57,7 +57,7 @@ class Solver:
         self.params = model.param_vector()
         transport = model.transport()
         self.diffusivity = np.ascontiguousarray(transport.diffusivity, dtype=np.float64)
-        self.diffusivity_map = np.ascontiguousarray(transport.diffusivity_map, dtype=np.int64)
+        self.diffusivity_law = np.ascontiguousarray(transport.law())
         self.taxis = np.ascontiguousarray(transport.taxis, dtype=np.float64).reshape(-1, 3)
         self.bc_kind, self.bc_val = model.boundary_arrays(grid)
         self.inv_h = 1.0 / grid.spacing3
@@ -79,9 +79,11 @@ class Solver:
     def _diffusion_rate(self, grid, implicit=None):
         """``2 sum_a D_max / h_a^2`` [1/day]: the explicit positivity limit is its inverse."""
         d = self.diffusivity.copy()
-        for f, m in enumerate(self.diffusivity_map):
+        for f, (m, g, a, b) in enumerate(self.diffusivity_law):
             if m >= 0:
-                d[f] *= float(np.max(self.maps[m]))
+                d[f] *= float(np.max(self.maps[int(m)]))
+            if g >= 0:  # fields assumed in [0, 1]
+                d[f] *= max(abs(a), abs(a + b))
         if implicit is not None:
             d[implicit] = 0.0
         inv_h2 = (1.0 / np.array(grid.spacing)) ** 2
@@ -208,7 +210,7 @@ class ExplicitSolver(Solver):
                 self.maps,
                 self.params,
                 self.diffusivity,
-                self.diffusivity_map,
+                self.diffusivity_law,
                 self.bc_kind,
                 self.bc_val,
                 self.inv_h,
@@ -285,7 +287,7 @@ class IMEXSolver(Solver):
                 self.params,
                 self.explicit_diffusivity,
                 self.implicit_diffusivity,
-                self.diffusivity_map,
+                self.diffusivity_law,
                 self.bc_kind,
                 self.bc_val,
                 self.inv_h,

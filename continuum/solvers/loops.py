@@ -90,7 +90,7 @@ def advance_explicit(
     maps,
     params,
     diffusivity,
-    diffusivity_map,
+    diffusivity_law,
     bc_kind,
     bc_val,
     inv_h,
@@ -136,7 +136,7 @@ def advance_explicit(
             maps,
             params,
             diffusivity,
-            diffusivity_map,
+            diffusivity_law,
             bc_kind,
             bc_val,
             inv_h,
@@ -189,7 +189,7 @@ def advance_explicit(
             maps,
             params,
             diffusivity,
-            diffusivity_map,
+            diffusivity_law,
             bc_kind,
             bc_val,
             inv_h,
@@ -221,7 +221,7 @@ def advance_explicit(
             maps,
             params,
             diffusivity,
-            diffusivity_map,
+            diffusivity_law,
             bc_kind,
             bc_val,
             inv_h,
@@ -341,7 +341,7 @@ def advance_imex(
     params,
     explicit_diffusivity,
     implicit_diffusivity,
-    diffusivity_map,
+    diffusivity_law,
     bc_kind,
     bc_val,
     inv_h,
@@ -395,7 +395,7 @@ def advance_imex(
             maps,
             params,
             explicit_diffusivity,
-            diffusivity_map,
+            diffusivity_law,
             bc_kind,
             bc_val,
             inv_h,
@@ -425,12 +425,21 @@ def advance_imex(
             d = implicit_diffusivity[f]
             if d == 0.0:
                 continue
-            m = diffusivity_map[f]
-            dmap = maps[max(m, 0)]
             for axis in range(3):
                 lam = h * inv_h[axis] * inv_h[axis]
                 implicit_diffusion_axis(
-                    ua, f, axis, d, dmap, m >= 0, mask, has_mask, bc_kind, bc_val, lam, line_scratch
+                    ua,
+                    f,
+                    axis,
+                    d,
+                    diffusivity_law,
+                    maps,
+                    mask,
+                    has_mask,
+                    bc_kind,
+                    bc_val,
+                    lam,
+                    line_scratch,
                 )
         if _nonfinite(row_stats, sa):
             status = STATUS_NONFINITE

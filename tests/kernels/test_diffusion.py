@@ -83,3 +83,15 @@ def test_variable_coefficient_and_mask(shape, rng):
     expected = _face_flux_reference(state.data[0], 0.8 * relative * mask, spacing)
     np.testing.assert_allclose(compiled_rate(model, state)[0], expected, rtol=1e-9, atol=1e-9)
     assert np.all(compiled_rate(model, state)[0][~mask] == 0.0)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_coefficient_depending_on_another_field(shape, rng):
+    """Acid-mediated tumour motility Delta_2 (1 - normal): harmonic face means of it."""
+    spacing = [0.1, 0.2, 0.15][: len(shape)]
+    grid = ct.Grid(shape, spacing=spacing)
+    model = ct.models.AcidMediated(Delta_2=0.3)
+    normal, tumor, acid = rng.random(shape), rng.random(shape), rng.random(shape)
+    state = model.initial_state(grid, normal=normal, tumor=tumor, acid=acid)
+    expected = _face_flux_reference(tumor, 0.3 * (1 - normal), spacing) + tumor * (1 - tumor)
+    np.testing.assert_allclose(compiled_rate(model, state)[1], expected, rtol=1e-9, atol=1e-9)

@@ -1,0 +1,55 @@
+"""The Gatenby-Gawlinski acid-mediated tumour invasion model (nondimensional)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import continuum.kernels.acid_mediated  # noqa: F401  (registers the kernels)
+from continuum.models.base import Model, Parameter, Transport
+
+
+class AcidMediated(Model):
+    r"""Normal tissue ``normal``, tumour ``tumor`` and excess acid ``acid`` (H+ ions).
+
+    .. math::
+
+        \partial_\tau \eta_1 &= \eta_1 (1 - \eta_1) - \delta_1 \Lambda \eta_1 \\
+        \partial_\tau \eta_2 &= \rho_2 \eta_2 (1 - \eta_2)
+            + \nabla\cdot\left[\Delta_2 (1 - \eta_1) \nabla \eta_2\right] \\
+        \partial_\tau \Lambda &= \delta_3 (\eta_2 - \Lambda) + \nabla^2 \Lambda
+
+    The nondimensional form of Gatenby & Gawlinski, Cancer Res 1996;56:5745-5753: normal
+    cells and tumour cells relative to their carrying capacities, acid relative to
+    ``r3 K2 / d3``, time in units of ``1/r1``, space in units of ``sqrt(D3 / r1)``. Tumour
+    cells move only where normal tissue has made room (the diffusion coefficient of the
+    tumour is ``Delta_2 (1 - eta_1)``). Behind the front the normal tissue tends to
+    ``1 - delta_1`` when ``delta_1 < 1``; for ``delta_1 > 1`` it dies, and an acellular gap
+    opens ahead of the advancing tumour.
+
+    Parameters
+    ----------
+    delta_1 : acid toxicity to normal cells (d1 r3 K2 / (d3 r1)); the paper's value 12.5.
+    rho_2 : tumour growth rate relative to normal cells (r2 / r1); 1.
+    Delta_2 : tumour motility relative to acid diffusivity (D2 / D3); 4e-5.
+    delta_3 : acid washout rate (d3 / r1); 70.
+    """
+
+    kernel_name = "acid_mediated"
+    field_names = ("normal", "tumor", "acid")
+    PARAMETERS = (
+        Parameter("delta_1", 12.5, "1", "acid toxicity to normal tissue"),
+        Parameter("rho_2", 1.0, "1", "relative tumour growth rate"),
+        Parameter("Delta_2", 4e-5, "1", "tumour motility relative to acid diffusivity"),
+        Parameter("delta_3", 70.0, "1", "acid washout rate"),
+    )
+
+    def __init__(self, delta_1=12.5, rho_2=1.0, Delta_2=4e-5, delta_3=70.0, bc=None):
+        super().__init__(bc=bc, delta_1=delta_1, rho_2=rho_2, Delta_2=Delta_2, delta_3=delta_3)
+
+    def transport(self) -> Transport:
+        return Transport(
+            np.array([0.0, self.parameters["Delta_2"], 1.0]),
+            np.array([-1, -1, -1], dtype=np.int64),
+            np.zeros((0, 3)),
+            diffusivity_field=np.array([[-1, 0, 0], [0, 1.0, -1.0], [-1, 0, 0]]),
+        )
