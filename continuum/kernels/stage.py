@@ -42,28 +42,20 @@ def stage_pass(
     dt,
     t,
     scalars,
-    maps,
-    params,
-    diffusivity,
-    diffusivity_law,
-    bc_kind,
-    bc_val,
-    inv_h,
-    inv_h2,
-    taxis,
-    mask,
+    problem,
     rtol,
     atol,
     with_error,
-    row_buffer,
-    exports,
-    row_stats,
+    work,
 ):
     """Write ``u_out = alpha * u_base + beta * (u_in + dt * L(u_in))``.
 
     Parameters
     ----------
     kind, fingerprint : literal str and int selecting the model kernels (see ``registry``).
+    problem : the tuple ``(maps, params, diffusivity, diffusivity_law, bc_kind, bc_val,
+        inv_h, inv_h2, taxis, mask)`` described below (see ``Solver.problem``).
+    work : the tuple ``(row_buffer, exports, row_stats)`` of work arrays.
     u_in, u_base, u_out : (n_fields, n0, n1, n2) arrays; ``u_base`` is read only if
         ``alpha != 0`` or ``with_error``.
     diffusivity : (n_fields,) [mm^2/day]; zero skips a field (e.g. treated implicitly).
@@ -81,6 +73,10 @@ def stage_pass(
     """
     numba.literally(kind)
     numba.literally(fingerprint)
+    maps, params, diffusivity, diffusivity_law, bc_kind, bc_val, inv_h, inv_h2, taxis, mask = (
+        problem
+    )
+    row_buffer, exports, row_stats = work
     n_fields, n0, n1, n2 = u_in.shape
     has_mask = mask.size > 0
     general = False

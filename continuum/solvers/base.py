@@ -65,9 +65,11 @@ class Solver:
         self.cell_volume = grid.cell_volume
         n_rows = shape3[0] * shape3[1]
         n_exports = max(len(model.export_names), 1)
-        self.row_buffer = row_buffer(n_fields, shape3[2])
-        self.exports = np.zeros((n_rows, n_exports))
-        self.row_stats = np.zeros((n_rows, N_STATS))
+        self.work = (  # per-thread row buffer, per-row export sums, per-row statistics
+            row_buffer(n_fields, shape3[2]),
+            np.zeros((n_rows, n_exports)),
+            np.zeros((n_rows, N_STATS)),
+        )
         self.totals = np.zeros(n_exports)
         self.ds = np.zeros_like(self.s)
         self.kind = model.kernel_name
@@ -122,6 +124,21 @@ class Solver:
 
     def _advance_impl(self, t_stop):
         raise NotImplementedError
+
+    def problem(self, diffusivity) -> tuple:
+        """The static arrays of the problem, as the stage kernel takes them."""
+        return (
+            self.maps,
+            self.params,
+            diffusivity,
+            self.diffusivity_law,
+            self.bc_kind,
+            self.bc_val,
+            self.inv_h,
+            self.inv_h * self.inv_h,
+            self.taxis,
+            self.mask,
+        )
 
     def _call(self, dispatcher, args):
         """Call a compiled loop, resolving its literal specialisation on first use."""
@@ -207,19 +224,9 @@ class ExplicitSolver(Solver):
                 self.diffusion_rate,
                 self.rtol,
                 self.atol,
-                self.maps,
-                self.params,
-                self.diffusivity,
-                self.diffusivity_law,
-                self.bc_kind,
-                self.bc_val,
-                self.inv_h,
-                self.taxis,
-                self.mask,
+                self.problem(self.diffusivity),
                 self.cell_volume,
-                self.row_buffer,
-                self.exports,
-                self.row_stats,
+                self.work,
                 self.totals,
                 self.ds,
             ),
@@ -283,20 +290,10 @@ class IMEXSolver(Solver):
                 self.explicit_rate,
                 self.rtol,
                 self.atol,
-                self.maps,
-                self.params,
-                self.explicit_diffusivity,
+                self.problem(self.explicit_diffusivity),
                 self.implicit_diffusivity,
-                self.diffusivity_law,
-                self.bc_kind,
-                self.bc_val,
-                self.inv_h,
-                self.taxis,
-                self.mask,
                 self.cell_volume,
-                self.row_buffer,
-                self.exports,
-                self.row_stats,
+                self.work,
                 self.totals,
                 self.ds,
                 self.line_scratch,

@@ -87,19 +87,9 @@ def advance_explicit(
     diffusion_rate,
     rtol,
     atol,
-    maps,
-    params,
-    diffusivity,
-    diffusivity_law,
-    bc_kind,
-    bc_val,
-    inv_h,
-    taxis,
-    mask,
+    problem,
     cell_volume,
-    row_buffer,
-    exports,
-    row_stats,
+    work,
     totals,
     ds,
 ):
@@ -110,7 +100,8 @@ def advance_explicit(
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    inv_h2 = inv_h * inv_h
+    params = problem[1]
+    row_stats, exports = work[2], work[1]
     swapped = False
     steps = 0
     rejected = 0
@@ -133,22 +124,11 @@ def advance_explicit(
             h,
             t,
             s,
-            maps,
-            params,
-            diffusivity,
-            diffusivity_law,
-            bc_kind,
-            bc_val,
-            inv_h,
-            inv_h2,
-            taxis,
-            mask,
+            problem,
             rtol,
             atol,
             False,
-            row_buffer,
-            exports,
-            row_stats,
+            work,
         )
         _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
         taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
@@ -186,22 +166,11 @@ def advance_explicit(
             h,
             t + h,
             sa,
-            maps,
-            params,
-            diffusivity,
-            diffusivity_law,
-            bc_kind,
-            bc_val,
-            inv_h,
-            inv_h2,
-            taxis,
-            mask,
+            problem,
             rtol,
             atol,
             False,
-            row_buffer,
-            exports,
-            row_stats,
+            work,
         )
         _scalar_stage(
             kind, sa, s, sb, 0.75, 0.25, h, t + h, exports, cell_volume, params, totals, ds
@@ -218,22 +187,11 @@ def advance_explicit(
             h,
             t + 0.5 * h,
             sb,
-            maps,
-            params,
-            diffusivity,
-            diffusivity_law,
-            bc_kind,
-            bc_val,
-            inv_h,
-            inv_h2,
-            taxis,
-            mask,
+            problem,
             rtol,
             atol,
             True,
-            row_buffer,
-            exports,
-            row_stats,
+            work,
         )
         _scalar_stage(
             kind,
@@ -337,20 +295,10 @@ def advance_imex(
     diffusion_rate,
     rtol,
     atol,
-    maps,
-    params,
-    explicit_diffusivity,
+    problem,
     implicit_diffusivity,
-    diffusivity_law,
-    bc_kind,
-    bc_val,
-    inv_h,
-    taxis,
-    mask,
     cell_volume,
-    row_buffer,
-    exports,
-    row_stats,
+    work,
     totals,
     ds,
     line_scratch,
@@ -359,7 +307,8 @@ def advance_imex(
 ):
     """IMEX Euler: explicit reactions and taxis, LOD backward-Euler diffusion.
 
-    Fields with ``implicit_diffusivity > 0`` diffuse implicitly. With ``adaptive``, the step
+    ``problem`` is the solver's tuple with the *explicit* diffusivities (zero for the fields
+    with ``implicit_diffusivity > 0``, which diffuse implicitly). With ``adaptive``, the step
     keeps the local error estimate of ``_first_order_error`` within ``atol + rtol |u|`` and
     the explicit terms within their positivity limit. ``rates[history[1]]`` (the
     previous mean rate of the fields; the other slot takes the new one) and ``history[0]``
@@ -367,7 +316,8 @@ def advance_imex(
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    inv_h2 = inv_h * inv_h
+    maps, params, _, diffusivity_law, bc_kind, bc_val, inv_h, _, _, mask = problem
+    row_stats, exports = work[2], work[1]
     swapped = False
     steps = 0
     rejected = 0
@@ -392,22 +342,11 @@ def advance_imex(
             h,
             t,
             s,
-            maps,
-            params,
-            explicit_diffusivity,
-            diffusivity_law,
-            bc_kind,
-            bc_val,
-            inv_h,
-            inv_h2,
-            taxis,
-            mask,
+            problem,
             rtol,
             atol,
             False,
-            row_buffer,
-            exports,
-            row_stats,
+            work,
         )
         _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
         explicit_rate = diffusion_rate + column_max(row_stats, STAT_TAXIS_RATE)
