@@ -3,6 +3,16 @@
 from continuum.models.acid_mediated import AcidMediated
 from continuum.models.anderson_chaplain import AndersonChaplain
 from continuum.models.base import Model, Parameter
+from continuum.models.lumped import LumpedPrimary
 from continuum.models.simple import FisherKPP, Heat, Taxis
 
-__all__ = ["AcidMediated", "AndersonChaplain", "FisherKPP", "Heat", "Model", "Parameter", "Taxis"]
+__all__ = [
+    "AcidMediated",
+    "AndersonChaplain",
+    "FisherKPP",
+    "Heat",
+    "LumpedPrimary",
+    "Model",
+    "Parameter",
+    "Taxis",
+]

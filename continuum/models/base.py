@@ -190,6 +190,10 @@ class Model:
             raise ValueError(
                 f"model: unknown model {spec.get('model')!r}; known are {sorted(MODEL_CLASSES)}"
             ) from None
+        return cls._from_spec(spec)
+
+    @classmethod
+    def _from_spec(cls, spec: dict) -> Model:
         return cls(bc=spec.get("bc"), **spec["parameters"])
 
     def describe(self) -> dict:

@@ -1,0 +1,83 @@
+"""Lumped primary tumour: growth laws against their closed forms, CTCs against theirs."""
+
+import numpy as np
+import pytest
+
+import continuum as ct
+
+P0 = 1e6
+T_END = 400.0
+
+
+def run(growth, t_end=T_END, p0=P0, **parameters):
+    model = ct.models.LumpedPrimary(growth, **parameters)
+    state = model.initial_state(ct.Grid(1, 1.0), tumor_cells=p0)
+    return ct.simulate(model, state, t_end, save_every=t_end / 40, rtol=1e-11, atol=1e-9)
+
+
+def exp_linear(t, a, a1):
+    tau = np.log(a1 / (a * P0)) / a  # the switch, where a P = a1
+    return np.where(t <= tau, P0 * np.exp(a * t), a1 / a + a1 * (t - tau))
+
+
+CASES = [
+    ("exponential", {"a": 0.02}, lambda t: P0 * np.exp(0.02 * t)),
+    ("logistic", {"a": 0.05, "K": 1e9}, lambda t: 1e9 / (1 + (1e9 / P0 - 1) * np.exp(-0.05 * t))),
+    (
+        "gompertz",
+        {"a": 0.01, "K": 1e12},
+        lambda t: 1e12 * np.exp(np.log(P0 / 1e12) * np.exp(-0.01 * t)),
+    ),
+    (
+        "bertalanffy",
+        {"a": 2.0, "gamma": 2 / 3, "b": 0.01},
+        lambda t: (2.0 / 0.01 + (P0 ** (1 / 3) - 2.0 / 0.01) * np.exp(-0.01 * t / 3)) ** 3,
+    ),
+    ("power", {"a": 1.0, "gamma": 0.75}, lambda t: (P0**0.25 + 0.25 * t) ** 4),
+    ("exponential_linear", {"a": 0.05, "a1": 1e6}, lambda t: exp_linear(t, 0.05, 1e6)),
+]
+
+
+@pytest.mark.parametrize(("growth", "parameters", "exact"), CASES, ids=[c[0] for c in CASES])
+def test_growth_law_matches_closed_form(growth, parameters, exact):
+    res = run(growth, **parameters)
+    np.testing.assert_allclose(res.series("tumor_cells"), exact(res.times), rtol=1e-8)
+
+
+def test_ctc_compartment_relaxes_to_source_over_clearance():
+    """Growth a P balances shedding mu P: constant source S = mu P0 into the blood."""
+    mu, k = 0.01, 8.0
+    res = run("exponential", t_end=2.0, a=mu, mu=mu, alpha=1.0, k_clear=k)
+    source = mu * P0
+    exact = source / k * (1 - np.exp(-k * res.times))
+    np.testing.assert_allclose(res.series("blood_ctc"), exact, rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(res.series("tumor_cells"), P0, rtol=1e-12)
+
+
+def test_budget_holds_with_shedding_and_clearance():
+    res = run("gompertz", a=0.01, K=1e12, mu=1e-4, alpha=2 / 3, k_clear=10.0)
+    total = res.series("tumor_cells") + res.series("blood_ctc") + res.series("cleared")
+    born = res.series("born")
+    # to round-off of the largest term (the tumour grows to ~1e12 cells)
+    np.testing.assert_allclose(total - born, P0, rtol=0, atol=1e-13 * born.max())
+    np.testing.assert_allclose(
+        res.series("shed"), res.series("blood_ctc") + res.series("cleared"), rtol=1e-10
+    )
+
+
+def test_spec_round_trip_through_a_run_file(tmp_path):
+    model = ct.models.LumpedPrimary("logistic", a=0.05, K=1e9)
+    state = model.initial_state(ct.Grid(1, 1.0), tumor_cells=P0)
+    ct.simulate(model, state, 10.0, output=tmp_path / "run.h5")
+    with ct.open_run(tmp_path / "run.h5") as f:
+        again = f.model
+    assert again.growth == "logistic" and again.parameters == model.parameters
+
+
+def test_bad_growth_law_and_parameters():
+    with pytest.raises(ValueError, match="growth: got 'linear'"):
+        ct.models.LumpedPrimary("linear")
+    with pytest.raises(ValueError, match="k_clear"):
+        ct.models.LumpedPrimary("gompertz", k_clear=-1.0)
+    with pytest.raises(ValueError, match="K: got 0"):
+        ct.models.LumpedPrimary("gompertz", K=0.0)
