@@ -4,7 +4,7 @@ Lengths in mm, time in days, cells as counts; tissue fields are fractions of a c
 capacity. ``import continuum as ct`` gives the public surface below.
 """
 
-from continuum import models
+from continuum import models, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.grid import Grid
 from continuum.io import RunFile, RunFileError, open_run
@@ -30,4 +30,5 @@ __all__ = [
     "open_run",
     "resume",
     "simulate",
+    "vessels",
 ]
