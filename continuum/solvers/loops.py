@@ -38,6 +38,7 @@ from continuum.kernels.stage import (
 )
 
 EULER, SSPRK3 = 0, 1
+THIRD = 1.0 / 3.0
 STATUS_OK, STATUS_NONFINITE, STATUS_UNSTABLE, STATUS_MAX_STEPS, STATUS_DT_UNDERFLOW = 0, 1, 2, 3, 4
 
 
@@ -113,23 +114,7 @@ def advance_explicit(
         h = min(dt, t_stop - t)
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
-        stage_pass(
-            kind,
-            fingerprint,
-            u,
-            u,
-            ua,
-            0.0,
-            1.0,
-            h,
-            t,
-            s,
-            problem,
-            rtol,
-            atol,
-            False,
-            work,
-        )
+        stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work)
         _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
         taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
         if _nonfinite(row_stats, sa):
@@ -156,36 +141,23 @@ def advance_explicit(
             steps += 1
             continue
         stage_pass(
-            kind,
-            fingerprint,
-            ua,
-            u,
-            ub,
-            0.75,
-            0.25,
-            h,
-            t + h,
-            sa,
-            problem,
-            rtol,
-            atol,
-            False,
-            work,
+            kind, fingerprint, ua, u, ub, 0.75, 0.25, h, t + h, sa, problem, rtol, atol, False, work
         )
         _scalar_stage(
             kind, sa, s, sb, 0.75, 0.25, h, t + h, exports, cell_volume, params, totals, ds
         )
         taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
+        mid = t + 0.5 * h
         stage_pass(
             kind,
             fingerprint,
             ub,
             u,
             ua,
-            1.0 / 3.0,
-            2.0 / 3.0,
+            THIRD,
+            1 - THIRD,
             h,
-            t + 0.5 * h,
+            mid,
             sb,
             problem,
             rtol,
@@ -194,19 +166,7 @@ def advance_explicit(
             work,
         )
         _scalar_stage(
-            kind,
-            sb,
-            s,
-            sa,
-            1.0 / 3.0,
-            2.0 / 3.0,
-            h,
-            t + 0.5 * h,
-            exports,
-            cell_volume,
-            params,
-            totals,
-            ds,
+            kind, sb, s, sa, THIRD, 1 - THIRD, h, mid, exports, cell_volume, params, totals, ds
         )
         taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
         if _nonfinite(row_stats, sa):
@@ -331,23 +291,7 @@ def advance_imex(
         h = min(dt, t_stop - t)
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
-        stage_pass(
-            kind,
-            fingerprint,
-            u,
-            u,
-            ua,
-            0.0,
-            1.0,
-            h,
-            t,
-            s,
-            problem,
-            rtol,
-            atol,
-            False,
-            work,
-        )
+        stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work)
         _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
         explicit_rate = diffusion_rate + column_max(row_stats, STAT_TAXIS_RATE)
         if h * explicit_rate > 1.0 + 1e-12:
