@@ -52,3 +52,29 @@ def test_spatial_order_at_least_1_9(ndim, sizes):
 
 def test_gaussian_accuracy_on_fine_grid():
     assert heat_error(1, 256) < 1e-4
+
+
+def mode_error(n, bc, ndim):
+    """Decay of a sine (Dirichlet 0) or cosine-free periodic mode against exp(-D k^2 t)."""
+    grid = ct.Grid((n,) * ndim, 1.0 / n)
+    coords = np.meshgrid(*grid.coords, indexing="ij")
+    if bc == "dirichlet":
+        mode = np.prod([np.sin(np.pi * c) for c in coords], axis=0)
+        k2 = ndim * np.pi**2
+        model = ct.models.Heat(D, bc={"u": ct.Dirichlet(0.0)})
+    else:
+        mode = np.prod([np.sin(2 * np.pi * c) for c in coords], axis=0)
+        k2 = ndim * (2 * np.pi) ** 2
+        model = ct.models.Heat(D, bc="periodic")
+    t_end = 0.02
+    res = ct.simulate(
+        model, model.initial_state(grid, u=mode), t_end, save_every=t_end, rtol=1e-9, atol=1e-12
+    )
+    return np.abs(res.field("u")[-1] - mode * np.exp(-D * k2 * t_end)).max()
+
+
+@pytest.mark.parametrize("bc", ["dirichlet", "periodic"])
+@pytest.mark.parametrize("ndim", [1, 2])
+def test_boundary_conditions_converge_at_second_order(bc, ndim):
+    errors = [mode_error(n, bc, ndim) for n in (16, 32, 64)]
+    assert np.all(observed_orders(errors) >= 1.9), errors
