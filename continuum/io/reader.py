@@ -25,6 +25,11 @@ def _open(path, mode="r") -> h5py.File:
     try:
         handle = h5py.File(path, mode)
     except OSError as error:
+        if "lock" in str(error).lower():
+            raise RunFileError(
+                f"{str(path)!r} is open for writing by another process (a running "
+                "simulation?); set HDF5_USE_FILE_LOCKING=FALSE to read it while it runs"
+            ) from None
         raise RunFileError(
             f"{str(path)!r} is not a readable HDF5 run file (truncated or not HDF5): {error}"
         ) from None

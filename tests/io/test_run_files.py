@@ -243,3 +243,14 @@ def test_frame_chunks_stay_below_one_mebibyte(shape):
     assert np.prod(chunk) * 8 <= MAX_CHUNK_BYTES
     assert all(1 <= c <= n for c, n in zip(chunk[1:], shape, strict=True))
     assert chunk[-1] == shape[-1] or np.prod(shape[-1:]) * 8 > MAX_CHUNK_BYTES
+
+
+def test_file_held_open_for_writing_gives_a_clear_error(tmp_path, rng):
+    model, state = problem(1, rng)
+    path = tmp_path / "run.h5"
+    ct.simulate(model, state, 1.0, output=path)
+    code = f"import continuum as ct; ct.open_run({str(path)!r})"
+    with h5py.File(path, "r+"):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "open for writing by another process" in result.stderr
