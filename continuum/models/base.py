@@ -196,11 +196,6 @@ class Model:
     def _from_spec(cls, spec: dict) -> Model:
         return cls(bc=spec.get("bc"), **spec["parameters"])
 
-    def describe(self) -> dict:
-        """Parameters with units, for run files and summaries."""
-        units = {p.name: p.unit for p in self.PARAMETERS}
-        return {name: (value, units[name]) for name, value in self.parameters.items()}
-
     def __repr__(self):
         params = ", ".join(f"{k}={v:g}" for k, v in self.parameters.items())
         return f"{type(self).__name__}({params})"

@@ -65,6 +65,3 @@ class LumpedPrimary(Model):
     @classmethod
     def _from_spec(cls, spec):
         return cls(growth=spec["growth"], **spec["parameters"])
-
-    def describe(self) -> dict:
-        return {"growth": self.growth, **super().describe()}
