@@ -65,7 +65,7 @@ def _open(mask, has_mask, axis, i0, i1, k, j):
     return mask[i0, i1, j]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _face_flux(u, f, a, chi, axis, i0, i1, k, left, n, periodic, inv_h, mask, has_mask):
     """Upwind-limited flux through the face between ``left`` and ``left + 1``."""
     right = left + 1
