@@ -25,7 +25,7 @@ def _open(path, mode="r") -> h5py.File:
     try:
         handle = h5py.File(path, mode)
     except OSError as error:
-        if "lock" in str(error).lower():
+        if "unable to lock file" in str(error).lower():
             raise RunFileError(
                 f"{str(path)!r} is open for writing by another process (a running "
                 "simulation?); set HDF5_USE_FILE_LOCKING=FALSE to read it while it runs"
