@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -112,7 +113,11 @@ def main(argv=None) -> int:
     info = commands.add_parser("info", help="describe a run file")
     info.add_argument("path", help="run file (.h5)")
     args = parser.parse_args(argv)
-    return {"run": _run, "info": _info}[args.command](args)
+    try:
+        return {"run": _run, "info": _info}[args.command](args)
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
