@@ -106,7 +106,6 @@ class Solver:
 
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
-        t_before = self.t
         threads = numba.get_num_threads()
         if self.u.shape[1] * self.u.shape[2] < MIN_ROWS_FOR_THREADS:
             # One grid row (1D) gives threads nothing to share; waking them every stage
@@ -120,7 +119,7 @@ class Solver:
         self.steps += steps
         self.rejected += rejected
         if status != loops.STATUS_OK:
-            self._raise(status, t_before, t_stop)
+            self._raise(status)
 
     def _advance_impl(self, t_stop):
         raise NotImplementedError
@@ -146,7 +145,7 @@ class Solver:
             self._entry = entry_point(dispatcher, args)
         return self._entry(*args)
 
-    def _raise(self, status, t_before, t_stop):
+    def _raise(self, status):
         where = f"at t = {self.t:.6g} day, step {self.steps + 1}"
         if status == loops.STATUS_NONFINITE:
             bad = [
