@@ -1,18 +1,22 @@
-"""Implicit diffusion by line solves along each axis (locally one-dimensional splitting).
+r"""Implicit diffusion by line solves along each axis, in the Douglas increment form.
 
-One backward-Euler sub-step along axis ``a`` solves, on every grid line parallel to ``a``,
+One implicit sub-step along axis ``a`` solves, on every grid line parallel to ``a``,
 
 .. math::
 
-    u^{new}_c - \\frac{\\Delta t}{h_a^2}\\left[w_{c+1/2}(u^{new}_{c+1}-u^{new}_c)
-    - w_{c-1/2}(u^{new}_c-u^{new}_{c-1})\\right] = u_c,
+    \delta^{new}_c - \frac{\Delta t}{h_a^2}\left[w_{c+1/2}(\delta^{new}_{c+1}-\delta^{new}_c)
+    - w_{c-1/2}(\delta^{new}_c-\delta^{new}_{c-1})\right] = \delta_c,
 
-a tridiagonal M-matrix system (Thomas algorithm; Sherman-Morrison for periodic lines),
-with the same face conductances and boundary rules as the explicit operator in
-``diffusion.py``. Sweeping the axes in turn is the LOD scheme BioFVM uses
-(Ghaffarizadeh et al. 2016, doi:10.1093/bioinformatics/btv730): unconditionally stable,
-positivity preserving, conservative under no-flux conditions, first order in time.
-Lines are solved in parallel.
+a tridiagonal M-matrix system (Thomas algorithm; Sherman-Morrison for periodic lines) for
+the *increment* ``delta`` of a step, with the face conductances of the explicit operator in
+``diffusion.py`` and homogeneous boundary rules (the boundary data are already in the
+explicit predictor). Sweeping the axes in turn on the increment of an explicit predictor,
+``delta = prod_a (I - dt A_a)^{-1} dt F(u^n)``, is the Douglas (stabilizing-correction)
+scheme with theta = 1 (Douglas & Gunn, Numer Math 1964, doi:10.1007/BF01386067; Hundsdorfer
+& Verwer 2003, section IV.3): unconditionally stable, conservative under no-flux
+conditions, first order in time, and, unlike plain operator splitting, its steady states
+are exactly those of the discrete operator, however large the step. Lines are solved in
+parallel.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from continuum.kernels import registry
 from continuum.kernels.diffusion import coefficient
 from continuum.kernels.flags import FASTMATH
 
@@ -83,15 +88,17 @@ def _face(dl, dr):
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def implicit_diffusion_axis(
-    u, f, axis, d, law, maps, mask, has_mask, bc_kind, bc_val, lam, scratch
+    delta, u_old, f, axis, d, law, maps, mask, has_mask, bc_kind, lam, scratch
 ):
-    """Backward-Euler diffusion of field ``f`` along ``axis``, in place.
+    """Solve ``(I - lam T_axis) x = delta[f]`` along ``axis`` and store ``x`` in ``delta[f]``.
 
-    ``lam = dt / h_axis**2`` [day/mm^2]; the local coefficient is ``diffusion.coefficient``
-    (``d`` [mm^2/day] times the law's map and field factors and the mask), taken from the
-    state before the sweep (linearly implicit). ``scratch`` is ``(threads, 7, n_axis)``.
+    ``T_axis`` is the diffusion operator of field ``f`` along ``axis`` with homogeneous
+    boundary rules; ``lam = dt / h_axis**2`` [day/mm^2]. The local coefficient is
+    ``diffusion.coefficient`` (``d`` [mm^2/day] times the law's map and field factors and
+    the mask) evaluated on ``u_old``, the state at the start of the step (linearly
+    implicit). ``scratch`` is ``(threads, 7, n_axis)``.
     """
-    n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
+    n0, n1, n2 = delta.shape[1], delta.shape[2], delta.shape[3]
     n = (n0, n1, n2)[axis]
     if n == 1:
         return
@@ -111,8 +118,8 @@ def implicit_diffusion_axis(
         )
         for j in range(n):
             a, b, c = _cell(axis, line, n1, n2, j)
-            coef[j] = coefficient(u, law, f, d, maps, mask, has_mask, a, b, c)
-            rhs[j] = u[f, a, b, c]
+            coef[j] = coefficient(u_old, law, f, d, maps, mask, has_mask, a, b, c)
+            rhs[j] = delta[f, a, b, c]
         for j in range(n):
             w_lo = _face(coef[j - 1], coef[j]) if j > 0 else 0.0
             w_hi = _face(coef[j], coef[j + 1]) if j < n - 1 else 0.0
@@ -122,13 +129,11 @@ def implicit_diffusion_axis(
                     w_lo = _face(coef[n - 1], coef[0])
                 elif kind_lo == DIRICHLET:
                     extra = 2.0 * lam * coef[0]
-                    rhs[0] += extra * bc_val[f, axis, 0]
             if j == n - 1:
                 if periodic:
                     w_hi = _face(coef[n - 1], coef[0])
                 elif kind_hi == DIRICHLET:
                     extra += 2.0 * lam * coef[n - 1]
-                    rhs[n - 1] += 2.0 * lam * coef[n - 1] * bc_val[f, axis, 1]
             lower[j] = -lam * w_lo
             upper[j] = -lam * w_hi
             diag[j] = 1.0 + lam * (w_lo + w_hi) + extra
@@ -146,7 +151,37 @@ def implicit_diffusion_axis(
             thomas(lower, diag, upper, rhs, n, cprime)
         for j in range(n):
             a, b, c = _cell(axis, line, n1, n2, j)
-            u[f, a, b, c] = rhs[j]
+            delta[f, a, b, c] = rhs[j]
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def begin_increment(kind, fingerprint, u_old, u_new, f, dt, maps, params, t):
+    """Turn ``u_new[f]`` into the step's increment, with its stiff part implicit.
+
+    ``u_new[f] = (u_new[f] - u_old[f]) / (1 + dt R)``, ``R`` the model's ``stiff_rate`` at
+    ``u_old``: for ``du/dt = s - R u`` alone this is backward Euler, and as a factor of the
+    Douglas scheme it keeps the steady states exact.
+    """
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    n0, n1, n2 = u_old.shape[1], u_old.shape[2], u_old.shape[3]
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        for k in range(n2):
+            stiff = registry.stiff_rate(kind, u_old, maps, i0, i1, k, f, params, t)
+            u_new[f, i0, i1, k] = (u_new[f, i0, i1, k] - u_old[f, i0, i1, k]) / (1.0 + dt * stiff)
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def end_increment(u_old, u_new, f):
+    """``u_new[f] += u_old[f]``: from the increment back to the new state."""
+    n0, n1, n2 = u_old.shape[1], u_old.shape[2], u_old.shape[3]
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        for k in range(n2):
+            u_new[f, i0, i1, k] += u_old[f, i0, i1, k]
 
 
 def line_scratch(shape3) -> np.ndarray:

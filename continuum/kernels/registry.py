@@ -21,6 +21,12 @@ A model's kernels, registered with :func:`register`:
 ``scalar_rate(scalars, exports, params, t, dscalars)``
     Writes the time derivative of the scalar vector, given the export totals integrated
     over the grid (``sum * cell_volume``).
+``stiff_rate(u, maps, i0, i1, k, f, params, t)`` (optional)
+    Returns ``R >= 0``, the rate of the stiff linear loss ``-R u_f`` contained in the
+    reactions of field ``f`` (``R`` must not depend on ``u_f`` itself). The explicit
+    methods ignore it; the IMEX method treats that part implicitly, dividing the field's
+    increment by ``1 + dt R`` (oxygen uptake, for example, relaxes in minutes while cells
+    change over days). Declare it only for fields outside the cell budget.
 
 ``fingerprint`` is a hash of the kernel and solver sources. It is passed as a literal to
 the cached entry points, so that editing any kernel invalidates every cached stepper that
@@ -32,7 +38,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from numba import typeof
+from numba import njit, typeof
 from numba.core import types
 from numba.extending import overload
 from numba.np.ufunc.parallel import _launch_threads
@@ -40,14 +46,22 @@ from numba.np.ufunc.parallel import _launch_threads
 _KERNELS: dict[str, tuple] = {}
 
 
-def register(name: str, reaction_point, reaction_row, scalar_rate, row_terms: bool) -> None:
+@njit(cache=True, inline="always")
+def _no_stiff_rate(u, maps, i0, i1, k, f, params, t):
+    return 0.0
+
+
+def register(
+    name: str, reaction_point, reaction_row, scalar_rate, row_terms: bool, stiff_rate=None
+) -> None:
     """Register a model's jitted pointwise kernels under ``name``.
 
     ``row_terms`` says whether ``reaction_row`` does anything; when it does not (and there
     is no taxis and no variable-coefficient diffusion), the stage update skips the row
-    buffer entirely.
+    buffer entirely. ``stiff_rate`` defaults to no stiff terms.
     """
-    _KERNELS[name] = (reaction_point, reaction_row, scalar_rate, bool(row_terms))
+    stiff_rate = _no_stiff_rate if stiff_rate is None else stiff_rate
+    _KERNELS[name] = (reaction_point, reaction_row, scalar_rate, bool(row_terms), stiff_rate)
 
 
 def _compute_fingerprint() -> int:
@@ -104,6 +118,21 @@ def has_row_terms(kind):
 def scalar_rate(kind, scalars, exports, params, t, dscalars):
     """Dispatch to the registered model's ``scalar_rate`` (compiled code only)."""
     raise NotImplementedError("only callable from compiled code")
+
+
+def stiff_rate(kind, u, maps, i0, i1, k, f, params, t):
+    """Dispatch to the registered model's ``stiff_rate`` (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(stiff_rate, prefer_literal=True, inline="always")
+def _stiff_rate(kind, u, maps, i0, i1, k, f, params, t):
+    fn = _lookup(kind)[4]
+
+    def impl(kind, u, maps, i0, i1, k, f, params, t):
+        return fn(u, maps, i0, i1, k, f, params, t)
+
+    return impl
 
 
 @overload(reaction_point, prefer_literal=True, inline="always")

@@ -84,6 +84,7 @@ class Model:
     scalar_names: tuple[str, ...] = ()
     export_names: tuple[str, ...] = ()
     map_names: tuple[str, ...] = ()
+    stiff_fields: tuple[str, ...] = ()  # fields with a registered ``stiff_rate``
     field_units: ClassVar[dict[str, str]] = {}
     PARAMETERS: tuple[Parameter, ...] = ()
 

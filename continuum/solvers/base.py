@@ -233,10 +233,12 @@ class ExplicitSolver(Solver):
 
 
 class IMEXSolver(Solver):
-    """IMEX Euler: reactions and taxis explicit, diffusion implicit by LOD line solves.
+    """IMEX Euler: reactions and taxis explicit; diffusion and stiff decay implicit.
 
-    First order in time; unconditionally stable for diffusion, so stiff fields (oxygen,
-    enzymes) do not limit the step. ``implicit`` names the fields to diffuse implicitly
+    First order in time; unconditionally stable for diffusion and for the stiff linear
+    terms a model declares (``Model.stiff_fields``), so fast fields (oxygen, enzymes) do not
+    limit the step, and steady states are exact whatever the step (Douglas scheme, see
+    ``continuum.kernels.implicit``). ``implicit`` names the fields to diffuse implicitly
     (default: every diffusing field).
     """
 
@@ -253,7 +255,8 @@ class IMEXSolver(Solver):
             raise ValueError(f"implicit: unknown field(s) {sorted(unknown)}; fields are {names}")
         chosen = np.array([n in implicit for n in names])
         self.implicit_diffusivity = np.where(chosen, self.diffusivity, 0.0)
-        self.explicit_diffusivity = np.where(chosen, 0.0, self.diffusivity)
+        stiff = np.array([n in model.stiff_fields for n in names])
+        self.implicit_fields = (self.implicit_diffusivity > 0) | stiff
         self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
         self.line_scratch = line_scratch(state.grid.shape3)
         rate_shape = (1, 1, 1, 1) if self.fixed_dt else self.u.shape
@@ -289,8 +292,9 @@ class IMEXSolver(Solver):
                 self.explicit_rate,
                 self.rtol,
                 self.atol,
-                self.problem(self.explicit_diffusivity),
+                self.problem(self.diffusivity),
                 self.implicit_diffusivity,
+                self.implicit_fields,
                 self.cell_volume,
                 self.work,
                 self.totals,

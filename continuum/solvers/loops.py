@@ -15,9 +15,10 @@ SSP-RK3 (``SSPRK3``), third order, Shu & Osher (1988):
     with the embedded second-order (Heun) solution :math:`2u^{(2)} - u^n`, so the local
     error estimate is :math:`u^{n+1} - 2u^{(2)} + u^n`. Adaptive steps keep that below
     ``atol + rtol |u|`` and below the positivity limit of diffusion and taxis.
-IMEX Euler with LOD diffusion (``advance_imex``), first order: explicit Euler for
-    reactions and taxis, then backward-Euler line solves of each implicit field along each
-    axis (see ``continuum.kernels.implicit``).
+IMEX Euler (``advance_imex``), first order: an explicit Euler predictor, whose increment
+    the implicit terms (diffusion of the implicit fields, stiff linear decay) then correct
+    by one backward-Euler factor per axis: the Douglas scheme with theta = 1 (see
+    ``continuum.kernels.implicit``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from continuum.kernels import registry
-from continuum.kernels.implicit import implicit_diffusion_axis
+from continuum.kernels.implicit import begin_increment, end_increment, implicit_diffusion_axis
 from continuum.kernels.stage import (
     STAT_ERROR,
     STAT_NONFINITE,
@@ -257,6 +258,7 @@ def advance_imex(
     atol,
     problem,
     implicit_diffusivity,
+    implicit_fields,
     cell_volume,
     work,
     totals,
@@ -265,10 +267,12 @@ def advance_imex(
     rates,
     history,
 ):
-    """IMEX Euler: explicit reactions and taxis, LOD backward-Euler diffusion.
+    """IMEX Euler: explicit predictor, then implicit diffusion and stiff decay (Douglas).
 
-    ``problem`` is the solver's tuple with the *explicit* diffusivities (zero for the fields
-    with ``implicit_diffusivity > 0``, which diffuse implicitly). With ``adaptive``, the step
+    The predictor ``u + dt L(u)`` is the full explicit right-hand side (``problem`` holds
+    every field's diffusivity). For each field with ``implicit_fields[f]``, its increment is
+    divided by ``1 + dt R`` (the model's ``stiff_rate``) and solved along each axis with
+    ``implicit_diffusivity[f]`` (see ``continuum.kernels.implicit``). With ``adaptive``, the step
     keeps the local error estimate of ``_first_order_error`` within ``atol + rtol |u|`` and
     the explicit terms within their positivity limit. ``rates[history[1]]`` (the
     previous mean rate of the fields; the other slot takes the new one) and ``history[0]``
@@ -276,7 +280,7 @@ def advance_imex(
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    maps, params, _, diffusivity_law, bc_kind, bc_val, inv_h, _, _, mask = problem
+    maps, params, _, diffusivity_law, bc_kind, _, inv_h, _, _, mask = problem
     row_stats, exports = work[2], work[1]
     swapped = False
     steps = 0
@@ -305,25 +309,28 @@ def advance_imex(
                 break
             continue
         for f in range(n_fields):
-            d = implicit_diffusivity[f]
-            if d == 0.0:
+            if not implicit_fields[f]:
                 continue
-            for axis in range(3):
-                lam = h * inv_h[axis] * inv_h[axis]
-                implicit_diffusion_axis(
-                    ua,
-                    f,
-                    axis,
-                    d,
-                    diffusivity_law,
-                    maps,
-                    mask,
-                    has_mask,
-                    bc_kind,
-                    bc_val,
-                    lam,
-                    line_scratch,
-                )
+            begin_increment(kind, fingerprint, u, ua, f, h, maps, params, t)
+            d = implicit_diffusivity[f]
+            if d != 0.0:
+                for axis in range(3):
+                    lam = h * inv_h[axis] * inv_h[axis]
+                    implicit_diffusion_axis(
+                        ua,
+                        u,
+                        f,
+                        axis,
+                        d,
+                        diffusivity_law,
+                        maps,
+                        mask,
+                        has_mask,
+                        bc_kind,
+                        lam,
+                        line_scratch,
+                    )
+            end_increment(u, ua, f)
         if _nonfinite(row_stats, sa):
             status = STATUS_NONFINITE
             u, ua = ua, u
