@@ -31,8 +31,9 @@ def output_times(t_start: float, t_end: float, save_every: float) -> np.ndarray:
     return times
 
 
-def diagnostics(state: State) -> dict[str, float]:
-    """Series recorded at every frame: field totals [field x mm^3] and the scalars."""
+def diagnostics(model: Model, state: State) -> dict[str, float]:
+    """Series recorded at every frame: field totals [field x mm^3], the scalars and the
+    model's derived series."""
     grid = state.grid
     totals = np.empty(len(state.field_names))
     integrate_fields(state.data.reshape((-1, *grid.shape3)), grid.mask3(), grid.cell_volume, totals)
@@ -41,12 +42,14 @@ def diagnostics(state: State) -> dict[str, float]:
         value = state.scalar(name)
         if np.ndim(value) == 0:
             values[name] = value
+    values.update(model.derived_series(state))
     return values
 
 
-def _series_units(state: State) -> dict[str, str]:
+def _series_units(model: Model, state: State) -> dict[str, str]:
     units = {f"total_{name}": "mm^3" for name in state.field_names}
     units.update({name: "cells" for name in state.scalar_names if np.ndim(state[name]) == 0})
+    units.update(model.series_units)
     units.update({"dt": "day", "steps": "1"})
     return units
 
@@ -139,7 +142,7 @@ def simulate(
     writer = None
     if output is not None:
         writer = RunWriter.create(
-            output, model, state, solver, settings, _series_units(state), compression
+            output, model, state, solver, settings, _series_units(model, state), compression
         )
     try:
         result = _run(model, state, solver, times, writer, settings, progress, callback)
@@ -162,7 +165,7 @@ def _make_solver(model, state, settings, t=None):
 def _run(model, state, solver, times, writer, settings, progress, callback) -> Result:
     """Advance through ``times`` (the first is the current time), storing every frame."""
     frames = np.empty((len(times), *state.data.shape))
-    series = {name: np.empty(len(times)) for name in _series_units(state)}
+    series = {name: np.empty(len(times)) for name in _series_units(model, state)}
     show = sys.stderr.isatty() if progress is None else bool(progress)
     checkpoint_every = settings["checkpoint_every"]
     last_checkpoint = times[0]
@@ -172,7 +175,7 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
             if i > 0:
                 solver.advance(t_out)
             frames[i] = state.data
-            values = diagnostics(state)
+            values = diagnostics(model, state)
             values["dt"] = np.nan if solver.dt is None else solver.dt
             values["steps"] = solver.steps
             for name, value in values.items():

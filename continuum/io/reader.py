@@ -94,7 +94,22 @@ class RunFile:
 
     @property
     def model(self) -> Model:
-        return Model.from_spec(self.spec)
+        maps = (
+            {name: ds[()] for name, ds in self._file["maps"].items()}
+            if "maps" in self._file
+            else {}
+        )
+        return Model.from_spec(self.spec, maps)
+
+    def static_map(self, name: str) -> np.ndarray:
+        """A static map of the run (e.g. ``"blood_vessels"``), on the grid."""
+        if "maps" not in self._file or name not in self._file["maps"]:
+            raise KeyError(f"unknown map {name!r}; this run stores {self.map_names}")
+        return self._file["maps"][name][()]
+
+    @property
+    def map_names(self) -> list[str]:
+        return list(self._file["maps"]) if "maps" in self._file else []
 
     @property
     def grid(self) -> Grid:

@@ -119,6 +119,15 @@ class RunWriter:
                 mask.attrs["long_name"] = "tissue mask (1 inside)"
                 for i, scale in enumerate(scales):
                     mask.dims[i].attach_scale(scale)
+            if model.map_names:
+                group = handle.create_group("maps")
+                static = model.static_maps(grid)
+                for name, values in zip(model.map_names, static, strict=True):
+                    ds = group.create_dataset(name, data=values.reshape(grid.shape))
+                    ds.attrs["units"] = "1"
+                    ds.attrs["long_name"] = f"{name.replace('_', ' ')} (static map)"
+                    for i, scale in enumerate(scales):
+                        ds.dims[i].attach_scale(scale)
             fields = handle.create_group("fields")
             series = handle.create_group("series")
             # Hard links to the coordinates, so that each group opens on its own in xarray

@@ -7,13 +7,15 @@ import math
 from numba import njit
 
 from continuum.kernels import registry
+from continuum.kernels.circulation import circulation_rates
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.simple import no_reaction_point, no_reaction_row
 
 EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR = range(6)
 
-# params = (law, a, K, gamma, b, a1, mu, alpha, k_clear)
-# scalars = (tumor_cells, blood_ctc, born, shed, cleared)
+# params = (law, a, K, gamma, b, a1, mu, alpha, lymph_fraction, k_clear, k_ext, k_LN, k_LB)
+# scalars = (tumor_cells, then the circulation block: blood_ctc, lymph_ctc, born, died,
+#            cleared, extravasated)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -36,21 +38,30 @@ def growth_rate(law, p, a, capacity, gamma, b, a1):
 
 @njit(cache=True, fastmath=FASTMATH)
 def lumped_scalar_rate(scalars, exports, params, t, dscalars):
-    """dP/dt = g(P) - J, J = mu P^alpha; dB/dt = J - k_clear B; cumulative born/shed/cleared.
+    """dP/dt = g(P) - J, shedding J = mu P^alpha split into lymph (``lymph_fraction``) and
+    blood; the circulation block of ``continuum.kernels.circulation`` for the rest.
 
-    ``born`` integrates the net growth ``g(P)`` (negative when a tumour shrinks), so that
-    ``P + B + shed_cleared - born`` stays equal to the initial ``P + B``.
+    ``born`` integrates the positive part of ``g(P)`` and ``died`` its negative part, so
+    that ``P + B + L + cleared + extravasated + died - born`` stays constant.
     """
     p = scalars[0]
-    blood = scalars[1]
     growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
     shedding = params[6] * p ** params[7] if p > 0.0 else 0.0
-    cleared = params[8] * blood
+    to_lymph = params[8] * shedding
     dscalars[0] = growth - shedding
-    dscalars[1] = shedding - cleared
-    dscalars[2] = growth
-    dscalars[3] = shedding
-    dscalars[4] = cleared
+    circulation_rates(
+        scalars,
+        1,
+        shedding - to_lymph,
+        to_lymph,
+        max(growth, 0.0),
+        max(-growth, 0.0),
+        params[9],
+        params[10],
+        params[11],
+        params[12],
+        dscalars,
+    )
 
 
 registry.register("lumped_primary", no_reaction_point, no_reaction_row, lumped_scalar_rate, False)

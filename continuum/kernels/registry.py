@@ -24,9 +24,11 @@ A model's kernels, registered with :func:`register`:
 ``stiff_rate(u, maps, i0, i1, k, f, params, t)`` (optional)
     Returns ``R >= 0``, the rate of the stiff linear loss ``-R u_f`` contained in the
     reactions of field ``f`` (``R`` must not depend on ``u_f`` itself). The explicit
-    methods ignore it; the IMEX method treats that part implicitly, dividing the field's
-    increment by ``1 + dt R`` (oxygen uptake, for example, relaxes in minutes while cells
-    change over days). Declare it only for fields outside the cell budget.
+    methods ignore it; for the fields a model lists in ``Model.stiff_fields`` the IMEX
+    method takes a full backward-Euler step, diffusion and ``-R u_f`` implicit, solved to
+    tolerance (oxygen uptake, for example, relaxes in minutes while cells change over
+    days). Declare it only for fields outside the cell budget: the solve is exact only to
+    its tolerance.
 
 ``fingerprint`` is a hash of the kernel and solver sources. It is passed as a literal to
 the cached entry points, so that editing any kernel invalidates every cached stepper that

@@ -3,6 +3,7 @@
 from continuum.models.acid_mediated import AcidMediated
 from continuum.models.anderson_chaplain import AndersonChaplain
 from continuum.models.base import Model, Parameter
+from continuum.models.invasion import Invasion
 from continuum.models.lumped import LumpedPrimary
 from continuum.models.simple import FisherKPP, Heat, Taxis
 
@@ -11,6 +12,7 @@ __all__ = [
     "AndersonChaplain",
     "FisherKPP",
     "Heat",
+    "Invasion",
     "LumpedPrimary",
     "Model",
     "Parameter",

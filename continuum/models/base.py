@@ -22,7 +22,7 @@ import numpy as np
 from continuum.boundary import boundary_conditions_to_json, pack_boundary_conditions
 from continuum.grid import Grid
 from continuum.state import State
-from continuum.validation import check_nonnegative, check_positive
+from continuum.validation import check_fraction, check_nonnegative, check_positive
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,11 @@ class Parameter:
     default: float
     unit: str
     description: str
-    rule: str = "nonnegative"  # "nonnegative" or "positive"
+    rule: str = "nonnegative"  # "nonnegative", "positive" or "fraction" (in [0, 1])
 
     def check(self, value):
+        if self.rule == "fraction":
+            return check_fraction(self.name, value)
         checker = check_positive if self.rule == "positive" else check_nonnegative
         return checker(self.name, value, unit=self.unit)
 
@@ -84,8 +86,11 @@ class Model:
     scalar_names: tuple[str, ...] = ()
     export_names: tuple[str, ...] = ()
     map_names: tuple[str, ...] = ()
-    stiff_fields: tuple[str, ...] = ()  # fields with a registered ``stiff_rate``
+    # Fields whose IMEX step is a full backward-Euler solve (diffusion and the registered
+    # ``stiff_rate`` implicit): fast, far-diffusing fields outside the cell budget.
+    stiff_fields: tuple[str, ...] = ()
     field_units: ClassVar[dict[str, str]] = {}
+    series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()
 
     def __init__(self, bc=None, **parameters):
@@ -167,6 +172,11 @@ class Model:
             raise ValueError(f"{name}: the initial values contain NaN or Inf")
         return array
 
+    def derived_series(self, state: State) -> dict[str, float]:
+        """Values recorded at every frame besides field totals and scalars (see
+        ``series_units``), such as cell counts and fluxes."""
+        return {}
+
     # -- reference ----------------------------------------------------------------------
     def reference_rate(self, state: State, t: float = 0.0) -> np.ndarray:
         """NumPy reference of the field right-hand side (for tests)."""
@@ -183,18 +193,18 @@ class Model:
         }
 
     @staticmethod
-    def from_spec(spec: dict) -> Model:
-        """Rebuild a model written by :meth:`to_spec`."""
+    def from_spec(spec: dict, maps: dict | None = None) -> Model:
+        """Rebuild a model written by :meth:`to_spec`; ``maps`` are its stored static maps."""
         try:
             cls = MODEL_CLASSES[spec["model"]]
         except KeyError:
             raise ValueError(
                 f"model: unknown model {spec.get('model')!r}; known are {sorted(MODEL_CLASSES)}"
             ) from None
-        return cls._from_spec(spec)
+        return cls._from_spec(spec, maps or {})
 
     @classmethod
-    def _from_spec(cls, spec: dict) -> Model:
+    def _from_spec(cls, spec: dict, maps: dict) -> Model:
         return cls(bc=spec.get("bc"), **spec["parameters"])
 
     def __repr__(self):

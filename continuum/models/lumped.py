@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import continuum.kernels.lumped as kernels
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter
+from continuum.models.invasion import CIRCULATION_SCALARS
 from continuum.validation import check_choice
 
 GROWTH_LAWS = {
@@ -18,27 +21,33 @@ GROWTH_LAWS = {
 
 
 class LumpedPrimary(Model):
-    r"""Primary tumour size ``P`` [cells] shedding cells into the blood ``B`` [cells].
+    r"""Primary tumour size ``P`` [cells] shedding into lymph ``L`` and blood ``B`` [cells].
 
     .. math::
 
-        \frac{dP}{dt} = g(P) - \mu P^\alpha, \qquad
-        \frac{dB}{dt} = \mu P^\alpha - k_{clear} B
+        \frac{dP}{dt} &= g(P) - J, \qquad J = \mu P^\alpha, \\
+        \frac{dL}{dt} &= f_L J - (k_{LN} + k_{LB}) L, \\
+        \frac{dB}{dt} &= (1 - f_L) J + k_{LB} L - (k_{clear} + k_{ext}) B
 
     Growth laws ``g`` (Benzekry et al., PLoS Comput Biol 2014, doi:10.1371/journal.pcbi.1003800):
     exponential ``a P``; logistic ``a P (1 - P/K)``; Gompertz ``a P ln(K/P)``; von Bertalanffy
     ``a P^gamma - b P``; power law ``a P^gamma``; exponential-linear ``min(a P, a1)``.
-    Shedding ``mu P^alpha`` (Iwata, Kawasaki & Shigesada 2000); CTC clearance ``k_clear``
-    (half-life of hours: 6.9-16.6 /day, Meng et al. 2004). Scalars: ``tumor_cells``,
-    ``blood_ctc``, and the cumulative ``born`` (net growth), ``shed`` and ``cleared``, so that
-    ``tumor_cells + blood_ctc + cleared - born`` equals its initial value.
+    Shedding ``mu P^alpha`` (Iwata, Kawasaki & Shigesada 2000), a fraction ``f_L`` =
+    ``lymph_fraction`` into lymph; CTC clearance ``k_clear`` (half-life of hours:
+    6.9-16.6 /day, Meng et al. 2004); the circulation as in :class:`Invasion`. Scalars:
+    ``tumor_cells``, ``blood_ctc``, ``lymph_ctc`` and the cumulative ``born`` (positive part
+    of ``g``), ``died`` (negative part), ``cleared`` (died in blood) and ``extravasated``
+    (left blood, or lymph into the node), so that ``tumor_cells + blood_ctc + lymph_ctc +
+    cleared + extravasated + died - born`` equals its initial value. Series also hold
+    ``flux_blood`` and ``flux_lymph`` [cells/day].
 
     The model has no tissue fields: give it a one-cell grid, ``ct.Grid(1, 1.0)``.
     """
 
     kernel_name = "lumped_primary"
     field_names = ()
-    scalar_names = ("tumor_cells", "blood_ctc", "born", "shed", "cleared")
+    scalar_names = ("tumor_cells", *CIRCULATION_SCALARS)
+    series_units: ClassVar[dict[str, str]] = {"flux_blood": "cells/day", "flux_lymph": "cells/day"}
     PARAMETERS = (
         Parameter("law", 0.0, "1", "growth law code (set through growth=...)"),
         Parameter("a", 0.1, "1/day", "growth rate (cells^(1-gamma)/day for power laws)"),
@@ -48,13 +57,27 @@ class LumpedPrimary(Model):
         Parameter("a1", 1e9, "cells/day", "linear growth rate (exponential-linear)"),
         Parameter("mu", 0.0, "cells^(1-alpha)/day", "shedding coefficient"),
         Parameter("alpha", 1.0, "1", "shedding exponent"),
-        Parameter("k_clear", 10.0, "1/day", "clearance of circulating tumour cells"),
+        Parameter("lymph_fraction", 0.0, "1", "fraction of shed cells entering lymph", "fraction"),
+        Parameter("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
+        Parameter("k_ext", 0.0, "1/day", "extravasation of CTCs from blood"),
+        Parameter("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional node"),
+        Parameter("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
     )
 
     def __init__(self, growth="gompertz", bc=None, **parameters):
         check_choice("growth", growth, tuple(GROWTH_LAWS))
         self.growth = growth
         super().__init__(bc=bc, **{**parameters, "law": float(GROWTH_LAWS[growth])})
+
+    def derived_series(self, state) -> dict[str, float]:
+        """Shedding into blood and lymph [cells/day]."""
+        p = self.parameters
+        size = float(state.scalar("tumor_cells"))
+        shedding = p["mu"] * size ** p["alpha"] if size > 0 else 0.0
+        return {
+            "flux_blood": (1.0 - p["lymph_fraction"]) * shedding,
+            "flux_lymph": p["lymph_fraction"] * shedding,
+        }
 
     def to_spec(self, grid: Grid) -> dict:
         spec = super().to_spec(grid)
@@ -63,5 +86,5 @@ class LumpedPrimary(Model):
         return spec
 
     @classmethod
-    def _from_spec(cls, spec):
+    def _from_spec(cls, spec, maps):
         return cls(growth=spec["growth"], **spec["parameters"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from continuum.kernels.implicit import line_scratch
+from continuum.kernels.implicit import backward_euler_work, line_scratch
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.kernels.stage import N_STATS, row_buffer
 from continuum.solvers import loops
@@ -165,6 +165,13 @@ class Solver:
             )
         if status == loops.STATUS_MAX_STEPS:
             raise SimulationError(f"max_steps = {self.max_steps} reached {where}")
+        if status == loops.STATUS_SOLVER:
+            stiff = [n for n in self.model.stiff_fields]
+            raise SimulationError(
+                f"the backward-Euler solve of {', '.join(stiff)} did not converge in "
+                f"{loops.MAX_SOLVER_ITERATIONS} iterations {where} ({self.name}); "
+                "check the parameters or loosen rtol/atol"
+            )
         raise SimulationError(f"step size fell below {self._dt_min():.3g} day {where}")
 
     def _dt_min(self):
@@ -233,12 +240,10 @@ class ExplicitSolver(Solver):
 
 
 class IMEXSolver(Solver):
-    """IMEX Euler: reactions and taxis explicit; diffusion and stiff decay implicit.
+    """IMEX Euler: reactions and taxis explicit, diffusion implicit by LOD line solves.
 
-    First order in time; unconditionally stable for diffusion and for the stiff linear
-    terms a model declares (``Model.stiff_fields``), so fast fields (oxygen, enzymes) do not
-    limit the step, and steady states are exact whatever the step (Douglas scheme, see
-    ``continuum.kernels.implicit``). ``implicit`` names the fields to diffuse implicitly
+    First order in time; unconditionally stable for diffusion, so stiff fields (oxygen,
+    enzymes) do not limit the step. ``implicit`` names the fields to diffuse implicitly
     (default: every diffusing field).
     """
 
@@ -255,10 +260,14 @@ class IMEXSolver(Solver):
             raise ValueError(f"implicit: unknown field(s) {sorted(unknown)}; fields are {names}")
         chosen = np.array([n in implicit for n in names])
         self.implicit_diffusivity = np.where(chosen, self.diffusivity, 0.0)
-        stiff = np.array([n in model.stiff_fields for n in names])
-        self.implicit_fields = (self.implicit_diffusivity > 0) | stiff
+        self.explicit_diffusivity = np.where(chosen, 0.0, self.diffusivity)
         self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
         self.line_scratch = line_scratch(state.grid.shape3)
+        self.stiff = np.array([n in model.stiff_fields for n in names])
+        self.stiff_work = backward_euler_work(
+            state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
+        )
+        self.stiff_stats = np.zeros((self.work[2].shape[0], 2))
         rate_shape = (1, 1, 1, 1) if self.fixed_dt else self.u.shape
         self.rates = np.zeros((2, *rate_shape))
         self.history = np.zeros(2)
@@ -292,14 +301,16 @@ class IMEXSolver(Solver):
                 self.explicit_rate,
                 self.rtol,
                 self.atol,
-                self.problem(self.diffusivity),
+                self.problem(self.explicit_diffusivity),
                 self.implicit_diffusivity,
-                self.implicit_fields,
+                self.stiff,
                 self.cell_volume,
                 self.work,
                 self.totals,
                 self.ds,
                 self.line_scratch,
+                self.stiff_work,
+                self.stiff_stats,
                 self.rates,
                 self.history,
             ),

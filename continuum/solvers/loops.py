@@ -15,10 +15,11 @@ SSP-RK3 (``SSPRK3``), third order, Shu & Osher (1988):
     with the embedded second-order (Heun) solution :math:`2u^{(2)} - u^n`, so the local
     error estimate is :math:`u^{n+1} - 2u^{(2)} + u^n`. Adaptive steps keep that below
     ``atol + rtol |u|`` and below the positivity limit of diffusion and taxis.
-IMEX Euler (``advance_imex``), first order: an explicit Euler predictor, whose increment
-    the implicit terms (diffusion of the implicit fields, stiff linear decay) then correct
-    by one backward-Euler factor per axis: the Douglas scheme with theta = 1 (see
-    ``continuum.kernels.implicit``).
+IMEX Euler with LOD diffusion (``advance_imex``), first order: explicit Euler for
+    reactions and taxis, then backward-Euler line solves of each implicit field along each
+    axis (see ``continuum.kernels.implicit``); the model's stiff fields (oxygen) take a
+    full backward-Euler step instead, diffusion and stiff decay together, solved to
+    tolerance (``solve_backward_euler``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from continuum.kernels import registry
-from continuum.kernels.implicit import begin_increment, end_increment, implicit_diffusion_axis
+from continuum.kernels.implicit import implicit_diffusion_axis, solve_backward_euler
 from continuum.kernels.stage import (
     STAT_ERROR,
     STAT_NONFINITE,
@@ -41,13 +42,33 @@ from continuum.kernels.stage import (
 EULER, SSPRK3 = 0, 1
 THIRD = 1.0 / 3.0
 STATUS_OK, STATUS_NONFINITE, STATUS_UNSTABLE, STATUS_MAX_STEPS, STATUS_DT_UNDERFLOW = 0, 1, 2, 3, 4
+STATUS_SOLVER = 5
+MAX_SOLVER_ITERATIONS = 400
 
 
 @njit(cache=True)
 def _scalar_stage(
-    kind, s_in, s_base, s_out, alpha, beta, dt, t, exports, cell_volume, params, totals, ds
+    kind,
+    fingerprint,
+    s_in,
+    s_base,
+    s_out,
+    alpha,
+    beta,
+    dt,
+    t,
+    exports,
+    cell_volume,
+    params,
+    totals,
+    ds,
 ):
-    """Scalar analogue of ``stage_pass``: ``s_out = alpha s_base + beta (s_in + dt f)``."""
+    """Scalar analogue of ``stage_pass``: ``s_out = alpha s_base + beta (s_in + dt f)``.
+
+    Takes the kernel fingerprint too, so that its disk cache follows the model's kernels.
+    """
+    numba.literally(kind)
+    numba.literally(fingerprint)
     sum_rows(exports, cell_volume, totals)
     registry.scalar_rate(kind, s_in, totals, params, t, ds)
     for i in range(s_out.shape[0]):
@@ -116,7 +137,9 @@ def advance_explicit(
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
         stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work)
-        _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
+        _scalar_stage(
+            kind, fingerprint, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds
+        )
         taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
         if _nonfinite(row_stats, sa):
             status = STATUS_NONFINITE
@@ -145,7 +168,20 @@ def advance_explicit(
             kind, fingerprint, ua, u, ub, 0.75, 0.25, h, t + h, sa, problem, rtol, atol, False, work
         )
         _scalar_stage(
-            kind, sa, s, sb, 0.75, 0.25, h, t + h, exports, cell_volume, params, totals, ds
+            kind,
+            fingerprint,
+            sa,
+            s,
+            sb,
+            0.75,
+            0.25,
+            h,
+            t + h,
+            exports,
+            cell_volume,
+            params,
+            totals,
+            ds,
         )
         taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
         mid = t + 0.5 * h
@@ -167,7 +203,20 @@ def advance_explicit(
             work,
         )
         _scalar_stage(
-            kind, sb, s, sa, THIRD, 1 - THIRD, h, mid, exports, cell_volume, params, totals, ds
+            kind,
+            fingerprint,
+            sb,
+            s,
+            sa,
+            THIRD,
+            1 - THIRD,
+            h,
+            mid,
+            exports,
+            cell_volume,
+            params,
+            totals,
+            ds,
         )
         taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
         if _nonfinite(row_stats, sa):
@@ -258,21 +307,21 @@ def advance_imex(
     atol,
     problem,
     implicit_diffusivity,
-    implicit_fields,
+    stiff,
     cell_volume,
     work,
     totals,
     ds,
     line_scratch,
+    stiff_work,
+    stiff_stats,
     rates,
     history,
 ):
-    """IMEX Euler: explicit predictor, then implicit diffusion and stiff decay (Douglas).
+    """IMEX Euler: explicit reactions and taxis, LOD backward-Euler diffusion.
 
-    The predictor ``u + dt L(u)`` is the full explicit right-hand side (``problem`` holds
-    every field's diffusivity). For each field with ``implicit_fields[f]``, its increment is
-    divided by ``1 + dt R`` (the model's ``stiff_rate``) and solved along each axis with
-    ``implicit_diffusivity[f]`` (see ``continuum.kernels.implicit``). With ``adaptive``, the step
+    ``problem`` is the solver's tuple with the *explicit* diffusivities (zero for the fields
+    with ``implicit_diffusivity > 0``, which diffuse implicitly). With ``adaptive``, the step
     keeps the local error estimate of ``_first_order_error`` within ``atol + rtol |u|`` and
     the explicit terms within their positivity limit. ``rates[history[1]]`` (the
     previous mean rate of the fields; the other slot takes the new one) and ``history[0]``
@@ -280,7 +329,7 @@ def advance_imex(
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    maps, params, _, diffusivity_law, bc_kind, _, inv_h, _, _, mask = problem
+    maps, params, _, diffusivity_law, bc_kind, bc_val, inv_h, _, _, mask = problem
     row_stats, exports = work[2], work[1]
     swapped = False
     steps = 0
@@ -296,7 +345,9 @@ def advance_imex(
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
         stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work)
-        _scalar_stage(kind, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds)
+        _scalar_stage(
+            kind, fingerprint, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds
+        )
         explicit_rate = diffusion_rate + column_max(row_stats, STAT_TAXIS_RATE)
         if h * explicit_rate > 1.0 + 1e-12:
             if not adaptive:
@@ -308,29 +359,52 @@ def advance_imex(
                 status = STATUS_DT_UNDERFLOW
                 break
             continue
+        failed = -1
         for f in range(n_fields):
-            if not implicit_fields[f]:
+            if stiff[f]:
+                iterations = solve_backward_euler(
+                    kind,
+                    fingerprint,
+                    u,
+                    ua,
+                    f,
+                    h,
+                    t,
+                    implicit_diffusivity[f],
+                    problem,
+                    rtol,
+                    atol,
+                    MAX_SOLVER_ITERATIONS,
+                    line_scratch,
+                    stiff_work,
+                    stiff_stats,
+                )
+                if iterations < 0:
+                    failed = f
+                    break
                 continue
-            begin_increment(kind, fingerprint, u, ua, f, h, maps, params, t)
             d = implicit_diffusivity[f]
-            if d != 0.0:
-                for axis in range(3):
-                    lam = h * inv_h[axis] * inv_h[axis]
-                    implicit_diffusion_axis(
-                        ua,
-                        u,
-                        f,
-                        axis,
-                        d,
-                        diffusivity_law,
-                        maps,
-                        mask,
-                        has_mask,
-                        bc_kind,
-                        lam,
-                        line_scratch,
-                    )
-            end_increment(u, ua, f)
+            if d == 0.0:
+                continue
+            for axis in range(3):
+                lam = h * inv_h[axis] * inv_h[axis]
+                implicit_diffusion_axis(
+                    ua,
+                    f,
+                    axis,
+                    d,
+                    diffusivity_law,
+                    maps,
+                    mask,
+                    has_mask,
+                    bc_kind,
+                    bc_val,
+                    lam,
+                    line_scratch,
+                )
+        if failed >= 0:
+            status = STATUS_SOLVER
+            break
         if _nonfinite(row_stats, sa):
             status = STATUS_NONFINITE
             u, ua = ua, u

@@ -54,15 +54,57 @@ def test_ctc_compartment_relaxes_to_source_over_clearance():
     np.testing.assert_allclose(res.series("tumor_cells"), P0, rtol=1e-12)
 
 
-def test_budget_holds_with_shedding_and_clearance():
-    res = run("gompertz", a=0.01, K=1e12, mu=1e-4, alpha=2 / 3, k_clear=10.0)
-    total = res.series("tumor_cells") + res.series("blood_ctc") + res.series("cleared")
-    born = res.series("born")
-    # to round-off of the largest term (the tumour grows to ~1e12 cells)
-    np.testing.assert_allclose(total - born, P0, rtol=0, atol=1e-13 * born.max())
-    np.testing.assert_allclose(
-        res.series("shed"), res.series("blood_ctc") + res.series("cleared"), rtol=1e-10
+def test_lymph_and_blood_compartments_match_their_closed_forms():
+    """Constant shedding S split into lymph (fraction f) and blood, with node arrest,
+    lymph-to-blood drainage, clearance and extravasation: two exponentials."""
+    mu, f, k_clear, k_ext, k_ln, k_lb = 0.01, 0.3, 8.0, 1.5, 2.0, 0.7
+    res = run(
+        "exponential",
+        t_end=3.0,
+        a=mu,
+        mu=mu,
+        alpha=1.0,
+        lymph_fraction=f,
+        k_clear=k_clear,
+        k_ext=k_ext,
+        k_LN=k_ln,
+        k_LB=k_lb,
     )
+    t, source = res.times, mu * P0
+    k_l, k_b = k_ln + k_lb, k_clear + k_ext
+    a = f * source / k_l
+    lymph = a * (1 - np.exp(-k_l * t))
+    c0 = (1 - f) * source + k_lb * a
+    blood = c0 / k_b * (1 - np.exp(-k_b * t)) - k_lb * a / (k_b - k_l) * (
+        np.exp(-k_l * t) - np.exp(-k_b * t)
+    )
+    np.testing.assert_allclose(res.series("lymph_ctc"), lymph, rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(res.series("blood_ctc"), blood, rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(res.series("flux_lymph"), f * source, rtol=1e-12)
+    np.testing.assert_allclose(res.series("flux_blood"), (1 - f) * source, rtol=1e-12)
+
+
+@pytest.mark.parametrize("growth", ["gompertz", "bertalanffy"])
+def test_budget_holds_with_shedding_and_circulation(growth):
+    """P + B + L + cleared + extravasated + died - born = P0 (Bertalanffy shrinks: died)."""
+    parameters = {"a": 0.01, "K": 1e12} if growth == "gompertz" else {"a": 1.0, "b": 0.02}
+    res = run(
+        growth,
+        mu=1e-4,
+        alpha=2 / 3,
+        lymph_fraction=0.4,
+        k_clear=10.0,
+        k_ext=0.5,
+        **parameters,
+    )
+    names = ("tumor_cells", "blood_ctc", "lymph_ctc", "cleared", "extravasated", "died")
+    total = sum(res.series(n) for n in names)
+    born = res.series("born")
+    scale = max(born.max(), res.series("died").max(), P0)
+    # to round-off of the largest term, accumulated over the steps
+    np.testing.assert_allclose(total - born, P0, rtol=0, atol=1e-12 * scale)
+    if growth == "bertalanffy":  # a P^(2/3) < b P at P0 = 1e6: the tumour shrinks
+        assert res.series("died")[-1] > 0.1 * P0 and res.series("born")[-1] == 0.0
 
 
 def test_spec_round_trip_through_a_run_file(tmp_path):

@@ -1,0 +1,165 @@
+"""Pointwise kernels of the Stage-1 invasion model and its intravasation into blood and lymph.
+
+Fields: 0 epithelial ``e``, 1 mesenchymal ``m``, 2 ecm ``f``, 3 mmp ``p``, 4 oxygen ``o``
+(fractions); maps: 0 blood vessels ``v_B``, 1 lymph vessels ``v_L`` (densities in [0, 1]).
+Exports (per unit volume, in fractions/day): 0 into blood, 1 into lymph, 2 births,
+3 deaths. Scalars: the circulation block of ``continuum.kernels.circulation``.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from continuum.kernels import registry
+from continuum.kernels.circulation import circulation_rates
+from continuum.kernels.flags import FASTMATH
+from continuum.kernels.simple import no_reaction_point
+
+EPITHELIAL, MESENCHYMAL, ECM, MMP, OXYGEN = range(5)
+BLOOD_MAP, LYMPH_MAP = 0, 1
+
+PARAMETER_ORDER = (
+    "K_cell",
+    "D_e",
+    "D_m",
+    "chi",
+    "rho_e",
+    "rho_m",
+    "K_P",
+    "k_emt",
+    "h_max",
+    "o_H",
+    "k_met",
+    "delta_max",
+    "o_N",
+    "hill",
+    "eta",
+    "r_f",
+    "D_p",
+    "alpha_m",
+    "alpha_e",
+    "lambda_p",
+    "D_o",
+    "sigma",
+    "kappa",
+    "mu_B",
+    "mu_Be",
+    "mu_L",
+    "k_clear",
+    "k_ext",
+    "k_LN",
+    "k_LB",
+)
+_I = {name: i for i, name in enumerate(PARAMETER_ORDER)}
+K_CELL, RHO_E, RHO_M, K_P = _I["K_cell"], _I["rho_e"], _I["rho_m"], _I["K_P"]
+K_EMT, H_MAX, O_H, K_MET = _I["k_emt"], _I["h_max"], _I["o_H"], _I["k_met"]
+DELTA_MAX, O_N, HILL = _I["delta_max"], _I["o_N"], _I["hill"]
+ETA, R_F, ALPHA_M, ALPHA_E, LAMBDA_P = (
+    _I["eta"],
+    _I["r_f"],
+    _I["alpha_m"],
+    _I["alpha_e"],
+    _I["lambda_p"],
+)
+SIGMA, KAPPA, MU_B, MU_BE, MU_L = _I["sigma"], _I["kappa"], _I["mu_B"], _I["mu_Be"], _I["mu_L"]
+K_CLEAR, K_EXT, K_LN, K_LB = _I["k_clear"], _I["k_ext"], _I["k_LN"], _I["k_LB"]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def oxygen_responses(o, params):
+    """``P(o) = o/(o+K_P)``, ``H(o) = 1 + h_max/(1+(o/o_H)^n)``, ``delta_N(o)``.
+
+    ``o`` is taken as ``max(o, 0)``; ``P = 0`` where ``o + K_P = 0``.
+    """
+    o = max(o, 0.0)
+    n = params[HILL]
+    proliferation = o / max(o + params[K_P], 1e-300)
+    hypoxia = 1.0 + params[H_MAX] / (1.0 + (o / params[O_H]) ** n)
+    necrosis = params[DELTA_MAX] / (1.0 + (o / params[O_N]) ** n)
+    return proliferation, hypoxia, necrosis
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
+    """Reactions of one grid row (MODEL.md, Stage 1) and their exports.
+
+    .. math::
+
+        R_e &= \\rho_e P e (1-e-m) - k_{EMT} H e + k_{MET} m - \\delta_N e - \\mu_{Be} v_B e \\\\
+        R_m &= \\rho_m P m (1-e-m) + k_{EMT} H e - k_{MET} m - \\delta_N m
+               - (\\mu_B v_B + \\mu_L v_L) m \\\\
+        R_f &= -\\eta p f + r_f f (1 - f - e - m) \\\\
+        R_p &= \\alpha_m m + \\alpha_e e - \\lambda_p p \\\\
+        R_o &= \\sigma v_B (1 - o) - \\kappa (e + m) o
+
+    Births are the positive part of the logistic growth, deaths its negative part (growth
+    beyond capacity) plus necrosis; intravasation goes to blood and lymph.
+    """
+    for k in range(u.shape[3]):
+        e = u[EPITHELIAL, i0, i1, k]
+        m = u[MESENCHYMAL, i0, i1, k]
+        f = u[ECM, i0, i1, k]
+        p = u[MMP, i0, i1, k]
+        o = u[OXYGEN, i0, i1, k]
+        v_b = maps[BLOOD_MAP, i0, i1, k]
+        v_l = maps[LYMPH_MAP, i0, i1, k]
+        proliferation, hypoxia, necrosis = oxygen_responses(o, params)
+        room = 1.0 - e - m
+        growth_e = params[RHO_E] * proliferation * e * room
+        growth_m = params[RHO_M] * proliferation * m * room
+        emt = params[K_EMT] * hypoxia * e
+        met = params[K_MET] * m
+        into_blood_e = params[MU_BE] * v_b * e
+        into_blood_m = params[MU_B] * v_b * m
+        into_lymph = params[MU_L] * v_l * m
+        rate[EPITHELIAL, k] += growth_e - emt + met - necrosis * e - into_blood_e
+        rate[MESENCHYMAL, k] += growth_m + emt - met - necrosis * m - into_blood_m - into_lymph
+        rate[ECM, k] += -params[ETA] * p * f + params[R_F] * f * (1.0 - f - e - m)
+        rate[MMP, k] += params[ALPHA_M] * m + params[ALPHA_E] * e - params[LAMBDA_P] * p
+        rate[OXYGEN, k] += params[SIGMA] * v_b * (1.0 - o) - params[KAPPA] * (e + m) * o
+        growth = growth_e + growth_m
+        exports[0] += into_blood_e + into_blood_m
+        exports[1] += into_lymph
+        exports[2] += max(growth, 0.0)
+        exports[3] += max(-growth, 0.0) + necrosis * (e + m)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def invasion_stiff_rate(u, maps, i0, i1, k, f, params, t):
+    """Linear loss rates [1/day]: oxygen ``sigma v_B + kappa (e + m)``, enzyme ``lambda_p``.
+
+    Both fields relax fast (oxygen in minutes) and diffuse far per time step; the IMEX
+    method takes them with a full backward-Euler step.
+    """
+    cells = u[EPITHELIAL, i0, i1, k] + u[MESENCHYMAL, i0, i1, k]
+    oxygen = params[SIGMA] * maps[BLOOD_MAP, i0, i1, k] + params[KAPPA] * cells
+    return (f == OXYGEN) * oxygen + (f == MMP) * params[LAMBDA_P]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def invasion_scalar_rate(scalars, exports, params, t, dscalars):
+    """Circulation fed by the integrated exports (fractions x mm^3/day) times ``K_cell``."""
+    cells = params[K_CELL]
+    circulation_rates(
+        scalars,
+        0,
+        cells * exports[0],
+        cells * exports[1],
+        cells * exports[2],
+        cells * exports[3],
+        params[K_CLEAR],
+        params[K_EXT],
+        params[K_LN],
+        params[K_LB],
+        dscalars,
+    )
+
+
+registry.register(
+    "invasion",
+    no_reaction_point,
+    invasion_row,
+    invasion_scalar_rate,
+    row_terms=True,
+    stiff_rate=invasion_stiff_rate,
+)

@@ -1,0 +1,232 @@
+"""The Stage-1 invasion model: EMT phenotypes, matrix, enzyme, oxygen, vessels, and the
+invasive flux of tumour cells into blood and lymph (MODEL.md, Stages 1 and 2)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+import continuum.kernels.invasion as kernels
+from continuum import vessels
+from continuum.boundary import DIRICHLET
+from continuum.grid import Grid
+from continuum.models.base import Model, Parameter, Transport
+
+CIRCULATION_SCALARS = ("blood_ctc", "lymph_ctc", "born", "died", "cleared", "extravasated")
+
+# Default vessel maps: random capillaries (volume fraction, seed).
+DEFAULT_BLOOD_VESSELS = (0.03, 1)
+DEFAULT_LYMPH_VESSELS = (0.01, 2)
+
+_P = Parameter
+PARAMETERS = {
+    p.name: p
+    for p in (
+        _P("K_cell", 1e6, "cells/mm^3", "carrying capacity of tissue (1e9 cells/cm^3)", "positive"),
+        _P("D_e", 1e-4, "mm^2/day", "random motility of epithelial tumour cells"),
+        _P("D_m", 8.64e-4, "mm^2/day", "random motility of mesenchymal cells (1e-10 cm^2/s)"),
+        _P("chi", 4.32e-3, "mm^2/day", "haptotactic sensitivity of mesenchymal cells"),
+        _P("rho_e", 0.2, "1/day", "proliferation rate of epithelial cells"),
+        _P("rho_m", 0.1, "1/day", "proliferation rate of mesenchymal cells"),
+        _P("K_P", 0.1, "1", "oxygen level of half-maximal proliferation"),
+        _P("k_emt", 0.01, "1/day", "EMT rate in normoxia"),
+        _P("h_max", 4.0, "1", "maximal hypoxic increase of the EMT rate"),
+        _P("o_H", 0.2, "1", "oxygen level of half-maximal EMT induction", "positive"),
+        _P("k_met", 0.005, "1/day", "MET rate (reversion to the epithelial phenotype)"),
+        _P("delta_max", 0.5, "1/day", "maximal necrotic death rate in anoxia"),
+        _P("o_N", 0.05, "1", "oxygen level of half-maximal necrosis", "positive"),
+        _P("hill", 4.0, "1", "Hill exponent of the hypoxic responses", "positive"),
+        _P("eta", 10.0, "1/day", "matrix degradation rate per unit enzyme"),
+        _P("r_f", 0.01, "1/day", "matrix remodelling rate"),
+        _P("D_p", 0.0864, "mm^2/day", "enzyme (MMP) diffusivity (1e-8 cm^2/s)"),
+        _P("alpha_m", 0.5, "1/day", "enzyme production by mesenchymal cells"),
+        _P("alpha_e", 0.05, "1/day", "enzyme production by epithelial cells"),
+        _P("lambda_p", 1.0, "1/day", "enzyme decay rate"),
+        _P("D_o", 86.4, "mm^2/day", "oxygen diffusivity (1e-5 cm^2/s)"),
+        _P("sigma", 1e4, "1/day", "oxygen supply per unit blood-vessel density"),
+        _P("kappa", 3840.0, "1/day", "oxygen uptake per unit tumour-cell density"),
+        _P("mu_B", 0.5, "1/day", "intravasation of mesenchymal cells into blood vessels"),
+        _P("mu_Be", 0.005, "1/day", "intravasation of epithelial cells into blood vessels"),
+        _P("mu_L", 0.2, "1/day", "intravasation of mesenchymal cells into lymph vessels"),
+        _P("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
+        _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
+        _P("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional lymph node"),
+        _P("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
+    )
+}
+
+
+class Invasion(Model):
+    r"""Primary tumour with EMT phenotypes invading matrix and entering blood and lymph.
+
+    Fields (fractions; cells are fractions of ``K_cell``): ``epithelial`` e,
+    ``mesenchymal`` m, ``ecm`` f (1 = normal matrix), ``mmp`` p, ``oxygen`` o (1 = well
+    vascularised tissue). Static maps: ``blood_vessels`` v_B, ``lymph_vessels`` v_L.
+
+    .. math::
+
+        \partial_t e &= \nabla\cdot(D_e\nabla e) + \rho_e P(o) e(1-e-m) - k_{EMT} H(o) e
+            + k_{MET} m - \delta_N(o) e - \mu_{Be} v_B e \\
+        \partial_t m &= \nabla\cdot(D_m\nabla m - \chi m \nabla f) + \rho_m P(o) m(1-e-m)
+            + k_{EMT} H(o) e - k_{MET} m - \delta_N(o) m - (\mu_B v_B + \mu_L v_L) m \\
+        \partial_t f &= -\eta p f + r_f f (1 - f - e - m) \\
+        \partial_t p &= D_p \nabla^2 p + \alpha_m m + \alpha_e e - \lambda_p p \\
+        \partial_t o &= D_o \nabla^2 o + \sigma v_B (1 - o) - \kappa (e + m) o
+
+    with ``P(o) = o/(o+K_P)``, ``H(o) = 1 + h_max/(1+(o/o_H)^n)`` and
+    ``delta_N(o) = delta_max/(1+(o/o_N)^n)``. Intravasation feeds the circulation
+    (cells/day): ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``,
+    ``J_L = K_cell \int \mu_L v_L m dV``;
+
+    .. math::
+
+        dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
+        dB/dt = J_B + k_{LB} L - (k_{clear} + k_{ext}) B.
+
+    Scalars ``blood_ctc`` (B), ``lymph_ctc`` (L) and the cumulative ``born``, ``died``
+    (necrosis and crowding), ``cleared`` (died in blood) and ``extravasated`` (left blood
+    for organs or lymph for the node), with the exact budget ``tumor_cells + blood_ctc +
+    lymph_ctc + cleared + extravasated + died - born = initial tumor_cells`` (plus any
+    initial CTCs): the cells that leave the fields in a step are the cells that enter the
+    compartments, in the same stage of the same method. Series per frame also include
+    ``tumor_cells``, ``epithelial_cells``, ``mesenchymal_cells``, ``flux_blood`` and
+    ``flux_lymph``.
+
+    Every parameter (``Invasion.PARAMETERS``; sources in ``data/parameters.csv`` and
+    ``data/SOURCES.md``) may be set to zero to switch its term off: with ``e = 0``,
+    no oxygen coupling (``K_P = 0``, ``o = 1``), no EMT/MET, no necrosis and no vessels the
+    model is Anderson-Chaplain (``D_m = d_n``, ``chi = gamma``, ``eta``, ``D_p = d_m``,
+    ``alpha_m = alpha``, ``lambda_p = beta``); with one phenotype, ``K_P = 0`` and
+    ``o = 1`` it is Fisher-KPP. Oxygen's uptake and supply are stiff (relaxation in
+    minutes): use ``method="imex"``, which treats them and the diffusion implicitly.
+
+    Parameters
+    ----------
+    blood_vessels, lymph_vessels : vessel density maps in [0, 1]: an array of the grid's
+        shape (see ``continuum.vessels``), a number (uniform density), or ``None`` for
+        random capillaries of volume fraction 3 % (blood, seed 1) and 1 % (lymph, seed 2).
+    bc : boundary conditions; the cell fields must be no-flux or periodic (a Dirichlet
+        boundary would let cells leave the budget).
+    **parameters : any of ``Invasion.PARAMETERS`` (units mm, day, cells).
+    """
+
+    kernel_name = "invasion"
+    field_names = ("epithelial", "mesenchymal", "ecm", "mmp", "oxygen")
+    scalar_names = CIRCULATION_SCALARS
+    export_names = ("flux_blood", "flux_lymph", "births", "deaths")
+    map_names = ("blood_vessels", "lymph_vessels")
+    stiff_fields = ("mmp", "oxygen")
+    series_units: ClassVar[dict[str, str]] = {
+        "tumor_cells": "cells",
+        "epithelial_cells": "cells",
+        "mesenchymal_cells": "cells",
+        "flux_blood": "cells/day",
+        "flux_lymph": "cells/day",
+    }
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = tuple(
+        PARAMETERS[name] for name in kernels.PARAMETER_ORDER
+    )
+
+    def __init__(self, blood_vessels=None, lymph_vessels=None, bc=None, **parameters):
+        super().__init__(bc=bc, **parameters)
+        self.vessel_maps = {
+            "blood_vessels": _vessel_value("blood_vessels", blood_vessels),
+            "lymph_vessels": _vessel_value("lymph_vessels", lymph_vessels),
+        }
+
+    def transport(self) -> Transport:
+        p = self.parameters
+        return Transport(
+            np.array([p["D_e"], p["D_m"], 0.0, p["D_p"], p["D_o"]]),
+            np.full(5, -1, dtype=np.int64),
+            np.array([[kernels.MESENCHYMAL, kernels.ECM, p["chi"]]]),
+        )
+
+    def static_maps(self, grid: Grid) -> np.ndarray:
+        cached = getattr(self, "_maps_cache", None)
+        if cached is not None and cached[0] is grid:
+            return cached[1]
+        maps = np.empty((2, *grid.shape3))
+        defaults = (DEFAULT_BLOOD_VESSELS, DEFAULT_LYMPH_VESSELS)
+        for i, (name, value) in enumerate(self.vessel_maps.items()):
+            if value is None:
+                fraction, seed = defaults[i]
+                array = vessels.random_capillaries(grid, fraction, seed=seed)
+            elif np.ndim(value) == 0:
+                array = np.full(grid.shape, float(value))
+            else:
+                array = vessels.from_array(grid, value, name)
+            maps[i] = array.reshape(grid.shape3)
+        self._maps_cache = (grid, maps)
+        return maps
+
+    def boundary_arrays(self, grid: Grid):
+        kind, value = super().boundary_arrays(grid)
+        for f in (kernels.EPITHELIAL, kernels.MESENCHYMAL):
+            if np.any(kind[f] == DIRICHLET):
+                raise ValueError(
+                    f"bc: field {self.field_names[f]!r} has a Dirichlet boundary; tumour-cell "
+                    "fields must be no-flux or periodic so that every cell stays in the budget"
+                )
+        return kind, value
+
+    def param_vector(self) -> np.ndarray:
+        return np.array([self.parameters[n] for n in kernels.PARAMETER_ORDER])
+
+    def default_fields(self, grid: Grid):
+        """A disk (ball, interval) of epithelial cells at the centre, normal tissue around.
+
+        ``e = 0.9 (1 - tanh((r - R)/w)) / 2`` with ``R`` = 0.5 mm or 15 % of the smallest
+        extent, ``w`` = two cells; ``ecm = 1 - e``, ``mmp = 0``, ``oxygen = 1``.
+        """
+        coords = np.meshgrid(*grid.coords, indexing="ij")
+        centre = [o + e / 2 for o, e in zip(grid.origin, grid.extent, strict=True)]
+        r = np.sqrt(sum((c - c0) ** 2 for c, c0 in zip(coords, centre, strict=True)))
+        radius = min(0.5, 0.15 * min(grid.extent))
+        width = 2.0 * max(grid.spacing)
+        e0 = 0.45 * (1.0 - np.tanh((r - radius) / width))
+        return {"epithelial": e0, "ecm": 1.0 - e0, "oxygen": 1.0}
+
+    def derived_series(self, state) -> dict[str, float]:
+        """Cell counts and the instantaneous fluxes into blood and lymph [cells/day]."""
+        grid = state.grid
+        p = self.parameters
+        scale = p["K_cell"] * grid.cell_volume
+        e, m = state["epithelial"], state["mesenchymal"]
+        maps = self.static_maps(grid).reshape((2, *grid.shape))
+        epithelial = scale * float(np.sum(e))
+        mesenchymal = scale * float(np.sum(m))
+        return {
+            "tumor_cells": epithelial + mesenchymal,
+            "epithelial_cells": epithelial,
+            "mesenchymal_cells": mesenchymal,
+            "flux_blood": scale * float(np.sum(maps[0] * (p["mu_B"] * m + p["mu_Be"] * e))),
+            "flux_lymph": scale * float(np.sum(p["mu_L"] * maps[1] * m)),
+        }
+
+    def to_spec(self, grid: Grid) -> dict:
+        spec = super().to_spec(grid)
+        spec["vessels"] = {
+            name: ("array" if np.ndim(v) > 0 else v) for name, v in self.vessel_maps.items()
+        }
+        return spec
+
+    @classmethod
+    def _from_spec(cls, spec: dict, maps: dict) -> Model:
+        given = {}
+        for name, value in spec.get("vessels", {}).items():
+            given[name] = maps[name] if value == "array" else value
+        return cls(bc=spec.get("bc"), **given, **spec["parameters"])
+
+
+def _vessel_value(name, value):
+    if value is None:
+        return None
+    array = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(array)) or array.min(initial=0.0) < 0 or array.max(initial=0.0) > 1:
+        raise ValueError(
+            f"{name}: vessel densities must be finite and lie in [0, 1]; got values in "
+            f"[{np.nanmin(array):g}, {np.nanmax(array):g}]"
+        )
+    return float(array) if array.ndim == 0 else array.copy()

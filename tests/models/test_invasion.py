@@ -1,0 +1,277 @@
+"""The Stage-1 invasion model: reductions, oxygen, EMT/MET, the cell budget, bad input."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import continuum as ct
+from continuum.models.invasion import Invasion
+from tests.helpers import observed_orders
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+# Every term off: the reductions switch single terms back on.
+OFF = {
+    name: 0.0
+    for name in (
+        "D_e",
+        "D_m",
+        "chi",
+        "rho_e",
+        "rho_m",
+        "K_P",
+        "k_emt",
+        "h_max",
+        "k_met",
+        "delta_max",
+        "eta",
+        "r_f",
+        "D_p",
+        "alpha_m",
+        "alpha_e",
+        "lambda_p",
+        "D_o",
+        "sigma",
+        "kappa",
+        "mu_B",
+        "mu_Be",
+        "mu_L",
+    )
+}
+NO_VESSELS = {"blood_vessels": 0.0, "lymph_vessels": 0.0}
+BUDGET_TERMS = ("tumor_cells", "blood_ctc", "lymph_ctc", "cleared", "extravasated", "died")
+
+
+@pytest.mark.parametrize(
+    ("shape", "method"), [((100,), "explicit"), ((40, 40), "explicit"), ((100,), "imex")]
+)
+def test_reduces_to_anderson_chaplain(shape, method):
+    """e = 0, o = 1, no EMT, growth, necrosis or vessels: Anderson-Chaplain exactly."""
+    grid = ct.Grid(shape, 1.0 / shape[0])
+    reference = ct.models.AndersonChaplain(d_n=0.001, gamma=0.005, eta=10, d_m=0.001, alpha=0.1)
+    start = reference.initial_state(grid)
+    model = Invasion(
+        **NO_VESSELS,
+        **{**OFF, "D_m": 0.001, "chi": 0.005, "eta": 10.0, "D_p": 0.001, "alpha_m": 0.1},
+    )
+    state = model.initial_state(
+        grid, epithelial=0.0, mesenchymal=start["n"], ecm=start["f"], mmp=start["m"], oxygen=1.0
+    )
+    dt = 1e-3
+    expected = ct.simulate(reference, start, 1.0, save_every=0.5, method=method, dt=dt)
+    got = ct.simulate(model, state, 1.0, save_every=0.5, method=method, dt=dt)
+    for mine, theirs in (("mesenchymal", "n"), ("ecm", "f"), ("mmp", "m")):
+        np.testing.assert_allclose(
+            got.field(mine)[-1], expected.field(theirs)[-1], rtol=1e-9, atol=1e-12
+        )
+    assert np.all(got.field("epithelial") == 0.0)
+
+
+def test_reduces_to_fisher_kpp():
+    """One phenotype, P(o) = 1 (K_P = 0, o = 1): Fisher-KPP."""
+    grid = ct.Grid((48, 48), 0.1)
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    u0 = np.exp(-((x - 2.4) ** 2 + (y - 2.4) ** 2) / 0.5)
+    reference = ct.models.FisherKPP(diffusivity=0.05, growth_rate=0.3)
+    model = Invasion(**NO_VESSELS, **{**OFF, "D_e": 0.05, "rho_e": 0.3})
+    expected = ct.simulate(reference, reference.initial_state(grid, u=u0), 5.0, dt=0.01)
+    state = model.initial_state(grid, epithelial=u0, ecm=1.0, oxygen=1.0)
+    got = ct.simulate(model, state, 5.0, dt=0.01)
+    np.testing.assert_allclose(got.field("epithelial")[-1], expected.field("u")[-1], rtol=1e-10)
+    budget = sum(got.series(n) for n in BUDGET_TERMS) - got.series("born")
+    np.testing.assert_allclose(budget, budget[0], rtol=1e-12)
+
+
+def _oxygen_only(**parameters):
+    frozen = {**OFF, "D_o": 86.4, "kappa": 3840.0, **parameters}
+    return frozen
+
+
+def test_oxygen_steady_state_1d_matches_cosh_profile_at_second_order():
+    """D o'' = kappa c o on (0, L), o = 1 at both ends: o = cosh((x - L/2)/l) / cosh(L/2l)."""
+    length, density = 1.0, 0.5
+    scale = np.sqrt(86.4 / (3840.0 * density))
+    model = Invasion(**NO_VESSELS, **_oxygen_only(), bc={"oxygen": ct.Dirichlet(1.0)})
+    errors = []
+    for n in (32, 64, 128):
+        grid = ct.Grid(n, length / n)
+        state = model.initial_state(grid, epithelial=density, oxygen=1.0)
+        # ten backward-Euler steps of ~100 relaxation times each: the steady state
+        res = ct.simulate(model, state, 0.5, save_every=0.5, method="imex", dt=0.05)
+        x = grid.coords[0]
+        exact = np.cosh((x - length / 2) / scale) / np.cosh(length / (2 * scale))
+        errors.append(np.abs(res.field("oxygen")[-1] - exact).max())
+    assert errors[0] < 3e-3, errors
+    orders = observed_orders(errors)
+    assert np.all((orders > 1.9) & (orders < 2.1)), orders
+
+
+def _discrete_steady_state(grid, model, state):
+    """Direct sparse solve of D lap o + sigma v_B (1 - o) - kappa (e + m) o = 0 (no-flux)."""
+    p = model.parameters
+    maps = model.static_maps(grid).reshape((2, *grid.shape))
+    cells = state["epithelial"] + state["mesenchymal"]
+    rate = p["sigma"] * maps[0] + p["kappa"] * cells
+    operator = sp.csr_matrix((grid.size, grid.size))
+    for axis, (n, h) in enumerate(zip(grid.shape, grid.spacing, strict=True)):
+        ones = np.ones(n)
+        lap = sp.diags([ones[:-1], -2 * ones, ones[:-1]], [-1, 0, 1]).tolil()
+        lap[0, 0] = lap[-1, -1] = -1
+        term = sp.csr_matrix(lap / h**2)
+        for other, m in enumerate(grid.shape):
+            eye = sp.identity(m)
+            if other < axis:
+                term = sp.kron(eye, term)
+            elif other > axis:
+                term = sp.kron(term, eye)
+        operator = operator + p["D_o"] * term
+    operator = operator - sp.diags(rate.ravel())
+    return spla.spsolve(operator.tocsc(), -(p["sigma"] * maps[0]).ravel()).reshape(grid.shape)
+
+
+@pytest.mark.parametrize("shape", [(48, 40), (14, 12, 10)])
+def test_oxygen_quasi_steady_state_is_the_discrete_steady_state(shape):
+    """A cell-scale step (0.05 day, ~1e4 diffusion times per cell) lands on the exact
+    discrete steady state, in 2D and 3D (odd sizes exercise the multigrid coarsening)."""
+    grid = ct.Grid(shape, 0.03)
+    rng = np.random.default_rng(3)
+    vessels = ct.vessels.random_capillaries(grid, 0.05, seed=4, radius=0.02)
+    model = Invasion(blood_vessels=vessels, lymph_vessels=0.0, **_oxygen_only(sigma=1e4))
+    cells = 0.8 * rng.random(shape)
+    state = model.initial_state(grid, epithelial=cells, oxygen=1.0)
+    res = ct.simulate(model, state, 0.5, save_every=0.5, method="imex", dt=0.05)
+    exact = _discrete_steady_state(grid, model, state)
+    assert exact.min() > 0.01  # a real range of oxygen levels
+    np.testing.assert_allclose(res.field("oxygen")[-1], exact, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("oxygen", [1.0, 0.1])
+def test_emt_met_exchange_matches_two_state_solution(oxygen):
+    """No space, no growth: e' = -k H(o) e + k_met m, m' = -e'; H(o) = 1 + h/(1+(o/o_H)^n)."""
+    k_emt, k_met, h_max, o_h, hill = 0.3, 0.1, 4.0, 0.2, 4.0
+    model = Invasion(
+        **NO_VESSELS,
+        **{**OFF, "k_emt": k_emt, "k_met": k_met, "h_max": h_max, "o_H": o_h, "hill": hill},
+    )
+    state = model.initial_state(ct.Grid(1, 1.0), epithelial=0.7, mesenchymal=0.1, oxygen=oxygen)
+    res = ct.simulate(model, state, 20.0, save_every=1.0, rtol=1e-11, atol=1e-14)
+    forward = k_emt * (1 + h_max / (1 + (oxygen / o_h) ** hill))
+    total = 0.8
+    m_eq = total * forward / (forward + k_met)
+    m_exact = m_eq + (0.1 - m_eq) * np.exp(-(forward + k_met) * res.times)
+    m = res.field("mesenchymal")[:, 0]
+    np.testing.assert_allclose(m, m_exact, rtol=1e-8)
+    np.testing.assert_allclose(res.field("epithelial")[:, 0] + m, total, rtol=1e-12)
+
+
+BUDGET_MODEL = {"mu_B": 5.0, "mu_Be": 0.5, "mu_L": 3.0, "k_emt": 0.2, "delta_max": 2.0, "o_N": 0.9}
+EXPLICIT_OXYGEN = {"D_o": 0.05, "sigma": 20.0, "kappa": 40.0, "D_p": 0.01}
+
+
+@pytest.mark.parametrize("method", ["explicit", "imex"])
+@pytest.mark.parametrize("shape", [(24, 20), (10, 9, 8)], ids=["2d", "3d"])
+def test_cell_budget_closes_at_every_frame(shape, method):
+    """tumor + blood + lymph + cleared + extravasated + died - born = initial tumor."""
+    grid = ct.Grid(shape, 0.05)
+    extra = EXPLICIT_OXYGEN if method == "explicit" else {}
+    model = Invasion(
+        blood_vessels=ct.vessels.random_capillaries(grid, 0.3, seed=1, radius=0.03),
+        lymph_vessels=ct.vessels.random_capillaries(grid, 0.2, seed=2, radius=0.03),
+        **BUDGET_MODEL,
+        **extra,
+    )
+    state = model.initial_state(grid)
+    res = ct.simulate(model, state, 4.0, save_every=0.5, method=method)
+    initial = res.series("tumor_cells")[0]
+    budget = sum(res.series(n) for n in BUDGET_TERMS) - res.series("born")
+    np.testing.assert_allclose(budget, initial, rtol=1e-10)
+    for name in ("cleared", "extravasated", "born", "died"):  # every term is exercised
+        assert res.series(name)[-1] > 1e-3 * initial, name
+    assert res.series("blood_ctc")[-1] > 1.0 and res.series("lymph_ctc")[-1] > 1.0
+    assert res.series("flux_blood")[-1] > 0 and res.series("flux_lymph")[-1] > 0
+    # cells counted from the fields, the way users integrate them
+    cells = res.field("epithelial")[-1] + res.field("mesenchymal")[-1]
+    np.testing.assert_allclose(
+        res.series("tumor_cells")[-1], 1e6 * cells.sum() * grid.cell_volume, rtol=1e-12
+    )
+
+
+def test_defaults_grow_turn_invasive_and_shed_within_weeks():
+    """Default parameters on 5 mm of tissue: growth, EMT, invasion and shedding in 30 days."""
+    grid = ct.Grid((100, 100), 0.05)
+    model = Invasion()
+    res = ct.simulate(model, model.initial_state(grid), 30.0, save_every=10.0, method="imex")
+    cells = res.series("tumor_cells")
+    assert cells[-1] > 1.5 * cells[0]
+    assert res.series("mesenchymal_cells")[-1] > 0.02 * cells[-1]
+    assert res.series("blood_ctc")[-1] > 1.0 and res.series("lymph_ctc")[-1] > 1.0
+    oxygen = res.field("oxygen")[-1]
+    assert oxygen.min() < 0.2 < 0.9 < oxygen.max()  # a hypoxic core in oxygenated tissue
+
+
+def test_fields_stay_nonnegative_and_bounded_with_strong_haptotaxis():
+    grid = ct.Grid((40, 40), 0.05)
+    model = Invasion(chi=100 * 8.64e-4, k_emt=0.1)
+    res = ct.simulate(model, model.initial_state(grid), 60.0, save_every=5.0, method="imex")
+    fields = {name: res.field(name) for name in model.field_names}
+    for name, values in fields.items():
+        assert values.min() >= -1e-6, name
+    assert fields["ecm"].max() <= 1.0 + 1e-12
+    assert fields["oxygen"].max() <= 1.0 + 1e-6
+    assert (fields["epithelial"] + fields["mesenchymal"]).max() < 1.2
+    assert res.series("mesenchymal_cells")[-1] > 0
+
+
+def test_run_file_keeps_vessel_maps_and_resumes_bit_for_bit(tmp_path):
+    grid = ct.Grid((20, 16), 0.05)
+    vessels = ct.vessels.random_capillaries(grid, 0.1, seed=5, radius=0.03)
+    model = Invasion(blood_vessels=vessels, lymph_vessels=0.02)
+    state = model.initial_state(grid)
+    full = ct.simulate(model, state, 2.0, save_every=0.5, method="imex")
+    path = tmp_path / "run.h5"
+    ct.simulate(model, state, 1.0, save_every=0.5, method="imex", output=path)
+    with ct.resume(path, 2.0) as run:
+        np.testing.assert_array_equal(run.static_map("blood_vessels"), vessels)
+        np.testing.assert_array_equal(run.static_map("lymph_vessels"), 0.02)
+        np.testing.assert_array_equal(run.model.static_maps(grid), model.static_maps(grid))
+        for name in model.field_names:
+            np.testing.assert_array_equal(run.field(name), full.field(name))
+        for name in ("tumor_cells", "blood_ctc", "flux_lymph", "extravasated"):
+            np.testing.assert_array_equal(run.series(name), full.series(name))
+
+
+def test_parameter_table_matches_the_defaults():
+    with open(DATA / "parameters.csv", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["model"] == "Invasion"]
+    table = {row["name"]: row for row in rows}
+    assert set(table) == {p.name for p in Invasion.PARAMETERS}
+    for p in Invasion.PARAMETERS:
+        assert float(table[p.name]["value"]) == p.default, p.name
+        assert table[p.name]["unit"] == p.unit, p.name
+        assert table[p.name]["source"].strip(), p.name
+
+
+def test_bad_input_is_refused_before_any_work(tmp_path):
+    grid = ct.Grid((10, 10), 0.1)
+    with pytest.raises(ValueError, match="mu_B: got -1"):
+        Invasion(mu_B=-1.0)
+    with pytest.raises(ValueError, match="o_H"):
+        Invasion(o_H=0.0)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        Invasion(mu=1.0)
+    with pytest.raises(ValueError, match=r"blood_vessels: .*\[0, 1\]"):
+        Invasion(blood_vessels=-np.ones((10, 10)))
+    with pytest.raises(ValueError, match=r"lymph_vessels: .*\[0, 1\]"):
+        Invasion(lymph_vessels=1.5)
+    model = Invasion(blood_vessels=np.zeros((5, 5)))
+    output = tmp_path / "run.h5"
+    with pytest.raises(ValueError, match=r"blood_vessels: got shape \(5, 5\)"):
+        ct.simulate(model, model.initial_state(grid), 1.0, output=output)
+    assert not output.exists()
+    dirichlet = Invasion(bc={"mesenchymal": ct.Dirichlet(0.0)})
+    with pytest.raises(ValueError, match="'mesenchymal' has a Dirichlet boundary"):
+        ct.simulate(dirichlet, dirichlet.initial_state(grid), 1.0)
