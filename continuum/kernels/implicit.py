@@ -237,14 +237,29 @@ def coefficients(u, f, d, law, maps, mask, has_mask, out):
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def backward_euler_residual(
-    x, u_old, predictor, f, coef, rate, dt, bc_kind, bc_val, inv_h2, rtol, atol, residual, row_stats
+    x,
+    u_old,
+    predictor,
+    f,
+    coef,
+    rate_old,
+    rate,
+    dt,
+    bc_kind,
+    bc_val,
+    inv_h2,
+    rtol,
+    atol,
+    residual,
+    row_stats,
 ):
     """Residual of the backward-Euler step of field ``f``, with row maxima.
 
-    ``residual = predictor - x - dt R (x - u_old) + dt T x``, where ``predictor`` is the
-    explicit Euler predictor (which holds ``-R u_old``), ``R = rate`` the stiff rate and
-    ``T`` the diffusion operator with coefficients ``coef`` and the boundary values. Zero
-    exactly at the solution of ``x = u_old + dt (T x + reactions with R x implicit)``.
+    ``residual = predictor + dt (R_old u_old - R x) - x + dt T x``, where ``predictor`` is
+    the explicit Euler predictor (which holds ``-R_old u_old``), ``R`` the stiff rate at
+    the end of the step and ``T`` the diffusion operator with coefficients ``coef`` and the
+    boundary values. Zero exactly at the solution of ``x = u_old + dt (T x - R x + the
+    other reactions)``.
     ``row_stats[r, 0]`` gets the row maximum of ``|residual|``, ``row_stats[r, 1]`` that
     of ``|residual| / (atol + rtol |x|)``, less the round-off the residual's terms carry.
     """
@@ -291,12 +306,14 @@ def backward_euler_residual(
             value = (
                 predictor[i0, i1, k]
                 - xc
-                - dt * rate[i0, i1, k] * (xc - u_old[f, i0, i1, k])
+                + dt * (rate_old[i0, i1, k] * u_old[f, i0, i1, k] - rate[i0, i1, k] * xc)
                 + dt * total
             )
             residual[i0, i1, k] = value
             r_max = max(r_max, abs(value))
-            decay = dt * rate[i0, i1, k] * (abs(xc) + abs(u_old[f, i0, i1, k]))
+            decay = dt * (
+                rate[i0, i1, k] * abs(xc) + rate_old[i0, i1, k] * abs(u_old[f, i0, i1, k])
+            )
             floor = ROUNDOFF * (abs(predictor[i0, i1, k]) + abs(xc) + decay + dt * size)
             ratio = max(ratio, max(abs(value) - floor, 0.0) / (atol + rtol * abs(xc)))
         row_stats[r, 0] = r_max
@@ -323,12 +340,16 @@ def solve_backward_euler(
 ):
     """Backward-Euler step of field ``f`` (diffusion and stiff decay implicit), in place.
 
-    Solves ``M x = b``, ``M = I + dt R - dt T`` (``R`` the model's ``stiff_rate``, ``T``
-    the diffusion operator with coefficients from ``u_old``; the other reactions stay in
-    the explicit ``predictor[f]``, which receives ``x``), from ``x = u_old[f]``. ``M`` is
+    Solves ``M x = b``, ``M = I + dt R - dt T`` (``R`` the model's ``stiff_rate`` taken
+    from ``predictor``, where the fields before ``f`` already hold their new values: a
+    quasi-static field then follows its drivers without a step of lag; ``T`` the diffusion
+    operator with coefficients from ``u_old``; the other reactions stay in the explicit
+    ``predictor[f]``, which receives ``x``), from ``x = u_old[f]``. ``M`` is
     an M-matrix whose rows exceed their off-diagonal sums by at least 1, so
-    ``max|x - x*| <= max|residual|``; the iteration stops when every cell's residual is
-    below ``0.1 (atol + rtol |x|)``, a tenth of the step-size control's tolerance.
+    ``max|x - x*| <= max|residual|``. The iteration stops when the residual is at the
+    round-off of its terms, or when the last correction was below ``0.1 (atol + rtol |x|)``
+    in every cell (a tenth of the step-size control's tolerance; the error left is a
+    multigrid contraction factor, about 0.1, times that).
     Corrections come from one tridiagonal solve per line in 1D (exact) and from multigrid
     V-cycles in 2D and 3D (``continuum.kernels.multigrid``).
     ``work`` is :func:`backward_euler_work`'s tuple. Returns the number of corrections, or
@@ -340,6 +361,7 @@ def solve_backward_euler(
     has_mask = mask.size > 0
     (
         x,
+        rate_old,
         rate,
         coef_levels,
         diag_levels,
@@ -361,7 +383,8 @@ def solve_backward_euler(
     diagonal = multigrid.level(diag_levels, offsets, shapes, 0)
     rhs = multigrid.level(r_levels, offsets, shapes, 0)
     correction = multigrid.level(e_levels, offsets, shapes, 0)
-    stiff_rates(kind, fingerprint, u_old, f, maps, params, t, rate)
+    stiff_rates(kind, fingerprint, u_old, f, maps, params, t, rate_old)
+    stiff_rates(kind, fingerprint, predictor, f, maps, params, t + dt, rate)
     coefficients(u_old, f, d, law, maps, mask, has_mask, coef)
     for i0 in range(n0):
         for i1 in range(n1):
@@ -372,16 +395,31 @@ def solve_backward_euler(
         multigrid.prepare_levels(coef_levels, diag_levels, offsets, shapes)
     bc = bc_kind[f]
     out = predictor[f]
+    last_correction = np.inf
     for iteration in range(max_iterations + 1):
         backward_euler_residual(
-            x, u_old, out, f, coef, rate, dt, bc_kind, bc_val, inv_h2, rtol, atol, rhs, row_stats
+            x,
+            u_old,
+            out,
+            f,
+            coef,
+            rate_old,
+            rate,
+            dt,
+            bc_kind,
+            bc_val,
+            inv_h2,
+            rtol,
+            atol,
+            rhs,
+            row_stats,
         )
         r_max = 0.0
         ratio = 0.0
         for r in range(row_stats.shape[0]):
             r_max = max(r_max, row_stats[r, 0])
             ratio = max(ratio, row_stats[r, 1])
-        if ratio <= 0.1:
+        if ratio == 0.0 or last_correction <= 0.1:
             out[...] = x
             return iteration
         if iteration == max_iterations or r_max != r_max:
@@ -406,7 +444,7 @@ def solve_backward_euler(
                 1.0,
                 scratch,
             )
-            _add(x, rhs)
+            last_correction = _add(x, rhs, rtol, atol, row_stats)
         else:
             multigrid.v_cycle(
                 e_levels,
@@ -420,18 +458,26 @@ def solve_backward_euler(
                 bc,
                 dt,
             )
-            _add(x, correction)
+            last_correction = _add(x, correction, rtol, atol, row_stats)
     return -1
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def _add(x, delta):
+def _add(x, delta, rtol, atol, row_stats):
+    """``x += delta``; returns ``max |delta| / (atol + rtol |x|)``."""
     n0, n1, n2 = x.shape
     for r in prange(n0 * n1):
         i0 = r // n1
         i1 = r - i0 * n1
+        ratio = 0.0
         for k in range(n2):
             x[i0, i1, k] += delta[i0, i1, k]
+            ratio = max(ratio, abs(delta[i0, i1, k]) / (atol + rtol * abs(x[i0, i1, k])))
+        row_stats[r, 1] = ratio
+    largest = 0.0
+    for r in range(n0 * n1):
+        largest = max(largest, row_stats[r, 1])
+    return largest
 
 
 def line_scratch(shape3) -> np.ndarray:
@@ -442,12 +488,13 @@ def line_scratch(shape3) -> np.ndarray:
 def backward_euler_work(shape3, spacing3, needed: bool) -> tuple:
     """Work arrays of :func:`solve_backward_euler` (small dummies when no field needs them).
 
-    ``(x, rate, coef, diagonal, correction, rhs, temp, offsets, shapes, inv_h2)``: two
-    grid arrays, five flat multigrid level buffers and the level layout.
+    ``(x, rate_old, rate, coef, diagonal, correction, rhs, temp, offsets, shapes,
+    inv_h2)``: three grid arrays, five flat multigrid level buffers and the level layout.
     """
     if not needed:
         shape3 = (1, 1, 1)
     shapes, offsets, inv_h2 = multigrid.hierarchy(shape3, spacing3)
     size = int(offsets[-1])
     buffers = tuple(np.zeros(size) for _ in range(5))
-    return (np.zeros(shape3), np.zeros(shape3), *buffers, offsets, shapes, inv_h2)
+    grids = tuple(np.zeros(shape3) for _ in range(3))
+    return (*grids, *buffers, offsets, shapes, inv_h2)

@@ -202,7 +202,7 @@ def test_cell_budget_closes_at_every_frame(shape, method):
 
 def test_defaults_grow_turn_invasive_and_shed_within_weeks():
     """Default parameters on 5 mm of tissue: growth, EMT, invasion and shedding in 30 days."""
-    grid = ct.Grid((100, 100), 0.05)
+    grid = ct.Grid((64, 64), 0.08)
     model = Invasion()
     res = ct.simulate(model, model.initial_state(grid), 30.0, save_every=10.0, method="imex")
     cells = res.series("tumor_cells")
@@ -214,9 +214,9 @@ def test_defaults_grow_turn_invasive_and_shed_within_weeks():
 
 
 def test_fields_stay_nonnegative_and_bounded_with_strong_haptotaxis():
-    grid = ct.Grid((40, 40), 0.05)
+    grid = ct.Grid((32, 32), 0.06)
     model = Invasion(chi=100 * 8.64e-4, k_emt=0.1)
-    res = ct.simulate(model, model.initial_state(grid), 60.0, save_every=5.0, method="imex")
+    res = ct.simulate(model, model.initial_state(grid), 45.0, save_every=5.0, method="imex")
     fields = {name: res.field(name) for name in model.field_names}
     for name, values in fields.items():
         assert values.min() >= -1e-6, name
