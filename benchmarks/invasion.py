@@ -1,9 +1,18 @@
-"""Anderson–Chaplain tumour invasion to t = 10: continuum vs py-pde at equal accuracy.
+"""Tumour invasion benchmarks: Anderson–Chaplain vs py-pde at equal accuracy, and the
+throughput of the Stage-1 invasion model in 2D and 3D.
 
 Run from the repository root::
 
     python benchmarks/invasion.py > invasion.json            # 1D, n = 200 cells
     python benchmarks/invasion.py --ndim 2 --n 100 > 2d.json  # 2D, n x n cells
+    python benchmarks/invasion.py --throughput > model.json   # ct.models.Invasion
+
+**Throughput** (``--throughput``): ``ct.models.Invasion`` with its default parameters and
+initial tumour on 256² and 512² cells of 20 µm and 96³ cells of 40 µm, IMEX (oxygen and
+enzyme by backward Euler with multigrid). The tumour first grows for ``--warm-days``
+(untimed: the oxygen transient of the start is not representative), then the timed run
+covers ``--days`` more with adaptive steps (default rtol, atol) and ``--fixed-steps`` steps
+of ``dt = 0.05`` day. Reported: steps per second, simulated days per wall second.
 
 The system (nondimensional, unit interval or square, no-flux boundaries)::
 
@@ -347,19 +356,127 @@ def machine() -> dict:
     }
 
 
+# -- throughput of ct.models.Invasion -------------------------------------------------
+THROUGHPUT_CASES = (((256, 256), 0.02), ((512, 512), 0.02), ((96, 96, 96), 0.04))
+
+
+def throughput_case(shape, spacing, warm_days, days, fixed_steps, repeats) -> dict:
+    """Adaptive and fixed-step IMEX timings of the invasion model on one grid."""
+    grid = ct.Grid(shape, spacing)
+    model = ct.models.Invasion()
+    t0 = perf_counter()
+    warm = ct.simulate(
+        model,
+        model.initial_state(grid),
+        warm_days,
+        save_every=warm_days,
+        method="imex",
+        progress=False,
+    )
+    log(
+        f"{shape}: {warm_days} warm-up days in {perf_counter() - t0:.1f} s "
+        f"({warm.solver_stats['steps']} steps, includes compilation on a cold cache)"
+    )
+    state = warm.state
+    adaptive, fixed = [], []
+    for _ in range(repeats):
+        t0 = perf_counter()
+        res = ct.simulate(
+            model,
+            state,
+            warm_days + days,
+            save_every=days,
+            t_start=warm_days,
+            method="imex",
+            progress=False,
+        )
+        wall = perf_counter() - t0
+        adaptive.append(
+            {
+                "wall_s": wall,
+                "steps": res.solver_stats["steps"],
+                "rejected": res.solver_stats["rejected"],
+            }
+        )
+        dt = 0.05
+        t0 = perf_counter()
+        ct.simulate(
+            model,
+            state,
+            warm_days + fixed_steps * dt,
+            save_every=fixed_steps * dt,
+            t_start=warm_days,
+            method="imex",
+            dt=dt,
+            progress=False,
+        )
+        fixed.append(perf_counter() - t0)
+    wall = statistics.median(a["wall_s"] for a in adaptive)
+    steps = adaptive[0]["steps"]
+    out = {
+        "shape": list(shape),
+        "spacing_mm": spacing,
+        "cells": int(np.prod(shape)),
+        "adaptive": {
+            "days": days,
+            "wall_s_median": wall,
+            "steps": steps,
+            "rejected": adaptive[0]["rejected"],
+            "steps_per_s": steps / wall,
+            "simulated_days_per_wall_s": days / wall,
+            "all": adaptive,
+        },
+        "fixed_dt": {
+            "dt_day": 0.05,
+            "steps": fixed_steps,
+            "wall_s_median": statistics.median(fixed),
+            "steps_per_s": fixed_steps / statistics.median(fixed),
+            "all_wall_s": fixed,
+        },
+        "tumor_cells_at_start": float(warm.series("tumor_cells")[-1]),
+    }
+    log(
+        f"  adaptive: {steps} steps in {wall:.2f} s -> {steps / wall:.1f} steps/s, "
+        f"{days / wall:.3f} days/s; fixed dt: {out['fixed_dt']['steps_per_s']:.1f} steps/s"
+    )
+    return out
+
+
+def throughput(args) -> dict:
+    """The throughput document for every case."""
+    cases = [
+        throughput_case(shape, h, args.warm_days, args.days, args.fixed_steps, args.repeats)
+        for shape, h in THROUGHPUT_CASES
+    ]
+    return {
+        "problem": "ct.models.Invasion, default parameters and initial state, method imex",
+        "machine": machine(),
+        "repeats": args.repeats,
+        "cases": cases,
+    }
+
+
 def parse_args() -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="cells per side (default 200)")
     parser.add_argument("--ndim", type=int, choices=(1, 2), default=1, help="1 or 2 (default 1)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (median)")
+    parser.add_argument("--throughput", action="store_true", help="time ct.models.Invasion")
+    parser.add_argument("--warm-days", type=float, default=5.0, help="untimed growth first")
+    parser.add_argument("--days", type=float, default=1.0, help="timed adaptive days")
+    parser.add_argument("--fixed-steps", type=int, default=10, help="timed fixed-dt steps")
     return parser.parse_args()
 
 
 def main() -> None:
-    """Run both libraries and print the JSON document."""
+    """Run both libraries (or the throughput cases) and print the JSON document."""
     args = parse_args()
     warnings.simplefilter("ignore", DeprecationWarning)
+    if args.throughput:
+        json.dump(throughput(args), sys.stdout, indent=2)
+        print()
+        return
     log(f"Anderson–Chaplain, ndim={args.ndim}, n={args.n}, repeats={args.repeats}")
     cont = bench_continuum(args.n, args.ndim, args.repeats)
     initial = continuum_initial(continuum_problem(args.n, args.ndim)[1])

@@ -101,6 +101,17 @@ class Invasion(Model):
     ``o = 1`` it is Fisher-KPP. Oxygen's uptake and supply are stiff (relaxation in
     minutes): use ``method="imex"``, which treats them and the diffusion implicitly.
 
+    Sources of the defaults (one row per parameter in ``data/parameters.csv``): carrying
+    capacity 1e9 cells/cm^3 (Del Monte, Cell Cycle 2009); motilities, haptotaxis ratio
+    ``chi/D_m = 5``, matrix degradation ``eta = 10`` and enzyme diffusivity after Anderson
+    et al. (J Theor Med 2000); proliferation of the order of mouse tumour-growth fits
+    (Benzekry et al., PLoS Comput Biol 2014); oxygen diffusivity 1e-5 cm^2/s and uptake
+    giving a 150 µm diffusion length (Thomlinson & Gray, Br J Cancer 1955); intravasation
+    of the order of the shedding of 3.2e6 cells/g/day (Butler & Gullino, Cancer Res 1975);
+    CTC clearance 10 /day from half-lives of 1-2.4 h (Meng et al., Clin Cancer Res 2004).
+    EMT/MET rates, hypoxic thresholds, necrosis, enzyme kinetics, extravasation and
+    lymphatic rates are modelling assumptions, marked as such in the table.
+
     Parameters
     ----------
     blood_vessels, lymph_vessels : vessel density maps in [0, 1]: an array of the grid's

@@ -42,6 +42,14 @@ class LumpedPrimary(Model):
     ``flux_blood`` and ``flux_lymph`` [cells/day].
 
     The model has no tissue fields: give it a one-cell grid, ``ct.Grid(1, 1.0)``.
+
+    Parameters
+    ----------
+    growth : the law's name, or a dict ``{"law": name, **its parameters}``, e.g.
+        ``{"law": "gompertz", "a": 0.01, "K": 1e12}``.
+    shedding : optional ``{"mu": ..., "alpha": ...}`` or a pair ``(mu, alpha)``; the same as
+        giving ``mu`` and ``alpha`` as keywords.
+    **parameters : any of ``LumpedPrimary.PARAMETERS`` (units mm, day, cells).
     """
 
     kernel_name = "lumped_primary"
@@ -64,8 +72,29 @@ class LumpedPrimary(Model):
         Parameter("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
     )
 
-    def __init__(self, growth="gompertz", bc=None, **parameters):
+    def __init__(self, growth="gompertz", shedding=None, bc=None, **parameters):
+        if isinstance(growth, dict):
+            growth = dict(growth)
+            law = growth.pop("law", None)
+            if law is None:
+                raise ValueError("growth: a dict needs the law's name under 'law'")
+            parameters = {**growth, **parameters}
+            growth = law
         check_choice("growth", growth, tuple(GROWTH_LAWS))
+        if shedding is not None:
+            if isinstance(shedding, dict):
+                unknown = set(shedding) - {"mu", "alpha"}
+                if unknown:
+                    raise ValueError(
+                        f"shedding: unknown key(s) {sorted(unknown)}; allowed are 'mu', 'alpha'"
+                    )
+                parameters = {**shedding, **parameters}
+            elif isinstance(shedding, tuple | list) and len(shedding) == 2:
+                parameters = {"mu": shedding[0], "alpha": shedding[1], **parameters}
+            else:
+                raise ValueError(
+                    f"shedding: got {shedding!r}; give {{'mu': ..., 'alpha': ...}} or (mu, alpha)"
+                )
         self.growth = growth
         super().__init__(bc=bc, **{**parameters, "law": float(GROWTH_LAWS[growth])})
 

@@ -123,3 +123,17 @@ def test_bad_growth_law_and_parameters():
         ct.models.LumpedPrimary("gompertz", k_clear=-1.0)
     with pytest.raises(ValueError, match="K: got 0"):
         ct.models.LumpedPrimary("gompertz", K=0.0)
+
+
+def test_growth_and_shedding_given_as_dicts():
+    model = ct.models.LumpedPrimary(
+        growth={"law": "gompertz", "a": 0.02, "K": 1e11}, shedding={"mu": 1e-3, "alpha": 0.7}
+    )
+    assert model.growth == "gompertz"
+    p = model.parameters
+    assert (p["a"], p["K"], p["mu"], p["alpha"]) == (0.02, 1e11, 1e-3, 0.7)
+    assert ct.models.LumpedPrimary(shedding=(2e-3, 0.5)).parameters["mu"] == 2e-3
+    with pytest.raises(ValueError, match="shedding: unknown key"):
+        ct.models.LumpedPrimary(shedding={"rate": 1.0})
+    with pytest.raises(ValueError, match=r"lymph_fraction: got 1\.5"):
+        ct.models.LumpedPrimary(lymph_fraction=1.5)
