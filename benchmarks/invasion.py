@@ -447,6 +447,7 @@ def throughput(args) -> dict:
     cases = [
         throughput_case(shape, h, args.warm_days, args.days, args.fixed_steps, args.repeats)
         for shape, h in THROUGHPUT_CASES
+        if args.dims is None or len(shape) == args.dims
     ]
     return {
         "problem": "ct.models.Invasion, default parameters and initial state, method imex",
@@ -466,6 +467,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warm-days", type=float, default=5.0, help="untimed growth first")
     parser.add_argument("--days", type=float, default=1.0, help="timed adaptive days")
     parser.add_argument("--fixed-steps", type=int, default=10, help="timed fixed-dt steps")
+    parser.add_argument("--dims", type=int, choices=(2, 3), help="only the 2D or 3D cases")
     return parser.parse_args()
 
 

@@ -368,6 +368,7 @@ def solve_backward_euler(
         e_levels,
         r_levels,
         temp_levels,
+        operator,
         offsets,
         shapes,
         inv_h2_levels,
@@ -392,8 +393,9 @@ def solve_backward_euler(
                 diagonal[i0, i1, k] = 1.0 + dt * rate[i0, i1, k]
                 x[i0, i1, k] = u_old[f, i0, i1, k]
     if lines != 1:
-        multigrid.prepare_levels(coef_levels, diag_levels, offsets, shapes)
-    bc = bc_kind[f]
+        multigrid.prepare_levels(
+            coef_levels, diag_levels, operator, offsets, shapes, inv_h2_levels, bc_kind[f], dt
+        )
     out = predictor[f]
     last_correction = np.inf
     for iteration in range(max_iterations + 1):
@@ -446,18 +448,7 @@ def solve_backward_euler(
             )
             last_correction = _add(x, rhs, rtol, atol, row_stats)
         else:
-            multigrid.v_cycle(
-                e_levels,
-                r_levels,
-                temp_levels,
-                coef_levels,
-                diag_levels,
-                offsets,
-                shapes,
-                inv_h2_levels,
-                bc,
-                dt,
-            )
+            multigrid.v_cycle(e_levels, r_levels, temp_levels, operator, offsets, shapes)
             last_correction = _add(x, correction, rtol, atol, row_stats)
     return -1
 
@@ -488,13 +479,15 @@ def line_scratch(shape3) -> np.ndarray:
 def backward_euler_work(shape3, spacing3, needed: bool) -> tuple:
     """Work arrays of :func:`solve_backward_euler` (small dummies when no field needs them).
 
-    ``(x, rate_old, rate, coef, diagonal, correction, rhs, temp, offsets, shapes,
-    inv_h2)``: three grid arrays, five flat multigrid level buffers and the level layout.
+    ``(x, rate_old, rate, coef, diagonal, correction, rhs, temp, operator, offsets,
+    shapes, inv_h2)``: three grid arrays, five flat multigrid level buffers, the operator's
+    four (face weights per axis, diagonal totals) and the level layout.
     """
     if not needed:
         shape3 = (1, 1, 1)
     shapes, offsets, inv_h2 = multigrid.hierarchy(shape3, spacing3)
     size = int(offsets[-1])
     buffers = tuple(np.zeros(size) for _ in range(5))
+    operator = tuple(np.zeros(size) for _ in range(4))
     grids = tuple(np.zeros(shape3) for _ in range(3))
-    return (*grids, *buffers, offsets, shapes, inv_h2)
+    return (*grids, *buffers, operator, offsets, shapes, inv_h2)

@@ -11,7 +11,8 @@ homogeneous no-flux, Dirichlet or periodic boundaries) and ``R >= 0`` a stiff de
 rate: the correction equation of a backward-Euler step for oxygen-like fields whose
 diffusion time over a grid cell is far below the time step.
 
-Cell-centred V-cycles: red-black Gauss-Seidel smoothing, restriction by averaging the
+Cell-centred V-cycles: red-black Gauss-Seidel smoothing (face weights and diagonals
+precomputed per level, so a sweep is a plain seven-point update), restriction by averaging the
 (up to 2^d) children of a coarse cell, piecewise-constant prolongation, coarse operators
 by rediscretisation (averaged coefficients and diagonals, doubled spacing). Each axis of
 more than two cells is coarsened by two (an odd length keeps a last single-child cell),
@@ -40,7 +41,7 @@ def _harmonic(a, b):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _neighbour(axis, i0, i1, k, j):
+def _cell(axis, i0, i1, k, j):
     if axis == 0:
         return j, i1, k
     if axis == 1:
@@ -48,57 +49,103 @@ def _neighbour(axis, i0, i1, k, j):
     return i0, i1, j
 
 
+def _faces(coef, bc_kind, inv_h2, dt, w0, w1, w2):
+    """Face weights ``dt / h_a^2 * harmonic(coef_c, coef_c+1)`` to the upper neighbour.
+
+    ``w_a[c]`` couples cell ``c`` with the next cell along axis ``a``; the last cell's
+    entry is the wrap-around face on a periodic axis and zero otherwise.
+    """
+    n0, n1, n2 = coef.shape
+    shape = (n0, n1, n2)
+    for row in prange(n0 * n1):
+        i0 = row // n1
+        i1 = row - i0 * n1
+        for k in range(n2):
+            idx = (i0, i1, k)
+            dc = coef[i0, i1, k]
+            for axis in range(3):
+                n = shape[axis]
+                i = idx[axis]
+                weight = 0.0
+                if n > 1 and (i < n - 1 or bc_kind[axis, 1] == PERIODIC):
+                    a, b, c = _cell(axis, i0, i1, k, (i + 1) % n)
+                    weight = dt * inv_h2[axis] * _harmonic(dc, coef[a, b, c])
+                if axis == 0:
+                    w0[i0, i1, k] = weight
+                elif axis == 1:
+                    w1[i0, i1, k] = weight
+                else:
+                    w2[i0, i1, k] = weight
+
+
+def _totals(coef, diagonal, bc_kind, inv_h2, dt, w0, w1, w2, total):
+    """``total`` = diagonal + all face weights of the cell + Dirichlet boundary faces."""
+    n0, n1, n2 = coef.shape
+    shape = (n0, n1, n2)
+    for row in prange(n0 * n1):
+        i0 = row // n1
+        i1 = row - i0 * n1
+        lo0 = i0 - 1 if i0 > 0 else n0 - 1
+        lo1 = i1 - 1 if i1 > 0 else n1 - 1
+        for k in range(n2):
+            lo2 = k - 1 if k > 0 else n2 - 1
+            value = diagonal[i0, i1, k]
+            value += w0[i0, i1, k] + w1[i0, i1, k] + w2[i0, i1, k]
+            value += w0[lo0, i1, k] + w1[i0, lo1, k] + w2[i0, i1, lo2]
+            idx = (i0, i1, k)
+            for axis in range(3):
+                n = shape[axis]
+                if n == 1:
+                    continue
+                i = idx[axis]
+                dirichlet = 0
+                if i == 0 and bc_kind[axis, 0] == DIRICHLET:
+                    dirichlet += 1
+                if i == n - 1 and bc_kind[axis, 1] == DIRICHLET:
+                    dirichlet += 1
+                value += dirichlet * 2.0 * dt * inv_h2[axis] * coef[i0, i1, k]
+            total[i0, i1, k] = value
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _couplings(e, coef, bc_kind, inv_h2, dt, i0, i1, k):
-    """``(sum_nb w e_nb, sum w)`` over the faces of cell ``(i0, i1, k)`` (homogeneous)."""
-    shape = e.shape
-    idx = (i0, i1, k)
-    dc = coef[i0, i1, k]
-    off = 0.0
-    total = 0.0
-    if dc == 0.0:
-        return off, total
-    for axis in range(3):
-        n = shape[axis]
-        if n == 1:
-            continue
-        i = idx[axis]
-        scale = dt * inv_h2[axis]
-        for side in range(2):
-            at_edge = (i == 0) if side == 0 else (i == n - 1)
-            kind = bc_kind[axis, side]
-            if at_edge and kind == NOFLUX:
-                continue
-            if at_edge and kind == DIRICHLET:
-                total += 2.0 * scale * dc
-                continue
-            a, b, c = _neighbour(axis, i0, i1, k, (i + 2 * side - 1) % n)
-            w = scale * _harmonic(dc, coef[a, b, c])
-            off += w * e[a, b, c]
-            total += w
-    return off, total
+def _neighbour_sum(e, w0, w1, w2, i0, i1, k, lo0, hi0, lo1, hi1, n2):
+    """``sum_nb w e_nb`` over the six faces (wrapping indices carry zero weights)."""
+    lo2 = k - 1 if k > 0 else n2 - 1
+    hi2 = k + 1 if k < n2 - 1 else 0
+    return (
+        w0[lo0, i1, k] * e[lo0, i1, k]
+        + w0[i0, i1, k] * e[hi0, i1, k]
+        + w1[i0, lo1, k] * e[i0, lo1, k]
+        + w1[i0, i1, k] * e[i0, hi1, k]
+        + w2[i0, i1, lo2] * e[i0, i1, lo2]
+        + w2[i0, i1, k] * e[i0, i1, hi2]
+    )
 
 
-def _smooth(e, r, coef, diagonal, bc_kind, inv_h2, dt, colour):
+def _smooth(e, r, w0, w1, w2, total, colour):
     """One red-black Gauss-Seidel half-sweep on the cells of ``colour`` (0 or 1)."""
     n0, n1, n2 = e.shape
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
+        lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
+        lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range((colour + i0 + i1) & 1, n2, 2):
-            off, total = _couplings(e, coef, bc_kind, inv_h2, dt, i0, i1, k)
-            e[i0, i1, k] = (r[i0, i1, k] + off) / (diagonal[i0, i1, k] + total)
+            near = _neighbour_sum(e, w0, w1, w2, i0, i1, k, lo0, hi0, lo1, hi1, n2)
+            e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
 
 
-def _residual(e, r, coef, diagonal, bc_kind, inv_h2, dt, out):
+def _residual(e, r, w0, w1, w2, total, out):
     """``out = r - M e``."""
     n0, n1, n2 = e.shape
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
+        lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
+        lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range(n2):
-            off, total = _couplings(e, coef, bc_kind, inv_h2, dt, i0, i1, k)
-            out[i0, i1, k] = r[i0, i1, k] + off - (diagonal[i0, i1, k] + total) * e[i0, i1, k]
+            near = _neighbour_sum(e, w0, w1, w2, i0, i1, k, lo0, hi0, lo1, hi1, n2)
+            out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
 
 
 def _restrict(fine, coarse):
@@ -138,6 +185,10 @@ def _prolong_add(coarse, fine):
 
 # Each kernel in a threaded and a serial build: coarse levels are too small to repay
 # waking the threads (tens of microseconds per parallel region).
+faces = njit(cache=True, parallel=True, fastmath=FASTMATH)(_faces)
+faces_serial = njit(cache=True, fastmath=FASTMATH)(_faces)
+totals = njit(cache=True, parallel=True, fastmath=FASTMATH)(_totals)
+totals_serial = njit(cache=True, fastmath=FASTMATH)(_totals)
 smooth = njit(cache=True, parallel=True, fastmath=FASTMATH)(_smooth)
 smooth_serial = njit(cache=True, fastmath=FASTMATH)(_smooth)
 residual = njit(cache=True, parallel=True, fastmath=FASTMATH)(_residual)
@@ -150,14 +201,14 @@ THREADED_CELLS = 32768
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _sweeps(e, r, coef, diagonal, bc_kind, inv_h2, dt, count, first_colour):
+def _sweeps(e, r, w0, w1, w2, total, count, first_colour):
     threaded = e.size >= THREADED_CELLS
     for _ in range(count):
         for colour in (first_colour, 1 - first_colour):
             if threaded:
-                smooth(e, r, coef, diagonal, bc_kind, inv_h2, dt, colour)
+                smooth(e, r, w0, w1, w2, total, colour)
             else:
-                smooth_serial(e, r, coef, diagonal, bc_kind, inv_h2, dt, colour)
+                smooth_serial(e, r, w0, w1, w2, total, colour)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -177,48 +228,70 @@ def level(buffer, offsets, shapes, index):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def prepare_levels(coef, diagonal, offsets, shapes):
-    """Fill the coarse levels of ``coef`` and ``diagonal`` (level 0 already set)."""
-    for index in range(1, offsets.shape[0] - 1):
-        fine = level(coef, offsets, shapes, index - 1)
-        _restrict_any(fine, level(coef, offsets, shapes, index))
-        fine = level(diagonal, offsets, shapes, index - 1)
-        _restrict_any(fine, level(diagonal, offsets, shapes, index))
+def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_h2, bc_kind, dt):
+    """Build every level's operator from level 0 of ``coef`` and ``diagonal``.
+
+    Coarse coefficients and diagonals are the means of their children; ``operator`` is
+    the tuple ``(w0, w1, w2, total)`` of flat level buffers (see :func:`_faces`,
+    :func:`_totals`).
+    """
+    w0, w1, w2, total = operator
+    for index in range(offsets.shape[0] - 1):
+        cl = level(coef, offsets, shapes, index)
+        dl = level(diagonal, offsets, shapes, index)
+        if index > 0:
+            _restrict_any(level(coef, offsets, shapes, index - 1), cl)
+            _restrict_any(level(diagonal, offsets, shapes, index - 1), dl)
+        f0 = level(w0, offsets, shapes, index)
+        f1 = level(w1, offsets, shapes, index)
+        f2 = level(w2, offsets, shapes, index)
+        tl = level(total, offsets, shapes, index)
+        if cl.size >= THREADED_CELLS:
+            faces(cl, bc_kind, inv_h2[index], dt, f0, f1, f2)
+            totals(cl, dl, bc_kind, inv_h2[index], dt, f0, f1, f2, tl)
+        else:
+            faces_serial(cl, bc_kind, inv_h2[index], dt, f0, f1, f2)
+            totals_serial(cl, dl, bc_kind, inv_h2[index], dt, f0, f1, f2, tl)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def v_cycle(e, r, scratch, coef, diagonal, offsets, shapes, inv_h2, bc_kind, dt):
+def v_cycle(e, r, scratch, operator, offsets, shapes):
     """One V(2,2)-cycle for ``M e = r`` from ``e = 0``; level 0 of ``e`` gets the result.
 
     ``r`` holds the level-0 right-hand side; its coarse levels and ``scratch`` are work
-    space. ``inv_h2[l]`` are the inverse squared spacings of level ``l``.
+    space; ``operator`` comes from :func:`prepare_levels`.
     """
+    w0, w1, w2, total = operator
     levels = offsets.shape[0] - 1
     for index in range(levels):
         el = level(e, offsets, shapes, index)
         rl = level(r, offsets, shapes, index)
-        cl = level(coef, offsets, shapes, index)
-        dl = level(diagonal, offsets, shapes, index)
+        f0 = level(w0, offsets, shapes, index)
+        f1 = level(w1, offsets, shapes, index)
+        f2 = level(w2, offsets, shapes, index)
+        tl = level(total, offsets, shapes, index)
         el[...] = 0.0
         sweeps = PRE_SWEEPS if index < levels - 1 else COARSEST_SWEEPS
-        _sweeps(el, rl, cl, dl, bc_kind, inv_h2[index], dt, sweeps, 0)
+        _sweeps(el, rl, f0, f1, f2, tl, sweeps, 0)
         if index < levels - 1:
-            tl = level(scratch, offsets, shapes, index)
+            sl = level(scratch, offsets, shapes, index)
             if el.size >= THREADED_CELLS:
-                residual(el, rl, cl, dl, bc_kind, inv_h2[index], dt, tl)
+                residual(el, rl, f0, f1, f2, tl, sl)
             else:
-                residual_serial(el, rl, cl, dl, bc_kind, inv_h2[index], dt, tl)
-            _restrict_any(tl, level(r, offsets, shapes, index + 1))
+                residual_serial(el, rl, f0, f1, f2, tl, sl)
+            _restrict_any(sl, level(r, offsets, shapes, index + 1))
     for index in range(levels - 2, -1, -1):
         el = level(e, offsets, shapes, index)
         rl = level(r, offsets, shapes, index)
-        cl = level(coef, offsets, shapes, index)
-        dl = level(diagonal, offsets, shapes, index)
+        f0 = level(w0, offsets, shapes, index)
+        f1 = level(w1, offsets, shapes, index)
+        f2 = level(w2, offsets, shapes, index)
+        tl = level(total, offsets, shapes, index)
         if el.size >= THREADED_CELLS:
             prolong_add(level(e, offsets, shapes, index + 1), el)
         else:
             prolong_add_serial(level(e, offsets, shapes, index + 1), el)
-        _sweeps(el, rl, cl, dl, bc_kind, inv_h2[index], dt, POST_SWEEPS, 1)
+        _sweeps(el, rl, f0, f1, f2, tl, POST_SWEEPS, 1)
 
 
 def hierarchy(shape3, spacing3, min_cells: int = 8):
