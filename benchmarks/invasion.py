@@ -375,7 +375,7 @@ def throughput_case(shape, spacing, warm_days, days, fixed_steps, repeats) -> di
     )
     log(
         f"{shape}: {warm_days} warm-up days in {perf_counter() - t0:.1f} s "
-        f"({warm.solver_stats['steps']} steps, includes compilation on a cold cache)"
+        f"({warm.solver_stats['steps']} steps, including compilation when the cache is cold)"
     )
     state = warm.state
     adaptive, fixed = [], []
