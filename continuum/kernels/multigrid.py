@@ -255,21 +255,29 @@ def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_h2, bc_kind, d
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _level_views(e, r, operator, offsets, shapes, index):
+    """Level ``index`` of the correction, the right-hand side and the operator."""
+    w0, w1, w2, total = operator
+    return (
+        level(e, offsets, shapes, index),
+        level(r, offsets, shapes, index),
+        level(w0, offsets, shapes, index),
+        level(w1, offsets, shapes, index),
+        level(w2, offsets, shapes, index),
+        level(total, offsets, shapes, index),
+    )
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def v_cycle(e, r, scratch, operator, offsets, shapes):
     """One V(2,2)-cycle for ``M e = r`` from ``e = 0``; level 0 of ``e`` gets the result.
 
     ``r`` holds the level-0 right-hand side; its coarse levels and ``scratch`` are work
     space; ``operator`` comes from :func:`prepare_levels`.
     """
-    w0, w1, w2, total = operator
     levels = offsets.shape[0] - 1
     for index in range(levels):
-        el = level(e, offsets, shapes, index)
-        rl = level(r, offsets, shapes, index)
-        f0 = level(w0, offsets, shapes, index)
-        f1 = level(w1, offsets, shapes, index)
-        f2 = level(w2, offsets, shapes, index)
-        tl = level(total, offsets, shapes, index)
+        el, rl, f0, f1, f2, tl = _level_views(e, r, operator, offsets, shapes, index)
         el[...] = 0.0
         sweeps = PRE_SWEEPS if index < levels - 1 else COARSEST_SWEEPS
         _sweeps(el, rl, f0, f1, f2, tl, sweeps, 0)
@@ -281,12 +289,7 @@ def v_cycle(e, r, scratch, operator, offsets, shapes):
                 residual_serial(el, rl, f0, f1, f2, tl, sl)
             _restrict_any(sl, level(r, offsets, shapes, index + 1))
     for index in range(levels - 2, -1, -1):
-        el = level(e, offsets, shapes, index)
-        rl = level(r, offsets, shapes, index)
-        f0 = level(w0, offsets, shapes, index)
-        f1 = level(w1, offsets, shapes, index)
-        f2 = level(w2, offsets, shapes, index)
-        tl = level(total, offsets, shapes, index)
+        el, rl, f0, f1, f2, tl = _level_views(e, r, operator, offsets, shapes, index)
         if el.size >= THREADED_CELLS:
             prolong_add(level(e, offsets, shapes, index + 1), el)
         else:
