@@ -94,22 +94,19 @@ class RunFile:
 
     @property
     def model(self) -> Model:
-        maps = (
-            {name: ds[()] for name, ds in self._file["maps"].items()}
-            if "maps" in self._file
-            else {}
-        )
-        return Model.from_spec(self.spec, maps)
+        return Model.from_spec(self.spec, {name: self.static_map(name) for name in self.map_names})
 
     def static_map(self, name: str) -> np.ndarray:
         """A static map of the run (e.g. ``"blood_vessels"``), on the grid."""
-        if "maps" not in self._file or name not in self._file["maps"]:
+        if name not in self.map_names:
             raise KeyError(f"unknown map {name!r}; this run stores {self.map_names}")
         return self._file["maps"][name][()]
 
     @property
     def map_names(self) -> list[str]:
-        return list(self._file["maps"]) if "maps" in self._file else []
+        if "maps" not in self._file:
+            return []
+        return [name for name, ds in self._file["maps"].items() if not ds.is_scale]
 
     @property
     def grid(self) -> Grid:

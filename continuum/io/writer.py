@@ -121,6 +121,8 @@ class RunWriter:
                     mask.dims[i].attach_scale(scale)
             if model.map_names:
                 group = handle.create_group("maps")
+                for scale in scales:  # coordinates in the group, as for fields/
+                    group[scale.name.lstrip("/")] = scale
                 static = model.static_maps(grid)
                 for name, values in zip(model.map_names, static, strict=True):
                     ds = group.create_dataset(name, data=values.reshape(grid.shape))

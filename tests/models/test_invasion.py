@@ -235,6 +235,7 @@ def test_run_file_keeps_vessel_maps_and_resumes_bit_for_bit(tmp_path):
     path = tmp_path / "run.h5"
     ct.simulate(model, state, 1.0, save_every=0.5, method="imex", output=path)
     with ct.resume(path, 2.0) as run:
+        assert run.map_names == ["blood_vessels", "lymph_vessels"]
         np.testing.assert_array_equal(run.static_map("blood_vessels"), vessels)
         np.testing.assert_array_equal(run.static_map("lymph_vessels"), 0.02)
         np.testing.assert_array_equal(run.model.static_maps(grid), model.static_maps(grid))
@@ -242,6 +243,10 @@ def test_run_file_keeps_vessel_maps_and_resumes_bit_for_bit(tmp_path):
             np.testing.assert_array_equal(run.field(name), full.field(name))
         for name in ("tumor_cells", "blood_ctc", "flux_lymph", "extravasated"):
             np.testing.assert_array_equal(run.series(name), full.series(name))
+    xr = pytest.importorskip("xarray")
+    with xr.open_dataset(path, group="maps", engine="h5netcdf") as maps:
+        assert maps["blood_vessels"].dims == ("x", "y")
+        np.testing.assert_array_equal(maps["blood_vessels"].values, vessels)
 
 
 def test_parameter_table_matches_the_defaults():
