@@ -166,10 +166,9 @@ class Solver:
         if status == loops.STATUS_MAX_STEPS:
             raise SimulationError(f"max_steps = {self.max_steps} reached {where}")
         if status == loops.STATUS_SOLVER:
-            stiff = [n for n in self.model.stiff_fields]
             raise SimulationError(
-                f"the backward-Euler solve of {', '.join(stiff)} did not converge in "
-                f"{loops.MAX_SOLVER_ITERATIONS} iterations {where} ({self.name}); "
+                f"the backward-Euler solve of {', '.join(self.model.stiff_fields)} did not "
+                f"converge in {loops.MAX_SOLVER_ITERATIONS} iterations {where} ({self.name}); "
                 "check the parameters or loosen rtol/atol"
             )
         raise SimulationError(f"step size fell below {self._dt_min():.3g} day {where}")

@@ -14,34 +14,11 @@ from tests.helpers import observed_orders
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
-# Every term off: the reductions switch single terms back on.
-OFF = {
-    name: 0.0
-    for name in (
-        "D_e",
-        "D_m",
-        "chi",
-        "rho_e",
-        "rho_m",
-        "K_P",
-        "k_emt",
-        "h_max",
-        "k_met",
-        "delta_max",
-        "eta",
-        "r_f",
-        "D_p",
-        "alpha_m",
-        "alpha_e",
-        "lambda_p",
-        "D_o",
-        "sigma",
-        "kappa",
-        "mu_B",
-        "mu_Be",
-        "mu_L",
-    )
-}
+# Every term off: the reductions switch single terms back on. Kept: the scales that must
+# stay positive (capacity, oxygen thresholds, Hill exponent) and the circulation rates,
+# which act on empty compartments.
+KEPT = {"K_cell", "o_H", "o_N", "hill", "k_clear", "k_ext", "k_LN", "k_LB"}
+OFF = {p.name: 0.0 for p in Invasion.PARAMETERS if p.name not in KEPT}
 NO_VESSELS = {"blood_vessels": 0.0, "lymph_vessels": 0.0}
 BUDGET_TERMS = ("tumor_cells", "blood_ctc", "lymph_ctc", "cleared", "extravasated", "died")
 
