@@ -49,6 +49,7 @@ PARAMETER_ORDER = (
     "k_ext",
     "k_LN",
     "k_LB",
+    "first_pass",
 )
 _I = {name: i for i, name in enumerate(PARAMETER_ORDER)}
 K_CELL, RHO_E, RHO_M, K_P = _I["K_cell"], _I["rho_e"], _I["rho_m"], _I["K_P"]
@@ -63,6 +64,7 @@ ETA, R_F, ALPHA_M, ALPHA_E, LAMBDA_P = (
 )
 SIGMA, KAPPA, MU_B, MU_BE, MU_L = _I["sigma"], _I["kappa"], _I["mu_B"], _I["mu_Be"], _I["mu_L"]
 K_CLEAR, K_EXT, K_LN, K_LB = _I["k_clear"], _I["k_ext"], _I["k_LN"], _I["k_LB"]
+FIRST_PASS = _I["first_pass"]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -151,6 +153,7 @@ def invasion_scalar_rate(scalars, exports, params, t, dscalars):
         params[K_EXT],
         params[K_LN],
         params[K_LB],
+        params[FIRST_PASS],
         dscalars,
     )
 

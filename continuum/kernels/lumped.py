@@ -13,9 +13,10 @@ from continuum.kernels.simple import no_reaction_point, no_reaction_row
 
 EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR = range(6)
 
-# params = (law, a, K, gamma, b, a1, mu, alpha, lymph_fraction, k_clear, k_ext, k_LN, k_LB)
+# params = (law, a, K, gamma, b, a1, mu, alpha, lymph_fraction, k_clear, k_ext, k_LN, k_LB,
+#           first_pass)
 # scalars = (tumor_cells, then the circulation block: blood_ctc, lymph_ctc, born, died,
-#            cleared, extravasated)
+#            cleared, extravasated, node_arrested, first_pass)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -42,7 +43,8 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     blood; the circulation block of ``continuum.kernels.circulation`` for the rest.
 
     ``born`` integrates the positive part of ``g(P)`` and ``died`` its negative part, so
-    that ``P + B + L + cleared + extravasated + died - born`` stays constant.
+    that ``P + B + L + cleared + extravasated + node_arrested + first_pass + died - born``
+    stays constant.
     """
     p = scalars[0]
     growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
@@ -60,6 +62,7 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
         params[10],
         params[11],
         params[12],
+        params[13],
         dscalars,
     )
 

@@ -13,7 +13,16 @@ from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter, Transport
 
-CIRCULATION_SCALARS = ("blood_ctc", "lymph_ctc", "born", "died", "cleared", "extravasated")
+CIRCULATION_SCALARS = (
+    "blood_ctc",
+    "lymph_ctc",
+    "born",
+    "died",
+    "cleared",
+    "extravasated",
+    "node_arrested",
+    "first_pass",
+)
 
 # Default vessel maps: random capillaries (volume fraction, seed).
 DEFAULT_BLOOD_VESSELS = (0.03, 1)
@@ -53,6 +62,13 @@ PARAMETERS = {
         _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
         _P("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional lymph node"),
         _P("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
+        _P(
+            "first_pass",
+            0.0,
+            "1",
+            "fraction of cells entering blood arrested in the first capillary bed",
+            "fraction",
+        ),
     )
 }
 
@@ -82,13 +98,15 @@ class Invasion(Model):
     .. math::
 
         dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
-        dB/dt = J_B + k_{LB} L - (k_{clear} + k_{ext}) B.
+        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext}) B.
 
     Scalars ``blood_ctc`` (B), ``lymph_ctc`` (L) and the cumulative ``born``, ``died``
-    (necrosis and crowding), ``cleared`` (died in blood) and ``extravasated`` (left blood
-    for organs or lymph for the node), with the exact budget ``tumor_cells + blood_ctc +
-    lymph_ctc + cleared + extravasated + died - born = initial tumor_cells`` (plus any
-    initial CTCs): the cells that leave the fields in a step are the cells that enter the
+    (necrosis and crowding), ``cleared`` (died in blood), ``extravasated`` (left blood
+    for the organs), ``node_arrested`` (lymph into the regional node) and ``first_pass``
+    (a fraction ``first_pass`` of the cells entering blood, arrested in the first
+    capillary bed), with the exact budget ``tumor_cells + blood_ctc + lymph_ctc + cleared
+    + extravasated + node_arrested + first_pass + died - born = initial tumor_cells``
+    (plus any initial CTCs): the cells that leave the fields in a step are the cells that enter the
     compartments, in the same stage of the same method. Series per frame also include
     ``tumor_cells``, ``epithelial_cells``, ``mesenchymal_cells``, ``flux_blood`` and
     ``flux_lymph``.

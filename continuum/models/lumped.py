@@ -36,9 +36,11 @@ class LumpedPrimary(Model):
     ``lymph_fraction`` into lymph; CTC clearance ``k_clear`` (half-life of hours:
     6.9-16.6 /day, Meng et al. 2004); the circulation as in :class:`Invasion`. Scalars:
     ``tumor_cells``, ``blood_ctc``, ``lymph_ctc`` and the cumulative ``born`` (positive part
-    of ``g``), ``died`` (negative part), ``cleared`` (died in blood) and ``extravasated``
-    (left blood, or lymph into the node), so that ``tumor_cells + blood_ctc + lymph_ctc +
-    cleared + extravasated + died - born`` equals its initial value. Series also hold
+    of ``g``), ``died`` (negative part), ``cleared`` (died in blood), ``extravasated``
+    (left blood for the organs), ``node_arrested`` (lymph into the node) and
+    ``first_pass`` (arrested in the first capillary bed), so that ``tumor_cells +
+    blood_ctc + lymph_ctc + cleared + extravasated + node_arrested + first_pass + died -
+    born`` equals its initial value. Series also hold
     ``flux_blood`` and ``flux_lymph`` [cells/day].
 
     The model has no tissue fields: give it a one-cell grid, ``ct.Grid(1, 1.0)``.
@@ -70,6 +72,13 @@ class LumpedPrimary(Model):
         Parameter("k_ext", 0.0, "1/day", "extravasation of CTCs from blood"),
         Parameter("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional node"),
         Parameter("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
+        Parameter(
+            "first_pass",
+            0.0,
+            "1",
+            "fraction of shed blood-borne cells arrested in the first capillary bed",
+            "fraction",
+        ),
     )
 
     def __init__(self, growth="gompertz", shedding=None, bc=None, **parameters):

@@ -20,7 +20,16 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 KEPT = {"K_cell", "o_H", "o_N", "hill", "k_clear", "k_ext", "k_LN", "k_LB"}
 OFF = {p.name: 0.0 for p in Invasion.PARAMETERS if p.name not in KEPT}
 NO_VESSELS = {"blood_vessels": 0.0, "lymph_vessels": 0.0}
-BUDGET_TERMS = ("tumor_cells", "blood_ctc", "lymph_ctc", "cleared", "extravasated", "died")
+BUDGET_TERMS = (
+    "tumor_cells",
+    "blood_ctc",
+    "lymph_ctc",
+    "cleared",
+    "extravasated",
+    "node_arrested",
+    "first_pass",
+    "died",
+)
 
 
 @pytest.mark.parametrize(
@@ -145,14 +154,23 @@ def test_emt_met_exchange_matches_two_state_solution(oxygen):
     np.testing.assert_allclose(res.field("epithelial")[:, 0] + m, total, rtol=1e-12)
 
 
-BUDGET_MODEL = {"mu_B": 5.0, "mu_Be": 0.5, "mu_L": 3.0, "k_emt": 0.2, "delta_max": 2.0, "o_N": 0.9}
+BUDGET_MODEL = {
+    "mu_B": 5.0,
+    "mu_Be": 0.5,
+    "mu_L": 3.0,
+    "k_emt": 0.2,
+    "delta_max": 2.0,
+    "o_N": 0.9,
+    "first_pass": 0.3,
+}
 EXPLICIT_OXYGEN = {"D_o": 0.05, "sigma": 20.0, "kappa": 40.0, "D_p": 0.01}
 
 
 @pytest.mark.parametrize("method", ["explicit", "imex"])
 @pytest.mark.parametrize("shape", [(24, 20), (10, 9, 8)], ids=["2d", "3d"])
 def test_cell_budget_closes_at_every_frame(shape, method):
-    """tumor + blood + lymph + cleared + extravasated + died - born = initial tumor."""
+    """tumor + blood + lymph + cleared + extravasated + node_arrested + first_pass + died
+    - born = initial tumor."""
     grid = ct.Grid(shape, 0.05)
     extra = EXPLICIT_OXYGEN if method == "explicit" else {}
     model = Invasion(
@@ -166,7 +184,8 @@ def test_cell_budget_closes_at_every_frame(shape, method):
     initial = res.series("tumor_cells")[0]
     budget = sum(res.series(n) for n in BUDGET_TERMS) - res.series("born")
     np.testing.assert_allclose(budget, initial, rtol=1e-10)
-    for name in ("cleared", "extravasated", "born", "died"):  # every term is exercised
+    terms = ("cleared", "extravasated", "node_arrested", "first_pass", "born", "died")
+    for name in terms:  # every term is exercised
         assert res.series(name)[-1] > 1e-3 * initial, name
     assert res.series("blood_ctc")[-1] > 1.0 and res.series("lymph_ctc")[-1] > 1.0
     assert res.series("flux_blood")[-1] > 0 and res.series("flux_lymph")[-1] > 0

@@ -56,8 +56,9 @@ def test_ctc_compartment_relaxes_to_source_over_clearance():
 
 def test_lymph_and_blood_compartments_match_their_closed_forms():
     """Constant shedding S split into lymph (fraction f) and blood, with node arrest,
-    lymph-to-blood drainage, clearance and extravasation: two exponentials."""
-    mu, f, k_clear, k_ext, k_ln, k_lb = 0.01, 0.3, 8.0, 1.5, 2.0, 0.7
+    lymph-to-blood drainage, first-pass arrest, clearance and extravasation: two
+    exponentials."""
+    mu, f, k_clear, k_ext, k_ln, k_lb, first = 0.01, 0.3, 8.0, 1.5, 2.0, 0.7, 0.2
     res = run(
         "exponential",
         t_end=3.0,
@@ -69,24 +70,27 @@ def test_lymph_and_blood_compartments_match_their_closed_forms():
         k_ext=k_ext,
         k_LN=k_ln,
         k_LB=k_lb,
+        first_pass=first,
     )
     t, source = res.times, mu * P0
     k_l, k_b = k_ln + k_lb, k_clear + k_ext
     a = f * source / k_l
     lymph = a * (1 - np.exp(-k_l * t))
-    c0 = (1 - f) * source + k_lb * a
+    c0 = (1 - first) * (1 - f) * source + k_lb * a
     blood = c0 / k_b * (1 - np.exp(-k_b * t)) - k_lb * a / (k_b - k_l) * (
         np.exp(-k_l * t) - np.exp(-k_b * t)
     )
     np.testing.assert_allclose(res.series("lymph_ctc"), lymph, rtol=1e-8, atol=1e-9)
     np.testing.assert_allclose(res.series("blood_ctc"), blood, rtol=1e-8, atol=1e-9)
     np.testing.assert_allclose(res.series("flux_lymph"), f * source, rtol=1e-12)
+    np.testing.assert_allclose(res.series("first_pass"), first * (1 - f) * source * t, rtol=1e-9)
     np.testing.assert_allclose(res.series("flux_blood"), (1 - f) * source, rtol=1e-12)
 
 
 @pytest.mark.parametrize("growth", ["gompertz", "bertalanffy"])
 def test_budget_holds_with_shedding_and_circulation(growth):
-    """P + B + L + cleared + extravasated + died - born = P0 (Bertalanffy shrinks: died)."""
+    """P + B + L + cleared + extravasated + node_arrested + first_pass + died - born = P0
+    (Bertalanffy shrinks: died)."""
     parameters = {"a": 0.01, "K": 1e12} if growth == "gompertz" else {"a": 1.0, "b": 0.02}
     res = run(
         growth,
@@ -95,9 +99,19 @@ def test_budget_holds_with_shedding_and_circulation(growth):
         lymph_fraction=0.4,
         k_clear=10.0,
         k_ext=0.5,
+        first_pass=0.25,
         **parameters,
     )
-    names = ("tumor_cells", "blood_ctc", "lymph_ctc", "cleared", "extravasated", "died")
+    names = (
+        "tumor_cells",
+        "blood_ctc",
+        "lymph_ctc",
+        "cleared",
+        "extravasated",
+        "node_arrested",
+        "first_pass",
+        "died",
+    )
     total = sum(res.series(n) for n in names)
     born = res.series("born")
     scale = max(born.max(), res.series("died").max(), P0)
