@@ -8,6 +8,8 @@ from continuum import models, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.grid import Grid
 from continuum.io import RunFile, RunFileError, open_run
+from continuum.models.cascade import Cascade
+from continuum.models.sites import Circulation, SecondarySite
 from continuum.result import Result
 from continuum.simulation import resume, simulate
 from continuum.solvers import SimulationError
@@ -16,6 +18,8 @@ from continuum.state import State
 __version__ = "0.1.0"
 
 __all__ = [
+    "Cascade",
+    "Circulation",
     "Dirichlet",
     "Grid",
     "NoFlux",
@@ -23,6 +27,7 @@ __all__ = [
     "Result",
     "RunFile",
     "RunFileError",
+    "SecondarySite",
     "SimulationError",
     "State",
     "__version__",

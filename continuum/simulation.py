@@ -13,8 +13,10 @@ from continuum.io.writer import RunWriter, check_output_path
 from continuum.io.xdmf import write_xdmf
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
+from continuum.models.cascade import Cascade
 from continuum.result import Result
 from continuum.solvers.base import METHODS, make_solver
+from continuum.solvers.cascade import CascadeSolver
 from continuum.state import State
 from continuum.trackers import ProgressBar
 from continuum.validation import check_choice, check_positive
@@ -114,6 +116,8 @@ def simulate(
     t_end = float(t_end)
     if not t_end > t_start:
         raise ValueError(f"t_end: got {t_end:g} day; it must be > t_start = {t_start:g} day")
+    if isinstance(model, Cascade):
+        _check_cascade_times(model, t_start, t_end)
     if save_every is None:
         save_every = (t_end - t_start) / 100.0
     save_every = check_positive("save_every", save_every, "day")
@@ -154,11 +158,23 @@ def simulate(
     return result
 
 
+def _check_cascade_times(model, t_start, t_end):
+    if t_start < 0:
+        raise ValueError(f"t_start: got {t_start:g} day; a cascade's clock starts at 0 day")
+    if t_end > model.horizon * (1 + 1e-12):
+        raise ValueError(
+            f"t_end: got {t_end:g} day; this cascade's cohorts cover {model.horizon:g} "
+            "days: build it with a larger horizon=..."
+        )
+
+
 def _make_solver(model, state, settings, t=None):
     options = {key: settings[key] for key in ("dt", "rtol", "atol", "max_steps")}
     options["t"] = settings["t_start"] if t is None else t
     if settings["method"] == "imex":
         options["implicit"] = settings["implicit"]
+    if isinstance(model, Cascade):
+        return CascadeSolver(settings["method"], model, state, **options)
     return make_solver(settings["method"], model, state, **options)
 
 
@@ -217,6 +233,8 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
         point = run.checkpoint()
         state = run.state(model)
     t_end = float(t_end)
+    if isinstance(model, Cascade):
+        _check_cascade_times(model, 0.0, t_end)
     if not t_end > point["t"]:
         raise ValueError(
             f"t_end: got {t_end:g} day; the run in {str(path)!r} is already at "

@@ -3,18 +3,24 @@
 from continuum.models.acid_mediated import AcidMediated
 from continuum.models.anderson_chaplain import AndersonChaplain
 from continuum.models.base import Model, Parameter
+from continuum.models.cascade import Cascade, Iwata
 from continuum.models.invasion import Invasion
 from continuum.models.lumped import LumpedPrimary
 from continuum.models.simple import FisherKPP, Heat, Taxis
+from continuum.models.sites import Circulation, SecondarySite
 
 __all__ = [
     "AcidMediated",
     "AndersonChaplain",
+    "Cascade",
+    "Circulation",
     "FisherKPP",
     "Heat",
     "Invasion",
+    "Iwata",
     "LumpedPrimary",
     "Model",
     "Parameter",
+    "SecondarySite",
     "Taxis",
 ]

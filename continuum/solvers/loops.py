@@ -76,6 +76,34 @@ def _scalar_stage(
 
 
 @njit(cache=True)
+def _field_stage(
+    kind, fingerprint, u_in, u_base, u_out, alpha, beta, dt, t, s, problem, rtol, atol, err, work
+):
+    """``stage_pass`` when the model has fields; nothing for a scalar-only (lumped) model,
+    whose per-row statistics and exports then stay zero."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    if u_in.shape[0] > 0:
+        stage_pass(
+            kind,
+            fingerprint,
+            u_in,
+            u_base,
+            u_out,
+            alpha,
+            beta,
+            dt,
+            t,
+            s,
+            problem,
+            rtol,
+            atol,
+            err,
+            work,
+        )
+
+
+@njit(cache=True)
 def _nonfinite(row_stats, scalars):
     if column_max(row_stats, STAT_NONFINITE) != 0.0:
         return True
@@ -136,7 +164,9 @@ def advance_explicit(
         h = min(dt, t_stop - t)
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
-        stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work)
+        _field_stage(
+            kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work
+        )
         _scalar_stage(
             kind, fingerprint, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds
         )
@@ -164,7 +194,7 @@ def advance_explicit(
             t += h
             steps += 1
             continue
-        stage_pass(
+        _field_stage(
             kind, fingerprint, ua, u, ub, 0.75, 0.25, h, t + h, sa, problem, rtol, atol, False, work
         )
         _scalar_stage(
@@ -185,7 +215,7 @@ def advance_explicit(
         )
         taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
         mid = t + 0.5 * h
-        stage_pass(
+        _field_stage(
             kind,
             fingerprint,
             ub,
@@ -344,7 +374,9 @@ def advance_imex(
         h = min(dt, t_stop - t)
         if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
             h = t_stop - t
-        stage_pass(kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work)
+        _field_stage(
+            kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work
+        )
         _scalar_stage(
             kind, fingerprint, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds
         )

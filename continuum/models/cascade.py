@@ -1,0 +1,337 @@
+"""The whole metastatic cascade as one model: primary tumour, circulation, secondary sites."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+
+from continuum.grid import Grid
+from continuum.kernels import colonies
+from continuum.models.base import Model
+from continuum.models.invasion import CIRCULATION_SCALARS
+from continuum.models.lumped import LumpedPrimary
+from continuum.models.sites import Circulation, SecondarySite
+from continuum.validation import check_positive
+
+# The primary's cumulative budget terms, renamed in a cascade so that ``born``, ``died``
+# and ``cleared`` can be the totals over the whole cascade.
+PRIMARY_RENAMES = {"born": "primary_born", "died": "primary_died", "cleared": "blood_cleared"}
+# Sources of arrivals at the sites: cumulative scalars of the circulation block.
+ARRIVAL_SOURCES = ("extravasated", "node_arrested", "first_pass")
+# The cascade's own scalars: cells that reached no modelled site (counted as cleared), and
+# the time [day] up to which the sites have been advanced.
+CASCADE_SCALARS = ("unsited", "sites_time")
+SITE_SERIES_UNITS = {
+    "arrived": "cells",
+    "failed": "cells",
+    "dormant": "cells",
+    "woken": "cells",
+    "dormant_died": "cells",
+    "founded": "colonies",
+    "emitted": "colonies",
+    "colony_born": "cells",
+    "colony_died": "cells",
+    "burden": "cells",
+    "emission": "colonies/day",
+    "colonies": "colonies",
+    "detectable": "colonies",
+}
+# Fixed size axis of the stored size distributions: 10 bins per decade, 1 to 1e13 cells.
+SIZE_EDGES = np.logspace(0.0, 13.0, 131)
+
+
+class Cascade(Model):
+    r"""Primary tumour, blood and lymph, and secondary sites in one model (MODEL.md).
+
+    The primary (a :class:`LumpedPrimary` or a spatial :class:`Invasion`) sheds into the
+    circulation (:class:`Circulation`, whose rates replace the primary's); cells leaving
+    the circulation reach the sites (:class:`SecondarySite`), seed, lie dormant and grow
+    into colonies whose size distribution is kept in cohorts along the characteristics
+    (``continuum.kernels.colonies``). ``ct.simulate`` runs it like any model.
+
+    The primary and the circulation are integrated by the chosen method; the sites are
+    advanced after each of its steps up to a cohort boundary, from the exact number of
+    cells that left the circulation in that interval (spread evenly over it). Cohorts are
+    ``cohort_days`` wide, so ``horizon / cohort_days`` cohorts per site cover runs up to
+    ``horizon`` days. The budget
+
+    .. math::
+
+        \text{tumour} + B + L + \sum_k (M_k + Z_k) + \text{cleared} + \text{died}
+        - \text{born} = \text{initial tumour cells}
+
+    holds to round-off at every frame, with ``cleared`` = blood clearance + failed seeding
+    (+ cells with no modelled site to go to), ``died`` = primary deaths + dormant and
+    colony deaths, ``born`` = primary births + colony growth and seeding.
+
+    Series: the primary's, ``born``, ``died``, ``cleared``, and per site
+    ``sites/<name>/colonies``, ``detectable``, ``burden`` [cells in colonies], ``dormant``,
+    ``arrived``, ``failed``, ``woken``, ``founded``, ``emitted``, ``emission``
+    [colonies/day], ``colony_born``, ``colony_died``.
+
+    Parameters
+    ----------
+    primary : a primary-tumour model with the circulation block (``LumpedPrimary``,
+        ``Invasion``).
+    circulation : a :class:`Circulation` (default rates if ``None``).
+    sites : sequence of :class:`SecondarySite` with distinct names.
+    cohort_days : width of a cohort of colonies in birth time [day] (the resolution of the
+        size distribution).
+    horizon : the longest time a run of this model may reach [day].
+    """
+
+    def __init__(self, primary, circulation=None, sites=(), cohort_days=5.0, horizon=3650.0):
+        if not isinstance(primary, Model) or isinstance(primary, Cascade):
+            raise ValueError(
+                f"primary: got {type(primary).__name__}; a primary-tumour model such as "
+                "LumpedPrimary or Invasion is required"
+            )
+        missing = set(CIRCULATION_SCALARS) - set(primary.scalar_names)
+        if missing:
+            raise ValueError(
+                f"primary: {type(primary).__name__} has no circulation block (missing "
+                f"{sorted(missing)}); use LumpedPrimary or Invasion"
+            )
+        circulation = Circulation() if circulation is None else circulation
+        if not isinstance(circulation, Circulation):
+            raise ValueError(f"circulation: got {type(circulation).__name__}; use ct.Circulation")
+        sites = list(sites)
+        for site in sites:
+            if not isinstance(site, SecondarySite):
+                raise ValueError(f"sites: got {type(site).__name__}; use ct.SecondarySite")
+        names = [site.name for site in sites]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"sites: duplicate site name(s) {duplicates}; names must differ")
+        self.cohort_days = check_positive("cohort_days", cohort_days, "day")
+        self.horizon = check_positive("horizon", horizon, "day")
+        self.n_cohorts = math.ceil(self.horizon / self.cohort_days * (1 - 1e-12))
+        self.circulation = circulation
+        self.sites = sites
+        self.shares = self._shares(circulation, sites)
+        self.primary = copy.copy(primary)
+        fraction = 0.0 if circulation.first_pass is None else circulation.first_pass[1]
+        self.primary.parameters = {
+            **primary.parameters,
+            **circulation.rates,
+            "first_pass": fraction,
+        }
+        self.parameters = self.primary.parameters
+        self.bc = primary.bc
+        for name in (
+            "kernel_name",
+            "field_names",
+            "export_names",
+            "map_names",
+            "stiff_fields",
+            "field_units",
+        ):
+            setattr(self, name, getattr(primary, name))
+        self.primary_scalars = tuple(PRIMARY_RENAMES.get(n, n) for n in primary.scalar_names)
+        self.site_parameters = np.array([site.parameter_row() for site in sites]).reshape(
+            len(sites), len(colonies.SITE_PARAMETERS)
+        )
+        site_scalars = [f"sites/{s.name}/{e}" for s in sites for e in colonies.SITE_SCALARS]
+        self.scalar_names = (*self.primary_scalars, *CASCADE_SCALARS, *site_scalars)
+        self.series_units = {
+            **primary.series_units,
+            "born": "cells",
+            "died": "cells",
+            "cleared": "cells",
+            "sites_time": "day",
+            **{
+                f"sites/{site.name}/{entry}": unit
+                for site in sites
+                for entry, unit in SITE_SERIES_UNITS.items()
+            },
+        }
+
+    @staticmethod
+    def _shares(circulation, sites) -> np.ndarray:
+        """``(n_sites, 3)``: each site's share of the cells extravasating from blood (flow
+        x affinity, normalised), of node arrests and of first-pass arrests."""
+        names = [site.name for site in sites]
+        shares = np.zeros((len(sites), len(ARRIVAL_SOURCES)))
+        weights = np.array([site.flow * site.affinity for site in sites])
+        if weights.sum() > 0:
+            shares[:, 0] = weights / weights.sum()
+        node = circulation.lymph_node
+        if node is None:
+            node = next((s.name for s in sites if s.organ == "lymph_node"), None)
+        elif node not in names:
+            raise ValueError(f"lymph_node: got {node!r}; it must name one of the sites {names}")
+        if node is not None:
+            shares[names.index(node), 1] = 1.0
+        if circulation.first_pass is not None:
+            target = circulation.first_pass[0]
+            if target not in names:
+                raise ValueError(f"first_pass: site {target!r} is not one of the sites {names}")
+            shares[names.index(target), 2] = 1.0
+        return shares
+
+    # -- layout -------------------------------------------------------------------------
+    def site_offset(self, index: int) -> int:
+        """Offset of site ``index``'s block in the scalar vector."""
+        block = len(colonies.SITE_SCALARS) + 2 * self.n_cohorts
+        return len(self.primary_scalars) + len(CASCADE_SCALARS) + index * block
+
+    def scalar_layout(self) -> dict[str, tuple[int, tuple]]:
+        head = (*self.primary_scalars, *CASCADE_SCALARS)
+        layout = {name: (i, ()) for i, name in enumerate(head)}
+        for k, site in enumerate(self.sites):
+            offset = self.site_offset(k)
+            for i, entry in enumerate(colonies.SITE_SCALARS):
+                layout[f"sites/{site.name}/{entry}"] = (offset + i, ())
+            offset += len(colonies.SITE_SCALARS)
+            layout[f"sites/{site.name}/cohort_colonies"] = (offset, (self.n_cohorts,))
+            layout[f"sites/{site.name}/cohort_birth_time"] = (
+                offset + self.n_cohorts,
+                (self.n_cohorts,),
+            )
+        return layout
+
+    def site_index(self, site: str) -> int:
+        names = [s.name for s in self.sites]
+        if site not in names:
+            raise KeyError(f"unknown site {site!r}; sites are {names}")
+        return names.index(site)
+
+    # -- hooks delegated to the primary -------------------------------------------------
+    def param_vector(self) -> np.ndarray:
+        return self.primary.param_vector()
+
+    def transport(self):
+        return self.primary.transport()
+
+    def static_maps(self, grid: Grid) -> np.ndarray:
+        return self.primary.static_maps(grid)
+
+    def boundary_arrays(self, grid: Grid):
+        return self.primary.boundary_arrays(grid)
+
+    def default_fields(self, grid: Grid):
+        return self.primary.default_fields(grid)
+
+    def field_unit(self, name: str) -> str:
+        return self.primary.field_unit(name)
+
+    def initial_state(self, grid: Grid | None = None, **overrides):
+        """As :meth:`Model.initial_state`; ``grid`` may be omitted for a lumped primary."""
+        if grid is None:
+            if self.field_names:
+                raise ValueError(
+                    "grid: a spatial primary needs a grid, e.g. ct.Grid((64, 64), 0.05)"
+                )
+            grid = Grid(1, 1.0)
+        return super().initial_state(grid, **overrides)
+
+    # -- diagnostics --------------------------------------------------------------------
+    def derived_series(self, state) -> dict[str, float]:
+        """The primary's series, the cascade totals and each site's detectable colonies."""
+        values = self.primary.derived_series(state)
+        born = state.scalar("primary_born")
+        died = state.scalar("primary_died")
+        cleared = state.scalar("blood_cleared") + state.scalar("unsited")
+        t = state.scalar("sites_time")
+        for k, site in enumerate(self.sites):
+            prefix = f"sites/{site.name}/"
+            born += state.scalar(prefix + "colony_born")
+            died += state.scalar(prefix + "colony_died") + state.scalar(prefix + "dormant_died")
+            cleared += state.scalar(prefix + "failed")
+            counts, _ = self.cohorts(state.scalars, k)
+            values[prefix + "detectable"] = colonies.count_above(
+                self.site_parameters[k],
+                counts,
+                0.0,
+                self.cohort_days,
+                t,
+                site.parameters["detection"],
+            )
+        values.update({"born": born, "died": died, "cleared": cleared})
+        return values
+
+    def cohorts(self, scalars: np.ndarray, site: int) -> tuple[np.ndarray, np.ndarray]:
+        """Views of site ``site``'s cohort counts and effective birth times [day]."""
+        start = self.site_offset(site) + len(colonies.SITE_SCALARS)
+        return (
+            scalars[start : start + self.n_cohorts],
+            scalars[start + self.n_cohorts : start + 2 * self.n_cohorts],
+        )
+
+    # -- specs --------------------------------------------------------------------------
+    def to_spec(self, grid: Grid) -> dict:
+        return {
+            "model": "Cascade",
+            "primary": self.primary.to_spec(grid),
+            "circulation": self.circulation.to_spec(),
+            "sites": [site.to_spec() for site in self.sites],
+            "cohort_days": self.cohort_days,
+            "horizon": self.horizon,
+            "parameters": dict(self.parameters),
+            "units": {p.name: p.unit for p in self.primary.PARAMETERS},
+        }
+
+    @classmethod
+    def _from_spec(cls, spec: dict, maps: dict) -> Cascade:
+        return Cascade(
+            primary=Model.from_spec(spec["primary"], maps),
+            circulation=Circulation.from_spec(spec["circulation"]),
+            sites=[SecondarySite.from_spec(s) for s in spec["sites"]],
+            cohort_days=spec["cohort_days"],
+            horizon=spec["horizon"],
+        )
+
+    def __repr__(self):
+        sites = ", ".join(s.name for s in self.sites)
+        return f"Cascade(primary={self.primary!r}, sites=[{sites}])"
+
+
+class Iwata(Cascade):
+    r"""Iwata, Kawasaki & Shigesada (J Theor Biol 2000;203:177-186) as a cascade preset.
+
+    A Gompertz primary ``dx/dt = a x ln(b/x)`` growing from ``x0`` cells emits colonies at
+    ``beta(x) = m x^alpha`` straight into one site, ``"metastases"`` (first-pass arrest of
+    every shed cell: no circulation losses); colonies grow by the same law from one cell
+    and emit at ``beta(size)`` themselves. Defaults are the paper's hepatocellular
+    carcinoma patient: ``a = 0.00286 /day``, ``b = 7.3e10`` cells, ``m = 5.3e-8``,
+    ``alpha = 2/3``. (The primary loses the one cell each emission takes: a relative
+    change of about 1e-10 from the paper's primary.)
+    """
+
+    def __init__(
+        self,
+        a=0.00286,
+        b=7.3e10,
+        m=5.3e-8,
+        alpha=2.0 / 3.0,
+        x0=1.0,
+        cohort_days=5.0,
+        horizon=3650.0,
+    ):
+        growth = {"law": "gompertz", "a": a, "K": b}
+        self.x0 = check_positive("x0", x0, "cells")
+        super().__init__(
+            primary=LumpedPrimary(growth=growth, mu=m, alpha=alpha),
+            circulation=Circulation(
+                k_clear=0.0, k_ext=0.0, k_LN=0.0, k_LB=0.0, first_pass=("metastases", 1.0)
+            ),
+            sites=[
+                SecondarySite(
+                    "metastases",
+                    flow=1.0,
+                    growth=growth,
+                    seeding=(m, alpha),
+                    survival=1.0,
+                    dormancy=0.0,
+                    wake=0.0,
+                )
+            ],
+            cohort_days=cohort_days,
+            horizon=horizon,
+        )
+
+    def initial_state(self, grid=None, **overrides):
+        """A primary of ``x0`` cells and nothing else (``tumor_cells`` overrides it)."""
+        return super().initial_state(grid, **{"tumor_cells": self.x0, **overrides})

@@ -1,0 +1,233 @@
+"""Circulation and secondary sites of a :class:`~continuum.models.cascade.Cascade`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from continuum.kernels import colonies
+from continuum.kernels.lumped import growth_rate
+from continuum.models.base import Parameter
+from continuum.models.lumped import GROWTH_LAWS, LumpedPrimary
+from continuum.organs import blood_flow_fraction
+from continuum.validation import check_choice, check_fraction, check_nonnegative
+
+
+class Circulation:
+    r"""Blood and lymph between the primary tumour and the sites (MODEL.md, Stage 2).
+
+    .. math::
+
+        dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
+        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext}) B
+
+    Cells leaving blood (``k_ext B``) are shared among the sites fed by blood in proportion
+    to blood-flow fraction times seed-soil affinity, ``A_k = k_ext B q_k a_k / sum_j q_j
+    a_j``; cells arrested in the regional node (``k_LN L``) go to the ``lymph_node`` site;
+    with ``first_pass = (site, f)`` a fraction ``f`` of the cells entering blood from the
+    tumour arrests at once in that site's capillary bed (the lungs for systemic venous
+    drainage, the liver for portal drainage). Cells with no modelled site to go to (node
+    arrests without a lymph-node site) are counted as cleared.
+
+    Parameters
+    ----------
+    k_clear : death and clearance of CTCs in blood [1/day] (half-life of 1-2.4 h:
+        6.9-16.6 /day, Meng et al. 2004).
+    k_ext : extravasation from blood [1/day].
+    k_LN : arrest of lymph-borne cells in the regional node [1/day].
+    k_LB : drainage of lymph into blood [1/day].
+    first_pass : ``None``, or ``(site name, fraction)`` / ``{"site": ..., "fraction": ...}``.
+    lymph_node : name of the site receiving node arrests; default: the site whose organ is
+        ``"lymph_node"``, if any.
+    """
+
+    RATES = ("k_clear", "k_ext", "k_LN", "k_LB")
+
+    def __init__(
+        self, k_clear=10.0, k_ext=0.5, k_LN=2.0, k_LB=0.5, first_pass=None, lymph_node=None
+    ):
+        self.rates = {
+            "k_clear": check_nonnegative("k_clear", k_clear, "1/day"),
+            "k_ext": check_nonnegative("k_ext", k_ext, "1/day"),
+            "k_LN": check_nonnegative("k_LN", k_LN, "1/day"),
+            "k_LB": check_nonnegative("k_LB", k_LB, "1/day"),
+        }
+        if isinstance(first_pass, dict):
+            unknown = set(first_pass) - {"site", "fraction"}
+            if unknown or "site" not in first_pass:
+                raise ValueError(
+                    f"first_pass: got {first_pass!r}; give {{'site': name, 'fraction': f}}"
+                )
+            first_pass = (first_pass["site"], first_pass.get("fraction", 1.0))
+        if first_pass is not None:
+            if not (isinstance(first_pass, tuple | list) and len(first_pass) == 2):
+                raise ValueError(
+                    f"first_pass: got {first_pass!r}; give (site name, fraction) or None"
+                )
+            first_pass = (str(first_pass[0]), check_fraction("first_pass", first_pass[1]))
+        self.first_pass = first_pass
+        self.lymph_node = lymph_node
+
+    def to_spec(self) -> dict:
+        return {**self.rates, "first_pass": self.first_pass, "lymph_node": self.lymph_node}
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> Circulation:
+        return cls(**spec)
+
+    def __repr__(self):
+        return f"Circulation({self.to_spec()})"
+
+
+SITE_PARAMETERS = (
+    Parameter("survival", 0.38, "1", "fraction of arriving cells that seed", "fraction"),
+    Parameter("dormancy", 0.95, "1", "fraction of seeds that enter dormancy", "fraction"),
+    Parameter("wake", 1e-3, "1/day", "wake-up rate of dormant cells"),
+    Parameter("dormant_death", 0.0, "1/day", "death rate of dormant cells"),
+    Parameter("clearance", 0.0, "1/day", "death rate of whole colonies"),
+    Parameter("detection", 1e8, "cells", "size from which a colony is detectable", "positive"),
+)
+
+
+class SecondarySite:
+    r"""A distant organ (or the regional lymph node) where arriving cells may seed.
+
+    .. math::
+
+        dZ/dt &= \pi \varepsilon A - (w + d) Z, \qquad
+            S = (1 - \pi) \varepsilon A + w Z, \\
+        \partial_t \rho + \partial_s (G(s) \rho) &= -c \rho, \qquad
+            G(1) \rho(1, t) = S(t) + \int \beta(s) \rho\, ds, \quad \beta(s) = m s^{\alpha}
+
+    Arrivals ``A`` [cells/day] seed with probability ``survival`` (metastatic
+    inefficiency); a fraction ``dormancy`` of seeds lies dormant (pool ``Z``, wake-up
+    ``wake``, death ``dormant_death``); active seeds found colonies of one cell that grow by
+    the site's growth law ``G`` (any law of :class:`LumpedPrimary`), die at rate
+    ``clearance`` and seed new colonies at ``beta(s)``. Colonies above ``detection``
+    cells (default 1e8, about 0.1 cm^3) are detectable.
+
+    Defaults follow Luzzi et al. (Am J Pathol 1998): of cells reaching an organ about 2 %
+    form micrometastases and 36 % persist as dormant single cells, so ``survival = 0.38``
+    and ``dormancy = 0.95``; colony growth defaults to the Gompertz law fitted to a
+    hepatocellular carcinoma by Iwata, Kawasaki & Shigesada (J Theor Biol 2000;203:177-186:
+    ``a = 0.00286 /day``, ``K = 7.3e10`` cells). The wake-up rate (1e-3 /day: years of
+    dormancy) is an assumption.
+
+    Parameters
+    ----------
+    name : unique name of the site; series are ``sites/<name>/...``.
+    organ : organ for the blood-flow fraction (default: ``name``; see ``continuum.organs``).
+    flow : blood-flow fraction ``q`` overriding the organ table.
+    affinity : seed-soil affinity ``a`` (>= 0).
+    growth : a law name or ``{"law": ..., "a": ..., "K": ..., ...}`` (units of
+        :class:`LumpedPrimary`).
+    seeding : ``None`` (colonies do not seed), ``(m, alpha)`` or ``{"m": ..., "alpha": ...}``.
+    **parameters : ``survival``, ``dormancy``, ``wake``, ``dormant_death``, ``clearance``,
+        ``detection`` (see ``SecondarySite.PARAMETERS``).
+    """
+
+    PARAMETERS = SITE_PARAMETERS
+
+    def __init__(
+        self,
+        name,
+        organ=None,
+        flow=None,
+        affinity=1.0,
+        growth=None,
+        seeding=None,
+        **parameters,
+    ):
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"name: got {name!r}; a non-empty site name without '/' is needed")
+        self.name = name
+        self.organ = name if organ is None else organ
+        self.flow = (
+            blood_flow_fraction(self.organ) if flow is None else check_nonnegative("flow", flow)
+        )
+        self.affinity = check_nonnegative("affinity", affinity)
+        known = {p.name: p for p in self.PARAMETERS}
+        unknown = set(parameters) - set(known)
+        if unknown:
+            raise ValueError(
+                f"SecondarySite {name!r}: unknown parameter(s) {sorted(unknown)}; known are "
+                f"{sorted(known)} and organ, flow, affinity, growth, seeding"
+            )
+        self.parameters = {n: p.check(parameters.get(n, p.default)) for n, p in known.items()}
+        self.growth = self._growth(growth)
+        self.seeding = self._seeding(seeding)
+
+    def _growth(self, growth) -> dict:
+        growth = {"law": "gompertz", "a": 0.00286, "K": 7.3e10} if growth is None else growth
+        if isinstance(growth, str):
+            growth = {"law": growth}
+        if not isinstance(growth, dict) or "law" not in growth:
+            raise ValueError(
+                f"growth of site {self.name!r}: got {growth!r}; give a law name or a dict "
+                "with 'law'"
+            )
+        check_choice(f"growth law of site {self.name!r}", growth["law"], tuple(GROWTH_LAWS))
+        # the primary's table checks each parameter and supplies the defaults
+        law = LumpedPrimary(growth=dict(growth))
+        values = {k: law.parameters[k] for k in ("a", "K", "gamma", "b", "a1")}
+        if growth["law"] in ("bertalanffy", "power") and values["gamma"] > 1.0:
+            raise ValueError(
+                f"growth of site {self.name!r}: gamma = {values['gamma']:g}; colonies need "
+                "gamma <= 1 (larger exponents blow up in finite time)"
+            )
+        rate = growth_rate(GROWTH_LAWS[growth["law"]], 1.0, *values.values())
+        if not rate > 0.0:
+            raise ValueError(
+                f"growth of site {self.name!r}: a colony of one cell does not grow "
+                f"(G(1) = {rate:g} cells/day); check a, K, b"
+            )
+        return {"law": growth["law"], **values}
+
+    def _seeding(self, seeding) -> dict:
+        if seeding is None:
+            return {"m": 0.0, "alpha": 0.0}
+        if isinstance(seeding, tuple | list) and len(seeding) == 2:
+            seeding = {"m": seeding[0], "alpha": seeding[1]}
+        if not isinstance(seeding, dict) or set(seeding) != {"m", "alpha"}:
+            raise ValueError(
+                f"seeding of site {self.name!r}: got {seeding!r}; give (m, alpha) or "
+                "{'m': ..., 'alpha': ...}"
+            )
+        return {
+            "m": check_nonnegative("seeding m", seeding["m"], "cells^(-alpha)/day"),
+            "alpha": check_nonnegative("seeding alpha", seeding["alpha"]),
+        }
+
+    def parameter_row(self) -> np.ndarray:
+        """The site's row in the kernels' layout (``colonies.SITE_PARAMETERS``)."""
+        g, p, s = self.growth, self.parameters, self.seeding
+        values = {
+            **{k: g[k] for k in ("a", "K", "gamma", "b", "a1")},
+            "law": float(GROWTH_LAWS[g["law"]]),
+            "survival": p["survival"],
+            "dormancy": p["dormancy"],
+            "wake": p["wake"],
+            "dormant_death": p["dormant_death"],
+            "clearance": p["clearance"],
+            "seeding_m": s["m"],
+            "seeding_alpha": s["alpha"],
+            "detection": p["detection"],
+        }
+        return np.array([values[k] for k in colonies.SITE_PARAMETERS])
+
+    def to_spec(self) -> dict:
+        return {
+            "name": self.name,
+            "organ": self.organ,
+            "flow": self.flow,
+            "affinity": self.affinity,
+            "growth": dict(self.growth),
+            "seeding": dict(self.seeding),
+            **self.parameters,
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> SecondarySite:
+        return cls(**spec)
+
+    def __repr__(self):
+        return f"SecondarySite({self.name!r}, organ={self.organ!r}, growth={self.growth})"
