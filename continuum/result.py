@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from continuum.colony_queries import ColonyQueries
 
-class Result:
+
+class Result(ColonyQueries):
     """Frames and series of a finished run, in memory.
 
     ``times`` [day]; ``field(name)`` -> ``(n_frames, *grid.shape)``; ``series(name)`` ->
-    ``(n_frames,)``; ``state`` is the final :class:`State`.
+    ``(n_frames,)``; ``state`` is the final :class:`State`; ``scalars(t)`` the whole
+    scalar vector at the frame nearest ``t``. A cascade run also answers
+    ``colony_count``, ``cohorts`` and ``size_distribution`` (see :class:`ColonyQueries`).
     """
 
-    def __init__(self, model, grid, times, frames, series, state, solver_stats):
+    def __init__(self, model, grid, times, frames, series, state, solver_stats, scalar_frames):
         self.model = model
         self.grid = grid
         self.times = times
         self._frames = frames
         self._series = series
+        self._scalar_frames = scalar_frames
         self.state = state
         self.solver_stats = solver_stats
 
@@ -46,3 +51,11 @@ class Result:
         if name not in self._series:
             raise KeyError(f"unknown series {name!r}; series are {list(self._series)}")
         return self._series[name]
+
+    def scalars(self, t: float) -> np.ndarray:
+        """The state's scalar vector at the frame nearest ``t`` [day]."""
+        return self._scalar_frames[self._frame(t)]
+
+    def _cohort_arrays(self, site, frame):
+        model = self._cascade()
+        return model.cohorts(self._scalar_frames[frame], model.site_index(site))

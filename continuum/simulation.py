@@ -181,6 +181,7 @@ def _make_solver(model, state, settings, t=None):
 def _run(model, state, solver, times, writer, settings, progress, callback) -> Result:
     """Advance through ``times`` (the first is the current time), storing every frame."""
     frames = np.empty((len(times), *state.data.shape))
+    scalar_frames = np.empty((len(times), state.scalars.size))
     series = {name: np.empty(len(times)) for name in _series_units(model, state)}
     show = sys.stderr.isatty() if progress is None else bool(progress)
     checkpoint_every = settings["checkpoint_every"]
@@ -191,6 +192,7 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
             if i > 0:
                 solver.advance(t_out)
             frames[i] = state.data
+            scalar_frames[i] = state.scalars
             values = diagnostics(model, state)
             values["dt"] = np.nan if solver.dt is None else solver.dt
             values["steps"] = solver.steps
@@ -198,7 +200,7 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
                 series[name][i] = value
             n_done = i + 1
             if writer is not None and (i > 0 or writer.frames == 0):
-                writer.append(t_out, state, values)
+                writer.append(t_out, state, values, model.frame_arrays(state))
                 due = t_out - last_checkpoint >= checkpoint_every * (1 - 1e-12)
                 if due or i == len(times) - 1:
                     writer.checkpoint(state, solver)
@@ -217,6 +219,7 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
         {k: v[:n_done] for k, v in series.items()},
         state,
         stats,
+        scalar_frames[:n_done],
     )
 
 

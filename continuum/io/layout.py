@@ -11,6 +11,10 @@ Format ``continuum-run``, version 1 (documented in ``docs/run-file-format.md``):
     ├─ mask            (grid) uint8, only for masked grids
     ├─ fields/<name>   (time, *grid) float64, chunked <= 1 MiB, compressed
     ├─ series/<name>   (time,) float64
+    ├─ sites/<site>/   a cascade's sites: series (time,) such as colonies, detectable,
+    │                  burden, dormant; cohort_colonies and cohort_birth_time (time,
+    │                  cohort); size_distribution (time, size); axes cohort [day], size
+    │                  [cells]; time linked in
     └─ checkpoint_a, checkpoint_b   two slots: state, scalars, solver history; attrs t, dt,
                                     steps, rejected, frame; the root attribute ``checkpoint``
                                     names the last one written completely
@@ -51,3 +55,8 @@ def compression_options(compression) -> dict:
     if compression == "lzf":
         return {"compression": "lzf", "shuffle": True}
     return {}
+
+
+def series_path(name: str) -> str:
+    """Where series ``name`` lives: ``sites/<site>/...`` at the root, others in ``series/``."""
+    return name if name.startswith("sites/") else f"series/{name}"

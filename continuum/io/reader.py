@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from continuum.colony_queries import ColonyQueries
 from continuum.grid import Grid
-from continuum.io.layout import CHECKPOINT_SLOTS, FORMAT, FORMAT_VERSION
+from continuum.io.layout import CHECKPOINT_SLOTS, FORMAT, FORMAT_VERSION, series_path
 from continuum.models.base import Model
 from continuum.state import State
 
@@ -47,11 +49,13 @@ def _open(path, mode="r") -> h5py.File:
     return handle
 
 
-class RunFile:
+class RunFile(ColonyQueries):
     """A run file opened for reading; reads only what is asked for.
 
     ``times`` [day], ``field(name, t=None)``, ``series(name)``, ``grid``, ``parameters``,
-    ``model``; use as a context manager or call :meth:`close`.
+    ``model``; a cascade run also answers ``colony_count``, ``cohorts`` and
+    ``size_distribution`` (see :class:`ColonyQueries`). Use as a context manager or call
+    :meth:`close`.
     """
 
     def __init__(self, path):
@@ -92,7 +96,7 @@ class RunFile:
     def parameters(self) -> dict:
         return dict(self.spec["parameters"])
 
-    @property
+    @cached_property
     def model(self) -> Model:
         return Model.from_spec(self.spec, {name: self.static_map(name) for name in self.map_names})
 
@@ -127,7 +131,12 @@ class RunFile:
 
     @property
     def series_names(self) -> tuple[str, ...]:
-        return tuple(n for n, ds in self._file["series"].items() if not ds.is_scale)
+        names = [n for n, ds in self._file["series"].items() if not ds.is_scale]
+        for site, group in self._file.get("sites", {}).items():
+            names += [
+                f"sites/{site}/{n}" for n, ds in group.items() if ds.ndim == 1 and not ds.is_scale
+            ]
+        return tuple(names)
 
     def field(self, name: str, t: float | None = None) -> np.ndarray:
         """All frames of a field ``(frames, *grid)``, or the frame nearest ``t`` [day]."""
@@ -142,7 +151,12 @@ class RunFile:
     def series(self, name: str) -> np.ndarray:
         if name not in self.series_names:
             raise KeyError(f"unknown series {name!r}; series are {list(self.series_names)}")
-        return self._file["series"][name][: self._frames]
+        return self._file[series_path(name)][: self._frames]
+
+    def _cohort_arrays(self, site, frame):
+        self._cascade().site_index(site)  # a clear error for an unknown site
+        group = self._file["sites"][site]
+        return group["cohort_colonies"][frame], group["cohort_birth_time"][frame]
 
     def checkpoint(self) -> dict:
         """The last complete checkpoint: state arrays, solver memory and attributes."""

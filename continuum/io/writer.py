@@ -33,6 +33,7 @@ from continuum.io.layout import (
     GZIP_LEVEL,
     compression_options,
     frame_chunks,
+    series_path,
 )
 
 
@@ -153,12 +154,17 @@ class RunWriter:
                 for i, scale in enumerate(scales):
                     ds.dims[i + 1].attach_scale(scale)
             for name, unit in series_names.items():
-                ds = series.create_dataset(
-                    name, shape=(0,), maxshape=(None,), dtype="f8", chunks=(1024,)
+                ds = _group_with_time(handle, series_path(name), time).create_dataset(
+                    name.rsplit("/", 1)[-1],
+                    shape=(0,),
+                    maxshape=(None,),
+                    dtype="f8",
+                    chunks=(1024,),
                 )
                 ds.attrs["units"] = unit
                 ds.attrs["long_name"] = name
                 ds.dims[0].attach_scale(time)
+            _create_frame_arrays(handle, model.frame_array_info(), time)
             for slot in CHECKPOINT_SLOTS:
                 group = handle.create_group(slot)
                 group.create_dataset("data", shape=state.data.shape, dtype="f8")
@@ -175,8 +181,10 @@ class RunWriter:
     def reopen(cls, path) -> RunWriter:
         return cls(h5py.File(path, "r+"))
 
-    def append(self, t: float, state, series_values: dict) -> None:
-        """Append one frame: written, flushed, then counted in the attribute ``frames``."""
+    def append(self, t: float, state, series_values: dict, arrays: dict | None = None) -> None:
+        """Append one frame: written, flushed, then counted in the attribute ``frames``.
+
+        ``arrays`` are the model's frame arrays (``Model.frame_arrays``), by path."""
         n = self.frames + 1
         time = self.file["time"]
         time.resize((n,))
@@ -189,9 +197,13 @@ class RunWriter:
             else:
                 ds[n - 1] = values
         for name, value in series_values.items():
-            ds = self.file["series"][name]
+            ds = self.file[series_path(name)]
             ds.resize((n,))
             ds[n - 1] = value
+        for path, values in (arrays or {}).items():
+            ds = self.file[path]
+            ds.resize(n, axis=0)
+            ds[n - 1] = values
         self.file.flush()
         self.frames = n
         self.file.attrs["frames"] = n
@@ -238,14 +250,53 @@ class RunWriter:
         """Drop frames written after frame ``frames - 1`` (those after a checkpoint)."""
         self.file.attrs["frames"] = frames
         self.file.flush()
-        self.file["time"].resize((frames,))
-        for group in ("fields", "series"):
-            for ds in self.file[group].values():
-                if not ds.is_scale:
-                    ds.resize(frames, axis=0)
+        growing = []
+        self.file.visititems(
+            lambda _, obj: (
+                growing.append(obj)
+                if isinstance(obj, h5py.Dataset) and obj.maxshape[:1] == (None,)
+                else None
+            )
+        )
+        for ds in growing:  # time, fields, series, frame arrays (links are visited once)
+            ds.resize(frames, axis=0)
         self.frames = frames
         self.file.flush()
 
     def close(self) -> None:
         self._pool.shutdown()
         self.file.close()
+
+
+def _group_with_time(handle, path: str, time) -> h5py.Group:
+    """The group that holds ``path``, created with a link to ``time`` if it is new
+    (netCDF readers look for a dimension's coordinate in the variable's own group)."""
+    folder = path.rsplit("/", 1)[0]
+    if folder not in handle:
+        group = handle.create_group(folder)
+        group["time"] = time
+    return handle[folder]
+
+
+def _create_frame_arrays(handle, info: dict, time) -> None:
+    """Datasets ``(time, n)`` for a model's frame arrays, with their axes as scales."""
+    for path, item in info.items():
+        group = _group_with_time(handle, path, time)
+        axis_name = item.axis_path.rsplit("/", 1)[-1]
+        if axis_name not in group:
+            axis = group.create_dataset(axis_name, data=item.axis_values)
+            axis.attrs["units"] = item.axis_units
+            axis.attrs["long_name"] = item.axis_long_name
+            axis.make_scale(axis_name)
+        n = len(item.axis_values)
+        ds = group.create_dataset(
+            path.rsplit("/", 1)[-1],
+            shape=(0, n),
+            maxshape=(None, n),
+            dtype="f8",
+            chunks=(max(1, min(1024, (1 << 16) // n)), n),
+        )
+        ds.attrs["units"] = item.units
+        ds.attrs["long_name"] = item.long_name
+        ds.dims[0].attach_scale(time)
+        ds.dims[1].attach_scale(group[axis_name])

@@ -43,6 +43,22 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class FrameArray:
+    """A per-frame array a model stores besides fields and series, with its own axis.
+
+    Stored as ``path`` with shape ``(time, len(axis_values))``; the axis is a dimension
+    scale at ``axis_path`` (in the same group).
+    """
+
+    units: str
+    long_name: str
+    axis_path: str
+    axis_values: np.ndarray
+    axis_units: str
+    axis_long_name: str
+
+
+@dataclass(frozen=True)
 class Transport:
     """Transport terms of a model, in the kernels' layout.
 
@@ -175,6 +191,14 @@ class Model:
     def derived_series(self, state: State) -> dict[str, float]:
         """Values recorded at every frame besides field totals and scalars (see
         ``series_units``), such as cell counts and fluxes."""
+        return {}
+
+    def frame_arrays(self, state: State) -> dict[str, np.ndarray]:
+        """Arrays stored at every frame under their path (see :meth:`frame_array_info`)."""
+        return {}
+
+    def frame_array_info(self) -> dict[str, FrameArray]:
+        """Units and axis of each array of :meth:`frame_arrays`."""
         return {}
 
     # -- reference ----------------------------------------------------------------------

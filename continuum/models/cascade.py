@@ -9,7 +9,7 @@ import numpy as np
 
 from continuum.grid import Grid
 from continuum.kernels import colonies
-from continuum.models.base import Model
+from continuum.models.base import FrameArray, Model
 from continuum.models.invasion import CIRCULATION_SCALARS
 from continuum.models.lumped import LumpedPrimary
 from continuum.models.sites import Circulation, SecondarySite
@@ -38,6 +38,7 @@ SITE_SERIES_UNITS = {
     "colonies": "colonies",
     "detectable": "colonies",
 }
+DEFAULT_COHORTS = 128
 # Fixed size axis of the stored size distributions: 10 bins per decade, 1 to 1e13 cells.
 SIZE_EDGES = np.logspace(0.0, 13.0, 131)
 
@@ -78,11 +79,12 @@ class Cascade(Model):
     circulation : a :class:`Circulation` (default rates if ``None``).
     sites : sequence of :class:`SecondarySite` with distinct names.
     cohort_days : width of a cohort of colonies in birth time [day] (the resolution of the
-        size distribution).
+        size distribution); default ``horizon / 128``. The work per site grows as the
+        square of the number of cohorts.
     horizon : the longest time a run of this model may reach [day].
     """
 
-    def __init__(self, primary, circulation=None, sites=(), cohort_days=5.0, horizon=3650.0):
+    def __init__(self, primary, circulation=None, sites=(), cohort_days=None, horizon=3650.0):
         if not isinstance(primary, Model) or isinstance(primary, Cascade):
             raise ValueError(
                 f"primary: got {type(primary).__name__}; a primary-tumour model such as "
@@ -105,8 +107,10 @@ class Cascade(Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"sites: duplicate site name(s) {duplicates}; names must differ")
-        self.cohort_days = check_positive("cohort_days", cohort_days, "day")
         self.horizon = check_positive("horizon", horizon, "day")
+        if cohort_days is None:
+            cohort_days = self.horizon / DEFAULT_COHORTS
+        self.cohort_days = check_positive("cohort_days", cohort_days, "day")
         self.n_cohorts = math.ceil(self.horizon / self.cohort_days * (1 - 1e-12))
         self.circulation = circulation
         self.sites = sites
@@ -260,6 +264,61 @@ class Cascade(Model):
             scalars[start + self.n_cohorts : start + 2 * self.n_cohorts],
         )
 
+    def count_colonies(self, site: int, counts, t: float, min_size: float = 0.0) -> float:
+        """Colonies of site ``site`` above ``min_size`` cells at time ``t`` [day], from its
+        cohort counts (colonies spread evenly over each cohort's birth interval)."""
+        return colonies.count_above(
+            self.site_parameters[site], counts, 0.0, self.cohort_days, t, float(min_size)
+        )
+
+    def cohort_sizes(self, site: int, times, t: float) -> np.ndarray:
+        """Sizes [cells] at ``t`` of colonies born at ``times`` [day] (the characteristic)."""
+        times = np.asarray(times, dtype=np.float64)
+        sizes = np.empty_like(times)
+        colonies.cohort_sizes(self.site_parameters[site], np.ones_like(times), times, t, sizes)
+        return sizes
+
+    def binned_sizes(self, site: int, counts, t: float) -> np.ndarray:
+        """Colonies per bin of ``SIZE_EDGES`` at time ``t`` [day]."""
+        above = np.array([self.count_colonies(site, counts, t, edge) for edge in SIZE_EDGES])
+        return np.maximum(above[:-1] - above[1:], 0.0)
+
+    def frame_array_info(self) -> dict[str, FrameArray]:
+        starts = self.cohort_days * np.arange(self.n_cohorts)
+        centres = np.sqrt(SIZE_EDGES[1:] * SIZE_EDGES[:-1])
+        info = {}
+        for site in self.sites:
+            group = f"sites/{site.name}/"
+            cohort = (group + "cohort", starts, "day", "start of the cohort's birth interval")
+            info[group + "cohort_colonies"] = FrameArray(
+                "colonies", "colonies in each birth-time cohort", *cohort
+            )
+            info[group + "cohort_birth_time"] = FrameArray(
+                "day",
+                "effective birth time of each cohort (its mean size is X(t - birth time))",
+                *cohort,
+            )
+            info[group + "size_distribution"] = FrameArray(
+                "colonies",
+                "colonies per size bin (10 bins per decade from 1 cell)",
+                group + "size",
+                centres,
+                "cells",
+                "geometric centre of the size bin",
+            )
+        return info
+
+    def frame_arrays(self, state) -> dict[str, np.ndarray]:
+        t = state.scalar("sites_time")
+        arrays = {}
+        for k, site in enumerate(self.sites):
+            group = f"sites/{site.name}/"
+            counts, births = self.cohorts(state.scalars, k)
+            arrays[group + "cohort_colonies"] = counts
+            arrays[group + "cohort_birth_time"] = births
+            arrays[group + "size_distribution"] = self.binned_sizes(k, counts, t)
+        return arrays
+
     # -- specs --------------------------------------------------------------------------
     def to_spec(self, grid: Grid) -> dict:
         return {
@@ -307,7 +366,7 @@ class Iwata(Cascade):
         m=5.3e-8,
         alpha=2.0 / 3.0,
         x0=1.0,
-        cohort_days=5.0,
+        cohort_days=None,
         horizon=3650.0,
     ):
         growth = {"law": "gompertz", "a": a, "K": b}
