@@ -69,7 +69,7 @@ def simulate(
     compression: str | None = "gzip",
     checkpoint_every: float | None = None,
     t_start: float = 0.0,
-    rtol: float = 1e-4,
+    rtol: float | None = None,
     atol: float = 1e-8,
     max_steps: int = 10**9,
     progress: bool | None = None,
@@ -92,7 +92,8 @@ def simulate(
     compression : ``"gzip"`` (with shuffle; default), ``"lzf"`` or ``None``.
     checkpoint_every : interval between checkpoints [day]; default every 10 frames. A
         checkpoint is always written at the end, so any run can be extended by ``resume``.
-    rtol, atol : tolerances of the adaptive step control.
+    rtol, atol : tolerances of the adaptive step control; ``rtol`` defaults to 1e-4 for
+        models with fields and 1e-8 for lumped (scalar-only) models, whose steps are cheap.
     progress : show a progress bar (default: when standard error is a terminal).
     callback : ``callback(t, state)`` at every frame; returning ``True`` stops the run.
     implicit : for ``"imex"``, the fields diffused implicitly (default all that diffuse).
@@ -126,6 +127,8 @@ def simulate(
     checkpoint_every = check_positive("checkpoint_every", checkpoint_every, "day")
     if callback is not None and not callable(callback):
         raise ValueError(f"callback: got {callback!r}; a callable (t, state) is required")
+    if rtol is None:
+        rtol = 1e-4 if model.field_names else 1e-8
     if output is not None:
         output = check_output_path(output, overwrite)
     state = state.copy()

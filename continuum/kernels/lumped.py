@@ -14,7 +14,7 @@ from continuum.kernels.simple import no_reaction_point, no_reaction_row
 EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR = range(6)
 
 # params = (law, a, K, gamma, b, a1, mu, alpha, lymph_fraction, k_clear, k_ext, k_LN, k_LB,
-#           first_pass)
+#           first_pass, shedding_loss)
 # scalars = (tumor_cells, then the circulation block: blood_ctc, lymph_ctc, born, died,
 #            cleared, extravasated, node_arrested, first_pass)
 
@@ -39,24 +39,27 @@ def growth_rate(law, p, a, capacity, gamma, b, a1):
 
 @njit(cache=True, fastmath=FASTMATH)
 def lumped_scalar_rate(scalars, exports, params, t, dscalars):
-    """dP/dt = g(P) - J, shedding J = mu P^alpha split into lymph (``lymph_fraction``) and
+    """dP/dt = g(P) - l J, shedding J = mu P^alpha split into lymph (``lymph_fraction``) and
     blood; the circulation block of ``continuum.kernels.circulation`` for the rest.
 
-    ``born`` integrates the positive part of ``g(P)`` and ``died`` its negative part, so
-    that ``P + B + L + cleared + extravasated + node_arrested + first_pass + died - born``
-    stays constant.
+    ``l`` = ``shedding_loss`` is the fraction of shed cells the tumour loses (1: they leave
+    it; 0: emission does not deplete it, as in Iwata et al. 2000, the cells shed counting
+    as born). ``born`` integrates the positive part of ``g(P)`` plus ``(1 - l) J`` and
+    ``died`` the negative part of ``g``, so that ``P + B + L + cleared + extravasated +
+    node_arrested + first_pass + died - born`` stays constant.
     """
     p = scalars[0]
     growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
     shedding = params[6] * p ** params[7] if p > 0.0 else 0.0
     to_lymph = params[8] * shedding
-    dscalars[0] = growth - shedding
+    kept = (1.0 - params[14]) * shedding
+    dscalars[0] = growth - shedding + kept
     circulation_rates(
         scalars,
         1,
         shedding - to_lymph,
         to_lymph,
-        max(growth, 0.0),
+        max(growth, 0.0) + kept,
         max(-growth, 0.0),
         params[9],
         params[10],

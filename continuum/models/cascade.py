@@ -355,8 +355,8 @@ class Iwata(Cascade):
     every shed cell: no circulation losses); colonies grow by the same law from one cell
     and emit at ``beta(size)`` themselves. Defaults are the paper's hepatocellular
     carcinoma patient: ``a = 0.00286 /day``, ``b = 7.3e10`` cells, ``m = 5.3e-8``,
-    ``alpha = 2/3``. (The primary loses the one cell each emission takes: a relative
-    change of about 1e-10 from the paper's primary.)
+    ``alpha = 2/3``. As in the paper, emission does not deplete the primary
+    (``shedding_loss = 0``: the emitted cells count as born).
     """
 
     def __init__(
@@ -372,7 +372,7 @@ class Iwata(Cascade):
         growth = {"law": "gompertz", "a": a, "K": b}
         self.x0 = check_positive("x0", x0, "cells")
         super().__init__(
-            primary=LumpedPrimary(growth=growth, mu=m, alpha=alpha),
+            primary=LumpedPrimary(growth=growth, mu=m, alpha=alpha, shedding_loss=0.0),
             circulation=Circulation(
                 k_clear=0.0, k_ext=0.0, k_LN=0.0, k_LB=0.0, first_pass=("metastases", 1.0)
             ),

@@ -25,14 +25,16 @@ class LumpedPrimary(Model):
 
     .. math::
 
-        \frac{dP}{dt} &= g(P) - J, \qquad J = \mu P^\alpha, \\
+        \frac{dP}{dt} &= g(P) - l J, \qquad J = \mu P^\alpha, \\
         \frac{dL}{dt} &= f_L J - (k_{LN} + k_{LB}) L, \\
         \frac{dB}{dt} &= (1 - f_L) J + k_{LB} L - (k_{clear} + k_{ext}) B
 
     Growth laws ``g`` (Benzekry et al., PLoS Comput Biol 2014, doi:10.1371/journal.pcbi.1003800):
     exponential ``a P``; logistic ``a P (1 - P/K)``; Gompertz ``a P ln(K/P)``; von Bertalanffy
     ``a P^gamma - b P``; power law ``a P^gamma``; exponential-linear ``min(a P, a1)``.
-    Shedding ``mu P^alpha`` (Iwata, Kawasaki & Shigesada 2000), a fraction ``f_L`` =
+    Shedding ``mu P^alpha`` (Iwata, Kawasaki & Shigesada 2000), of which the tumour loses a
+    fraction ``l`` = ``shedding_loss`` (default 1; 0 gives Iwata's primary, which emission
+    does not deplete, the emitted cells counting as born), a fraction ``f_L`` =
     ``lymph_fraction`` into lymph; CTC clearance ``k_clear`` (half-life of hours:
     6.9-16.6 /day, Meng et al. 2004); the circulation as in :class:`Invasion`. Scalars:
     ``tumor_cells``, ``blood_ctc``, ``lymph_ctc`` and the cumulative ``born`` (positive part
@@ -77,6 +79,13 @@ class LumpedPrimary(Model):
             0.0,
             "1",
             "fraction of shed blood-borne cells arrested in the first capillary bed",
+            "fraction",
+        ),
+        Parameter(
+            "shedding_loss",
+            1.0,
+            "1",
+            "fraction of shed cells the tumour loses (0: emission does not deplete it)",
             "fraction",
         ),
     )
