@@ -91,6 +91,14 @@ def _info(args) -> int:
         )
         print(f"  fields      {', '.join(run.field_names)}")
         print(f"  series      {', '.join(run.series_names)}")
+        for site in run.spec.get("sites", []) if len(times) else []:
+            prefix = f"sites/{site['name']}/"
+            print(
+                f"  site        {site['name']} ({site['organ']}): "
+                f"{run.series(prefix + 'colonies')[-1]:.4g} colonies, "
+                f"{run.series(prefix + 'detectable')[-1]:.4g} detectable, "
+                f"{run.series(prefix + 'dormant')[-1]:.4g} dormant cells at the last frame"
+            )
         if len(times):
             print(f"  time        {times[0]:g} to {times[-1]:g} day, {run.frames} frames")
         else:

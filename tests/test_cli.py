@@ -30,3 +30,14 @@ def test_run_then_info(tmp_path, capsys):
 def test_info_on_missing_file(tmp_path, capsys):
     assert main(["info", str(tmp_path / "missing.h5")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_info_lists_the_sites_of_a_cascade(tmp_path, capsys):
+    model = ct.models.Iwata(horizon=1000.0)
+    ct.simulate(model, model.initial_state(), 1000.0, output=tmp_path / "iwata.h5")
+    assert main(["info", str(tmp_path / "iwata.h5")]) == 0
+    text = capsys.readouterr().out
+    line = next(row for row in text.splitlines() if row.startswith("  site "))
+    with ct.open_run(tmp_path / "iwata.h5") as run:
+        colonies = run.series("sites/metastases/colonies")[-1]
+    assert "metastases" in line and f"{colonies:.4g} colonies" in line
