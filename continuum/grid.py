@@ -160,6 +160,28 @@ class Grid:
             and same_mask
         )
 
+    def describe(self) -> dict:
+        """A JSON-able description (without the mask) that :meth:`from_description` reads."""
+        return {
+            "shape": list(self.shape),
+            "spacing": list(self.spacing),
+            "origin": list(self.origin),
+            "cross_section": self.cross_section,
+            "thickness": self.thickness,
+            "cell_volume": self.cell_volume,
+        }
+
+    @classmethod
+    def from_description(cls, info: dict, mask=None) -> Grid:
+        return cls(
+            info["shape"],
+            info["spacing"],
+            info["origin"],
+            mask=mask,
+            cross_section=info["cross_section"],
+            thickness=info["thickness"],
+        )
+
     def __repr__(self):
         masked = ", masked" if self.mask is not None else ""
         return f"Grid(shape={self.shape}, spacing={self.spacing} mm, origin={self.origin}{masked})"

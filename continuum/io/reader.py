@@ -98,7 +98,11 @@ class RunFile(ColonyQueries):
 
     @cached_property
     def model(self) -> Model:
-        return Model.from_spec(self.spec, {name: self.static_map(name) for name in self.map_names})
+        maps = {name: self.static_map(name) for name in self.map_names}
+        for site, group in self._file.get("sites", {}).items():
+            for name, ds in group.get("maps", {}).items():
+                maps[f"sites/{site}/maps/{name}"] = ds[()]
+        return Model.from_spec(self.spec, maps)
 
     def static_map(self, name: str) -> np.ndarray:
         """A static map of the run (e.g. ``"blood_vessels"``), on the grid."""
@@ -116,14 +120,7 @@ class RunFile(ColonyQueries):
     def grid(self) -> Grid:
         info = json.loads(self._file.attrs["grid"])
         mask = self._file["mask"][()].astype(bool) if "mask" in self._file else None
-        return Grid(
-            info["shape"],
-            info["spacing"],
-            info["origin"],
-            mask=mask,
-            cross_section=info["cross_section"],
-            thickness=info["thickness"],
-        )
+        return Grid.from_description(info, mask)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -134,7 +131,9 @@ class RunFile(ColonyQueries):
         names = [n for n, ds in self._file["series"].items() if not ds.is_scale]
         for site, group in self._file.get("sites", {}).items():
             names += [
-                f"sites/{site}/{n}" for n, ds in group.items() if ds.ndim == 1 and not ds.is_scale
+                f"sites/{site}/{n}"
+                for n, ds in group.items()
+                if isinstance(ds, h5py.Dataset) and ds.ndim == 1 and not ds.is_scale
             ]
         return tuple(names)
 

@@ -55,17 +55,6 @@ def check_output_path(path, overwrite: bool) -> Path:
     return path
 
 
-def grid_description(grid) -> dict:
-    return {
-        "shape": list(grid.shape),
-        "spacing": list(grid.spacing),
-        "origin": list(grid.origin),
-        "cross_section": grid.cross_section,
-        "thickness": grid.thickness,
-        "cell_volume": grid.cell_volume,
-    }
-
-
 def _shuffle_deflate(block: np.ndarray, level: int) -> bytes:
     """HDF5's shuffle filter (byte planes) followed by deflate, on one chunk."""
     planes = block.reshape(-1).view(np.uint8).reshape(-1, block.itemsize).T
@@ -96,7 +85,7 @@ class RunWriter:
             attrs["model"] = type(model).__name__
             attrs["spec"] = json.dumps(model.to_spec(grid))
             attrs["solver"] = json.dumps(settings)
-            attrs["grid"] = json.dumps(grid_description(grid))
+            attrs["grid"] = json.dumps(grid.describe())
             attrs["seed"] = 0
             attrs["time_units"] = "day"
             attrs["length_units"] = "mm"
@@ -131,6 +120,10 @@ class RunWriter:
                     ds.attrs["long_name"] = f"{name.replace('_', ' ')} (static map)"
                     for i, scale in enumerate(scales):
                         ds.dims[i].attach_scale(scale)
+            for path, values in model.extra_maps().items():
+                ds = handle.create_dataset(path, data=values)
+                ds.attrs["units"] = "1"
+                ds.attrs["long_name"] = f"{path.rsplit('/', 1)[-1].replace('_', ' ')} (static map)"
             fields = handle.create_group("fields")
             series = handle.create_group("series")
             # Hard links to the coordinates, so that each group opens on its own in xarray
@@ -269,34 +262,34 @@ class RunWriter:
 
 
 def _group_with_time(handle, path: str, time) -> h5py.Group:
-    """The group that holds ``path``, created with a link to ``time`` if it is new
-    (netCDF readers look for a dimension's coordinate in the variable's own group)."""
-    folder = path.rsplit("/", 1)[0]
-    if folder not in handle:
-        group = handle.create_group(folder)
+    """The group that holds ``path``, with a link to ``time`` (netCDF readers look for a
+    dimension's coordinate in the variable's own group)."""
+    group = handle.require_group(path.rsplit("/", 1)[0])
+    if "time" not in group:
         group["time"] = time
-    return handle[folder]
+    return group
 
 
 def _create_frame_arrays(handle, info: dict, time) -> None:
-    """Datasets ``(time, n)`` for a model's frame arrays, with their axes as scales."""
+    """Datasets ``(time, *axes)`` for a model's frame arrays, with their axes as scales."""
     for path, item in info.items():
         group = _group_with_time(handle, path, time)
-        axis_name = item.axis_path.rsplit("/", 1)[-1]
-        if axis_name not in group:
-            axis = group.create_dataset(axis_name, data=item.axis_values)
-            axis.attrs["units"] = item.axis_units
-            axis.attrs["long_name"] = item.axis_long_name
-            axis.make_scale(axis_name)
-        n = len(item.axis_values)
+        for axis in item.axes:
+            if axis.name not in group:
+                scale = group.create_dataset(axis.name, data=axis.values)
+                scale.attrs["units"] = axis.units
+                scale.attrs["long_name"] = axis.long_name
+                scale.make_scale(axis.name)
+        shape = tuple(len(axis.values) for axis in item.axes)
         ds = group.create_dataset(
             path.rsplit("/", 1)[-1],
-            shape=(0, n),
-            maxshape=(None, n),
+            shape=(0, *shape),
+            maxshape=(None, *shape),
             dtype="f8",
-            chunks=(max(1, min(1024, (1 << 16) // n)), n),
+            chunks=frame_chunks(shape),
         )
         ds.attrs["units"] = item.units
         ds.attrs["long_name"] = item.long_name
         ds.dims[0].attach_scale(time)
-        ds.dims[1].attach_scale(group[axis_name])
+        for i, axis in enumerate(item.axes):
+            ds.dims[i + 1].attach_scale(group[axis.name])

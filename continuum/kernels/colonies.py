@@ -87,6 +87,7 @@ SITE_PARAMETERS = (
     "seeding_m",
     "seeding_alpha",
     "detection",
+    "spatial",
 )
 (
     P_LAW,
@@ -103,6 +104,7 @@ SITE_PARAMETERS = (
     P_SEEDING_M,
     P_SEEDING_ALPHA,
     P_DETECTION,
+    P_SPATIAL,
 ) = range(len(SITE_PARAMETERS))
 
 
@@ -217,6 +219,8 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     that ``burden + dormant + failed + dormant_died + colony_died - colony_born - arrived``
     stays constant to round-off: ``colony_born`` is the change of burden plus colony
     deaths minus the cells founding colonies (net growth, and colonies seeded by colonies).
+    A spatial site (``spatial = 1``) stops after the dormant pool and ``founded``: its
+    founders enter its tissue fields, which grow colonies under their own model.
     """
     h = t1 - t0
     counts = block[len(SITE_SCALARS) : len(SITE_SCALARS) + n_cohorts]
@@ -232,6 +236,9 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     block[WOKEN] += woken
     block[DORMANT_DIED] += p[P_DORMANT_DEATH] * integral
     founders = (1.0 - p[P_DORMANCY]) * seeds + woken
+    block[FOUNDED] += founders
+    if p[P_SPATIAL] != 0.0:  # the founders join the site's tissue fields (the caller)
+        return
     # Existing colonies over the step: sizes and emission at the middle and the end.
     mid = t0 + 0.5 * h
     burden_mid = 0.0
@@ -290,7 +297,6 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
         block[COLONY_DIED] += lost_cells
     else:  # net shrinkage: booked as deaths
         block[COLONY_DIED] += lost_cells - grown
-    block[FOUNDED] += founders
     block[EMITTED] += emitted
     block[BURDEN] = burden
     block[EMISSION] = emission

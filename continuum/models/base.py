@@ -43,19 +43,26 @@ class Parameter:
 
 
 @dataclass(frozen=True)
-class FrameArray:
-    """A per-frame array a model stores besides fields and series, with its own axis.
+class Axis:
+    """A coordinate of frame arrays: stored as a dimension scale named ``name`` in the
+    array's group."""
 
-    Stored as ``path`` with shape ``(time, len(axis_values))``; the axis is a dimension
-    scale at ``axis_path`` (in the same group).
+    name: str
+    values: np.ndarray
+    units: str
+    long_name: str
+
+
+@dataclass(frozen=True)
+class FrameArray:
+    """A per-frame array a model stores besides fields and series, with its own axes.
+
+    Stored under its path with shape ``(time, *(len(a.values) for a in axes))``.
     """
 
     units: str
     long_name: str
-    axis_path: str
-    axis_values: np.ndarray
-    axis_units: str
-    axis_long_name: str
+    axes: tuple[Axis, ...]
 
 
 @dataclass(frozen=True)
@@ -199,6 +206,11 @@ class Model:
 
     def frame_array_info(self) -> dict[str, FrameArray]:
         """Units and axis of each array of :meth:`frame_arrays`."""
+        return {}
+
+    def extra_maps(self) -> dict[str, np.ndarray]:
+        """Static maps stored besides ``maps/`` (by path), handed back to
+        :meth:`from_spec` under the same keys."""
         return {}
 
     # -- reference ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 
 from continuum.grid import Grid
 from continuum.kernels import colonies
-from continuum.models.base import FrameArray, Model
+from continuum.models.base import Axis, FrameArray, Model
 from continuum.models.invasion import CIRCULATION_SCALARS
 from continuum.models.lumped import LumpedPrimary
 from continuum.models.sites import Circulation, SecondarySite
@@ -39,6 +39,8 @@ SITE_SERIES_UNITS = {
     "detectable": "colonies",
 }
 DEFAULT_COHORTS = 128
+# Tumour-cell density (fraction of K_cell) that outlines a focus in a spatial site.
+FOCUS_DENSITY = 1e-3
 # Fixed size axis of the stored size distributions: 10 bins per decade, 1 to 1e13 cells.
 SIZE_EDGES = np.logspace(0.0, 13.0, 131)
 
@@ -176,10 +178,16 @@ class Cascade(Model):
         return shares
 
     # -- layout -------------------------------------------------------------------------
+    def _block_size(self, site) -> int:
+        size = len(colonies.SITE_SCALARS) + 2 * self.n_cohorts
+        if site.grid is not None:  # the tissue fields and their compartments
+            size += len(site.model.field_names) * site.grid.size + len(site.model.scalar_names)
+        return size
+
     def site_offset(self, index: int) -> int:
         """Offset of site ``index``'s block in the scalar vector."""
-        block = len(colonies.SITE_SCALARS) + 2 * self.n_cohorts
-        return len(self.primary_scalars) + len(CASCADE_SCALARS) + index * block
+        head = len(self.primary_scalars) + len(CASCADE_SCALARS)
+        return head + sum(self._block_size(site) for site in self.sites[:index])
 
     def scalar_layout(self) -> dict[str, tuple[int, tuple]]:
         head = (*self.primary_scalars, *CASCADE_SCALARS)
@@ -194,7 +202,39 @@ class Cascade(Model):
                 offset + self.n_cohorts,
                 (self.n_cohorts,),
             )
+            if site.grid is not None:
+                offset += 2 * self.n_cohorts
+                shape = (len(site.model.field_names), *site.grid.shape)
+                layout[f"sites/{site.name}/tissue"] = (offset, shape)
+                offset += int(np.prod(shape))
+                layout[f"sites/{site.name}/tissue_scalars"] = (
+                    offset,
+                    (len(site.model.scalar_names),),
+                )
         return layout
+
+    def tissue(self, scalars: np.ndarray, site: int) -> tuple[np.ndarray, np.ndarray]:
+        """Views of a spatial site's fields ``(n_fields, *grid.shape)`` and compartments."""
+        spec = self.sites[site]
+        start = self.site_offset(site) + len(colonies.SITE_SCALARS) + 2 * self.n_cohorts
+        n_fields = len(spec.model.field_names)
+        stop = start + n_fields * spec.grid.size
+        fields = scalars[start:stop].reshape((n_fields, *spec.grid.shape))
+        return fields, scalars[stop : stop + len(spec.model.scalar_names)]
+
+    def count_foci(self, site: int, fields: np.ndarray, min_size: float = 0.0) -> float:
+        """Connected tumour foci (``e + m >= FOCUS_DENSITY``) of a spatial site with more
+        than ``min_size`` cells."""
+        from scipy import ndimage
+
+        spec = self.sites[site]
+        density = fields[0] + fields[1]
+        cells = density * spec.model.parameters["K_cell"] * spec.grid.cell_volume
+        labels, n = ndimage.label(density >= FOCUS_DENSITY)
+        if n == 0:
+            return 0.0
+        sizes = ndimage.sum_labels(cells, labels, index=np.arange(1, n + 1))
+        return float(np.count_nonzero(sizes > min_size))
 
     def site_index(self, site: str) -> int:
         names = [s.name for s in self.sites]
@@ -229,7 +269,14 @@ class Cascade(Model):
                     "grid: a spatial primary needs a grid, e.g. ct.Grid((64, 64), 0.05)"
                 )
             grid = Grid(1, 1.0)
-        return super().initial_state(grid, **overrides)
+        state = super().initial_state(grid, **overrides)
+        for k, site in enumerate(self.sites):
+            if site.grid is not None:  # healthy tissue: matrix and oxygen at 1, no tumour
+                fields, _ = self.tissue(state.scalars, k)
+                fields[:] = site.model.initial_state(
+                    site.grid, epithelial=0.0, mesenchymal=0.0, ecm=1.0, mmp=0.0, oxygen=1.0
+                ).data
+        return state
 
     # -- diagnostics --------------------------------------------------------------------
     def derived_series(self, state) -> dict[str, float]:
@@ -244,15 +291,14 @@ class Cascade(Model):
             born += state.scalar(prefix + "colony_born")
             died += state.scalar(prefix + "colony_died") + state.scalar(prefix + "dormant_died")
             cleared += state.scalar(prefix + "failed")
+            detection = site.parameters["detection"]
+            if site.grid is not None:
+                fields, _ = self.tissue(state.scalars, k)
+                values[prefix + "colonies"] = self.count_foci(k, fields)
+                values[prefix + "detectable"] = self.count_foci(k, fields, detection)
+                continue
             counts, _ = self.cohorts(state.scalars, k)
-            values[prefix + "detectable"] = colonies.count_above(
-                self.site_parameters[k],
-                counts,
-                0.0,
-                self.cohort_days,
-                t,
-                site.parameters["detection"],
-            )
+            values[prefix + "detectable"] = self.count_colonies(k, counts, t, detection)
         values.update({"born": born, "died": died, "cleared": cleared})
         return values
 
@@ -286,25 +332,29 @@ class Cascade(Model):
     def frame_array_info(self) -> dict[str, FrameArray]:
         starts = self.cohort_days * np.arange(self.n_cohorts)
         centres = np.sqrt(SIZE_EDGES[1:] * SIZE_EDGES[:-1])
+        cohort = Axis("cohort", starts, "day", "start of the cohort's birth interval")
+        size = Axis("size", centres, "cells", "geometric centre of the size bin")
         info = {}
         for site in self.sites:
             group = f"sites/{site.name}/"
-            cohort = (group + "cohort", starts, "day", "start of the cohort's birth interval")
+            if site.grid is not None:
+                axes = tuple(
+                    Axis(name, coord, "mm", f"cell-centre {name} coordinate")
+                    for name, coord in zip(site.grid.axis_names, site.grid.coords, strict=True)
+                )
+                for name in site.model.field_names:
+                    info[group + name] = FrameArray(site.model.field_unit(name), name, axes)
+                continue
             info[group + "cohort_colonies"] = FrameArray(
-                "colonies", "colonies in each birth-time cohort", *cohort
+                "colonies", "colonies in each birth-time cohort", (cohort,)
             )
             info[group + "cohort_birth_time"] = FrameArray(
                 "day",
                 "effective birth time of each cohort (its mean size is X(t - birth time))",
-                *cohort,
+                (cohort,),
             )
             info[group + "size_distribution"] = FrameArray(
-                "colonies",
-                "colonies per size bin (10 bins per decade from 1 cell)",
-                group + "size",
-                centres,
-                "cells",
-                "geometric centre of the size bin",
+                "colonies", "colonies per size bin (10 bins per decade from 1 cell)", (size,)
             )
         return info
 
@@ -313,6 +363,12 @@ class Cascade(Model):
         arrays = {}
         for k, site in enumerate(self.sites):
             group = f"sites/{site.name}/"
+            if site.grid is not None:
+                fields, _ = self.tissue(state.scalars, k)
+                arrays.update(
+                    {group + n: f for n, f in zip(site.model.field_names, fields, strict=True)}
+                )
+                continue
             counts, births = self.cohorts(state.scalars, k)
             arrays[group + "cohort_colonies"] = counts
             arrays[group + "cohort_birth_time"] = births
@@ -332,12 +388,26 @@ class Cascade(Model):
             "units": {p.name: p.unit for p in self.primary.PARAMETERS},
         }
 
+    def extra_maps(self) -> dict[str, np.ndarray]:
+        """Static maps of spatial sites, by run-file path ``sites/<site>/maps/<map>``."""
+        maps = {}
+        for site in self.sites:
+            if site.grid is not None:
+                values = site.model.static_maps(site.grid)
+                for name, array in zip(site.model.map_names, values, strict=True):
+                    maps[f"sites/{site.name}/maps/{name}"] = array.reshape(site.grid.shape)
+        return maps
+
     @classmethod
     def _from_spec(cls, spec: dict, maps: dict) -> Cascade:
+        def site_maps(name):
+            prefix = f"sites/{name}/maps/"
+            return {k[len(prefix) :]: v for k, v in maps.items() if k.startswith(prefix)}
+
         return Cascade(
             primary=Model.from_spec(spec["primary"], maps),
             circulation=Circulation.from_spec(spec["circulation"]),
-            sites=[SecondarySite.from_spec(s) for s in spec["sites"]],
+            sites=[SecondarySite.from_spec(s, site_maps(s["name"])) for s in spec["sites"]],
             cohort_days=spec["cohort_days"],
             horizon=spec["horizon"],
         )

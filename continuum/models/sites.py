@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
+from continuum.grid import Grid
 from continuum.kernels import colonies
 from continuum.kernels.lumped import growth_rate
 from continuum.models.base import Parameter
+from continuum.models.invasion import Invasion
 from continuum.models.lumped import GROWTH_LAWS, LumpedPrimary
 from continuum.organs import blood_flow_fraction
 from continuum.validation import check_choice, check_fraction, check_nonnegative
@@ -121,6 +125,14 @@ class SecondarySite:
     growth : a law name or ``{"law": ..., "a": ..., "K": ..., ...}`` (units of
         :class:`LumpedPrimary`).
     seeding : ``None`` (colonies do not seed), ``(m, alpha)`` or ``{"m": ..., "alpha": ...}``.
+    grid : a :class:`~continuum.Grid` of the organ's tissue for a *spatial* site: the active
+        seeds (founders) enter its ``epithelial`` field, distributed in proportion to the
+        model's blood-vessel map, and colonies grow under ``model`` instead of a growth
+        law. Series ``colonies`` and ``detectable`` then count connected tumour foci
+        (cells where ``e + m >= 1e-3``), ``burden`` the cells in the tissue.
+    model : the :class:`~continuum.models.Invasion` model of a spatial site (default
+        ``Invasion()``); its intravasation is switched off (``mu_B = mu_Be = mu_L = 0``:
+        metastases do not shed in this version).
     **parameters : ``survival``, ``dormancy``, ``wake``, ``dormant_death``, ``clearance``,
         ``detection`` (see ``SecondarySite.PARAMETERS``).
     """
@@ -135,6 +147,8 @@ class SecondarySite:
         affinity=1.0,
         growth=None,
         seeding=None,
+        grid=None,
+        model=None,
         **parameters,
     ):
         if not isinstance(name, str) or not name or "/" in name:
@@ -155,6 +169,32 @@ class SecondarySite:
         self.parameters = {n: p.check(parameters.get(n, p.default)) for n, p in known.items()}
         self.growth = self._growth(growth)
         self.seeding = self._seeding(seeding)
+        self.grid, self.model = self._tissue(grid, model, growth, seeding)
+
+    def _tissue(self, grid, model, growth, seeding):
+        """The grid and model of a spatial site, or ``(None, None)``."""
+        if grid is None:
+            if model is not None:
+                raise ValueError(f"model of site {self.name!r}: a spatial site needs grid=...")
+            return None, None
+        if not isinstance(grid, Grid) or grid.mask is not None:
+            raise ValueError(
+                f"grid of site {self.name!r}: got {grid!r}; an unmasked ct.Grid is needed"
+            )
+        if growth is not None or seeding is not None:
+            raise ValueError(
+                f"site {self.name!r}: a spatial site grows under its model; growth= and "
+                "seeding= apply to size-structured sites only"
+            )
+        model = Invasion() if model is None else model
+        if not isinstance(model, Invasion):
+            raise ValueError(
+                f"model of site {self.name!r}: got {type(model).__name__}; use ct.models.Invasion"
+            )
+        model = copy.copy(model)
+        model.parameters = {**model.parameters, "mu_B": 0.0, "mu_Be": 0.0, "mu_L": 0.0}
+        model.static_maps(grid)  # vessel maps checked against the grid now
+        return grid, model
 
     def _growth(self, growth) -> dict:
         growth = {"law": "gompertz", "a": 0.00286, "K": 7.3e10} if growth is None else growth
@@ -211,11 +251,19 @@ class SecondarySite:
             "seeding_m": s["m"],
             "seeding_alpha": s["alpha"],
             "detection": p["detection"],
+            "spatial": float(self.grid is not None),
         }
         return np.array([values[k] for k in colonies.SITE_PARAMETERS])
 
     def to_spec(self) -> dict:
+        tissue = {}
+        if self.grid is not None:
+            tissue = {
+                "grid": self.grid.describe(),
+                "model": self.model.to_spec(self.grid),
+            }
         return {
+            **tissue,
             "name": self.name,
             "organ": self.organ,
             "flow": self.flow,
@@ -226,7 +274,16 @@ class SecondarySite:
         }
 
     @classmethod
-    def from_spec(cls, spec: dict) -> SecondarySite:
+    def from_spec(cls, spec: dict, maps: dict | None = None) -> SecondarySite:
+        """Rebuild a site from :meth:`to_spec`; ``maps`` are a spatial site's static maps."""
+        spec = dict(spec)
+        if "grid" in spec:
+            from continuum.models.base import Model
+
+            spec["grid"] = Grid.from_description(spec["grid"])
+            spec["model"] = Model.from_spec(spec["model"], maps or {})
+            spec.pop("growth")
+            spec.pop("seeding")
         return cls(**spec)
 
     def __repr__(self):

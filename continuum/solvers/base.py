@@ -257,7 +257,7 @@ class IMEXSolver(Solver):
         unknown = set(implicit) - set(names)
         if unknown:
             raise ValueError(f"implicit: unknown field(s) {sorted(unknown)}; fields are {names}")
-        chosen = np.array([n in implicit for n in names])
+        chosen = np.array([n in implicit for n in names], dtype=bool)
         self.implicit_diffusivity = np.where(chosen, self.diffusivity, 0.0)
         self.explicit_diffusivity = np.where(chosen, 0.0, self.diffusivity)
         self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
@@ -322,5 +322,10 @@ METHODS = ("euler", "explicit", "imex")
 def make_solver(method, model, state, **kwargs) -> Solver:
     """Return the solver for ``method`` (one of ``METHODS``)."""
     if method == "imex":
+        if not model.field_names:
+            raise ValueError(
+                f"method: got 'imex' for {type(model).__name__}, which has no tissue fields "
+                "(its step control watches fields only); use 'explicit'"
+            )
         return IMEXSolver(model, state, **kwargs)
     return ExplicitSolver(model, state, method=method, **kwargs)

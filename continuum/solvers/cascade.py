@@ -7,10 +7,22 @@ import math
 
 import numpy as np
 
+from continuum.kernels import colonies
 from continuum.kernels.colonies import sites_step
+from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
 from continuum.models.cascade import ARRIVAL_SOURCES
 from continuum.solvers.base import make_solver
 from continuum.state import State
+
+
+def _primary_method(method, model, options):
+    """A lumped primary (no fields) always takes adaptive SSP-RK3 steps at rtol <= 1e-8
+    (cheap, and the only method that controls the error of scalars); the method and its
+    options apply to fields: a spatial primary's and the spatial sites'."""
+    if model.primary.field_names:
+        return method, options
+    lumped = {k: v for k, v in options.items() if k != "implicit"}
+    return "explicit", {**lumped, "dt": None, "rtol": min(options["rtol"], 1e-8)}
 
 
 class CascadeSolver:
@@ -22,6 +34,11 @@ class CascadeSolver:
     that left the circulation in the stretch (differences of the cumulative
     ``extravasated``, ``node_arrested`` and ``first_pass``, exact) are shared among the
     sites and the sites advanced over the stretch (``continuum.kernels.colonies``).
+
+    A spatial site has a solver of its own (same method and options) on views of its
+    tissue fields: the colonies founded in a stretch enter its ``epithelial`` field at the
+    stretch's start, spread in proportion to its blood-vessel map (exactly their number
+    of cells), and its fields are advanced over the stretch.
     """
 
     def __init__(self, method, model, state, **options):
@@ -32,7 +49,8 @@ class CascadeSolver:
             state.grid, state.field_names, state.data, model.primary.scalar_layout()
         )
         inner_state.scalars = state.scalars[:n]  # a view: the inner solver updates in place
-        self.inner = make_solver(method, model.primary, inner_state, **options)
+        primary_method, primary_options = _primary_method(method, model, options)
+        self.inner = make_solver(primary_method, model.primary, inner_state, **primary_options)
         self.name = self.inner.name
         self.order = self.inner.order
         layout = model.scalar_layout()
@@ -45,6 +63,31 @@ class CascadeSolver:
         # cells of a source no site receives (node arrests without a lymph-node site)
         self.lost = model.shares.sum(axis=0) == 0.0
         state.scalars[self.clock] = self.inner.t
+        self.tissues = [
+            self._tissue_solver(k, method, options)
+            for k, site in enumerate(model.sites)
+            if site.grid is not None
+        ]
+        # step memory of the tissue solvers (dt, steps, rejected), kept for checkpoints
+        self.tissue_memory = np.zeros((len(self.tissues), 3))
+        self._remember_tissues()
+
+    def _tissue_solver(self, k, method, options):
+        """``(site index, solver, seeding weights [fraction per cell])`` of a spatial site."""
+        site = self.model.sites[k]
+        fields, scalars = self.model.tissue(self.state.scalars, k)
+        tissue = State(site.grid, site.model.field_names, fields, site.model.scalar_layout())
+        tissue.scalars = scalars  # a view, as for the primary
+        vessels = site.model.static_maps(site.grid)[0].reshape(site.grid.shape)
+        total = vessels.sum()
+        share = vessels / total if total > 0 else np.full(site.grid.shape, 1.0 / site.grid.size)
+        per_cell = site.model.parameters["K_cell"] * site.grid.cell_volume
+        return k, make_solver(method, site.model, tissue, **options), share / per_cell
+
+    def _remember_tissues(self):
+        for i, (_, solver, _) in enumerate(self.tissues):
+            dt = np.nan if solver.dt is None else solver.dt
+            self.tissue_memory[i] = (dt, solver.steps, solver.rejected)
 
     @property
     def t(self):
@@ -63,10 +106,21 @@ class CascadeSolver:
         return self.inner.rejected
 
     def history_arrays(self) -> dict[str, np.ndarray]:
-        return self.inner.history_arrays()
+        arrays = dict(self.inner.history_arrays())
+        if self.tissues:
+            arrays["tissue_memory"] = self.tissue_memory
+        for i, (_, solver, _) in enumerate(self.tissues):
+            arrays.update({f"tissue{i}_{k}": v for k, v in solver.history_arrays().items()})
+        return arrays
 
     def restore(self, t, dt, steps, rejected, arrays) -> None:
         self.inner.restore(t, dt, steps, rejected, arrays)
+        for i, (_, solver, _) in enumerate(self.tissues):
+            prefix = f"tissue{i}_"
+            own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            tissue_dt, tissue_steps, tissue_rejected = arrays["tissue_memory"][i]
+            solver.restore(t, tissue_dt, tissue_steps, tissue_rejected, own)
+        self._remember_tissues()
 
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
@@ -81,6 +135,7 @@ class CascadeSolver:
             t_next = min((cohort + 1) * width, t_stop)
             cohort = min(cohort, model.n_cohorts - 1)
             before = scalars[self.sources]
+            founded = scalars[self.offsets + colonies.FOUNDED]
             self.inner.advance(t_next)
             delta = scalars[self.sources] - before
             scalars[self.unsited] += float(delta[self.lost].sum())
@@ -95,4 +150,24 @@ class CascadeSolver:
                 self.inner.t,
                 arrivals,
             )
+            founded = scalars[self.offsets + colonies.FOUNDED] - founded
+            for k, solver, weights in self.tissues:
+                self._grow_tissue(k, solver, weights, founded[k], t_next)
             scalars[self.clock] = self.inner.t
+
+    def _grow_tissue(self, k, solver, weights, founders, t_next):
+        """Seed a spatial site's fields with ``founders`` cells, advance them to ``t_next``
+        and book its cells: ``burden``, and its births and deaths as the colonies'."""
+        fields, compartments = self.model.tissue(self.state.scalars, k)
+        fields[EPITHELIAL] += founders * weights
+        solver.advance(t_next)
+        site = self.model.sites[k]
+        per_cell = site.model.parameters["K_cell"] * site.grid.cell_volume
+        block = self.state.scalars[self.offsets[k] :]
+        block[colonies.BURDEN] = per_cell * float(
+            np.sum(fields[EPITHELIAL]) + np.sum(fields[MESENCHYMAL])
+        )
+        layout = site.model.scalar_layout()
+        block[colonies.COLONY_BORN] = compartments[layout["born"][0]]
+        block[colonies.COLONY_DIED] = compartments[layout["died"][0]]
+        self._remember_tissues()
