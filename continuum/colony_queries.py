@@ -10,8 +10,9 @@ from continuum.models.cascade import Cascade
 class ColonyQueries:
     """Mixin of :class:`~continuum.Result` and :class:`~continuum.RunFile`.
 
-    Needs ``model``, ``times`` and ``_cohort_arrays(site, frame) -> (counts, birth_times)``.
-    Every query uses the frame nearest ``t`` [day].
+    Needs ``model``, ``times``, ``_cohort_arrays(site, frame) -> (counts, birth_times)``
+    and ``_tissue_field(site, name, frame)``. Every query uses the frame nearest ``t``
+    [day].
     """
 
     def _cascade(self) -> Cascade:
@@ -38,15 +39,34 @@ class ColonyQueries:
         names = self.site_names() if site is None else [site]
         total = 0.0
         for name in names:
+            k = model.site_index(name)
+            spec = model.sites[k]
+            if spec.grid is not None:  # connected foci of the tissue
+                fields = np.stack(
+                    [self._tissue_field(name, f, frame) for f in spec.model.field_names[:2]]
+                )
+                total += model.count_foci(k, fields, min_size)
+                continue
             counts, _ = self._cohort_arrays(name, frame)
-            total += model.count_colonies(model.site_index(name), counts, time, min_size)
+            total += model.count_colonies(k, counts, time, min_size)
         return total
+
+    def site_field(self, site: str, name: str, t: float) -> np.ndarray:
+        """Field ``name`` of a spatial site at the frame nearest ``t`` [day]."""
+        model = self._cascade()
+        spec = model.sites[model.site_index(site)]
+        if spec.grid is None:
+            raise KeyError(f"site {site!r} is size-structured: it has no fields")
+        if name not in spec.model.field_names:
+            raise KeyError(f"unknown field {name!r}; fields are {list(spec.model.field_names)}")
+        return self._tissue_field(site, name, self._frame(t))
 
     def cohorts(self, t: float, site: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Non-empty cohorts of ``site`` at the frame nearest ``t``: ``(birth_times [day],
         sizes [cells], colonies)``; ``sizes`` = ``X(t - birth_times)``, the growth law's
         characteristic."""
         model = self._cascade()
+        self._size_structured(model, site)
         frame = self._frame(t)
         counts, births = self._cohort_arrays(site, frame)
         keep = counts > 0
@@ -58,7 +78,7 @@ class ColonyQueries:
         ``t``, one point per cohort in increasing size: each cohort's colonies spread over
         the sizes between the characteristics of its first and last birth times."""
         model = self._cascade()
-        k = model.site_index(site)
+        k = self._size_structured(model, site)
         frame = self._frame(t)
         time = float(self.times[frame])
         counts, births = self._cohort_arrays(site, frame)
@@ -70,3 +90,10 @@ class ColonyQueries:
         density = counts[index] / np.maximum(width, np.finfo(float).tiny)
         order = np.argsort(sizes)
         return sizes[order], density[order]
+
+    @staticmethod
+    def _size_structured(model, site) -> int:
+        k = model.site_index(site)
+        if model.sites[k].grid is not None:
+            raise KeyError(f"site {site!r} is spatial: use site_field(...) and colony_count(...)")
+        return k

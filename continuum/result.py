@@ -59,3 +59,9 @@ class Result(ColonyQueries):
     def _cohort_arrays(self, site, frame):
         model = self._cascade()
         return model.cohorts(self._scalar_frames[frame], model.site_index(site))
+
+    def _tissue_field(self, site, name, frame):
+        model = self._cascade()
+        k = model.site_index(site)
+        fields, _ = model.tissue(self._scalar_frames[frame], k)
+        return fields[model.sites[k].model.field_names.index(name)]

@@ -128,7 +128,7 @@ def simulate(
     if callback is not None and not callable(callback):
         raise ValueError(f"callback: got {callback!r}; a callable (t, state) is required")
     if rtol is None:
-        rtol = 1e-4 if model.field_names else 1e-8
+        rtol = 1e-4 if model.has_tissue() else 1e-8
     if output is not None:
         output = check_output_path(output, overwrite)
     state = state.copy()

@@ -152,6 +152,9 @@ class RunFile(ColonyQueries):
             raise KeyError(f"unknown series {name!r}; series are {list(self.series_names)}")
         return self._file[series_path(name)][: self._frames]
 
+    def _tissue_field(self, site, name, frame):
+        return self._file["sites"][site][name][frame]
+
     def _cohort_arrays(self, site, frame):
         self._cascade().site_index(site)  # a clear error for an unknown site
         group = self._file["sites"][site]

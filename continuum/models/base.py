@@ -195,6 +195,10 @@ class Model:
             raise ValueError(f"{name}: the initial values contain NaN or Inf")
         return array
 
+    def has_tissue(self) -> bool:
+        """Whether the model carries tissue fields (lumped models have none)."""
+        return bool(self.field_names)
+
     def derived_series(self, state: State) -> dict[str, float]:
         """Values recorded at every frame besides field totals and scalars (see
         ``series_units``), such as cell counts and fluxes."""

@@ -278,6 +278,9 @@ class Cascade(Model):
                 ).data
         return state
 
+    def has_tissue(self) -> bool:
+        return bool(self.field_names) or any(site.grid is not None for site in self.sites)
+
     # -- diagnostics --------------------------------------------------------------------
     def derived_series(self, state) -> dict[str, float]:
         """The primary's series, the cascade totals and each site's detectable colonies."""

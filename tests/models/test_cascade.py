@@ -327,3 +327,68 @@ def test_bad_input_is_refused_before_any_work():
     model = ct.Cascade(ct.models.LumpedPrimary(), sites=[ct.SecondarySite("lung")], horizon=100)
     with pytest.raises(ValueError, match="t_end: got 200 day; this cascade's cohorts cover 100"):
         ct.simulate(model, model.initial_state(tumor_cells=1.0), 200.0)
+
+
+def spatial_cascade(grid, site_model, horizon):
+    lung = ct.SecondarySite(
+        "lung", grid=grid, model=site_model, survival=0.8, dormancy=0.3, wake=0.05
+    )
+    liver = ct.SecondarySite("liver", growth={"law": "gompertz", "a": 0.05, "K": 1e9})
+    primary = ct.models.LumpedPrimary(
+        growth={"law": "gompertz", "a": 0.05, "K": 1e10}, mu=1e-2, alpha=2 / 3, lymph_fraction=0.3
+    )
+    circulation = ct.Circulation(first_pass=("lung", 0.5))
+    return ct.Cascade(primary, circulation, [lung, liver], horizon=horizon)
+
+
+def test_spatial_site_is_seeded_through_its_vessel_map():
+    """With every tissue term off, the founders stay where they were put: the epithelial
+    field is (colonies founded) x v_B / sum(v_B) / (K_cell cell volume), exactly."""
+    grid = ct.Grid((12, 10), 0.05)
+    vessels = ct.vessels.random_capillaries(grid, 0.2, seed=4, radius=0.03)
+    inert = {p.name: 0.0 for p in ct.models.Invasion.PARAMETERS}
+    inert.update({"K_cell": 1e6, "o_H": 0.2, "o_N": 0.05, "hill": 4.0})
+    model = spatial_cascade(grid, ct.models.Invasion(blood_vessels=vessels, **inert), 12.0)
+    state = model.initial_state(tumor_cells=1e6)
+    res = ct.simulate(model, state, 12.0, save_every=4.0, method="explicit")
+    founded = res.series("sites/lung/founded")[-1]
+    assert founded > 100
+    per_cell = 1e6 * grid.cell_volume
+    np.testing.assert_allclose(
+        res.site_field("lung", "epithelial", 12.0),
+        founded * vessels / vessels.sum() / per_cell,
+        rtol=1e-12,
+    )
+    assert res.series("sites/lung/burden")[-1] == pytest.approx(founded, rel=1e-12)
+
+
+def test_spatial_site_budget_file_and_bit_exact_resume(tmp_path):
+    grid = ct.Grid((16, 14), 0.05)
+    site_model = ct.models.Invasion(
+        blood_vessels=ct.vessels.random_capillaries(grid, 0.2, seed=3, radius=0.03),
+        rho_e=1.0,
+        k_emt=0.2,
+    )
+    model = spatial_cascade(grid, site_model, horizon=20.0)
+    state = model.initial_state(tumor_cells=1e6)
+    whole = ct.simulate(model, state, 20.0, save_every=2.0, method="imex")
+    sites = model.sites
+    np.testing.assert_allclose(cascade_budget(whole, sites), 1e6, rtol=1e-10)
+    assert whole.series("sites/lung/burden")[-1] > 2 * whole.series("sites/lung/founded")[-1]
+    assert whole.series("sites/lung/colonies")[-1] >= 1
+    assert whole.colony_count(20.0, site="lung") == whole.series("sites/lung/colonies")[-1]
+    path = tmp_path / "spatial.h5"
+    ct.simulate(model, state, 10.0, save_every=2.0, method="imex", output=path)
+    with ct.resume(path, 20.0) as run:
+        for name in ("sites/lung/burden", "sites/liver/burden", "tumor_cells", "born"):
+            np.testing.assert_array_equal(run.series(name), whole.series(name))
+        np.testing.assert_array_equal(
+            run.site_field("lung", "mesenchymal", 20.0),
+            whole.site_field("lung", "mesenchymal", 20.0),
+        )
+        assert run.colony_count(20.0, site="lung") == whole.colony_count(20.0, site="lung")
+        np.testing.assert_array_equal(
+            run.model.sites[0].model.static_maps(grid), site_model.static_maps(grid)
+        )
+    with pytest.raises(KeyError, match="spatial"):
+        whole.size_distribution(20.0, "lung")
