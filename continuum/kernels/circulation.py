@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 from continuum.kernels.flags import FASTMATH
 
 # Offsets of the circulation block in a model's scalar vector (see ``CIRCULATION_SCALARS``):
 BLOOD, LYMPH, BORN, DIED, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS = range(8)
+N_CIRCULATION = 8
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -52,3 +55,106 @@ def circulation_rates(
     dscalars[start + EXTRAVASATED] = k_ext * blood
     dscalars[start + NODE_ARRESTED] = k_ln * lymph
     dscalars[start + FIRST_PASS] = arrested
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _profile(total, start_rate, end_rate, h):
+    """``(q0, q1, q2)`` of the inflow ``q0 + q1 s + q2 s^2`` on ``[0, h]`` with integral
+    ``total`` and end values ``start_rate``, ``end_rate``; constant ``total / h`` if that
+    curve would turn negative."""
+    q0 = start_rate
+    # q0 h + q1 h^2/2 + q2 h^3/3 = total and q0 + q1 h + q2 h^2 = end_rate
+    q2 = (3.0 * (start_rate + end_rate) * h - 6.0 * total) / (h * h * h)
+    q1 = (end_rate - start_rate) / h - q2 * h
+    low = min(start_rate, end_rate)
+    if q2 > 0.0:  # the minimum of a convex curve may lie inside the step
+        vertex = -q1 / (2.0 * q2)
+        if 0.0 < vertex < h:
+            low = min(low, q0 + q1 * vertex + q2 * vertex * vertex)
+    if low < 0.0:
+        return total / h, 0.0, 0.0
+    return q0, q1, q2
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _weights(rate, h):
+    """``(e^{-rate h}, I0, I1, I2)`` with ``Ik = int_0^h e^{-rate (h - s)} s^k ds``."""
+    z = rate * h
+    if z < 1e-2:  # Taylor series in z (the recurrences below lose digits for small z)
+        decay = math.exp(-z)
+        i0 = h * (1.0 - z / 2.0 + z * z / 6.0 - z**3 / 24.0 + z**4 / 120.0 - z**5 / 720.0)
+        i1 = h * h * (0.5 - z / 6.0 + z * z / 24.0 - z**3 / 120.0 + z**4 / 720.0)
+        i2 = h**3 * (1.0 / 3.0 - z / 12.0 + z * z / 60.0 - z**3 / 360.0 + z**4 / 2520.0)
+        return decay, i0, i1, i2
+    decay = math.exp(-z)
+    i0 = -math.expm1(-z) / rate
+    i1 = (h - i0) / rate
+    i2 = (h * h - 2.0 * i1) / rate
+    return decay, i0, i1, i2
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _relax(level, q0, q1, q2, extra, extra_rate, rate, h):
+    """``x(h)`` for ``x' = q0 + q1 s + q2 s^2 + extra e^{-extra_rate s} - rate x``."""
+    decay, i0, i1, i2 = _weights(rate, h)
+    end = decay * level + q0 * i0 + q1 * i1 + q2 * i2
+    if extra != 0.0:  # int_0^h e^{-rate (h - s)} e^{-extra_rate s} ds
+        gap = (rate - extra_rate) * h
+        weight = h if abs(gap) < 1e-12 else -math.expm1(-gap) / (rate - extra_rate)
+        end += extra * math.exp(-extra_rate * h) * weight
+    return end
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def advance_circulation(scalars, start, shed, rates, h, params4, first_pass):
+    """Advance the circulation block at ``scalars[start:]`` exactly over ``h`` days.
+
+    ``shed`` = (cells into blood, into lymph) from the tumour during the step, at rates
+    ``rates`` = (blood at the start, at the end, lymph at the start, at the end)
+    [cells/day], taken quadratic in time; ``params4`` = ``(k_clear, k_ext, k_LN, k_LB)``.
+    The lymph's closed-form solution ``L(s) = A + B s + C s^2 + D e^{-(k_LN + k_LB) s}``
+    drains into blood, whose solution is closed-form too. What leaves each compartment
+    comes from its mass balance (``integral of x = (x(0) + inflow - x(h)) / rate``), so the
+    budget of :func:`circulation_rates` holds to round-off.
+    """
+    k_clear, k_ext, k_ln, k_lb = params4[0], params4[1], params4[2], params4[3]
+    lymph_rate = k_ln + k_lb
+    blood_rate = k_clear + k_ext
+    lymph0 = scalars[start + LYMPH]
+    blood0 = scalars[start + BLOOD]
+    q0, q1, q2 = _profile(shed[1], rates[2], rates[3], h)
+    lymph = _relax(lymph0, q0, q1, q2, 0.0, 0.0, lymph_rate, h)
+    if lymph_rate * h < 1e-8:
+        lymph_integral = lymph0 * h + q0 * h * h / 2.0 + q1 * h**3 / 6.0 + q2 * h**4 / 12.0
+        lymph = lymph0 + shed[1] - lymph_rate * lymph_integral
+    else:
+        lymph_integral = (lymph0 + shed[1] - lymph) / lymph_rate
+    drained = k_lb * lymph_integral
+    arrested = first_pass * shed[0]
+    kept = 1.0 - first_pass
+    b0, b1, b2 = _profile(shed[0] - arrested, kept * rates[0], kept * rates[1], h)
+    extra = 0.0
+    if k_lb > 0.0 and lymph_rate * h >= 1e-6:
+        # the lymph's particular solution A + B s + C s^2 plus D e^{-lymph_rate s}
+        c = q2 / lymph_rate
+        b = (q1 - 2.0 * c) / lymph_rate
+        a = (q0 - b) / lymph_rate
+        b0 += k_lb * a
+        b1 += k_lb * b
+        b2 += k_lb * c
+        extra = k_lb * (lymph0 - a)
+    elif k_lb > 0.0:  # slow lymph: its drainage taken evenly over the step
+        b0 += drained / h
+    blood = _relax(blood0, b0, b1, b2, extra, lymph_rate, blood_rate, h)
+    inflow = shed[0] - arrested + drained
+    if blood_rate * h < 1e-8:
+        blood_integral = blood0 * h + inflow * h / 2.0
+        blood = blood0 + inflow - blood_rate * blood_integral
+    else:
+        blood_integral = (blood0 + inflow - blood) / blood_rate
+    scalars[start + LYMPH] = lymph
+    scalars[start + BLOOD] = blood
+    scalars[start + NODE_ARRESTED] += k_ln * lymph_integral
+    scalars[start + FIRST_PASS] += arrested
+    scalars[start + CLEARED] += k_clear * blood_integral
+    scalars[start + EXTRAVASATED] += k_ext * blood_integral

@@ -7,7 +7,7 @@ import math
 from numba import njit
 
 from continuum.kernels import registry
-from continuum.kernels.circulation import circulation_rates
+from continuum.kernels.circulation import BORN, DIED, N_CIRCULATION, circulation_rates
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.simple import no_reaction_point, no_reaction_row
 
@@ -37,6 +37,23 @@ def growth_rate(law, p, a, capacity, gamma, b, a1):
     return min(a * p, a1)  # exponential-linear (Benzekry et al. 2014)
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _tumour_rates(scalars, params):
+    """``(dP/dt, births, deaths, shed into blood, shed into lymph)`` [cells/day]."""
+    p = scalars[0]
+    growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
+    shedding = params[6] * p ** params[7] if p > 0.0 else 0.0
+    to_lymph = params[8] * shedding
+    kept = (1.0 - params[14]) * shedding
+    return (
+        growth - shedding + kept,
+        max(growth, 0.0) + kept,
+        max(-growth, 0.0),
+        shedding - to_lymph,
+        to_lymph,
+    )
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     """dP/dt = g(P) - l J, shedding J = mu P^alpha split into lymph (``lymph_fraction``) and
@@ -48,19 +65,15 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     ``died`` the negative part of ``g``, so that ``P + B + L + cleared + extravasated +
     node_arrested + first_pass + died - born`` stays constant.
     """
-    p = scalars[0]
-    growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
-    shedding = params[6] * p ** params[7] if p > 0.0 else 0.0
-    to_lymph = params[8] * shedding
-    kept = (1.0 - params[14]) * shedding
-    dscalars[0] = growth - shedding + kept
+    rate, births, deaths, to_blood, to_lymph = _tumour_rates(scalars, params)
+    dscalars[0] = rate
     circulation_rates(
         scalars,
         1,
-        shedding - to_lymph,
+        to_blood,
         to_lymph,
-        max(growth, 0.0) + kept,
-        max(-growth, 0.0),
+        births,
+        deaths,
         params[9],
         params[10],
         params[11],
@@ -70,4 +83,22 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     )
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def lumped_shedding_rate(scalars, exports, params, t, dscalars):
+    """The tumour of :func:`lumped_scalar_rate` alone: its circulation block stays still
+    (a cascade advances it exactly, see ``continuum.solvers.circulation``) and the cells
+    shed into blood and lymph accumulate in the two scalars after the block."""
+    rate, births, deaths, to_blood, to_lymph = _tumour_rates(scalars, params)
+    for i in range(scalars.shape[0]):
+        dscalars[i] = 0.0
+    dscalars[0] = rate
+    dscalars[1 + BORN] = births
+    dscalars[1 + DIED] = deaths
+    dscalars[1 + N_CIRCULATION] = to_blood
+    dscalars[2 + N_CIRCULATION] = to_lymph
+
+
 registry.register("lumped_primary", no_reaction_point, no_reaction_row, lumped_scalar_rate, False)
+registry.register(
+    "lumped_shedding", no_reaction_point, no_reaction_row, lumped_shedding_rate, False
+)

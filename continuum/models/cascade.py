@@ -11,7 +11,7 @@ from continuum.grid import Grid
 from continuum.kernels import colonies
 from continuum.models.base import Axis, FrameArray, Model
 from continuum.models.invasion import CIRCULATION_SCALARS
-from continuum.models.lumped import LumpedPrimary
+from continuum.models.lumped import LumpedPrimary, LumpedShedding
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.validation import check_positive
 
@@ -20,9 +20,10 @@ from continuum.validation import check_positive
 PRIMARY_RENAMES = {"born": "primary_born", "died": "primary_died", "cleared": "blood_cleared"}
 # Sources of arrivals at the sites: cumulative scalars of the circulation block.
 ARRIVAL_SOURCES = ("extravasated", "node_arrested", "first_pass")
-# The cascade's own scalars: cells that reached no modelled site (counted as cleared), and
-# the time [day] up to which the sites have been advanced.
-CASCADE_SCALARS = ("unsited", "sites_time")
+# The cascade's own scalars: cells shed into blood and lymph (cumulative; kept for a lumped
+# primary, whose circulation the cascade advances exactly), cells that reached no modelled
+# site (counted as cleared), and the time [day] up to which the sites have been advanced.
+CASCADE_SCALARS = ("shed_blood", "shed_lymph", "unsited", "sites_time")
 SITE_SERIES_UNITS = {
     "arrived": "cells",
     "failed": "cells",
@@ -125,6 +126,12 @@ class Cascade(Model):
             "first_pass": fraction,
         }
         self.parameters = self.primary.parameters
+        # A lumped primary runs as LumpedShedding: the cascade advances its circulation.
+        self.runner = self.primary
+        if isinstance(primary, LumpedPrimary):
+            self.runner = LumpedShedding(growth=primary.growth, **self.primary.parameters)
+            self.runner.parameters = self.primary.parameters
+        self.exact_circulation = self.runner is not self.primary
         self.bc = primary.bc
         for name in (
             "kernel_name",

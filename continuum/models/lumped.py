@@ -135,3 +135,17 @@ class LumpedPrimary(Model):
     @classmethod
     def _from_spec(cls, spec, maps):
         return cls(growth=spec["growth"], **spec["parameters"])
+
+
+class LumpedShedding(LumpedPrimary):
+    """A :class:`LumpedPrimary` whose circulation block a cascade advances exactly.
+
+    Internal to :class:`~continuum.models.cascade.Cascade`: its kernel integrates the
+    tumour and the cells it sheds into blood and lymph (``shed_blood``, ``shed_lymph``,
+    cumulative); the blood and lymph compartments are linear and fast (CTCs clear in
+    hours), so the cascade solves them in closed form between its stretches instead of
+    letting them hold explicit steps at their stability limit.
+    """
+
+    kernel_name = "lumped_shedding"
+    scalar_names = (*LumpedPrimary.scalar_names, "shed_blood", "shed_lymph")

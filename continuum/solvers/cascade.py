@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from continuum.kernels import colonies
+from continuum.kernels.circulation import advance_circulation
 from continuum.kernels.colonies import sites_step
 from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
 from continuum.models.cascade import ARRIVAL_SOURCES
@@ -44,17 +45,19 @@ class CascadeSolver:
     def __init__(self, method, model, state, **options):
         self.model = model
         self.state = state
-        n = len(model.primary_scalars)
-        inner_state = State(
-            state.grid, state.field_names, state.data, model.primary.scalar_layout()
-        )
-        inner_state.scalars = state.scalars[:n]  # a view: the inner solver updates in place
+        runner = model.runner
+        inner_state = State(state.grid, state.field_names, state.data, runner.scalar_layout())
+        # a view: the inner solver updates the cascade's scalars in place
+        inner_state.scalars = state.scalars[: len(runner.scalar_names)]
         primary_method, primary_options = _primary_method(method, model, options)
-        self.inner = make_solver(primary_method, model.primary, inner_state, **primary_options)
+        self.inner = make_solver(primary_method, runner, inner_state, **primary_options)
         self.name = self.inner.name
         self.order = self.inner.order
         layout = model.scalar_layout()
         self.sources = np.array([layout[name][0] for name in ARRIVAL_SOURCES])
+        self.shed = np.array([layout["shed_blood"][0], layout["shed_lymph"][0]])
+        p = model.primary.parameters
+        self.circulation_rates = np.array([p[k] for k in ("k_clear", "k_ext", "k_LN", "k_LB")])
         self.unsited = layout["unsited"][0]
         self.clock = layout["sites_time"][0]
         self.offsets = np.array(
@@ -136,7 +139,20 @@ class CascadeSolver:
             cohort = min(cohort, model.n_cohorts - 1)
             before = scalars[self.sources]
             founded = scalars[self.offsets + colonies.FOUNDED]
+            shed = scalars[self.shed]
+            rates = self._shedding_rates() if model.exact_circulation else None
             self.inner.advance(t_next)
+            if model.exact_circulation:
+                rates = np.concatenate([rates, self._shedding_rates()])[[0, 2, 1, 3]]
+                advance_circulation(
+                    scalars,
+                    1,
+                    scalars[self.shed] - shed,
+                    rates,
+                    self.inner.t - t0,
+                    self.circulation_rates,
+                    model.primary.parameters["first_pass"],
+                )
             delta = scalars[self.sources] - before
             scalars[self.unsited] += float(delta[self.lost].sum())
             arrivals = model.shares @ delta
@@ -154,6 +170,14 @@ class CascadeSolver:
             for k, solver, weights in self.tissues:
                 self._grow_tissue(k, solver, weights, founded[k], t_next)
             scalars[self.clock] = self.inner.t
+
+    def _shedding_rates(self) -> np.ndarray:
+        """A lumped primary's present shedding into blood and lymph [cells/day]."""
+        p = self.model.primary.parameters
+        size = self.state.scalars[0]
+        shedding = p["mu"] * size ** p["alpha"] if size > 0 else 0.0
+        to_lymph = p["lymph_fraction"] * shedding
+        return np.array([shedding - to_lymph, to_lymph])
 
     def _grow_tissue(self, k, solver, weights, founders, t_next):
         """Seed a spatial site's fields with ``founders`` cells, advance them to ``t_next``
