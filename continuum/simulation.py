@@ -40,10 +40,10 @@ def diagnostics(model: Model, state: State) -> dict[str, float]:
     totals = np.empty(len(state.field_names))
     integrate_fields(state.data.reshape((-1, *grid.shape3)), grid.mask3(), grid.cell_volume, totals)
     values = {f"total_{name}": float(t) for name, t in zip(state.field_names, totals, strict=True)}
-    for name in state.scalar_names:
-        value = state.scalar(name)
-        if np.ndim(value) == 0:
-            values[name] = value
+    scalars = state.scalars.tolist()
+    for name, (offset, shape) in state.scalar_layout.items():
+        if shape == ():
+            values[name] = scalars[offset]
     values.update(model.derived_series(state))
     return values
 

@@ -245,6 +245,9 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     burden_end = 0.0
     emission_mid = 0.0
     emission_end = 0.0
+    colonies = 0.0
+    open_burden = 0.0  # the open cohort's share of burden_end and emission_end
+    open_emission = 0.0
     for i in range(cohort + 1):
         n = counts[i]
         if n == 0.0:
@@ -255,6 +258,10 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
         x, beta = _size_and_emission(p, t1 - births[i])
         burden_end += n * x
         emission_end += n * beta
+        colonies += n
+        if i == cohort:
+            open_burden = n * x
+            open_emission = n * beta
     survive_half = math.exp(-0.5 * p[P_CLEARANCE] * h)
     survive = survive_half * survive_half
     emitted = (
@@ -266,31 +273,27 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
         / 6.0
         * (block[BURDEN] + 4.0 * survive_half * burden_mid + survive * burden_end)
     )
-    # Survivors, and the new colonies in cohort ``cohort`` (born at the step's middle).
+    # Survivors, and the new colonies in cohort ``cohort`` (born at the step's middle);
+    # the closed cohorts keep their end-of-step sizes, the open one is re-evaluated.
     for i in range(cohort + 1):
         counts[i] *= survive
+    burden = survive * (burden_end - open_burden)
+    emission = survive * (emission_end - open_emission)
+    colonies *= survive
     new = founders + emitted
     total = counts[cohort] + new
     if new > 0.0:
-        older = 0.0
-        if counts[cohort] > 0.0:
-            older = counts[cohort] * _size_and_emission(p, t1 - births[cohort])[0]
+        older = survive * open_burden
         mean = (older + new * _size_and_emission(p, t1 - mid)[0]) / total
         births[cohort] = t1 - age_at_size(
             p[P_LAW], p[P_A], p[P_K], p[P_GAMMA], p[P_B], p[P_A1], mean
         )
     counts[cohort] = total
-    burden = 0.0
-    emission = 0.0
-    colonies = 0.0
-    for i in range(cohort + 1):
-        n = counts[i]
-        if n == 0.0:
-            continue
-        x, beta = _size_and_emission(p, t1 - births[i])
-        burden += n * x
-        emission += n * beta
-        colonies += n
+    colonies += new
+    if total > 0.0:
+        x, beta = _size_and_emission(p, t1 - births[cohort])
+        burden += total * x
+        emission += total * beta
     grown = burden - block[BURDEN] + lost_cells - founders
     if grown >= 0.0:
         block[COLONY_BORN] += grown

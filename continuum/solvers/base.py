@@ -107,7 +107,7 @@ class Solver:
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
         threads = numba.get_num_threads()
-        if self.u.shape[1] * self.u.shape[2] < MIN_ROWS_FOR_THREADS:
+        if self.u.shape[0] and self.u.shape[1] * self.u.shape[2] < MIN_ROWS_FOR_THREADS:
             # One grid row (1D) gives threads nothing to share; waking them every stage
             # only costs time, and a lot of it when the cores are busy.
             numba.set_num_threads(1)
