@@ -11,8 +11,11 @@ from continuum.kernels import colonies
 from continuum.kernels.circulation import advance_circulation
 from continuum.kernels.colonies import sites_step
 from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
+from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.models.cascade import ARRIVAL_SOURCES
+from continuum.solvers import loops
 from continuum.solvers.base import make_solver
+from continuum.solvers.cascade_loop import advance_lumped_cascade
 from continuum.state import State
 
 
@@ -74,6 +77,14 @@ class CascadeSolver:
         # step memory of the tissue solvers (dt, steps, rejected), kept for checkpoints
         self.tissue_memory = np.zeros((len(self.tissues), 3))
         self._remember_tissues()
+        self._compiled = None
+        if model.exact_circulation and not self.tissues:
+            p = model.primary.parameters
+            positions = [layout[name][0] for name in ("shed_blood", "shed_lymph")]
+            positions += [layout[name][0] for name in ARRIVAL_SOURCES]
+            positions += [self.unsited, self.clock]
+            constants = [model.cohort_days, p["mu"], p["alpha"], p["lymph_fraction"]]
+            self.cascade_constants = np.array([*positions, *constants, p["first_pass"]])
 
     def _tissue_solver(self, k, method, options):
         """``(site index, solver, seeding weights [fraction per cell])`` of a spatial site."""
@@ -127,6 +138,9 @@ class CascadeSolver:
 
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
+        if hasattr(self, "cascade_constants"):
+            self._advance_compiled(float(t_stop))
+            return
         model = self.model
         width = model.cohort_days
         scalars = self.state.scalars
@@ -170,6 +184,46 @@ class CascadeSolver:
             for k, solver, weights in self.tissues:
                 self._grow_tissue(k, solver, weights, founded[k], t_next)
             scalars[self.clock] = self.inner.t
+
+    def _advance_compiled(self, t_stop):
+        """The whole stretch loop in Numba (``cascade_loop``): a lumped primary and
+        size-structured sites only."""
+        inner, model = self.inner, self.model
+        args = (
+            inner.kind,
+            FINGERPRINT,
+            inner.u,
+            inner.s,
+            inner.ua,
+            inner.ub,
+            inner.sa,
+            inner.sb,
+            inner.t,
+            t_stop,
+            inner._initial_dt(t_stop, 0.9 * inner.limit),
+            inner.max_steps,
+            inner.rtol,
+            inner.atol,
+            inner.problem(inner.diffusivity),
+            inner.cell_volume,
+            inner.work,
+            inner.totals,
+            inner.ds,
+            self.state.scalars,
+            self.cascade_constants,
+            model.shares,
+            self.offsets,
+            model.site_parameters,
+            self.circulation_rates,
+            model.n_cohorts,
+        )
+        if self._compiled is None:
+            self._compiled = entry_point(advance_lumped_cascade, args)
+        inner.t, inner.dt, steps, rejected, status = self._compiled(*args)
+        inner.steps += steps
+        inner.rejected += rejected
+        if status != loops.STATUS_OK:
+            inner._raise(status)
 
     def _shedding_rates(self) -> np.ndarray:
         """A lumped primary's present shedding into blood and lymph [cells/day]."""
