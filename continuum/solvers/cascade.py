@@ -39,10 +39,13 @@ class CascadeSolver:
     ``extravasated``, ``node_arrested`` and ``first_pass``, exact) are shared among the
     sites and the sites advanced over the stretch (``continuum.kernels.colonies``).
 
-    A spatial site has a solver of its own (same method and options) on views of its
-    tissue fields: the colonies founded in a stretch enter its ``epithelial`` field at the
-    stretch's start, spread in proportion to its blood-vessel map (exactly their number
-    of cells), and its fields are advanced over the stretch.
+    The circulation of a lumped primary is advanced in closed form after each stretch
+    (``kernels.circulation.advance_circulation``); with size-structured sites only, the
+    whole stretch loop runs compiled (``cascade_loop``). A spatial site has a solver of
+    its own (same method and options) on views of its tissue fields: the colonies founded
+    in a stretch enter its ``epithelial`` field at the stretch's start, spread in
+    proportion to its blood-vessel map (exactly their number of cells), and its fields
+    are advanced over the stretch.
     """
 
     def __init__(self, method, model, state, **options):
@@ -78,6 +81,7 @@ class CascadeSolver:
         self.tissue_memory = np.zeros((len(self.tissues), 3))
         self._remember_tissues()
         self._compiled = None
+        self.cascade_constants = None  # set when the whole loop can run compiled
         if model.exact_circulation and not self.tissues:
             p = model.primary.parameters
             positions = [layout[name][0] for name in ("shed_blood", "shed_lymph")]
@@ -138,7 +142,7 @@ class CascadeSolver:
 
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
-        if hasattr(self, "cascade_constants"):
+        if self.cascade_constants is not None:
             self._advance_compiled(float(t_stop))
             return
         model = self.model
