@@ -55,11 +55,13 @@ class Cascade(Model):
     into colonies whose size distribution is kept in cohorts along the characteristics
     (``continuum.kernels.colonies``). ``ct.simulate`` runs it like any model.
 
-    The primary and the circulation are integrated by the chosen method; the sites are
-    advanced after each of its steps up to a cohort boundary, from the exact number of
-    cells that left the circulation in that interval (spread evenly over it). Cohorts are
-    ``cohort_days`` wide, so ``horizon / cohort_days`` cohorts per site cover runs up to
-    ``horizon`` days. The budget
+    A spatial primary and its circulation are integrated by the chosen method; a lumped
+    primary by adaptive SSP-RK3, its blood and lymph in closed form between stretches.
+    The sites are advanced stretch by stretch (up to each cohort boundary), from the exact
+    number of cells that left the circulation in the stretch (spread evenly over it).
+    Cohorts are ``cohort_days`` wide, so ``horizon / cohort_days`` cohorts per site cover
+    runs up to ``horizon`` days. A site with a grid is spatial (see
+    :class:`SecondarySite`). The budget
 
     .. math::
 
@@ -87,7 +89,7 @@ class Cascade(Model):
     horizon : the longest time a run of this model may reach [day].
     """
 
-    def __init__(self, primary, circulation=None, sites=(), cohort_days=None, horizon=3650.0):
+    def __init__(self, primary, circulation=None, sites=(), *, cohort_days=None, horizon=3650.0):
         if not isinstance(primary, Model) or isinstance(primary, Cascade):
             raise ValueError(
                 f"primary: got {type(primary).__name__}; a primary-tumour model such as "
