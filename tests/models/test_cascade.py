@@ -426,3 +426,23 @@ def test_circulation_of_a_lumped_primary_is_advanced_exactly():
     res = ct.simulate(model, model.initial_state(tumor_cells=1e6), 100.0, save_every=10.0)
     for name in ("blood_ctc", "lymph_ctc", "extravasated", "node_arrested"):
         np.testing.assert_allclose(res.series(name)[1:], alone.series(name)[1:], rtol=5e-5)
+
+
+def test_compiled_stretch_loop_matches_the_python_one():
+    """The lumped cascade's compiled loop and the general stretch loop (used when a site
+    is spatial) are two codings of one method: same results to round-off."""
+    from continuum.solvers.cascade import CascadeSolver
+
+    primary = ct.models.LumpedPrimary(
+        growth={"law": "gompertz", "a": 0.05, "K": 1e10}, mu=1e-2, alpha=2 / 3, lymph_fraction=0.3
+    )
+    model = ct.Cascade(primary, ct.Circulation(first_pass=("lung", 0.5)), full_sites(), horizon=60)
+    states = [model.initial_state(tumor_cells=1e6) for _ in range(2)]
+    solvers = [CascadeSolver("explicit", model, s, rtol=1e-8, atol=1e-8) for s in states]
+    assert solvers[0].cascade_constants is not None
+    solvers[1].cascade_constants = None  # the general loop
+    for t in (7.3, 30.0, 60.0):
+        for solver in solvers:
+            solver.advance(t)
+        np.testing.assert_allclose(states[0].scalars, states[1].scalars, rtol=1e-11, atol=1e-9)
+    assert states[0].scalar("sites/lung/colonies") > 1.0
