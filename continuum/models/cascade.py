@@ -38,6 +38,7 @@ SITE_SERIES_UNITS = {
     "emission": "colonies/day",
     "colonies": "colonies",
     "detectable": "colonies",
+    "wake_flux": "cells/day",
 }
 DEFAULT_COHORTS = 128
 # Tumour-cell density (fraction of K_cell) that outlines a focus in a spatial site.
@@ -74,8 +75,8 @@ class Cascade(Model):
 
     Series: the primary's, ``born``, ``died``, ``cleared``, and per site
     ``sites/<name>/colonies``, ``detectable``, ``burden`` [cells in colonies], ``dormant``,
-    ``arrived``, ``failed``, ``woken``, ``founded``, ``emitted``, ``emission``
-    [colonies/day], ``colony_born``, ``colony_died``.
+    ``arrived``, ``failed``, ``woken``, ``wake_flux`` [cells/day], ``founded``, ``emitted``,
+    ``emission`` [colonies/day], ``colony_born``, ``colony_died``.
 
     Parameters
     ----------
@@ -303,6 +304,9 @@ class Cascade(Model):
             born += state.scalar(prefix + "colony_born")
             died += state.scalar(prefix + "colony_died") + state.scalar(prefix + "dormant_died")
             cleared += state.scalar(prefix + "failed")
+            values[prefix + "wake_flux"] = site.parameters["wake"] * state.scalar(
+                prefix + "dormant"
+            )
             detection = site.parameters["detection"]
             if site.grid is not None:
                 fields, _ = self.tissue(state.scalars, k)

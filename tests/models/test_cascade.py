@@ -164,6 +164,7 @@ def test_dormancy_alone_follows_the_exponential_solution():
     woken = w * (z0 * -np.expm1(-lam * t) / lam + mu / lam * (t + np.expm1(-lam * t) / lam))
     np.testing.assert_allclose(res.series("sites/bone/dormant"), pool, rtol=1e-9)
     np.testing.assert_allclose(res.series("sites/bone/woken"), woken, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(res.series("sites/bone/wake_flux"), w * pool, rtol=1e-9)
     np.testing.assert_allclose(res.series("sites/bone/founded"), woken, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(res.series("sites/bone/arrived"), mu * t, rtol=1e-9)
 
