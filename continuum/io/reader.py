@@ -173,6 +173,15 @@ class RunFile(ColonyQueries):
         """The state stored in the last checkpoint."""
         model = model or self.model
         point = self.checkpoint()
+        stored = point["arrays"]["scalars"].size
+        expected = sum(int(np.prod(shape)) for _, shape in model.scalar_layout().values())
+        if stored != expected:
+            raise RunFileError(
+                f"{str(self.path)!r} was written by continuum "
+                f"{self.attrs.get('continuum_version')} whose {type(model).__name__} kept "
+                f"{stored} scalars; this version keeps {expected}, so the run cannot be "
+                "resumed (its frames and series still read)"
+            )
         return State(
             self.grid,
             model.field_names,

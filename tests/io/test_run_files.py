@@ -254,3 +254,22 @@ def test_file_held_open_for_writing_gives_a_clear_error(tmp_path, rng):
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode != 0
     assert "open for writing by another process" in result.stderr
+
+
+def test_resume_refuses_a_state_of_another_layout(tmp_path):
+    """A file whose model kept fewer scalars (an older circulation block) still reads, but
+    resuming it is refused with a clear error."""
+    import h5py
+
+    model = ct.models.LumpedPrimary("gompertz", a=0.05, K=1e9, mu=1e-3)
+    path = tmp_path / "old.h5"
+    ct.simulate(model, model.initial_state(ct.Grid(1, 1.0), tumor_cells=1e6), 5.0, output=path)
+    with h5py.File(path, "r+") as handle:
+        slot = handle[handle.attrs["checkpoint"]]
+        old = slot["scalars"][:7]
+        del slot["scalars"]
+        slot["scalars"] = old
+    with ct.open_run(path) as run:
+        assert run.series("tumor_cells")[-1] > 1e6
+    with pytest.raises(ct.RunFileError, match="kept 7 scalars; this version keeps 9"):
+        ct.resume(path, 10.0)
