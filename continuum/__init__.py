@@ -11,6 +11,7 @@ from continuum.io import RunFile, RunFileError, open_run
 from continuum.models.cascade import Cascade
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.result import Result
+from continuum.scenario import Scenario, ScenarioError, load_scenario
 from continuum.simulation import resume, simulate
 from continuum.solvers import SimulationError
 from continuum.state import State
@@ -27,10 +28,13 @@ __all__ = [
     "Result",
     "RunFile",
     "RunFileError",
+    "Scenario",
+    "ScenarioError",
     "SecondarySite",
     "SimulationError",
     "State",
     "__version__",
+    "load_scenario",
     "models",
     "open_run",
     "resume",

@@ -75,6 +75,7 @@ def simulate(
     progress: bool | None = None,
     callback=None,
     implicit=None,
+    scenario: str | None = None,
 ) -> Result:
     """Integrate ``model`` from ``state`` at ``t_start`` to ``t_end`` [day].
 
@@ -97,6 +98,7 @@ def simulate(
     progress : show a progress bar (default: when standard error is a terminal).
     callback : ``callback(t, state)`` at every frame; returning ``True`` stops the run.
     implicit : for ``"imex"``, the fields diffused implicitly (default all that diffuse).
+    scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
 
     Returns
     -------
@@ -149,7 +151,14 @@ def simulate(
     writer = None
     if output is not None:
         writer = RunWriter.create(
-            output, model, state, solver, settings, _series_units(model, state), compression
+            output,
+            model,
+            state,
+            solver,
+            settings,
+            _series_units(model, state),
+            compression,
+            scenario or "",
         )
     try:
         result = _run(model, state, solver, times, writer, settings, progress, callback)

@@ -70,8 +70,11 @@ class RunWriter:
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
 
     @classmethod
-    def create(cls, path, model, state, solver, settings: dict, series_names, compression):
-        """Create the file with all datasets, attributes and dimension scales."""
+    def create(
+        cls, path, model, state, solver, settings: dict, series_names, compression, scenario=""
+    ):
+        """Create the file with all datasets, attributes and dimension scales; ``scenario``
+        is the scenario's TOML text (empty for runs built in Python)."""
         from continuum import __version__
 
         grid = state.grid
@@ -86,6 +89,7 @@ class RunWriter:
             attrs["spec"] = json.dumps(model.to_spec(grid))
             attrs["solver"] = json.dumps(settings)
             attrs["grid"] = json.dumps(grid.describe())
+            attrs["scenario"] = scenario
             attrs["seed"] = 0
             attrs["time_units"] = "day"
             attrs["length_units"] = "mm"

@@ -1,0 +1,392 @@
+"""Scenario files: a patient or an experiment described in TOML, validated up front.
+
+A scenario names the grid, the model and its parameters, the initial conditions, the
+vessel maps, the circulation and the secondary sites (which make it a
+:class:`~continuum.models.cascade.Cascade`) and the run settings::
+
+    title = "breast primary, two years"
+    [grid]
+    shape = [64, 64]
+    spacing = 0.05                      # mm
+    [model]
+    name = "Invasion"
+    parameters = { k_emt = 0.02 }       # any of the model's parameters
+    [initial]
+    epithelial = { shape = "disk", radius = 0.5, value = 0.9 }   # mm; or a number, or
+                                                                 # { file = "e0.npy" }
+    [vessels]
+    blood = { fraction = 0.03, seed = 1 }                        # or a number or a file
+    [circulation]
+    first_pass = { site = "lung", fraction = 0.5 }
+    [[sites]]
+    name = "lung"
+    [cascade]
+    horizon = 730.0                     # days
+    [run]
+    t_end = 730.0                       # days
+    save_every = 7.0
+    method = "imex"
+
+Every problem (unknown keys, with a suggestion; wrong types; values out of range;
+missing entries; arrays that do not fit the grid) is collected and reported at once in
+one :class:`ScenarioError`, before any file is created.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from continuum import models as model_classes
+from continuum import vessels as vessel_maps
+from continuum.grid import Grid
+from continuum.models.cascade import Cascade
+from continuum.models.sites import Circulation, SecondarySite
+
+SECTIONS = {
+    "title": "a name for the run",
+    "grid": "the tissue grid: shape, spacing [mm], origin [mm]",
+    "model": "name and parameters of the model",
+    "initial": "initial fields and compartments",
+    "vessels": "blood and lymph vessel maps (Invasion)",
+    "circulation": "blood and lymph rates, first pass, lymph node",
+    "sites": "secondary sites",
+    "cascade": "horizon and cohort_days of a cascade",
+    "run": "t_end, save_every, method, dt, rtol, atol, output, compression",
+}
+MODELS = (
+    "Heat",
+    "FisherKPP",
+    "Taxis",
+    "AndersonChaplain",
+    "AcidMediated",
+    "Invasion",
+    "LumpedPrimary",
+)
+RUN_KEYS = ("t_end", "save_every", "method", "dt", "rtol", "atol", "output", "compression")
+SHAPES = ("disk", "ball", "interval")
+
+
+class ScenarioError(ValueError):
+    """Everything wrong with a scenario, one problem per line."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        super().__init__(f"{source}: {count}\n{lines}")
+
+
+class _Checker:
+    """Collects problems instead of stopping at the first."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.problems.append(message)
+
+    def keys(self, table: dict, allowed, where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, list(allowed), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                known = ", ".join(sorted(allowed))
+                self.add(f"{where}: unknown key {key!r}{hint} (known: {known})")
+
+    def table(self, value, where: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.add(f"{where}: got {type(value).__name__} {value!r}; a table is required")
+            return {}
+        return value
+
+    def number(self, table: dict, key: str, where: str, required=False, positive=False):
+        if key not in table:
+            if required:
+                self.add(f"{where}: missing required entry {key!r}")
+            return None
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.add(f"{where}.{key}: got {value!r}; a number is required")
+            return None
+        if positive and not value > 0:
+            self.add(f"{where}.{key}: got {value!r}; it must be > 0")
+            return None
+        return float(value)
+
+    def attempt(self, where: str, build, *args, **kwargs):
+        """Call a constructor; its ValueError becomes one problem."""
+        try:
+            return build(*args, **kwargs)
+        except (ValueError, KeyError, TypeError) as error:
+            message = error.args[0] if error.args else str(error)
+            self.add(f"{where}: {message}")
+            return None
+
+
+class Scenario:
+    """A validated scenario: ``model``, ``state``, ``run_settings`` and its TOML ``text``.
+
+    Build with :meth:`from_toml` (a path) or :meth:`from_text`; run with :meth:`run`.
+    """
+
+    def __init__(self, model, state, run_settings: dict, text: str, source: str):
+        self.model = model
+        self.state = state
+        self.run_settings = run_settings
+        self.text = text
+        self.source = source
+
+    @classmethod
+    def from_toml(cls, path) -> Scenario:
+        path = Path(path)
+        if not path.is_file():
+            raise ScenarioError(str(path), [f"scenario file {str(path)!r} does not exist"])
+        return cls.from_text(path.read_text(), source=str(path), folder=path.parent)
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "scenario", folder=".") -> Scenario:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ScenarioError(source, [f"not valid TOML: {error}"]) from None
+        check = _Checker()
+        check.keys(data, SECTIONS, "scenario")
+        model, grid = _model(data, check)
+        state = None
+        initial = check.table(data.get("initial"), "initial")
+        if model is not None and (grid is not None or not model.has_tissue()):
+            state = _initial_state(model, grid, initial, Path(folder), check)
+        elif grid is not None:  # no model to name the fields: check the entries alone
+            for name, value in initial.items():
+                if isinstance(value, dict):
+                    _initial_field(value, grid, Path(folder), f"initial.{name}", check)
+        settings = _run_settings(check.table(data.get("run"), "run"), model, check)
+        if check.problems:
+            raise ScenarioError(source, check.problems)
+        return cls(model, state, settings, text, source)
+
+    def run(self, output=None, t_end=None, overwrite=False, progress=None):
+        """Run the scenario (``output`` and ``t_end`` [day] override the file's)."""
+        from continuum.simulation import simulate
+
+        settings = dict(self.run_settings)
+        if t_end is not None:
+            settings["t_end"] = float(t_end)
+        if output is not None:
+            settings["output"] = output
+        return simulate(
+            self.model,
+            self.state,
+            overwrite=overwrite,
+            progress=progress,
+            scenario=self.text,
+            **settings,
+        )
+
+
+def load_scenario(path) -> Scenario:
+    """:meth:`Scenario.from_toml`."""
+    return Scenario.from_toml(path)
+
+
+def _grid(table: dict, check: _Checker):
+    check.keys(table, ("shape", "spacing", "origin"), "grid")
+    shape = table.get("shape")
+    if shape is None:
+        check.add("grid: missing required entry 'shape'")
+        return None
+    return check.attempt("grid", Grid, shape, table.get("spacing", 1.0), table.get("origin", 0.0))
+
+
+def _model(data: dict, check: _Checker):
+    """The model (a Cascade when there are sites or a circulation) and its grid."""
+    table = check.table(data.get("model"), "model")
+    check.keys(table, ("name", "parameters", "growth"), "model")
+    name = table.get("name")
+    if name is None:
+        check.add("model: missing required entry 'name'")
+        return None, None
+    if name not in MODELS:
+        close = difflib.get_close_matches(str(name), MODELS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        check.add(f"model.name: got {name!r}{hint} (known: {', '.join(MODELS)})")
+        return None, None
+    cls = getattr(model_classes, name)
+    parameters = dict(check.table(table.get("parameters"), "model.parameters"))
+    known = {p.name for p in cls.PARAMETERS}
+    check.keys(parameters, known, "model.parameters")
+    parameters = {k: v for k, v in parameters.items() if k in known}
+    grid = None
+    if name != "LumpedPrimary":
+        grid = _grid(check.table(data.get("grid"), "grid"), check)
+    elif "grid" in data:
+        check.add("grid: a LumpedPrimary has no tissue; remove the [grid] section")
+    options = {}
+    if name == "LumpedPrimary":
+        options["growth"] = table.get("growth", "gompertz")
+    elif "growth" in table:
+        check.add(f"model.growth: only LumpedPrimary takes a growth law, not {name}")
+    vessels = check.table(data.get("vessels"), "vessels")
+    if vessels:
+        if name != "Invasion":
+            check.add(f"vessels: only the Invasion model has vessel maps, not {name}")
+        elif grid is not None:
+            options.update(_vessels(vessels, grid, check))
+    model = check.attempt("model", cls, **options, **parameters)
+    if "circulation" in data or data.get("sites"):
+        model = _cascade(model, data, check)  # checks the sites even without a primary
+    return model, grid
+
+
+def _vessels(table: dict, grid: Grid, check: _Checker) -> dict:
+    check.keys(table, ("blood", "lymph"), "vessels")
+    maps = {}
+    for key, default_seed in (("blood", 1), ("lymph", 2)):
+        if key not in table:
+            continue
+        where = f"vessels.{key}"
+        value = table[key]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            maps[f"{key}_vessels"] = float(value)
+            continue
+        spec = check.table(value, where)
+        check.keys(spec, ("fraction", "seed", "radius", "file"), where)
+        if "file" in spec:
+            array = check.attempt(where, vessel_maps.from_image, grid, spec["file"])
+        else:
+            fraction = check.number(spec, "fraction", where, required=True)
+            if fraction is None:
+                continue
+            array = check.attempt(
+                where,
+                vessel_maps.random_capillaries,
+                grid,
+                fraction,
+                seed=int(spec.get("seed", default_seed)),
+                **({"radius": spec["radius"]} if "radius" in spec else {}),
+            )
+        if array is not None:
+            maps[f"{key}_vessels"] = array
+    return maps
+
+
+def _cascade(primary, data: dict, check: _Checker):
+    table = dict(check.table(data.get("circulation"), "circulation"))
+    check.keys(table, (*Circulation.RATES, "first_pass", "lymph_node"), "circulation")
+    if isinstance(table.get("first_pass"), dict):
+        check.keys(table["first_pass"], ("site", "fraction"), "circulation.first_pass")
+    circulation = check.attempt("circulation", Circulation, **table)
+    sites = []
+    entries = data.get("sites", [])
+    if not isinstance(entries, list):
+        check.add("sites: an array of tables ([[sites]]) is required")
+        entries = []
+    parameters = [p.name for p in SecondarySite.PARAMETERS]
+    allowed = ("name", "organ", "flow", "affinity", "growth", "seeding", *parameters)
+    for i, entry in enumerate(entries):
+        entry = check.table(entry, f"sites[{i}]")
+        where = f"sites[{i}]" + (f" ({entry['name']!r})" if "name" in entry else "")
+        check.keys(entry, allowed, where)
+        if "name" not in entry:
+            check.add(f"{where}: missing required entry 'name'")
+            continue
+        site = check.attempt(
+            where, SecondarySite, **{k: v for k, v in entry.items() if k in allowed}
+        )
+        if site is not None:
+            sites.append(site)
+    options = dict(check.table(data.get("cascade"), "cascade"))
+    check.keys(options, ("horizon", "cohort_days"), "cascade")
+    if primary is None or circulation is None or len(sites) != len(entries):
+        return None
+    return check.attempt("cascade", Cascade, primary, circulation, sites, **options)
+
+
+def _initial_state(model, grid, table: dict, folder: Path, check: _Checker):
+    names = set(model.field_names) | set(model.scalar_names)
+    check.keys(table, names, "initial")
+    values = {}
+    for name, value in table.items():
+        if name not in names:
+            continue
+        where = f"initial.{name}"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values[name] = float(value)
+        elif name not in model.field_names:
+            check.add(f"{where}: got {value!r}; a compartment takes a number [cells]")
+        else:
+            array = _initial_field(check.table(value, where), grid, folder, where, check)
+            if array is not None:
+                values[name] = array
+    return check.attempt("initial", model.initial_state, grid, **values)
+
+
+def _initial_field(spec: dict, grid: Grid, folder: Path, where: str, check: _Checker):
+    if "file" in spec:
+        check.keys(spec, ("file",), where)
+        path = folder / spec["file"]
+        try:
+            array = np.load(path)
+        except (OSError, ValueError) as error:
+            check.add(f"{where}.file: cannot read {str(path)!r} ({error})")
+            return None
+        if array.shape != grid.shape:
+            check.add(
+                f"{where}.file: array of shape {array.shape} does not fit the grid {grid.shape}"
+            )
+            return None
+        return array
+    check.keys(spec, ("shape", "radius", "value", "centre"), where)
+    shape = spec.get("shape")
+    if shape not in SHAPES:
+        check.add(f"{where}.shape: got {shape!r}; allowed are {', '.join(SHAPES)} or a file")
+        return None
+    radius = check.number(spec, "radius", where, required=True, positive=True)
+    value = check.number(spec, "value", where) if "value" in spec else 1.0
+    centre = spec.get("centre", [o + e / 2 for o, e in zip(grid.origin, grid.extent, strict=True)])
+    if not isinstance(centre, list) or len(centre) != grid.ndim:
+        check.add(f"{where}.centre: got {centre!r}; {grid.ndim} coordinates [mm] are required")
+        return None
+    if radius is None or value is None:
+        return None
+    coords = np.meshgrid(*grid.coords, indexing="ij")
+    r = np.sqrt(sum((c - c0) ** 2 for c, c0 in zip(coords, centre, strict=True)))
+    return np.where(r <= radius, value, 0.0)
+
+
+def _run_settings(table: dict, model, check: _Checker) -> dict:
+    check.keys(table, RUN_KEYS, "run")
+    settings = {}
+    t_end = check.number(table, "t_end", "run", required=True, positive=True)
+    if t_end is not None:
+        settings["t_end"] = t_end
+    for key in ("save_every", "dt", "rtol", "atol"):
+        value = check.number(table, key, "run", positive=True)
+        if value is not None:
+            settings[key] = value
+    for key, allowed in (
+        ("method", ("euler", "explicit", "imex")),
+        ("compression", ("gzip", "lzf", "none")),
+    ):
+        if key in table:
+            if table[key] not in allowed:
+                check.add(f"run.{key}: got {table[key]!r}; allowed are {', '.join(allowed)}")
+            else:
+                settings[key] = None if table[key] == "none" else table[key]
+    if "output" in table:
+        if not isinstance(table["output"], str):
+            check.add(f"run.output: got {table['output']!r}; a file path is required")
+        else:
+            settings["output"] = table["output"]
+    if isinstance(model, Cascade) and t_end is not None and t_end > model.horizon:
+        check.add(
+            f"run.t_end: got {t_end:g} day; the cascade's horizon is {model.horizon:g} day "
+            "(set [cascade] horizon)"
+        )
+    return settings

@@ -1,0 +1,154 @@
+"""Scenario files: building a run from TOML, and every problem reported at once."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import continuum as ct
+
+LUMPED = """
+title = "lumped patient"
+[model]
+name = "LumpedPrimary"
+growth = { law = "gompertz", a = 0.004, K = 1e12 }
+parameters = { mu = 1e-5, lymph_fraction = 0.3 }
+[initial]
+tumor_cells = 1e6
+[circulation]
+first_pass = { site = "lung", fraction = 0.5 }
+[[sites]]
+name = "lung"
+[[sites]]
+name = "liver"
+affinity = 2.0
+seeding = { m = 5.3e-8, alpha = 0.6667 }
+[cascade]
+horizon = 365.0
+[run]
+t_end = 365.0
+save_every = 30.0
+output = "lumped.h5"
+"""
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_lumped_cascade_scenario_runs_and_is_stored(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scenario = ct.load_scenario(write(tmp_path, "patient.toml", LUMPED))
+    assert isinstance(scenario.model, ct.Cascade)
+    assert [s.name for s in scenario.model.sites] == ["lung", "liver"]
+    assert scenario.model.sites[1].affinity == 2.0
+    assert scenario.state.scalar("tumor_cells") == 1e6
+    result = scenario.run()
+    assert result.series("sites/liver/arrived")[-1] > 0
+    with ct.open_run(tmp_path / "lumped.h5") as run:
+        assert run.attrs["scenario"] == textwrap.dedent(LUMPED)
+        assert run.times[-1] == 365.0
+
+
+def test_a_spatial_scenario_builds_its_fields_and_vessels(tmp_path):
+    np.save(tmp_path / "matrix.npy", np.full((24, 20), 0.7))
+    text = """
+    [grid]
+    shape = [24, 20]
+    spacing = 0.05
+    [model]
+    name = "Invasion"
+    parameters = { k_emt = 0.05 }
+    [initial]
+    epithelial = { shape = "disk", radius = 0.3, value = 0.9 }
+    ecm = { file = "matrix.npy" }
+    oxygen = 1.0
+    [vessels]
+    blood = { fraction = 0.05, seed = 3 }
+    lymph = 0.01
+    [run]
+    t_end = 2.0
+    method = "imex"
+    """
+    scenario = ct.load_scenario(write(tmp_path, "tissue.toml", text))
+    grid = scenario.state.grid
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    inside = np.hypot(x - 0.6, y - 0.5) <= 0.3
+    np.testing.assert_array_equal(scenario.state["epithelial"], np.where(inside, 0.9, 0.0))
+    np.testing.assert_array_equal(scenario.state["ecm"], 0.7)
+    maps = scenario.model.static_maps(grid).reshape((2, *grid.shape))
+    expected = ct.vessels.random_capillaries(grid, 0.05, seed=3)
+    np.testing.assert_array_equal(maps[0], expected)
+    np.testing.assert_array_equal(maps[1], 0.01)
+    result = scenario.run(output=tmp_path / "tissue.h5")
+    assert result.series("tumor_cells")[-1] > 0
+
+
+def test_every_problem_is_reported_at_once_before_any_file(tmp_path):
+    text = """
+    titel = "x"
+    [grid]
+    shape = [32, 32]
+    spacing = 0.05
+    [model]
+    name = "Invasion"
+    parameters = { k_emtt = 0.1, mu_B = -1.0 }
+    [initial]
+    epithelial = { shape = "disk", radius = -0.5 }
+    oxygen = { file = "nope.npy" }
+    [vessels]
+    blood = { fraction = 2.0 }
+    [[sites]]
+    name = "lung"
+    survival = 1.5
+    [[sites]]
+    name = "lunng"
+    [run]
+    t_end = 30
+    method = "implicit"
+    output = "never.h5"
+    """
+    with pytest.raises(ct.ScenarioError) as caught:
+        ct.load_scenario(write(tmp_path, "bad.toml", text))
+    problems = caught.value.problems
+    expected = [
+        "unknown key 'titel'; did you mean 'title'?",
+        "unknown key 'k_emtt'; did you mean 'k_emt'?",
+        "mu_B: got -1.0",
+        "radius: got -0.5; it must be > 0",
+        "nope.npy",
+        "fraction: got 2.0; it must lie in [0, 1]",
+        "survival: got 1.5",
+        "organ: got 'lunng'",
+        "run.method: got 'implicit'",
+    ]
+    for fragment in expected:
+        assert any(fragment in p for p in problems), fragment
+    assert len(problems) == len(expected)
+    assert str(caught.value).startswith(f"{tmp_path / 'bad.toml'}: 9 problems")
+    assert not (tmp_path / "never.h5").exists()
+
+
+def test_shapes_that_do_not_fit_and_missing_entries(tmp_path):
+    np.save(tmp_path / "small.npy", np.zeros((5, 5)))
+    text = """
+    [grid]
+    shape = [8, 8]
+    [model]
+    name = "FisherKPP"
+    [initial]
+    u = { file = "small.npy" }
+    [run]
+    save_every = 1.0
+    """
+    with pytest.raises(ct.ScenarioError) as caught:
+        ct.load_scenario(write(tmp_path, "s.toml", text))
+    problems = caught.value.problems
+    assert any("shape (5, 5) does not fit the grid (8, 8)" in p for p in problems)
+    assert any("run: missing required entry 't_end'" in p for p in problems)
+    with pytest.raises(ct.ScenarioError, match="model: missing required entry 'name'"):
+        ct.Scenario.from_text("[run]\nt_end = 1.0\n")
+    with pytest.raises(ct.ScenarioError, match="not valid TOML"):
+        ct.Scenario.from_text("[run\n")
