@@ -10,9 +10,57 @@ import time
 import numpy as np
 
 
+def _run_scenario(args) -> int:
+    from continuum.scenario import ScenarioError, load_scenario, parse_override
+
+    try:
+        overrides = dict(parse_override(item) for item in args.set)
+        scenario = load_scenario(args.scenario, overrides)
+        t_end = args.t_end if args.t_end is not None else scenario.run_settings["t_end"]
+        output = args.output or scenario.run_settings.get("output", "run.h5")
+        started = time.perf_counter()
+        result = scenario.run(
+            output=output,
+            t_end=t_end,
+            overwrite=args.overwrite,
+            progress=False if args.quiet else None,
+        )
+    except (ScenarioError, ValueError) as error:
+        print(f"continuum run: {error}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - started
+    stats = result.solver_stats
+    print(
+        f"{args.scenario}: {scenario.model!r} to t = {result.times[-1]:g} day, "
+        f"{stats['steps']} steps in {elapsed:.1f} s"
+    )
+    print(f"  run file: {output} (continuum info {output})")
+    return 0
+
+
+def _resume(args) -> int:
+    import continuum as ct
+
+    try:
+        with ct.resume(args.path, args.t_end, progress=False if args.quiet else None) as run:
+            print(f"{args.path}: now to t = {run.times[-1]:g} day, {run.frames} frames")
+    except (ct.RunFileError, ValueError) as error:
+        print(f"continuum resume: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _run(args) -> int:
     import continuum as ct
     from continuum.examples import glioma_invasion
+
+    if args.scenario is not None:
+        return _run_scenario(args)
+    if args.set:
+        print("continuum run: --set needs a scenario file", file=sys.stderr)
+        return 2
+    args.output = args.output or "run.h5"
+    args.t_end = 730.0 if args.t_end is None else args.t_end
 
     model, state = glioma_invasion()
     started = time.perf_counter()
@@ -112,17 +160,31 @@ def _info(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="continuum", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the default example and save a picture")
-    run.add_argument("--t-end", type=float, default=730.0, help="simulated days (default 730)")
-    run.add_argument("-o", "--output", default="run.h5", help="run file (default run.h5)")
+    run = commands.add_parser(
+        "run", help="run a scenario file, or the default example (and save a picture)"
+    )
+    run.add_argument("scenario", nargs="?", help="scenario file (.toml); default: the example")
+    run.add_argument("--t-end", type=float, help="simulated days (default: the scenario's; 730)")
+    run.add_argument("-o", "--output", help="run file (default: the scenario's, or run.h5)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario entry, e.g. --set model.parameters.k_emt=0.05",
+    )
     run.add_argument("--overwrite", action="store_true", help="replace an existing run file")
     run.add_argument("--picture", default="run.png", help="path of the summary picture")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     info = commands.add_parser("info", help="describe a run file")
     info.add_argument("path", help="run file (.h5)")
+    resume = commands.add_parser("resume", help="continue a run file from its checkpoint")
+    resume.add_argument("path", help="run file (.h5)")
+    resume.add_argument("--t-end", type=float, required=True, help="new end time [day]")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "info": _info}[args.command](args)
+        return {"run": _run, "info": _info, "resume": _resume}[args.command](args)
     except BrokenPipeError:  # output piped into a command that stopped reading (| head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

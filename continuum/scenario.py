@@ -143,19 +143,31 @@ class Scenario:
         self.source = source
 
     @classmethod
-    def from_toml(cls, path) -> Scenario:
+    def from_toml(cls, path, overrides: dict | None = None) -> Scenario:
+        """Read a scenario file; ``overrides`` as in :meth:`from_text`."""
         path = Path(path)
         if not path.is_file():
             raise ScenarioError(str(path), [f"scenario file {str(path)!r} does not exist"])
-        return cls.from_text(path.read_text(), source=str(path), folder=path.parent)
+        return cls.from_text(path.read_text(), str(path), path.parent, overrides)
 
     @classmethod
-    def from_text(cls, text: str, source: str = "scenario", folder=".") -> Scenario:
+    def from_text(
+        cls, text: str, source: str = "scenario", folder=".", overrides: dict | None = None
+    ) -> Scenario:
+        """Build from TOML text. ``overrides`` maps dotted keys to values (``{"run.t_end":
+        100, "model.parameters.k_emt": 0.1}``, as ``continuum run --set`` gives them); they
+        are listed as comments at the end of the stored text. Relative file names are
+        taken from ``folder``."""
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise ScenarioError(source, [f"not valid TOML: {error}"]) from None
         check = _Checker()
+        for key, value in (overrides or {}).items():
+            _override(data, key, value, check)
+        if overrides:
+            lines = "".join(f"# {key} = {value!r}\n" for key, value in overrides.items())
+            text = f"{text.rstrip()}\n\n# overrides (continuum run --set):\n{lines}"
         check.keys(data, SECTIONS, "scenario")
         model, grid = _model(data, check)
         state = None
@@ -190,9 +202,43 @@ class Scenario:
         )
 
 
-def load_scenario(path) -> Scenario:
+def load_scenario(path, overrides: dict | None = None) -> Scenario:
     """:meth:`Scenario.from_toml`."""
-    return Scenario.from_toml(path)
+    return Scenario.from_toml(path, overrides)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"key.path=value"`` -> ``("key.path", value)``; the value is read as TOML (a
+    number, a boolean, a quoted string, an array) or else kept as a plain string."""
+    if "=" not in text:
+        raise ValueError(f"--set: got {text!r}; use key=value, e.g. run.t_end=100")
+    key, raw = (part.strip() for part in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def _override(data: dict, key: str, value, check: _Checker) -> None:
+    """Set a dotted key in the scenario's tables (``sites.0.survival`` for arrays)."""
+    parts = key.split(".")
+    table = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(table, list):
+            if not part.isdigit() or int(part) >= len(table):
+                check.add(f"--set {key}: {'.'.join(parts[: i + 1])} is not an entry")
+                return
+            table = table[int(part)]
+        else:
+            table = table.setdefault(part, {})
+        if not isinstance(table, dict | list):
+            check.add(f"--set {key}: {'.'.join(parts[: i + 1])} is not a table")
+            return
+    if isinstance(table, list):
+        check.add(f"--set {key}: give the index of the entry, e.g. sites.0.survival")
+        return
+    table[parts[-1]] = value
 
 
 def _grid(table: dict, check: _Checker):

@@ -41,3 +41,50 @@ def test_info_lists_the_sites_of_a_cascade(tmp_path, capsys):
     with ct.open_run(tmp_path / "iwata.h5") as run:
         colonies = run.series("sites/metastases/colonies")[-1]
     assert "metastases" in line and f"{colonies:.4g} colonies" in line
+
+
+SCENARIO = """
+[model]
+name = "LumpedPrimary"
+growth = { law = "gompertz", a = 0.01, K = 1e12 }
+parameters = { mu = 1e-4 }
+[initial]
+tumor_cells = 1e6
+[[sites]]
+name = "lung"
+[cascade]
+horizon = 400.0
+[run]
+t_end = 100.0
+save_every = 10.0
+"""
+
+
+def test_run_a_scenario_with_overrides_then_resume(tmp_path, capsys):
+    path = tmp_path / "patient.toml"
+    path.write_text(SCENARIO)
+    out = tmp_path / "patient.h5"
+    args = ["run", str(path), "-o", str(out), "--t-end", "50", "--quiet"]
+    assert main([*args, "--set", "model.parameters.mu=2e-4", "--set", "sites.0.affinity=3"]) == 0
+    assert "t = 50 day" in capsys.readouterr().out
+    with ct.open_run(out) as run:
+        assert run.times[-1] == 50.0 and run.parameters["mu"] == 2e-4
+        assert run.model.sites[0].affinity == 3.0
+        assert "# model.parameters.mu = 0.0002" in run.attrs["scenario"]
+    assert main(["resume", str(out), "--t-end", "120", "--quiet"]) == 0
+    assert "now to t = 120 day" in capsys.readouterr().out
+    with ct.open_run(out) as run:
+        assert run.times[-1] == 120.0
+    assert main(["resume", str(out), "--t-end", "500"]) == 2  # beyond the horizon
+    assert "horizon" in capsys.readouterr().err
+
+
+def test_run_reports_scenario_problems(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(SCENARIO.replace("t_end = 100.0", "t_end = -1"))
+    assert main(["run", str(path), "--set", "model.parameters.muu=1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "2 problems" in err and "did you mean 'mu'" in err and "t_end: got -1" in err
+    assert main(["run", str(path), "--set", "novalue"]) == 2
+    assert "use key=value" in capsys.readouterr().err
+    assert not (tmp_path / "run.h5").exists()
