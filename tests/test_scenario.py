@@ -1,6 +1,7 @@
 """Scenario files: building a run from TOML, and every problem reported at once."""
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +153,18 @@ def test_shapes_that_do_not_fit_and_missing_entries(tmp_path):
         ct.Scenario.from_text("[run]\nt_end = 1.0\n")
     with pytest.raises(ct.ScenarioError, match="not valid TOML"):
         ct.Scenario.from_text("[run\n")
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("name", ["breast", "colorectal", "glioma", "lumped_patient"])
+def test_each_example_scenario_runs_and_reopens(name, tmp_path):
+    scenario = ct.load_scenario(EXAMPLES / f"{name}.toml")
+    t_end = 10.0 if name == "lumped_patient" else 1.0
+    scenario.run(output=tmp_path / f"{name}.h5", t_end=t_end, progress=False)
+    with ct.open_run(tmp_path / f"{name}.h5") as run:
+        assert run.times[-1] == t_end
+        assert run.attrs["scenario"] == (EXAMPLES / f"{name}.toml").read_text()
+        if isinstance(run.model, ct.Cascade):
+            assert run.series("tumor_cells")[-1] > 0
