@@ -231,11 +231,8 @@ class CascadeSolver:
 
     def _shedding_rates(self) -> np.ndarray:
         """A lumped primary's present shedding into blood and lymph [cells/day]."""
-        p = self.model.primary.parameters
-        size = self.state.scalars[0]
-        shedding = p["mu"] * size ** p["alpha"] if size > 0 else 0.0
-        to_lymph = p["lymph_fraction"] * shedding
-        return np.array([shedding - to_lymph, to_lymph])
+        flux = self.model.primary.derived_series(self.state)
+        return np.array([flux["flux_blood"], flux["flux_lymph"]])
 
     def _grow_tissue(self, k, solver, weights, founders, t_next):
         """Seed a spatial site's fields with ``founders`` cells, advance them to ``t_next``
