@@ -42,6 +42,20 @@ class Parameter:
         return checker(self.name, value, unit=self.unit)
 
 
+def checked_parameters(owner: str, table, given: dict, others: str = "") -> dict:
+    """Every parameter of ``table`` (its default unless ``given``), each checked by its
+    rule; an unknown name raises ``ValueError`` naming ``owner`` and the known names
+    (and ``others``, the owner's other arguments)."""
+    known = {p.name: p for p in table}
+    unknown = set(given) - set(known)
+    if unknown:
+        raise ValueError(
+            f"{owner}: unknown parameter(s) {sorted(unknown)}; known are {sorted(known)}"
+            + (f" and {others}" if others else "")
+        )
+    return {name: p.check(given.get(name, p.default)) for name, p in known.items()}
+
+
 @dataclass(frozen=True)
 class Axis:
     """A coordinate of frame arrays: stored as a dimension scale named ``name`` in the
@@ -117,16 +131,7 @@ class Model:
     PARAMETERS: tuple[Parameter, ...] = ()
 
     def __init__(self, bc=None, **parameters):
-        known = {p.name: p for p in self.PARAMETERS}
-        unknown = set(parameters) - set(known)
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__}: unknown parameter(s) {sorted(unknown)}; "
-                f"known are {sorted(known)}"
-            )
-        self.parameters = {
-            name: p.check(parameters.get(name, p.default)) for name, p in known.items()
-        }
+        self.parameters = checked_parameters(type(self).__name__, self.PARAMETERS, parameters)
         self.bc = bc
 
     # -- layout -------------------------------------------------------------------------

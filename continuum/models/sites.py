@@ -9,7 +9,7 @@ import numpy as np
 from continuum.grid import Grid
 from continuum.kernels import colonies
 from continuum.kernels.lumped import growth_rate
-from continuum.models.base import Parameter
+from continuum.models.base import Parameter, checked_parameters
 from continuum.models.invasion import Invasion
 from continuum.models.lumped import GROWTH_LAWS, LumpedPrimary
 from continuum.organs import blood_flow_fraction
@@ -159,14 +159,12 @@ class SecondarySite:
             blood_flow_fraction(self.organ) if flow is None else check_nonnegative("flow", flow)
         )
         self.affinity = check_nonnegative("affinity", affinity)
-        known = {p.name: p for p in self.PARAMETERS}
-        unknown = set(parameters) - set(known)
-        if unknown:
-            raise ValueError(
-                f"SecondarySite {name!r}: unknown parameter(s) {sorted(unknown)}; known are "
-                f"{sorted(known)} and organ, flow, affinity, growth, seeding"
-            )
-        self.parameters = {n: p.check(parameters.get(n, p.default)) for n, p in known.items()}
+        self.parameters = checked_parameters(
+            f"SecondarySite {name!r}",
+            self.PARAMETERS,
+            parameters,
+            "organ, flow, affinity, growth, seeding, grid, model",
+        )
         self.growth = self._growth(growth)
         self.seeding = self._seeding(seeding)
         self.grid, self.model = self._tissue(grid, model, growth, seeding)
