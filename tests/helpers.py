@@ -18,3 +18,16 @@ def compiled_rate(model, state):
 def observed_orders(errors, refinement=2.0):
     errors = np.asarray(errors)
     return np.log(errors[:-1] / errors[1:]) / np.log(refinement)
+
+
+# A primary's cell budget: these terms minus ``born`` equal the initial tumour cells.
+PRIMARY_BUDGET_TERMS = (
+    "tumor_cells",
+    "blood_ctc",
+    "lymph_ctc",
+    "cleared",
+    "extravasated",
+    "node_arrested",
+    "first_pass",
+    "died",
+)

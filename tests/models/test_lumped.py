@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import continuum as ct
+from tests.helpers import PRIMARY_BUDGET_TERMS
 
 P0 = 1e6
 T_END = 400.0
@@ -102,17 +103,7 @@ def test_budget_holds_with_shedding_and_circulation(growth):
         first_pass=0.25,
         **parameters,
     )
-    names = (
-        "tumor_cells",
-        "blood_ctc",
-        "lymph_ctc",
-        "cleared",
-        "extravasated",
-        "node_arrested",
-        "first_pass",
-        "died",
-    )
-    total = sum(res.series(n) for n in names)
+    total = sum(res.series(n) for n in PRIMARY_BUDGET_TERMS)
     born = res.series("born")
     scale = max(born.max(), res.series("died").max(), P0)
     # to round-off of the largest term, accumulated over the steps
