@@ -158,3 +158,15 @@ def advance_circulation(scalars, start, shed, rates, h, params4, first_pass):
     scalars[start + FIRST_PASS] += arrested
     scalars[start + CLEARED] += k_clear * blood_integral
     scalars[start + EXTRAVASATED] += k_ext * blood_integral
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def relax_circulation(s_in, s_out, start, flux_blood, flux_lymph, params4, first_pass, h):
+    """Blood and lymph of the block at ``start`` taken exactly over ``h`` days from
+    ``s_in`` into ``s_out``, with the inflows [cells/day] held constant (see
+    :func:`advance_circulation`); ``born`` and ``died`` of ``s_out`` are left as they are."""
+    for i in (BLOOD, LYMPH, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS):
+        s_out[start + i] = s_in[start + i]
+    shed = (flux_blood * h, flux_lymph * h)
+    rates = (flux_blood, flux_blood, flux_lymph, flux_lymph)
+    advance_circulation(s_out, start, shed, rates, h, params4, first_pass)

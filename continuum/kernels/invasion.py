@@ -11,7 +11,7 @@ from __future__ import annotations
 from numba import njit
 
 from continuum.kernels import registry
-from continuum.kernels.circulation import circulation_rates
+from continuum.kernels.circulation import circulation_rates, relax_circulation
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.simple import no_reaction_point
 
@@ -158,6 +158,17 @@ def invasion_scalar_rate(scalars, exports, params, t, dscalars):
     )
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def invasion_scalar_relax(s_in, s_out, exports, params, t, dt):
+    """Blood and lymph exactly over the IMEX step (they relax within hours, far faster
+    than the step), fed by the exports at its start."""
+    cells = params[K_CELL]
+    rates = (params[K_CLEAR], params[K_EXT], params[K_LN], params[K_LB])
+    relax_circulation(
+        s_in, s_out, 0, cells * exports[0], cells * exports[1], rates, params[FIRST_PASS], dt
+    )
+
+
 registry.register(
     "invasion",
     no_reaction_point,
@@ -165,4 +176,5 @@ registry.register(
     invasion_scalar_rate,
     row_terms=True,
     stiff_rate=invasion_stiff_rate,
+    scalar_relax=invasion_scalar_relax,
 )

@@ -29,6 +29,12 @@ A model's kernels, registered with :func:`register`:
     tolerance (oxygen uptake, for example, relaxes in minutes while cells change over
     days). Declare it only for fields outside the cell budget: the solve is exact only to
     its tolerance.
+``scalar_relax(s_in, s_out, exports, params, t, dt)`` (optional)
+    Overwrites in ``s_out`` (the forward-Euler step of ``scalar_rate`` from ``s_in``) the
+    scalars that decay fast and linearly (circulating cells leave blood within hours) by
+    their exact solution over ``dt`` with the inflow held at its start value. The IMEX
+    method calls it after every scalar step, so its long steps stay stable; its step
+    control watches the fields only.
 
 ``fingerprint`` is a hash of the kernel and solver sources. It is passed as a literal to
 the cached entry points, so that editing any kernel invalidates every cached stepper that
@@ -53,17 +59,36 @@ def _no_stiff_rate(u, maps, i0, i1, k, f, params, t):
     return 0.0
 
 
+@njit(cache=True, inline="always")
+def _no_scalar_relax(s_in, s_out, exports, params, t, dt):
+    pass
+
+
 def register(
-    name: str, reaction_point, reaction_row, scalar_rate, row_terms: bool, stiff_rate=None
+    name: str,
+    reaction_point,
+    reaction_row,
+    scalar_rate,
+    row_terms: bool,
+    stiff_rate=None,
+    scalar_relax=None,
 ) -> None:
     """Register a model's jitted pointwise kernels under ``name``.
 
     ``row_terms`` says whether ``reaction_row`` does anything; when it does not (and there
     is no taxis and no variable-coefficient diffusion), the stage update skips the row
-    buffer entirely. ``stiff_rate`` defaults to no stiff terms.
+    buffer entirely. ``stiff_rate`` and ``scalar_relax`` default to no stiff terms.
     """
     stiff_rate = _no_stiff_rate if stiff_rate is None else stiff_rate
-    _KERNELS[name] = (reaction_point, reaction_row, scalar_rate, bool(row_terms), stiff_rate)
+    scalar_relax = _no_scalar_relax if scalar_relax is None else scalar_relax
+    _KERNELS[name] = (
+        reaction_point,
+        reaction_row,
+        scalar_rate,
+        bool(row_terms),
+        stiff_rate,
+        scalar_relax,
+    )
 
 
 def _compute_fingerprint() -> int:
@@ -125,6 +150,21 @@ def scalar_rate(kind, scalars, exports, params, t, dscalars):
 def stiff_rate(kind, u, maps, i0, i1, k, f, params, t):
     """Dispatch to the registered model's ``stiff_rate`` (compiled code only)."""
     raise NotImplementedError("only callable from compiled code")
+
+
+def scalar_relax(kind, s_in, s_out, exports, params, t, dt):
+    """Dispatch to the registered model's ``scalar_relax`` (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(scalar_relax, prefer_literal=True)
+def _scalar_relax(kind, s_in, s_out, exports, params, t, dt):
+    fn = _lookup(kind)[5]
+
+    def impl(kind, s_in, s_out, exports, params, t, dt):
+        fn(s_in, s_out, exports, params, t, dt)
+
+    return impl
 
 
 @overload(stiff_rate, prefer_literal=True, inline="always")

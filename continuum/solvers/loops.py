@@ -380,6 +380,7 @@ def advance_imex(
         _scalar_stage(
             kind, fingerprint, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds
         )
+        registry.scalar_relax(kind, s, sa, totals, params, t, h)
         explicit_rate = diffusion_rate + column_max(row_stats, STAT_TAXIS_RATE)
         if h * explicit_rate > 1.0 + 1e-12:
             if not adaptive:
