@@ -7,6 +7,7 @@ capacity. ``import continuum as ct`` gives the public surface below.
 from continuum import models, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.grid import Grid
+from continuum.interventions import Radiotherapy, Resection, SystemicTherapy
 from continuum.io import RunFile, RunFileError, open_run
 from continuum.models.cascade import Cascade
 from continuum.models.sites import Circulation, SecondarySite
@@ -25,6 +26,8 @@ __all__ = [
     "Grid",
     "NoFlux",
     "Periodic",
+    "Radiotherapy",
+    "Resection",
     "Result",
     "RunFile",
     "RunFileError",
@@ -33,6 +36,7 @@ __all__ = [
     "SecondarySite",
     "SimulationError",
     "State",
+    "SystemicTherapy",
     "__version__",
     "load_scenario",
     "models",

@@ -6,36 +6,90 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
+DEFAULT_SCENARIO = "breast.toml"
 
 
-def _run_scenario(args) -> int:
+def default_scenario_path() -> Path:
+    """The default scenario: ``examples/breast.toml`` of the source tree (editable
+    installs), which a wheel ships as the package data ``continuum.scenarios``."""
+    source_tree = Path(__file__).resolve().parents[1] / "examples" / DEFAULT_SCENARIO
+    if source_tree.is_file():
+        return source_tree
+    from importlib.resources import files
+
+    return Path(str(files("continuum.scenarios") / DEFAULT_SCENARIO))
+
+
+def _run(args) -> int:
     from continuum.scenario import ScenarioError, load_scenario, parse_override
 
+    default = args.scenario is None
+    source = default_scenario_path() if default else args.scenario
     try:
         overrides = dict(parse_override(item) for item in args.set)
-        scenario = load_scenario(args.scenario, overrides)
-        t_end = args.t_end if args.t_end is not None else scenario.run_settings["t_end"]
-        output = args.output or scenario.run_settings.get("output", "run.h5")
+        scenario = load_scenario(source, overrides)
+        settings = scenario.run_settings
+        t_end = args.t_end if args.t_end is not None else settings["t_end"]
+        output = args.output or ("run.h5" if default else settings.get("output", "run.h5"))
+        # the demo replaces its own run.h5; any other existing file needs --overwrite
+        overwrite = args.overwrite or (default and args.output is None)
         started = time.perf_counter()
         result = scenario.run(
             output=output,
             t_end=t_end,
-            overwrite=args.overwrite,
+            overwrite=overwrite,
             progress=False if args.quiet else None,
         )
     except (ScenarioError, ValueError) as error:
         print(f"continuum run: {error}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - started
-    stats = result.solver_stats
+    title = scenario.title or Path(str(source)).stem
     print(
-        f"{args.scenario}: {scenario.model!r} to t = {result.times[-1]:g} day, "
-        f"{stats['steps']} steps in {elapsed:.1f} s"
+        f"{title}: {type(scenario.model).__name__} to t = {result.times[-1]:g} day, "
+        f"{result.solver_stats['steps']} steps in {elapsed:.1f} s"
     )
-    print(f"  run file: {output} (continuum info {output})")
+    _print_outcome(result)
+    print(f"  run file: {output} (continuum info {output}; continuum plot {output})")
+    picture = args.picture or ("run.png" if default else str(Path(output).with_suffix(".png")))
+    _save_picture(result, picture, title)
     return 0
+
+
+def _print_outcome(run) -> None:
+    """The run's end in a few lines: the primary, circulating cells, the sites."""
+    from continuum import analysis
+
+    if "tumor_cells" in run.series_names:
+        cells = run.series("tumor_cells")
+        print(f"  primary tumour: {cells[0]:.3g} -> {cells[-1]:.3g} cells")
+    if "removed" in run.series_names and run.series("removed")[-1] > 0:
+        print(f"  removed by treatment: {run.series('removed')[-1]:.3g} cells")
+    if "blood_ctc" in run.series_names:
+        print(f"  circulating tumour cells at the end: {analysis.circulating_cells(run)[-1]:.3g}")
+    first = analysis.time_to_detection(run)
+    for site in analysis.sites(run):
+        series = analysis.site_series(run, site)
+        when = first[site]
+        detected = "not detected" if when is None else f"first detectable at {when:.0f} day"
+        print(
+            f"  {site:<12} {series['colonies'][-1]:10.3g} colonies, "
+            f"{series['detectable'][-1]:9.3g} detectable ({detected})"
+        )
+
+
+def _save_picture(run, picture, title) -> None:
+    try:
+        from continuum.plotting import plot_summary
+
+        plot_summary(run, picture, title=title)
+        print(f"  picture: {picture}")
+    except ImportError:
+        print(
+            "  no picture: matplotlib is not installed (pip install 'continuum-metastasis[plot]')"
+        )
 
 
 def _resume(args) -> int:
@@ -50,60 +104,41 @@ def _resume(args) -> int:
     return 0
 
 
-def _run(args) -> int:
-    import continuum as ct
-    from continuum.examples import glioma_invasion
+def _plot(args) -> int:
+    from continuum.io import RunFileError, open_run
 
-    if args.scenario is not None:
-        return _run_scenario(args)
-    if args.set:
-        print("continuum run: --set needs a scenario file", file=sys.stderr)
-        return 2
-    args.output = args.output or "run.h5"
-    args.t_end = 730.0 if args.t_end is None else args.t_end
-
-    model, state = glioma_invasion()
-    started = time.perf_counter()
+    picture = args.output or str(Path(args.path).with_suffix(".png"))
     try:
-        result = ct.simulate(
-            model,
-            state,
-            args.t_end,
-            save_every=args.t_end / 50,
-            method="explicit",
-            output=args.output,
-            overwrite=args.overwrite,
-            progress=False if args.quiet else None,
-        )
-    except ValueError as error:
-        print(f"continuum run: {error}", file=sys.stderr)
-        return 2
-    elapsed = time.perf_counter() - started
-    u = result.field("u")
-    grid = result.grid
-    radius = [np.sqrt(grid.integrate(frame > 0.5) / grid.thickness / np.pi) for frame in u]
-    late = len(radius) * 3 // 4
-    speed = (radius[-1] - radius[late]) / (result.times[-1] - result.times[late])
-    print(
-        f"glioma proliferation-invasion example ({model}), grid {grid.shape}, "
-        f"{result.solver_stats['steps']} steps in {elapsed:.1f} s"
-    )
-    print(
-        f"  tumour radius (u > 0.5): {radius[0]:.2f} mm at t = 0 -> {radius[-1]:.2f} mm at "
-        f"t = {result.times[-1]:.0f} day; front speed over the last quarter {speed:.4f} mm/day "
-        f"(Fisher-KPP: {2 * np.sqrt(0.13 * 0.012):.4f})"
-    )
-    print(f"  run file: {args.output} (continuum info {args.output})")
-    try:
-        from continuum.plotting import plot_summary
+        with open_run(args.path) as run:
+            from continuum import plotting
 
-        plot_summary(result, args.picture)
-        print(f"  picture: {args.picture}")
+            if args.field is None and args.t is None:
+                title = _scenario_title(run) or Path(args.path).stem
+                plotting.plot_summary(run, picture, title=title)
+            else:
+                plt = plotting._pyplot()
+                fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
+                plotting.plot_field(run, args.field, args.t, ax)
+                fig.savefig(picture, dpi=110)
+                plt.close(fig)
+    except (RunFileError, KeyError, ValueError) as error:
+        message = error.args[0] if error.args else str(error)
+        print(f"continuum plot: {message}", file=sys.stderr)
+        return 2
     except ImportError:
-        print(
-            "  no picture: matplotlib is not installed (pip install 'continuum-metastasis[plot]')"
-        )
+        print("continuum plot: needs matplotlib (pip install 'continuum-metastasis[plot]')")
+        return 2
+    print(f"{args.path}: picture {picture}")
     return 0
+
+
+def _scenario_title(run) -> str:
+    import tomllib
+
+    try:
+        return str(tomllib.loads(run.attrs.get("scenario", "")).get("title", ""))
+    except tomllib.TOMLDecodeError:
+        return ""
 
 
 def _info(args) -> int:
@@ -151,6 +186,11 @@ def _info(args) -> int:
             print(f"  time        {times[0]:g} to {times[-1]:g} day, {run.frames} frames")
         else:
             print("  time        no frames")
+        for item in run.interventions:
+            described = ", ".join(
+                f"{k}={v}" for k, v in vars(item).items() if k != "kind" and v is not None
+            )
+            print(f"  treatment   {item.kind}: {described}")
         print(f"  solver      {json.dumps(solver)}")
         checkpoint = attrs.get("checkpoint") or "none"
         print(f"  checkpoint  {checkpoint}")
@@ -161,11 +201,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="continuum", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
-        "run", help="run a scenario file, or the default example (and save a picture)"
+        "run", help="run a scenario file, or the default breast scenario, and save a picture"
     )
-    run.add_argument("scenario", nargs="?", help="scenario file (.toml); default: the example")
-    run.add_argument("--t-end", type=float, help="simulated days (default: the scenario's; 730)")
-    run.add_argument("-o", "--output", help="run file (default: the scenario's, or run.h5)")
+    run.add_argument(
+        "scenario", nargs="?", help="scenario file (.toml); default: examples/breast.toml"
+    )
+    run.add_argument("--t-end", type=float, help="simulated days (default: the scenario's)")
+    run.add_argument(
+        "-o",
+        "--output",
+        help="run file (default: run.h5 for the default scenario, else the "
+        "scenario's output or run.h5)",
+    )
     run.add_argument(
         "--set",
         action="append",
@@ -174,7 +221,9 @@ def main(argv=None) -> int:
         help="override a scenario entry, e.g. --set model.parameters.k_emt=0.05",
     )
     run.add_argument("--overwrite", action="store_true", help="replace an existing run file")
-    run.add_argument("--picture", default="run.png", help="path of the summary picture")
+    run.add_argument(
+        "--picture", help="path of the summary picture (default: the run file's, .png)"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     info = commands.add_parser("info", help="describe a run file")
     info.add_argument("path", help="run file (.h5)")
@@ -182,9 +231,15 @@ def main(argv=None) -> int:
     resume.add_argument("path", help="run file (.h5)")
     resume.add_argument("--t-end", type=float, required=True, help="new end time [day]")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
+    plot = commands.add_parser("plot", help="draw a run file: a summary, or one field")
+    plot.add_argument("path", help="run file (.h5)")
+    plot.add_argument("-o", "--output", help="picture (default: the run file's name, .png)")
+    plot.add_argument("--field", help="a field, or 'cells' for the tumour-cell density")
+    plot.add_argument("--t", type=float, help="time of the snapshot [day] (default: the last)")
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "info": _info, "resume": _resume}[args.command](args)
+        commands = {"run": _run, "info": _info, "resume": _resume, "plot": _plot}
+        return commands[args.command](args)
     except BrokenPipeError:  # output piped into a command that stopped reading (| head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

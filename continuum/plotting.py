@@ -1,49 +1,181 @@
-"""Pictures of a run (matplotlib is imported only when a picture is asked for)."""
+"""Pictures of a run, from a :class:`~continuum.Result` or an opened run file.
+
+matplotlib is imported only when a picture is asked for (``pip install
+'continuum-metastasis[plot]'``). Lengths in mm, time in days, cells as counts; every
+axis and colour bar names its unit.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from continuum import analysis
 
-def plot_summary(result, path, field=None):
-    """Save snapshots of ``field`` (first, middle, last frame) and the field totals.
+CELLS = "cells"  # the name that plots the tumour-cell density (sum of the cell fields)
 
-    Lengths in mm, time in days; the colour bar carries the field's unit.
-    """
+
+def _pyplot():
     import matplotlib
 
-    matplotlib.use("Agg")
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    field = field or result.field_names[0]
-    grid = result.grid
-    frames = [0, len(result.times) // 2, len(result.times) - 1]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), constrained_layout=True)
-    values = result.field(field)
-    vmax = float(np.max(values[frames])) or 1.0
-    unit = result.model.field_unit(field)
-    for ax, i in zip(axes[:3], frames, strict=True):
-        frame = values[i]
-        if grid.ndim == 1:
-            ax.plot(grid.coords[0], frame)
-            ax.set_xlabel("x [mm]")
-            ax.set_ylabel(f"{field} [{unit}]")
+    return plt
+
+
+def plot_field(run, name: str | None = None, t: float | None = None, ax=None):
+    """A snapshot of field ``name`` at the frame nearest ``t`` [day] (default: the last)
+    with a colour bar and its unit. ``name="cells"`` (the default when the model has
+    tumour-cell fields) plots their summed density; a 3D field is cut through its middle
+    along the first axis. Returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
+    model = run.model
+    if name is None:
+        name = CELLS if model.cell_fields else run.field_names[0]
+    t = run.times[-1] if t is None else t
+    if name == CELLS:
+        frame = analysis.cell_density(run, t)
+        label = "tumour cells [fraction of capacity]"
+    elif name in run.field_names:
+        frame = run.field(name, t)
+        label = f"{name} [{model.field_unit(name)}]"
+    else:
+        raise KeyError(f"field: got {name!r}; fields are {[CELLS, *run.field_names]}")
+    grid = run.grid
+    t_frame = run.times[int(np.argmin(np.abs(np.asarray(run.times) - t)))]
+    if grid.ndim == 1:
+        ax.plot(grid.coords[0], frame)
+        ax.set_xlabel(f"{grid.axis_names[0]} [mm]")
+        ax.set_ylabel(label)
+    else:
+        if grid.ndim == 3:
+            frame = frame[frame.shape[0] // 2]
+        origin = grid.origin[-2:]
+        extent = [
+            origin[1],
+            origin[1] + grid.extent[-1],
+            origin[0],
+            origin[0] + grid.extent[-2],
+        ]
+        image = ax.imshow(frame, origin="lower", extent=extent, cmap="magma", vmin=0.0)
+        ax.figure.colorbar(image, ax=ax, label=label, shrink=0.85)
+        ax.set_xlabel(f"{grid.axis_names[-1]} [mm]")
+        ax.set_ylabel(f"{grid.axis_names[-2]} [mm]")
+    ax.set_title(f"{name}, t = {t_frame:.4g} day")
+    return ax
+
+
+def plot_cascade(run, ax=None):
+    """Cell counts over time on a log axis: the primary tumour, circulating cells, cells
+    removed by treatments, and colonies (solid) and detectable colonies (dashed) per
+    site. Returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    times = np.asarray(run.times)
+    lines = [("primary tumour [cells]", analysis.tumor_cells(run), "k", "-")]
+    if "blood_ctc" in run.series_names:
+        lines.append(("circulating [cells]", analysis.circulating_cells(run), "tab:red", "-"))
+    if "removed" in run.series_names:
+        lines.append(("removed by treatment [cells]", run.series("removed"), "0.5", ":"))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, site in enumerate(analysis.sites(run)):
+        series = analysis.site_series(run, site)
+        colour = colours[(i + 2) % len(colours)]
+        lines.append((f"{site}: colonies", series["colonies"], colour, "-"))
+        lines.append((f"{site}: detectable", series["detectable"], colour, "--"))
+    for label, values, colour, style in lines:
+        values = np.asarray(values, dtype=float)
+        if np.any(values > 0):
+            ax.plot(times, np.where(values > 0, values, np.nan), style, color=colour, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("t [day]")
+    ax.set_ylabel("count")
+    ax.set_title("the cascade")
+    ax.legend(fontsize="x-small", ncol=2)
+    return ax
+
+
+def plot_size_distribution(run, t: float | None = None, ax=None):
+    """Colony size distributions per size-structured site at the frame nearest ``t``
+    [day] (default: the last), on log-log axes. Returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    t = run.times[-1] if t is None else t
+    drawn = False
+    for site in run.model.sites:
+        if site.grid is not None:
+            continue
+        sizes, density = run.size_distribution(t, site.name)
+        keep = density > 0
+        if keep.any():
+            ax.loglog(sizes[keep], density[keep], label=site.name)
+            drawn = True
+    ax.set_xlabel("colony size [cells]")
+    ax.set_ylabel("colonies per cell of size")
+    ax.set_title(f"colony sizes, t = {t:.4g} day")
+    if drawn:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no colonies yet", transform=ax.transAxes, ha="center")
+    return ax
+
+
+def plot_summary(run, path, field: str | None = None, title: str | None = None):
+    """Save a summary picture of a run to ``path`` (PNG, SVG, PDF by its suffix).
+
+    A cascade: the tumour at the start and at the end, the cascade over time and the
+    colony sizes at the end. Other models: snapshots of ``field`` (default: tumour
+    cells) at the start, middle and end, and the tumour cells over time.
+    """
+    plt = _pyplot()
+    cascade = bool(analysis.sites(run))
+    spatial = bool(run.field_names)
+    times = run.times
+    if cascade:
+        fig, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
+        axes = axes.ravel()
+        if spatial:
+            plot_field(run, field, times[0], axes[0])
+            plot_field(run, field, times[-1], axes[1])
         else:
-            if grid.ndim == 3:
-                frame = frame[frame.shape[0] // 2]
-            extent = [0, grid.extent[-1], 0, grid.extent[-2]]
-            image = ax.imshow(frame, origin="lower", extent=extent, vmin=0, vmax=vmax, cmap="magma")
-            ax.set_xlabel(f"{grid.axis_names[-1]} [mm]")
-            ax.set_ylabel(f"{grid.axis_names[-2]} [mm]")
-        ax.set_title(f"{field}, t = {result.times[i]:.0f} day")
-    if grid.ndim > 1:
-        fig.colorbar(image, ax=axes[:3], label=f"{field} [{unit}]", shrink=0.9)
-    totals = result.series(f"total_{field}")
-    axes[3].plot(result.times, totals)
-    axes[3].set_xlabel("t [day]")
-    total_unit = "mm^3" if unit == "1" else f"{unit} mm^3"
-    axes[3].set_ylabel(f"total {field} [{total_unit}]")
-    axes[3].set_title("total over the domain")
-    fig.savefig(path, dpi=110)
+            _plot_primary(run, axes[0])
+            axes[1].axis("off")
+        plot_cascade(run, axes[2])
+        plot_size_distribution(run, times[-1], axes[3])
+    else:
+        fig, axes = plt.subplots(1, 4, figsize=(17, 4), constrained_layout=True)
+        if spatial:
+            for ax, t in zip(axes[:3], (times[0], times[len(times) // 2], times[-1]), strict=True):
+                plot_field(run, field, t, ax)
+        else:
+            for ax in axes[:3]:
+                ax.axis("off")
+        _plot_primary(run, axes[3])
+    fig.suptitle(title or type(run.model).__name__)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def _plot_primary(run, ax):
+    if "tumor_cells" in run.series_names:
+        cells, label = run.series("tumor_cells"), "tumour [cells]"
+    elif run.model.cell_fields:
+        cells, label = analysis.tumor_cells(run), "tumour [mm^3 at capacity]"
+    else:
+        name = run.field_names[0]
+        cells, label = (
+            run.series(f"total_{name}"),
+            f"total {name} [{run.series_unit(f'total_{name}')}]",
+        )
+    ax.plot(run.times, cells, "k")
+    if np.all(cells > 0) and cells.max() > 100 * cells.min():
+        ax.set_yscale("log")
+    ax.set_xlabel("t [day]")
+    ax.set_ylabel(label)
+    ax.set_title("over time")

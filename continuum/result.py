@@ -25,6 +25,8 @@ class Result(ColonyQueries):
         self._scalar_frames = scalar_frames
         self.state = state
         self.solver_stats = solver_stats
+        self.interventions = []
+        self.units: dict[str, str] = {}  # of the series, set by ``simulate``
 
     @property
     def field_names(self):
@@ -51,6 +53,17 @@ class Result(ColonyQueries):
         if name not in self._series:
             raise KeyError(f"unknown series {name!r}; series are {list(self._series)}")
         return self._series[name]
+
+    def to_xarray(self):
+        """Fields and series as an ``xarray.Dataset`` (:func:`continuum.analysis.to_xarray`)."""
+        from continuum.analysis import to_xarray
+
+        return to_xarray(self)
+
+    def series_unit(self, name: str) -> str:
+        """The unit of series ``name`` (``cells``, ``day``, ...)."""
+        self.series(name)  # a clear error for an unknown name
+        return self.units.get(name, "")
 
     def scalars(self, t: float) -> np.ndarray:
         """The state's scalar vector at the frame nearest ``t`` [day]."""

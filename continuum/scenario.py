@@ -22,6 +22,10 @@ vessel maps, the circulation and the secondary sites (which make it a
     name = "lung"
     [cascade]
     horizon = 730.0                     # days
+    [[interventions]]
+    kind = "resection"                  # or "radiotherapy", "systemic"
+    t = 400.0                           # day
+    margin = 1.0                        # mm
     [run]
     t_end = 730.0                       # days
     save_every = 7.0
@@ -43,6 +47,7 @@ import numpy as np
 from continuum import models as model_classes
 from continuum import vessels as vessel_maps
 from continuum.grid import Grid
+from continuum.interventions import KINDS, Schedule
 from continuum.models.cascade import Cascade
 from continuum.models.sites import Circulation, SecondarySite
 
@@ -55,6 +60,7 @@ SECTIONS = {
     "circulation": "blood and lymph rates, first pass, lymph node",
     "sites": "secondary sites",
     "cascade": "horizon and cohort_days of a cascade",
+    "interventions": "treatments: resection, radiotherapy, systemic therapy",
     "run": "t_end, save_every, method, dt, rtol, atol, output, compression",
 }
 MODELS = (
@@ -130,14 +136,17 @@ class _Checker:
 
 
 class Scenario:
-    """A validated scenario: ``model``, ``state``, ``run_settings`` and its TOML ``text``.
+    """A validated scenario: ``model``, ``state``, ``interventions``, ``run_settings``,
+    ``title`` and its TOML ``text``.
 
     Build with :meth:`from_toml` (a path) or :meth:`from_text`; run with :meth:`run`.
     """
 
-    def __init__(self, model, state, run_settings: dict, text: str, source: str):
+    def __init__(self, model, state, run_settings: dict, text: str, source: str, interventions=()):
         self.model = model
         self.state = state
+        self.interventions = list(interventions)
+        self.title = ""
         self.run_settings = run_settings
         self.text = text
         self.source = source
@@ -179,9 +188,17 @@ class Scenario:
                 if isinstance(value, dict):
                     _initial_field(value, grid, Path(folder), f"initial.{name}", check)
         settings = _run_settings(check.table(data.get("run"), "run"), model, check)
+        interventions = _interventions(data.get("interventions", []), grid, Path(folder), check)
+        if state is not None and len(interventions) == len(data.get("interventions", [])):
+            check.attempt("interventions", Schedule, interventions, model, state.grid, 0.0)
+        title = data.get("title", "")
+        if not isinstance(title, str):
+            check.add(f"title: got {title!r}; a string is required")
         if check.problems:
             raise ScenarioError(source, check.problems)
-        return cls(model, state, settings, text, source)
+        scenario = cls(model, state, settings, text, source, interventions)
+        scenario.title = title
+        return scenario
 
     def run(self, output=None, t_end=None, overwrite=False, progress=None):
         """Run the scenario (``output`` and ``t_end`` [day] override the file's)."""
@@ -198,6 +215,7 @@ class Scenario:
             overwrite=overwrite,
             progress=progress,
             scenario=self.text,
+            interventions=self.interventions,
             **settings,
         )
 
@@ -352,6 +370,35 @@ def _cascade(primary, data: dict, check: _Checker):
     if primary is None or circulation is None or len(sites) != len(entries):
         return None
     return check.attempt("cascade", Cascade, primary, circulation, sites, **options)
+
+
+def _interventions(entries, grid, folder: Path, check: _Checker) -> list:
+    """``[[interventions]]``: each a table with ``kind`` and the fields of its class."""
+    if not isinstance(entries, list):
+        check.add("interventions: an array of tables ([[interventions]]) is required")
+        return []
+    built = []
+    for i, entry in enumerate(entries):
+        where = f"interventions[{i}]"
+        entry = dict(check.table(entry, where))
+        kind = entry.pop("kind", None)
+        if kind not in KINDS:
+            close = difflib.get_close_matches(str(kind), list(KINDS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            check.add(f"{where}.kind: got {kind!r}{hint} (allowed: {', '.join(KINDS)})")
+            continue
+        where = f"{where} ({kind})"
+        cls = KINDS[kind]
+        allowed = [f for f in cls.__dataclass_fields__ if f != "kind"]
+        check.keys(entry, allowed, where)
+        target = entry.get("target")
+        if isinstance(target, dict) and "file" in target and grid is not None:
+            array = _initial_field(target, grid, folder, f"{where}.target", check)
+            entry["target"] = None if array is None else array != 0
+        item = check.attempt(where, cls, **{k: v for k, v in entry.items() if k in allowed})
+        if item is not None:
+            built.append(item)
+    return built
 
 
 def _initial_state(model, grid, table: dict, folder: Path, check: _Checker):

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from continuum.interventions import Schedule
 from continuum.io.layout import COMPRESSIONS
 from continuum.io.reader import RunFile, open_run
 from continuum.io.writer import RunWriter, check_output_path
@@ -76,6 +77,7 @@ def simulate(
     callback=None,
     implicit=None,
     scenario: str | None = None,
+    interventions=(),
 ) -> Result:
     """Integrate ``model`` from ``state`` at ``t_start`` to ``t_end`` [day].
 
@@ -99,6 +101,9 @@ def simulate(
     callback : ``callback(t, state)`` at every frame; returning ``True`` stops the run.
     implicit : for ``"imex"``, the fields diffused implicitly (default all that diffuse).
     scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
+    interventions : treatments (:class:`~continuum.interventions.Resection`,
+        ``Radiotherapy``, ``SystemicTherapy``) applied on the way; what they kill is booked
+        in ``removed``. Stored in the run file, so ``resume`` applies the later ones.
 
     Returns
     -------
@@ -131,6 +136,7 @@ def simulate(
         raise ValueError(f"callback: got {callback!r}; a callable (t, state) is required")
     if rtol is None:
         rtol = 1e-4 if model.has_tissue() else 1e-8
+    schedule = Schedule(interventions, model, state.grid, t_start)
     if output is not None:
         output = check_output_path(output, overwrite)
     state = state.copy()
@@ -159,9 +165,10 @@ def simulate(
             _series_units(model, state),
             compression,
             scenario or "",
+            schedule.items,
         )
     try:
-        result = _run(model, state, solver, times, writer, settings, progress, callback)
+        result = _run(model, state, solver, schedule, times, writer, settings, progress, callback)
     finally:
         if writer is not None:
             writer.close()
@@ -190,7 +197,7 @@ def _make_solver(model, state, settings, t=None):
     return make_solver(settings["method"], model, state, **options)
 
 
-def _run(model, state, solver, times, writer, settings, progress, callback) -> Result:
+def _run(model, state, solver, schedule, times, writer, settings, progress, callback) -> Result:
     """Advance through ``times`` (the first is the current time), storing every frame."""
     frames = np.empty((len(times), *state.data.shape))
     scalar_frames = np.empty((len(times), state.scalars.size))
@@ -202,7 +209,7 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
     with ProgressBar(times[0], times[-1], enabled=show) as bar:
         for i, t_out in enumerate(times):
             if i > 0:
-                solver.advance(t_out)
+                schedule.advance(solver, model, state, t_out)
             frames[i] = state.data
             scalar_frames[i] = state.scalars
             values = diagnostics(model, state)
@@ -217,13 +224,13 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
                 if due or i == len(times) - 1:
                     writer.checkpoint(state, solver)
                     last_checkpoint = t_out
-            bar.update(t_out)
+            bar.update(t_out, values)
             if callback is not None and callback(t_out, state) is True:
                 if writer is not None:
                     writer.checkpoint(state, solver)
                 break
     stats = {"steps": solver.steps, "rejected": solver.rejected, "method": settings["method"]}
-    return Result(
+    result = Result(
         model,
         state.grid,
         times[:n_done],
@@ -233,6 +240,9 @@ def _run(model, state, solver, times, writer, settings, progress, callback) -> R
         stats,
         scalar_frames[:n_done],
     )
+    result.interventions = list(schedule.items)
+    result.units = _series_units(model, state)
+    return result
 
 
 def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -> RunFile:
@@ -245,6 +255,7 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
     with open_run(path) as run:
         model = run.model
         settings = run.solver_settings
+        interventions = run.interventions
         point = run.checkpoint()
         state = run.state(model)
     t_end = float(t_end)
@@ -255,6 +266,7 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
             f"t_end: got {t_end:g} day; the run in {str(path)!r} is already at "
             f"t = {point['t']:g} day, so there is nothing to resume"
         )
+    schedule = Schedule(interventions, model, state.grid, settings["t_start"])
     solver = _make_solver(model, state, settings, t=point["t"])
     solver.restore(point["t"], point["dt"], point["steps"], point["rejected"], point["arrays"])
     planned = output_times(settings["t_start"], t_end, settings["save_every"])
@@ -262,7 +274,7 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
     writer = RunWriter.reopen(path)
     try:
         writer.truncate(int(point["frame"]) + 1)
-        _run(model, state, solver, times, writer, settings, progress, callback)
+        _run(model, state, solver, schedule, times, writer, settings, progress, callback)
     finally:
         writer.close()
     write_xdmf(path)

@@ -30,4 +30,5 @@ PRIMARY_BUDGET_TERMS = (
     "node_arrested",
     "first_pass",
     "died",
+    "removed",
 )

@@ -7,24 +7,49 @@ import continuum as ct
 from continuum.cli import main
 
 
-def test_run_then_info(tmp_path, capsys):
-    plt = pytest.importorskip("matplotlib.pyplot")
-    out, picture = tmp_path / "run.h5", tmp_path / "run.png"
-    args = ["run", "--t-end", "60", "-o", str(out), "--picture", str(picture), "--quiet"]
-    assert main(args) == 0
-    assert picture.stat().st_size > 20_000
-    image = plt.imread(picture)
+def real_picture(path, plt):
+    """A PNG of non-trivial size with many colours."""
+    assert path.stat().st_size > 20_000
+    image = plt.imread(path)
     colours = np.unique((image[..., :3] * 255).astype(int).reshape(-1, 3), axis=0)
     assert len(colours) > 50
-    with ct.open_run(out) as run:
-        assert run.frames == 51
-        assert run.times[-1] == 60.0
-    assert main(["info", str(out)]) == 0
+
+
+def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
+    """The default (breast) scenario, shortened: run.h5 and run.png in the current folder."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--t-end", "30", "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "FisherKPP" in text and "51 frames" in text and "256 x 256" in text
-    assert main(args) == 2  # refuses to overwrite
+    assert "breast primary" in text and "circulating tumour cells" in text
+    assert "lung" in text and "colonies" in text
+    real_picture(tmp_path / "run.png", plt)
+    with ct.open_run(tmp_path / "run.h5") as run:
+        assert run.times[-1] == 30.0 and run.frames == 6
+        assert [site.name for site in run.model.sites] == [
+            "lymph_node",
+            "lung",
+            "liver",
+            "bone",
+            "brain",
+        ]
+        assert 'title = "breast primary' in run.attrs["scenario"]
+    assert main(["info", "run.h5"]) == 0
+    text = capsys.readouterr().out
+    assert "Cascade" in text and "6 frames" in text and "64 x 64" in text
+    assert "site        bone (bone)" in text
+    assert main(["run", "--t-end", "14", "--quiet"]) == 0  # the demo replaces its run.h5
+    with ct.open_run(tmp_path / "run.h5") as run:
+        assert run.times[-1] == 14.0
+    assert main(["run", "--t-end", "14", "-o", "run.h5", "--quiet"]) == 2  # named: refused
     assert "overwrite=True" in capsys.readouterr().err
-    assert main([*args, "--overwrite"]) == 0
+
+    assert main(["plot", "run.h5", "-o", "summary.png"]) == 0
+    real_picture(tmp_path / "summary.png", plt)
+    assert main(["plot", "run.h5", "--field", "oxygen", "--t", "7"]) == 0
+    assert (tmp_path / "run.png").stat().st_size > 10_000
+    assert main(["plot", "run.h5", "--field", "oxygn"]) == 2
+    assert "fields are" in capsys.readouterr().err
 
 
 def test_info_on_missing_file(tmp_path, capsys):

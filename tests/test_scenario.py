@@ -168,3 +168,58 @@ def test_each_example_scenario_runs_and_reopens(name, tmp_path):
         assert run.attrs["scenario"] == (EXAMPLES / f"{name}.toml").read_text()
         if isinstance(run.model, ct.Cascade):
             assert run.series("tumor_cells")[-1] > 0
+
+
+TREATED = (
+    LUMPED
+    + """
+[[interventions]]
+kind = "resection"
+t = 200.0
+residual = 0.01
+[[interventions]]
+kind = "systemic"
+start = 210.0
+end = 300.0
+rate = 0.05
+"""
+)
+
+
+def test_interventions_from_a_scenario_match_the_api(tmp_path):
+    scenario = ct.Scenario.from_text(TREATED)
+    assert [item.kind for item in scenario.interventions] == ["resection", "systemic"]
+    from_file = scenario.run(output=tmp_path / "treated.h5")
+    plan = [
+        ct.Resection(t=200.0, residual=0.01),
+        ct.SystemicTherapy(start=210.0, end=300.0, rate=0.05),
+    ]
+    direct = ct.simulate(scenario.model, scenario.state, 365.0, save_every=30.0, interventions=plan)
+    np.testing.assert_array_equal(from_file.series("removed"), direct.series("removed"))
+    assert from_file.series("removed")[-1] > 0.98 * direct.series("tumor_cells").max()
+
+
+def test_every_intervention_problem_is_reported_at_once():
+    bad = (
+        LUMPED
+        + """
+[[interventions]]
+kind = "resecton"
+[[interventions]]
+kind = "radiotherapy"
+doze = 2.0
+times = [100.0]
+[[interventions]]
+kind = "systemic"
+start = 50.0
+end = 40.0
+rate = 0.1
+"""
+    )
+    with pytest.raises(ct.ScenarioError) as error:
+        ct.Scenario.from_text(bad)
+    message = str(error.value)
+    assert "3 problems" in message
+    assert "did you mean 'resection'" in message
+    assert "did you mean 'dose'" in message
+    assert "systemic end: got 40.0" in message

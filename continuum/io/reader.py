@@ -96,6 +96,18 @@ class RunFile(ColonyQueries):
     def parameters(self) -> dict:
         return dict(self.spec["parameters"])
 
+    @property
+    def interventions(self) -> list:
+        """The run's treatments (``continuum.interventions`` objects)."""
+        from continuum.interventions import from_json
+
+        stored = json.loads(self._file.attrs.get("interventions", "[]"))
+        targets = self._file.get("interventions", {})
+        return [
+            from_json(item, targets[f"target{i}"][()] if f"target{i}" in targets else None)
+            for i, item in enumerate(stored)
+        ]
+
     @cached_property
     def model(self) -> Model:
         maps = {name: self.static_map(name) for name in self.map_names}
@@ -151,6 +163,17 @@ class RunFile(ColonyQueries):
         if name not in self.series_names:
             raise KeyError(f"unknown series {name!r}; series are {list(self.series_names)}")
         return self._file[series_path(name)][: self._frames]
+
+    def to_xarray(self):
+        """Fields and series as an ``xarray.Dataset`` (:func:`continuum.analysis.to_xarray`)."""
+        from continuum.analysis import to_xarray
+
+        return to_xarray(self)
+
+    def series_unit(self, name: str) -> str:
+        """The unit of series ``name`` (``cells``, ``day``, ...)."""
+        self.series(name)  # a clear error for an unknown name
+        return str(self._file[series_path(name)].attrs.get("units", ""))
 
     def _tissue_field(self, site, name, frame):
         return self._file["sites"][site][name][frame]

@@ -71,11 +71,23 @@ class RunWriter:
 
     @classmethod
     def create(
-        cls, path, model, state, solver, settings: dict, series_names, compression, scenario=""
+        cls,
+        path,
+        model,
+        state,
+        solver,
+        settings: dict,
+        series_names,
+        compression,
+        scenario="",
+        interventions=(),
     ):
         """Create the file with all datasets, attributes and dimension scales; ``scenario``
-        is the scenario's TOML text (empty for runs built in Python)."""
+        is the scenario's TOML text (empty for runs built in Python), ``interventions``
+        the treatments (``attrs["interventions"]``, JSON; array targets as datasets
+        ``interventions/target<i>``)."""
         from continuum import __version__
+        from continuum.interventions import to_json
 
         grid = state.grid
         handle = h5py.File(path, "w")
@@ -90,6 +102,10 @@ class RunWriter:
             attrs["solver"] = json.dumps(settings)
             attrs["grid"] = json.dumps(grid.describe())
             attrs["scenario"] = scenario
+            attrs["interventions"] = json.dumps([to_json(item) for item in interventions])
+            for i, item in enumerate(interventions):
+                if isinstance(getattr(item, "target", None), np.ndarray):
+                    handle.create_dataset(f"interventions/target{i}", data=item.target)
             attrs["seed"] = 0
             attrs["time_units"] = "day"
             attrs["length_units"] = "mm"

@@ -9,8 +9,8 @@ from numba import njit
 from continuum.kernels.flags import FASTMATH
 
 # Offsets of the circulation block in a model's scalar vector (see ``CIRCULATION_SCALARS``):
-BLOOD, LYMPH, BORN, DIED, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS = range(8)
-N_CIRCULATION = 8
+BLOOD, LYMPH, BORN, DIED, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS, REMOVED = range(9)
+N_CIRCULATION = 9
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -26,14 +26,16 @@ def circulation_rates(
     k_ln,
     k_lb,
     first_pass,
+    therapy,
+    treated,
     dscalars,
 ):
     """Rates of the circulation block at ``scalars[start:]`` (cells, cells/day).
 
     .. math::
 
-        dL/dt = J_L - (k_{LN} + k_{LB}) L, \\qquad
-        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext}) B
+        dL/dt = J_L - (k_{LN} + k_{LB} + r) L, \\qquad
+        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext} + r) B
 
     A fraction ``f`` = ``first_pass`` of the cells entering blood from the tumour arrests
     in the first capillary bed downstream (lungs, or liver for portal drainage) before it
@@ -41,20 +43,25 @@ def circulation_rates(
     ``death`` (both cells/day, from the tumour), ``cleared`` integrates ``k_clear B``,
     ``extravasated`` integrates ``k_ext B`` (cells leaving blood for the organs),
     ``node_arrested`` integrates ``k_LN L`` (arrest in the regional lymph node) and
-    ``first_pass`` integrates ``f J_B``. Then ``tumour cells + B + L + cleared +
-    extravasated + node_arrested + first_pass + died - born`` is constant.
+    ``first_pass`` integrates ``f J_B``. ``r`` = ``therapy`` is the extra death rate of
+    a systemic therapy [1/day]; ``removed`` integrates ``r (B + L)`` plus ``treated``, the
+    tumour cells the therapy kills [cells/day]. Then ``tumour cells + B + L + cleared +
+    extravasated + node_arrested + first_pass + died + removed - born`` is constant.
     """
     blood = scalars[start + BLOOD]
     lymph = scalars[start + LYMPH]
     arrested = first_pass * flux_blood
-    dscalars[start + BLOOD] = flux_blood - arrested + k_lb * lymph - (k_clear + k_ext) * blood
-    dscalars[start + LYMPH] = flux_lymph - (k_ln + k_lb) * lymph
+    dscalars[start + BLOOD] = (
+        flux_blood - arrested + k_lb * lymph - (k_clear + k_ext + therapy) * blood
+    )
+    dscalars[start + LYMPH] = flux_lymph - (k_ln + k_lb + therapy) * lymph
     dscalars[start + BORN] = birth
     dscalars[start + DIED] = death
     dscalars[start + CLEARED] = k_clear * blood
     dscalars[start + EXTRAVASATED] = k_ext * blood
     dscalars[start + NODE_ARRESTED] = k_ln * lymph
     dscalars[start + FIRST_PASS] = arrested
+    dscalars[start + REMOVED] = treated + therapy * (blood + lymph)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -106,20 +113,22 @@ def _relax(level, q0, q1, q2, extra, extra_rate, rate, h):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def advance_circulation(scalars, start, shed, rates, h, params4, first_pass):
+def advance_circulation(scalars, start, shed, rates, h, params5, first_pass):
     """Advance the circulation block at ``scalars[start:]`` exactly over ``h`` days.
 
     ``shed`` = (cells into blood, into lymph) from the tumour during the step, at rates
     ``rates`` = (blood at the start, at the end, lymph at the start, at the end)
-    [cells/day], taken quadratic in time; ``params4`` = ``(k_clear, k_ext, k_LN, k_LB)``.
+    [cells/day], taken quadratic in time; ``params5`` = ``(k_clear, k_ext, k_LN, k_LB,
+    therapy)``, the last an extra death rate in both compartments [1/day].
     The lymph's closed-form solution ``L(s) = A + B s + C s^2 + D e^{-(k_LN + k_LB) s}``
     drains into blood, whose solution is closed-form too. What leaves each compartment
     comes from its mass balance (``integral of x = (x(0) + inflow - x(h)) / rate``), so the
     budget of :func:`circulation_rates` holds to round-off.
     """
-    k_clear, k_ext, k_ln, k_lb = params4[0], params4[1], params4[2], params4[3]
-    lymph_rate = k_ln + k_lb
-    blood_rate = k_clear + k_ext
+    k_clear, k_ext, k_ln, k_lb = params5[0], params5[1], params5[2], params5[3]
+    therapy = params5[4]
+    lymph_rate = k_ln + k_lb + therapy
+    blood_rate = k_clear + k_ext + therapy
     lymph0 = scalars[start + LYMPH]
     blood0 = scalars[start + BLOOD]
     q0, q1, q2 = _profile(shed[1], rates[2], rates[3], h)
@@ -158,15 +167,20 @@ def advance_circulation(scalars, start, shed, rates, h, params4, first_pass):
     scalars[start + FIRST_PASS] += arrested
     scalars[start + CLEARED] += k_clear * blood_integral
     scalars[start + EXTRAVASATED] += k_ext * blood_integral
+    scalars[start + REMOVED] += therapy * (blood_integral + lymph_integral)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def relax_circulation(s_in, s_out, start, flux_blood, flux_lymph, params4, first_pass, h):
+def relax_circulation(s_in, s_out, start, flux_blood, flux_lymph, params5, first_pass, h):
     """Blood and lymph of the block at ``start`` taken exactly over ``h`` days from
     ``s_in`` into ``s_out``, with the inflows [cells/day] held constant (see
-    :func:`advance_circulation`); ``born`` and ``died`` of ``s_out`` are left as they are."""
+    :func:`advance_circulation`); ``born``, ``died`` and the tumour's share of
+    ``removed`` in ``s_out`` are kept."""
     for i in (BLOOD, LYMPH, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS):
         s_out[start + i] = s_in[start + i]
+    therapy = params5[4]
+    # the forward-Euler step booked r (B + L) h of the circulation into removed
+    s_out[start + REMOVED] -= therapy * h * (s_in[start + BLOOD] + s_in[start + LYMPH])
     shed = (flux_blood * h, flux_lymph * h)
     rates = (flux_blood, flux_blood, flux_lymph, flux_lymph)
-    advance_circulation(s_out, start, shed, rates, h, params4, first_pass)
+    advance_circulation(s_out, start, shed, rates, h, params5, first_pass)

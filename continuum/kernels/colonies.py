@@ -22,8 +22,8 @@ Per site the scalar block holds (offsets ``SITE_*``): cumulative ``arrived``, ``
 (cells lost in failed seeding), the ``dormant`` pool, cumulative ``woken``, ``dormant_died``,
 ``founded`` (colonies founded by seeds), ``emitted`` (colonies seeded by colonies),
 ``colony_born`` and ``colony_died`` (cells), the ``burden`` (cells in colonies), the
-colony seeding ``emission`` rate [colonies/day] and the number of ``colonies``, then
-``n`` cohort counts and ``n`` cohort birth times.
+colony seeding ``emission`` rate [colonies/day], the number of ``colonies`` and the cells
+a systemic therapy ``removed``, then ``n`` cohort counts and ``n`` cohort birth times.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ SITE_SCALARS = (
     "burden",
     "emission",
     "colonies",
+    "removed",
 )
 (
     ARRIVED,
@@ -69,6 +70,7 @@ SITE_SCALARS = (
     BURDEN,
     EMISSION,
     COLONIES,
+    REMOVED,
 ) = range(len(SITE_SCALARS))
 
 # Columns of a site's parameter row.
@@ -88,6 +90,8 @@ SITE_PARAMETERS = (
     "seeding_alpha",
     "detection",
     "spatial",
+    "therapy",
+    "therapy_dormant",
 )
 (
     P_LAW,
@@ -105,6 +109,8 @@ SITE_PARAMETERS = (
     P_SEEDING_ALPHA,
     P_DETECTION,
     P_SPATIAL,
+    P_THERAPY,
+    P_THERAPY_DORMANT,
 ) = range(len(SITE_PARAMETERS))
 
 
@@ -215,9 +221,12 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     solution), the rest and the woken cells found colonies of one cell. Existing colonies
     die at rate ``clearance``, grow along the characteristic and seed new colonies at
     ``beta(s) = m s^alpha`` (Simpson's rule over the step). New colonies join cohort
-    ``cohort`` with the size of a colony born at the step's mid time. Cells are booked so
-    that ``burden + dormant + failed + dormant_died + colony_died - colony_born - arrived``
-    stays constant to round-off: ``colony_born`` is the change of burden plus colony
+    ``cohort`` with the size of a colony born at the step's mid time. A systemic therapy
+    adds its rate ``therapy`` to the colonies' death rate (whole colonies die, as in the
+    death term of the colony equation) and ``therapy_dormant`` to the dormant cells';
+    what it kills is booked in ``removed``. Cells are booked so that ``burden + dormant +
+    failed + dormant_died + colony_died + removed - colony_born - arrived`` stays constant
+    to round-off: ``colony_born`` is the change of burden plus colony
     deaths minus the cells founding colonies (net growth, and colonies seeded by colonies).
     A spatial site (``spatial = 1``) stops after the dormant pool and ``founded``: its
     founders enter its tissue fields, which grow colonies under their own model.
@@ -229,12 +238,17 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     block[ARRIVED] += arrivals
     block[FAILED] += arrivals - seeds
     dormant, integral = _dormant_step(
-        block[DORMANT], p[P_DORMANCY] * seeds / h, p[P_WAKE], p[P_DORMANT_DEATH], h
+        block[DORMANT],
+        p[P_DORMANCY] * seeds / h,
+        p[P_WAKE],
+        p[P_DORMANT_DEATH] + p[P_THERAPY_DORMANT],
+        h,
     )
     woken = p[P_WAKE] * integral
     block[DORMANT] = dormant
     block[WOKEN] += woken
     block[DORMANT_DIED] += p[P_DORMANT_DEATH] * integral
+    block[REMOVED] += p[P_THERAPY_DORMANT] * integral
     founders = (1.0 - p[P_DORMANCY]) * seeds + woken
     block[FOUNDED] += founders
     if p[P_SPATIAL] != 0.0:  # the founders join the site's tissue fields (the caller)
@@ -262,17 +276,16 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
         if i == cohort:
             open_burden = n * x
             open_emission = n * beta
-    survive_half = math.exp(-0.5 * p[P_CLEARANCE] * h)
+    death = p[P_CLEARANCE] + p[P_THERAPY]
+    survive_half = math.exp(-0.5 * death * h)
     survive = survive_half * survive_half
     emitted = (
         h / 6.0 * (block[EMISSION] + 4.0 * survive_half * emission_mid + survive * emission_end)
     )
     lost_cells = (
-        p[P_CLEARANCE]
-        * h
-        / 6.0
-        * (block[BURDEN] + 4.0 * survive_half * burden_mid + survive * burden_end)
+        death * h / 6.0 * (block[BURDEN] + 4.0 * survive_half * burden_mid + survive * burden_end)
     )
+    treated = p[P_THERAPY] / death * lost_cells if death > 0.0 else 0.0
     # Survivors, and the new colonies in cohort ``cohort`` (born at the step's middle);
     # the closed cohorts keep their end-of-step sizes, the open one is re-evaluated.
     for i in range(cohort + 1):
@@ -295,11 +308,12 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
         burden += total * x
         emission += total * beta
     grown = burden - block[BURDEN] + lost_cells - founders
+    block[REMOVED] += treated
     if grown >= 0.0:
         block[COLONY_BORN] += grown
-        block[COLONY_DIED] += lost_cells
+        block[COLONY_DIED] += lost_cells - treated
     else:  # net shrinkage: booked as deaths
-        block[COLONY_DIED] += lost_cells - grown
+        block[COLONY_DIED] += lost_cells - treated - grown
     block[EMITTED] += emitted
     block[BURDEN] = burden
     block[EMISSION] = emission

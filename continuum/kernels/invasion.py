@@ -3,7 +3,10 @@
 Fields: 0 epithelial ``e``, 1 mesenchymal ``m``, 2 ecm ``f``, 3 mmp ``p``, 4 oxygen ``o``
 (fractions); maps: 0 blood vessels ``v_B``, 1 lymph vessels ``v_L`` (densities in [0, 1]).
 Exports (per unit volume, in fractions/day): 0 into blood, 1 into lymph, 2 births,
-3 deaths. Scalars: the circulation block of ``continuum.kernels.circulation``.
+3 deaths, 4 killed by systemic therapy. Scalars: the circulation block of
+``continuum.kernels.circulation``. The parameter vector is ``PARAMETER_ORDER`` followed
+by the two therapy rates [1/day] a treatment schedule sets: on tissue cells
+(``THERAPY_CELLS``) and on circulating cells (``THERAPY_CIRCULATING``).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ ETA, R_F, ALPHA_M, ALPHA_E, LAMBDA_P = (
 SIGMA, KAPPA, MU_B, MU_BE, MU_L = _I["sigma"], _I["kappa"], _I["mu_B"], _I["mu_Be"], _I["mu_L"]
 K_CLEAR, K_EXT, K_LN, K_LB = _I["k_clear"], _I["k_ext"], _I["k_LN"], _I["k_LB"]
 FIRST_PASS = _I["first_pass"]
+THERAPY_CELLS, THERAPY_CIRCULATING = len(PARAMETER_ORDER), len(PARAMETER_ORDER) + 1
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -89,14 +93,17 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
 
         R_e &= \\rho_e P e (1-e-m) - k_{EMT} H e + k_{MET} m - \\delta_N e - \\mu_{Be} v_B e \\\\
         R_m &= \\rho_m P m (1-e-m) + k_{EMT} H e - k_{MET} m - \\delta_N m
-               - (\\mu_B v_B + \\mu_L v_L) m \\\\
+               - (\\mu_B v_B + \\mu_L v_L) m - r m \\\\
         R_f &= -\\eta p f + r_f f (1 - f - e - m) \\\\
         R_p &= \\alpha_m m + \\alpha_e e - \\lambda_p p \\\\
         R_o &= \\sigma v_B (1 - o) - \\kappa (e + m) o
 
-    Births are the positive part of the logistic growth, deaths its negative part (growth
-    beyond capacity) plus necrosis; intravasation goes to blood and lymph.
+    with ``- r e`` in ``R_e`` too: ``r`` is the therapy rate on tissue cells. Births are
+    the positive part of the logistic growth, deaths its negative part (growth beyond
+    capacity) plus necrosis; intravasation goes to blood and lymph, the therapy's kills
+    to ``removed``.
     """
+    therapy = params[THERAPY_CELLS]
     for k in range(u.shape[3]):
         e = u[EPITHELIAL, i0, i1, k]
         m = u[MESENCHYMAL, i0, i1, k]
@@ -114,8 +121,10 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
         into_blood_e = params[MU_BE] * v_b * e
         into_blood_m = params[MU_B] * v_b * m
         into_lymph = params[MU_L] * v_l * m
-        rate[EPITHELIAL, k] += growth_e - emt + met - necrosis * e - into_blood_e
-        rate[MESENCHYMAL, k] += growth_m + emt - met - necrosis * m - into_blood_m - into_lymph
+        rate[EPITHELIAL, k] += growth_e - emt + met - (necrosis + therapy) * e - into_blood_e
+        rate[MESENCHYMAL, k] += (
+            growth_m + emt - met - (necrosis + therapy) * m - into_blood_m - into_lymph
+        )
         rate[ECM, k] += -params[ETA] * p * f + params[R_F] * f * (1.0 - f - e - m)
         rate[MMP, k] += params[ALPHA_M] * m + params[ALPHA_E] * e - params[LAMBDA_P] * p
         rate[OXYGEN, k] += params[SIGMA] * v_b * (1.0 - o) - params[KAPPA] * (e + m) * o
@@ -124,6 +133,7 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
         exports[1] += into_lymph
         exports[2] += max(growth, 0.0)
         exports[3] += max(-growth, 0.0) + necrosis * (e + m)
+        exports[4] += therapy * (e + m)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -154,6 +164,8 @@ def invasion_scalar_rate(scalars, exports, params, t, dscalars):
         params[K_LN],
         params[K_LB],
         params[FIRST_PASS],
+        params[THERAPY_CIRCULATING],
+        cells * exports[4],
         dscalars,
     )
 
@@ -163,7 +175,13 @@ def invasion_scalar_relax(s_in, s_out, exports, params, t, dt):
     """Blood and lymph exactly over the IMEX step (they relax within hours, far faster
     than the step), fed by the exports at its start."""
     cells = params[K_CELL]
-    rates = (params[K_CLEAR], params[K_EXT], params[K_LN], params[K_LB])
+    rates = (
+        params[K_CLEAR],
+        params[K_EXT],
+        params[K_LN],
+        params[K_LB],
+        params[THERAPY_CIRCULATING],
+    )
     relax_circulation(
         s_in, s_out, 0, cells * exports[0], cells * exports[1], rates, params[FIRST_PASS], dt
     )

@@ -7,16 +7,24 @@ import math
 from numba import njit
 
 from continuum.kernels import registry
-from continuum.kernels.circulation import BORN, DIED, N_CIRCULATION, circulation_rates
+from continuum.kernels.circulation import (
+    BORN,
+    DIED,
+    N_CIRCULATION,
+    REMOVED,
+    circulation_rates,
+)
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.simple import no_reaction_point, no_reaction_row
 
 EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR = range(6)
 
 # params = (law, a, K, gamma, b, a1, mu, alpha, lymph_fraction, k_clear, k_ext, k_LN, k_LB,
-#           first_pass, shedding_loss)
+#           first_pass, shedding_loss, then the therapy rates [1/day] a treatment schedule
+#           sets: on the tumour's cells, on circulating cells)
 # scalars = (tumor_cells, then the circulation block: blood_ctc, lymph_ctc, born, died,
-#            cleared, extravasated, node_arrested, first_pass)
+#            cleared, extravasated, node_arrested, first_pass, removed)
+THERAPY_CELLS, THERAPY_CIRCULATING = 15, 16
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -39,16 +47,19 @@ def growth_rate(law, p, a, capacity, gamma, b, a1):
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _tumour_rates(scalars, params):
-    """``(dP/dt, births, deaths, shed into blood, shed into lymph)`` [cells/day]."""
+    """``(dP/dt, births, deaths, killed by therapy, shed into blood, shed into lymph)``
+    [cells/day]."""
     p = scalars[0]
     growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
     shedding = params[6] * p ** params[7] if p > 0.0 else 0.0
     to_lymph = params[8] * shedding
     kept = (1.0 - params[14]) * shedding
+    treated = params[THERAPY_CELLS] * p
     return (
-        growth - shedding + kept,
+        growth - shedding + kept - treated,
         max(growth, 0.0) + kept,
         max(-growth, 0.0),
+        treated,
         shedding - to_lymph,
         to_lymph,
     )
@@ -56,16 +67,18 @@ def _tumour_rates(scalars, params):
 
 @njit(cache=True, fastmath=FASTMATH)
 def lumped_scalar_rate(scalars, exports, params, t, dscalars):
-    """dP/dt = g(P) - l J, shedding J = mu P^alpha split into lymph (``lymph_fraction``) and
-    blood; the circulation block of ``continuum.kernels.circulation`` for the rest.
+    """dP/dt = g(P) - l J - r P, shedding J = mu P^alpha split into lymph
+    (``lymph_fraction``) and blood, ``r`` the therapy rate on the tumour's cells (its kills
+    booked in ``removed``); the circulation block of ``continuum.kernels.circulation``
+    for the rest.
 
     ``l`` = ``shedding_loss`` is the fraction of shed cells the tumour loses (1: they leave
     it; 0: emission does not deplete it, as in Iwata et al. 2000, the cells shed counting
     as born). ``born`` integrates the positive part of ``g(P)`` plus ``(1 - l) J`` and
     ``died`` the negative part of ``g``, so that ``P + B + L + cleared + extravasated +
-    node_arrested + first_pass + died - born`` stays constant.
+    node_arrested + first_pass + died + removed - born`` stays constant.
     """
-    rate, births, deaths, to_blood, to_lymph = _tumour_rates(scalars, params)
+    rate, births, deaths, treated, to_blood, to_lymph = _tumour_rates(scalars, params)
     dscalars[0] = rate
     circulation_rates(
         scalars,
@@ -79,6 +92,8 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
         params[11],
         params[12],
         params[13],
+        params[THERAPY_CIRCULATING],
+        treated,
         dscalars,
     )
 
@@ -88,12 +103,13 @@ def lumped_shedding_rate(scalars, exports, params, t, dscalars):
     """The tumour of :func:`lumped_scalar_rate` alone: its circulation block stays still
     (a cascade advances it exactly, see ``continuum.solvers.circulation``) and the cells
     shed into blood and lymph accumulate in the two scalars after the block."""
-    rate, births, deaths, to_blood, to_lymph = _tumour_rates(scalars, params)
+    rate, births, deaths, treated, to_blood, to_lymph = _tumour_rates(scalars, params)
     for i in range(scalars.shape[0]):
         dscalars[i] = 0.0
     dscalars[0] = rate
     dscalars[1 + BORN] = births
     dscalars[1 + DIED] = deaths
+    dscalars[1 + REMOVED] = treated
     dscalars[1 + N_CIRCULATION] = to_blood
     dscalars[2 + N_CIRCULATION] = to_lymph
 

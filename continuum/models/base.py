@@ -126,6 +126,12 @@ class Model:
     # Fields whose IMEX step is a full backward-Euler solve (diffusion and the registered
     # ``stiff_rate`` implicit): fast, far-diffusing fields outside the cell budget.
     stiff_fields: tuple[str, ...] = ()
+    # Positions of the therapy rates (on tissue cells, on circulating cells) [1/day] in
+    # ``param_vector()``, for models whose kernels take a systemic therapy.
+    therapy_slots: tuple[int, int] | None = None
+    # The fields that are tumour cells (densities as fractions of a carrying capacity):
+    # what ``continuum.analysis`` measures and treatments kill.
+    cell_fields: tuple[str, ...] = ()
     field_units: ClassVar[dict[str, str]] = {}
     series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()

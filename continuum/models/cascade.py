@@ -17,7 +17,12 @@ from continuum.validation import check_positive
 
 # The primary's cumulative budget terms, renamed in a cascade so that ``born``, ``died``
 # and ``cleared`` can be the totals over the whole cascade.
-PRIMARY_RENAMES = {"born": "primary_born", "died": "primary_died", "cleared": "blood_cleared"}
+PRIMARY_RENAMES = {
+    "born": "primary_born",
+    "died": "primary_died",
+    "cleared": "blood_cleared",
+    "removed": "primary_removed",
+}
 # Sources of arrivals at the sites: cumulative scalars of the circulation block.
 ARRIVAL_SOURCES = ("extravasated", "node_arrested", "first_pass")
 # The cascade's own scalars: cells shed into blood and lymph (cumulative; kept for a lumped
@@ -143,6 +148,7 @@ class Cascade(Model):
             "map_names",
             "stiff_fields",
             "field_units",
+            "cell_fields",
         ):
             setattr(self, name, getattr(primary, name))
         self.primary_scalars = tuple(PRIMARY_RENAMES.get(n, n) for n in primary.scalar_names)
@@ -156,6 +162,7 @@ class Cascade(Model):
             "born": "cells",
             "died": "cells",
             "cleared": "cells",
+            "removed": "cells",
             "sites_time": "day",
             **{
                 f"sites/{site.name}/{entry}": unit
@@ -298,12 +305,14 @@ class Cascade(Model):
         born = state.scalar("primary_born")
         died = state.scalar("primary_died")
         cleared = state.scalar("blood_cleared") + state.scalar("unsited")
+        removed = state.scalar("primary_removed")
         t = state.scalar("sites_time")
         for k, site in enumerate(self.sites):
             prefix = f"sites/{site.name}/"
             born += state.scalar(prefix + "colony_born")
             died += state.scalar(prefix + "colony_died") + state.scalar(prefix + "dormant_died")
             cleared += state.scalar(prefix + "failed")
+            removed += state.scalar(prefix + "removed")
             values[prefix + "wake_flux"] = site.parameters["wake"] * state.scalar(
                 prefix + "dormant"
             )
@@ -315,7 +324,7 @@ class Cascade(Model):
                 continue
             counts, _ = self.cohorts(state.scalars, k)
             values[prefix + "detectable"] = self.count_colonies(k, counts, t, detection)
-        values.update({"born": born, "died": died, "cleared": cleared})
+        values.update({"born": born, "died": died, "cleared": cleared, "removed": removed})
         return values
 
     def cohorts(self, scalars: np.ndarray, site: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ CIRCULATION_SCALARS = (
     "extravasated",
     "node_arrested",
     "first_pass",
+    "removed",
 )
 
 # Default vessel maps: random capillaries (volume fraction, seed).
@@ -142,8 +143,10 @@ class Invasion(Model):
 
     kernel_name = "invasion"
     field_names = ("epithelial", "mesenchymal", "ecm", "mmp", "oxygen")
+    cell_fields = ("epithelial", "mesenchymal")
     scalar_names = CIRCULATION_SCALARS
-    export_names = ("flux_blood", "flux_lymph", "births", "deaths")
+    export_names = ("flux_blood", "flux_lymph", "births", "deaths", "treated")
+    therapy_slots = (kernels.THERAPY_CELLS, kernels.THERAPY_CIRCULATING)
     map_names = ("blood_vessels", "lymph_vessels")
     stiff_fields = ("mmp", "oxygen")
     series_units: ClassVar[dict[str, str]] = {
@@ -201,7 +204,8 @@ class Invasion(Model):
         return kind, value
 
     def param_vector(self) -> np.ndarray:
-        return np.array([self.parameters[n] for n in kernels.PARAMETER_ORDER])
+        """The parameters in kernel order, then the two therapy rates (0: untreated)."""
+        return np.array([*(self.parameters[n] for n in kernels.PARAMETER_ORDER), 0.0, 0.0])
 
     def default_fields(self, grid: Grid):
         """A disk (ball, interval) of epithelial cells at the centre, normal tissue around.

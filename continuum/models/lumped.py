@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
+
 import continuum.kernels.lumped as kernels
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter
@@ -59,6 +61,7 @@ class LumpedPrimary(Model):
     kernel_name = "lumped_primary"
     field_names = ()
     scalar_names = ("tumor_cells", *CIRCULATION_SCALARS)
+    therapy_slots = (kernels.THERAPY_CELLS, kernels.THERAPY_CIRCULATING)
     series_units: ClassVar[dict[str, str]] = {"flux_blood": "cells/day", "flux_lymph": "cells/day"}
     PARAMETERS = (
         Parameter("law", 0.0, "1", "growth law code (set through growth=...)"),
@@ -115,6 +118,10 @@ class LumpedPrimary(Model):
                 )
         self.growth = growth
         super().__init__(bc=bc, **{**parameters, "law": float(GROWTH_LAWS[growth])})
+
+    def param_vector(self) -> np.ndarray:
+        """The parameters, then the two therapy rates (0: untreated)."""
+        return np.append(super().param_vector(), [0.0, 0.0])
 
     def derived_series(self, state) -> dict[str, float]:
         """Shedding into blood and lymph [cells/day]."""

@@ -57,6 +57,7 @@ class FisherKPP(Heat):
     """
 
     kernel_name = "fisher_kpp"
+    cell_fields = ("u",)
     PARAMETERS = (
         Parameter("diffusivity", 0.13, "mm^2/day", "tumour-cell motility"),
         Parameter("growth_rate", 0.012, "1/day", "net proliferation rate"),

@@ -250,6 +250,8 @@ class SecondarySite:
             "seeding_alpha": s["alpha"],
             "detection": p["detection"],
             "spatial": float(self.grid is not None),
+            "therapy": 0.0,  # set by a treatment schedule while it acts
+            "therapy_dormant": 0.0,
         }
         return np.array([values[k] for k in colonies.SITE_PARAMETERS])
 

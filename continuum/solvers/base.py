@@ -95,6 +95,18 @@ class Solver:
         """Solver memory beyond the state that a bit-exact restart needs."""
         return {}
 
+    def restart_estimate(self) -> None:
+        """Forget the step control's memory of past rates, after the state jumped (a
+        treatment event)."""
+
+    def set_therapy(self, rates) -> None:
+        """Set the therapy rates ``(tissue, circulating, ...)`` [1/day] in the kernel's
+        parameter vector (``model.therapy_slots``) for the steps that follow."""
+        slots = self.model.therapy_slots
+        if slots is not None:
+            self.params[slots[0]] = rates[0]
+            self.params[slots[1]] = rates[1]
+
     def restore(self, t, dt, steps, rejected, arrays) -> None:
         """Continue from a checkpoint (see ``continuum.io``)."""
         self.t = float(t)
@@ -278,6 +290,9 @@ class IMEXSolver(Solver):
 
     def history_arrays(self):
         return {"rates": self.rates, "history": self.history}
+
+    def restart_estimate(self):
+        self.history[0] = 0.0  # the divided difference would span the jump
 
     def _advance_impl(self, t_stop):
         limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf

@@ -63,7 +63,12 @@ class CascadeSolver:
         self.sources = np.array([layout[name][0] for name in ARRIVAL_SOURCES])
         self.shed = np.array([layout["shed_blood"][0], layout["shed_lymph"][0]])
         p = model.primary.parameters
-        self.circulation_rates = np.array([p[k] for k in ("k_clear", "k_ext", "k_LN", "k_LB")])
+        # (k_clear, k_ext, k_LN, k_LB, therapy rate on circulating cells)
+        self.circulation_rates = np.array(
+            [*(p[k] for k in ("k_clear", "k_ext", "k_LN", "k_LB")), 0.0]
+        )
+        # the sites' parameter rows, whose therapy columns a treatment schedule sets
+        self.site_parameters = model.site_parameters.copy()
         self.unsited = layout["unsited"][0]
         self.clock = layout["sites_time"][0]
         self.offsets = np.array(
@@ -123,6 +128,22 @@ class CascadeSolver:
     def rejected(self):
         return self.inner.rejected
 
+    def restart_estimate(self) -> None:
+        self.inner.restart_estimate()
+        for _, solver, _ in self.tissues:
+            solver.restart_estimate()
+
+    def set_therapy(self, rates) -> None:
+        """Therapy rates ``(tissue, circulating, colonies, dormant)`` [1/day]: the
+        primary's kernel, the circulation, the colonies and dormant cells of the sites
+        (a spatial site's tissue cells take the colonies' rate)."""
+        self.inner.set_therapy(rates)
+        self.circulation_rates[4] = rates[1]
+        self.site_parameters[:, colonies.P_THERAPY] = rates[2]
+        self.site_parameters[:, colonies.P_THERAPY_DORMANT] = rates[3]
+        for _, solver, _ in self.tissues:
+            solver.set_therapy((rates[2], 0.0))
+
     def history_arrays(self) -> dict[str, np.ndarray]:
         arrays = dict(self.inner.history_arrays())
         if self.tissues:
@@ -177,7 +198,7 @@ class CascadeSolver:
             sites_step(
                 scalars,
                 self.offsets,
-                model.site_parameters,
+                self.site_parameters,
                 model.n_cohorts,
                 cohort,
                 t0,
@@ -217,7 +238,7 @@ class CascadeSolver:
             self.cascade_constants,
             model.shares,
             self.offsets,
-            model.site_parameters,
+            self.site_parameters,
             self.circulation_rates,
             model.n_cohorts,
         )
@@ -249,4 +270,5 @@ class CascadeSolver:
         layout = site.model.scalar_layout()
         block[colonies.COLONY_BORN] = compartments[layout["born"][0]]
         block[colonies.COLONY_DIED] = compartments[layout["died"][0]]
+        block[colonies.REMOVED] = compartments[layout["removed"][0]]
         self._remember_tissues()

@@ -64,7 +64,8 @@ def advance_lumped_cascade(
     positions and constants: ``(shed_blood, shed_lymph, extravasated, node_arrested,
     first_pass, unsited, sites_time, cohort width [day], mu, alpha, lymph_fraction,
     first-pass fraction)``; ``shares`` (n_sites, 3) the sites'
-    shares of the three sources; ``circulation`` = (k_clear, k_ext, k_LN, k_LB). Returns
+    shares of the three sources; ``circulation`` = (k_clear, k_ext, k_LN, k_LB, therapy
+    rate on circulating cells). Returns
     ``(t, dt, steps, rejected, status)`` like the other loops.
     """
     numba.literally(kind)

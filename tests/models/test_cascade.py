@@ -223,12 +223,13 @@ def full_sites():
 
 
 def cascade_budget(res, sites):
-    """tumour + blood + lymph + sum(burden + dormant) + cleared + died - born."""
+    """tumour + blood + lymph + sum(burden + dormant) + cleared + died + removed - born."""
     total = res.series("tumor_cells") + res.series("blood_ctc") + res.series("lymph_ctc")
     for site in sites:
         total = total + res.series(f"sites/{site.name}/burden")
         total = total + res.series(f"sites/{site.name}/dormant")
-    return total + res.series("cleared") + res.series("died") - res.series("born")
+    removed = res.series("removed")
+    return total + res.series("cleared") + res.series("died") + removed - res.series("born")
 
 
 def test_whole_cascade_budget_with_a_lumped_primary():

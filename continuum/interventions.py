@@ -1,0 +1,377 @@
+"""Treatments as scheduled events: resection, radiotherapy fractions, systemic therapy.
+
+Pass them to :func:`continuum.simulate` (``interventions=[...]``) or list them under
+``[[interventions]]`` in a scenario file. Resection and radiotherapy act at instants;
+systemic therapy adds a death rate over a window. Every cell they kill is booked in the
+cumulative scalar ``removed`` (``primary_removed`` and the sites' ``removed`` in a
+cascade, summed in the series ``removed``), which joins the cell budget:
+``tumour + blood + lymph + cleared + extravasated + node_arrested + first_pass + died +
+removed - born`` stays equal to the initial cells.
+
+They act on models with a cell budget: :class:`~continuum.models.Invasion` (cell fields
+``epithelial`` and ``mesenchymal``, oxygen ``oxygen``), :class:`~continuum.models.LumpedPrimary`
+(``tumor_cells``) and a :class:`~continuum.Cascade` of either.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from continuum.validation import check_fraction, check_nonnegative, check_positive
+
+OXYGEN_FIELD = "oxygen"
+
+
+@dataclass(frozen=True)
+class Resection:
+    """Surgery at time ``t`` [day].
+
+    A spatial primary loses every tumour cell within ``margin`` [mm] of the tissue where
+    the tumour-cell density ``e + m`` is at least ``threshold`` (a fraction of the
+    carrying capacity): that region dilated by the margin (Euclidean distance on the
+    grid). A lumped primary keeps the fraction ``residual`` of its cells.
+    """
+
+    t: float
+    margin: float = 1.0
+    threshold: float = 0.1
+    residual: float = 0.0
+    kind: str = field(default="resection", init=False)
+
+    def __post_init__(self):
+        _set(self, "t", check_nonnegative("resection t", self.t, "day"))
+        _set(self, "margin", check_nonnegative("resection margin", self.margin, "mm"))
+        threshold = check_fraction("resection threshold", self.threshold)
+        if threshold == 0.0:
+            raise ValueError("resection threshold: got 0; it must lie in (0, 1]")
+        _set(self, "threshold", threshold)
+        _set(self, "residual", check_fraction("resection residual", self.residual))
+
+    def event_times(self) -> tuple[float, ...]:
+        return (self.t,)
+
+    def region(self, cells: np.ndarray, grid) -> np.ndarray:
+        """The resected cells of the grid: tumour ``>= threshold``, dilated by ``margin``."""
+        tumour = cells >= self.threshold
+        if grid.mask is not None:
+            tumour &= grid.mask
+        if not tumour.any():
+            return tumour
+        distance = ndimage.distance_transform_edt(~tumour, sampling=grid.spacing)
+        region = distance <= self.margin * (1 + 1e-12)
+        return region if grid.mask is None else region & grid.mask
+
+    def apply(self, target: _Target) -> float:
+        if target.fields is None:
+            return target.scale_lumped(self.residual)
+        cells = sum(target.fields[i] for i in target.cell_indices)
+        return target.scale_fields(np.where(self.region(cells, target.grid), 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Radiotherapy:
+    """Fractions of ``dose`` [Gy] at ``times`` [day] (or ``fractions`` of them every
+    ``interval`` days from ``start``).
+
+    Each fraction multiplies the tumour cells in ``target`` by the linear-quadratic
+    surviving fraction ``S = exp(-alpha d - beta d^2)``; hypoxic cells (oxygen below
+    ``hypoxic_below``, as a fraction of the vascular level) receive the effective dose
+    ``d / oer``. ``target``: ``None`` (the whole tissue), a boolean array of the grid's
+    shape, or ``{"centre": [mm, ...], "radius": mm}``. A lumped primary is taken as
+    oxygenated and entirely in the field.
+    """
+
+    dose: float = 2.0
+    start: float | None = None
+    fractions: int = 1
+    interval: float = 1.0
+    times: tuple[float, ...] | None = None
+    alpha: float = 0.3
+    beta: float = 0.03
+    oer: float = 3.0
+    hypoxic_below: float = 0.1
+    target: object = None
+    kind: str = field(default="radiotherapy", init=False)
+
+    def __post_init__(self):
+        _set(self, "dose", check_nonnegative("radiotherapy dose", self.dose, "Gy"))
+        _set(self, "alpha", check_nonnegative("radiotherapy alpha", self.alpha, "1/Gy"))
+        _set(self, "beta", check_nonnegative("radiotherapy beta", self.beta, "1/Gy^2"))
+        oer = check_positive("radiotherapy oer", self.oer)
+        if oer < 1.0:
+            raise ValueError(f"radiotherapy oer: got {self.oer!r}; it must be >= 1")
+        _set(self, "oer", oer)
+        hypoxic = check_fraction("radiotherapy hypoxic_below", self.hypoxic_below)
+        _set(self, "hypoxic_below", hypoxic)
+        if self.times is None:
+            if self.start is None:
+                raise ValueError("radiotherapy: give times=[...] or start=... [day]")
+            start = check_nonnegative("radiotherapy start", self.start, "day")
+            if not isinstance(self.fractions, int | np.integer) or self.fractions < 1:
+                raise ValueError(
+                    f"radiotherapy fractions: got {self.fractions!r}; a whole number >= 1"
+                )
+            interval = check_positive("radiotherapy interval", self.interval, "day")
+            times = tuple(start + interval * i for i in range(int(self.fractions)))
+        else:
+            if self.start is not None:
+                raise ValueError("radiotherapy: give either times=[...] or start=..., not both")
+            times = tuple(
+                check_nonnegative(f"radiotherapy times[{i}]", t, "day")
+                for i, t in enumerate(self.times)
+            )
+            if not times or any(b <= a for a, b in itertools.pairwise(times)):
+                raise ValueError(
+                    f"radiotherapy times: got {list(self.times)}; a non-empty increasing list"
+                )
+        _set(self, "times", times)
+        if isinstance(self.target, dict):
+            unknown = set(self.target) - {"centre", "radius"}
+            if unknown or "radius" not in self.target:
+                raise ValueError(
+                    f"radiotherapy target: got keys {sorted(self.target)}; a region is "
+                    "{'radius': mm, 'centre': [mm, ...]} (centre defaults to the grid's)"
+                )
+            check_positive("radiotherapy target radius", self.target["radius"], "mm")
+        elif self.target is not None:
+            _set(self, "target", np.asarray(self.target, dtype=bool))
+
+    def event_times(self) -> tuple[float, ...]:
+        return self.times
+
+    def surviving_fraction(self, dose: float) -> float:
+        """``exp(-alpha d - beta d^2)`` for a dose ``d`` [Gy]."""
+        return math.exp(-self.alpha * dose - self.beta * dose * dose)
+
+    def target_mask(self, grid) -> np.ndarray:
+        if self.target is None:
+            return np.ones(grid.shape, dtype=bool)
+        if isinstance(self.target, dict):
+            coords = np.meshgrid(*grid.coords, indexing="ij")
+            centre = self.target.get("centre") or [
+                o + e / 2 for o, e in zip(grid.origin, grid.extent, strict=True)
+            ]
+            r2 = sum((c - c0) ** 2 for c, c0 in zip(coords, centre, strict=True))
+            return r2 <= float(self.target["radius"]) ** 2
+        return self.target
+
+    def check(self, grid) -> None:
+        if isinstance(self.target, np.ndarray) and (
+            grid is None or self.target.shape != grid.shape
+        ):
+            expected = "no array (a lumped primary)" if grid is None else grid.shape
+            raise ValueError(
+                f"radiotherapy target: got an array of shape {self.target.shape}; "
+                f"expected {expected}"
+            )
+        if isinstance(self.target, dict) and grid is not None:
+            centre = self.target.get("centre")
+            if centre is not None and len(centre) != grid.ndim:
+                raise ValueError(
+                    f"radiotherapy target centre: got {list(centre)}; it needs {grid.ndim} "
+                    "coordinates [mm]"
+                )
+
+    def apply(self, target: _Target) -> float:
+        normoxic = self.surviving_fraction(self.dose)
+        if target.fields is None:
+            return target.scale_lumped(normoxic)
+        factor = np.full(target.grid.shape, normoxic)
+        if target.oxygen is not None:
+            hypoxic = self.surviving_fraction(self.dose / self.oer)
+            factor[target.fields[target.oxygen] < self.hypoxic_below] = hypoxic
+        return target.scale_fields(np.where(self.target_mask(target.grid), factor, 1.0))
+
+
+@dataclass(frozen=True)
+class SystemicTherapy:
+    """An extra death rate ``rate`` [1/day] from ``start`` to ``end`` [day].
+
+    It acts on tissue cells (``tissue``), circulating cells in blood and lymph
+    (``circulating``) and active colonies (``colonies``: as a death rate of colonies in a
+    size-structured site, of cells in a spatial one); dormant cells are spared unless
+    ``dormant`` is true.
+    """
+
+    start: float
+    end: float
+    rate: float
+    tissue: bool = True
+    circulating: bool = True
+    colonies: bool = True
+    dormant: bool = False
+    kind: str = field(default="systemic", init=False)
+
+    def __post_init__(self):
+        start = check_nonnegative("systemic start", self.start, "day")
+        end = check_nonnegative("systemic end", self.end, "day")
+        if end <= start:
+            raise ValueError(f"systemic end: got {self.end!r}; it must be > start = {start:g} day")
+        _set(self, "start", start)
+        _set(self, "end", end)
+        _set(self, "rate", check_nonnegative("systemic rate", self.rate, "1/day"))
+        for name in ("tissue", "circulating", "colonies", "dormant"):
+            value = getattr(self, name)
+            if not isinstance(value, bool | np.bool_):
+                raise ValueError(f"systemic {name}: got {value!r}; true or false")
+
+    def event_times(self) -> tuple[float, ...]:
+        return ()
+
+    def rates(self, t: float) -> np.ndarray:
+        """``(tissue, circulating, colonies, dormant)`` rates [1/day] acting on ``[t, ...)``."""
+        if not self.start <= t < self.end:
+            return np.zeros(4)
+        flags = (self.tissue, self.circulating, self.colonies, self.dormant)
+        return np.array([self.rate if flag else 0.0 for flag in flags])
+
+
+KINDS = {"resection": Resection, "radiotherapy": Radiotherapy, "systemic": SystemicTherapy}
+
+
+def _set(obj, name, value):
+    object.__setattr__(obj, name, value)
+
+
+def to_json(intervention) -> dict:
+    """A JSON-able description (``from_json`` rebuilds it); an array target is refused
+    by the run file, which keeps it as a dataset instead."""
+    values = asdict(intervention)
+    if isinstance(values.get("target"), np.ndarray):
+        values["target"] = "array"
+    if values.get("times") is not None:
+        values["times"] = list(values["times"])
+    if intervention.kind == "radiotherapy":
+        values.pop("start")
+        values.pop("fractions")
+        values.pop("interval")
+    return values
+
+
+def from_json(values: dict, target=None):
+    values = dict(values)
+    cls = KINDS[values.pop("kind")]
+    if values.get("target") == "array":
+        values["target"] = target
+    return cls(**values)
+
+
+class _Target:
+    """What an instantaneous treatment acts on: a primary's cell fields (and oxygen) or
+    its lumped cell count, and the scalar that books what it kills."""
+
+    def __init__(self, model, state):
+        from continuum.models.cascade import Cascade
+
+        primary = model.primary if isinstance(model, Cascade) else model
+        self.grid = state.grid
+        self.state = state
+        self.removed = "primary_removed" if isinstance(model, Cascade) else "removed"
+        if primary.field_names:
+            self.fields = state.data
+            self.cell_indices = [primary.field_names.index(n) for n in primary.cell_fields]
+            self.oxygen = primary.field_names.index(OXYGEN_FIELD)
+            self.cells_per_unit = primary.parameters["K_cell"] * state.grid.cell_volume
+        else:
+            self.fields = None
+
+    def scale_fields(self, factor: np.ndarray) -> float:
+        killed = 0.0
+        for i in self.cell_indices:
+            before = self.fields[i].copy()
+            self.fields[i] *= factor
+            killed += float(np.sum(before - self.fields[i]))
+        return self._book(killed * self.cells_per_unit)
+
+    def scale_lumped(self, factor: float) -> float:
+        cells = float(self.state.scalar("tumor_cells"))
+        self.state.set_scalar("tumor_cells", cells * factor)
+        return self._book(cells * (1.0 - factor))
+
+    def _book(self, killed: float) -> float:
+        self.state.set_scalar(self.removed, float(self.state.scalar(self.removed)) + killed)
+        return killed
+
+
+class Schedule:
+    """The interventions of a run, checked against its model and grid before any work.
+
+    :meth:`advance` replaces ``solver.advance``: it stops at every event and window edge,
+    applies the events due there and sets the therapy rates for the next stretch.
+    """
+
+    def __init__(self, interventions, model, grid, t_start: float):
+        from continuum.models.cascade import Cascade
+        from continuum.models.invasion import Invasion
+        from continuum.models.lumped import LumpedPrimary
+
+        self.items = tuple(interventions or ())
+        primary = model.primary if isinstance(model, Cascade) else model
+        for i, item in enumerate(self.items):
+            if not isinstance(item, tuple(KINDS.values())):
+                raise ValueError(
+                    f"interventions[{i}]: got {type(item).__name__}; use continuum.Resection, "
+                    "Radiotherapy or SystemicTherapy"
+                )
+            if not isinstance(primary, Invasion | LumpedPrimary):
+                raise ValueError(
+                    f"interventions[{i}]: {item.kind} needs a model with a cell budget "
+                    f"(Invasion, LumpedPrimary or a Cascade of them); got {type(model).__name__}"
+                )
+            if isinstance(item, Radiotherapy):
+                item.check(grid if primary.field_names else None)
+            first = min(item.event_times(), default=getattr(item, "start", None))
+            if first is not None and first <= t_start:
+                raise ValueError(
+                    f"interventions[{i}]: {item.kind} at t = {first:g} day; it must come after "
+                    f"the start of the run (t = {t_start:g} day)"
+                )
+        self.events = sorted(
+            ((t, i) for i, item in enumerate(self.items) for t in item.event_times()),
+            key=lambda pair: pair[0],
+        )
+        self.edges = sorted(
+            {
+                t
+                for item in self.items
+                if isinstance(item, SystemicTherapy)
+                for t in (item.start, item.end)
+            }
+        )
+
+    def __bool__(self):
+        return bool(self.items)
+
+    def to_json(self) -> list[dict]:
+        return [to_json(item) for item in self.items]
+
+    def therapy_rates(self, t: float) -> np.ndarray:
+        """Summed ``(tissue, circulating, colonies, dormant)`` rates acting after ``t``."""
+        total = np.zeros(4)
+        for item in self.items:
+            if isinstance(item, SystemicTherapy):
+                total += item.rates(t)
+        return total
+
+    def advance(self, solver, model, state, t_stop: float) -> None:
+        """Advance ``solver`` to ``t_stop`` [day], applying what falls in ``(t, t_stop]``."""
+        while True:
+            t = solver.t
+            solver.set_therapy(self.therapy_rates(t))
+            stops = [s for s in self.edges if t * (1 + 1e-15) < s < t_stop]
+            stops += [s for s, _ in self.events if t * (1 + 1e-15) < s < t_stop]
+            t_next = min(stops, default=t_stop)
+            if t_next > t:
+                solver.advance(t_next)
+            due = [i for s, i in self.events if abs(s - t_next) <= 1e-12 * max(1.0, abs(s))]
+            for i in due:
+                self.items[i].apply(_Target(model, state))
+            if due:
+                solver.restart_estimate()
+            if t_next >= t_stop:
+                return
