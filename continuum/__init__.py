@@ -4,7 +4,7 @@ Lengths in mm, time in days, cells as counts; tissue fields are fractions of a c
 capacity. ``import continuum as ct`` gives the public surface below.
 """
 
-from continuum import models, vessels
+from continuum import analysis, models, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.grid import Grid
 from continuum.interventions import Radiotherapy, Resection, SystemicTherapy
@@ -38,6 +38,7 @@ __all__ = [
     "State",
     "SystemicTherapy",
     "__version__",
+    "analysis",
     "load_scenario",
     "models",
     "open_run",

@@ -125,7 +125,7 @@ def time_to_detection(run, count: float = 1.0) -> dict[str, float | None]:
     times = np.asarray(run.times)
     first = {}
     for site in sites(run):
-        detectable = site_series(run, site)["detectable"]
+        detectable = np.asarray(run.series(f"sites/{site}/detectable"))
         above = np.nonzero(detectable >= count)[0]
         if above.size == 0:
             first[site] = None

@@ -81,9 +81,12 @@ class Radiotherapy:
     Each fraction multiplies the tumour cells in ``target`` by the linear-quadratic
     surviving fraction ``S = exp(-alpha d - beta d^2)``; hypoxic cells (oxygen below
     ``hypoxic_below``, as a fraction of the vascular level) receive the effective dose
-    ``d / oer``. ``target``: ``None`` (the whole tissue), a boolean array of the grid's
-    shape, or ``{"centre": [mm, ...], "radius": mm}``. A lumped primary is taken as
-    oxygenated and entirely in the field.
+    ``d / oer``. Defaults: ``alpha = 0.3 /Gy`` and ``alpha/beta = 10 Gy``, typical of
+    tumours (Fowler, Br J Radiol 1989); ``oer = 3``, the full oxygen effect for sparsely
+    ionising radiation (Gray et al., Br J Radiol 1953); ``hypoxic_below = 0.1``, about
+    10 mmHg against vascular oxygen near 100 mmHg (an assumption). ``target``: ``None``
+    (the whole tissue), a boolean array of the grid's shape, or ``{"centre": [mm, ...],
+    "radius": mm}``. A lumped primary is taken as oxygenated and entirely in the field.
     """
 
     dose: float = 2.0
@@ -325,11 +328,16 @@ class Schedule:
                 )
             if isinstance(item, Radiotherapy):
                 item.check(grid if primary.field_names else None)
-            first = min(item.event_times(), default=getattr(item, "start", None))
+            first = min(item.event_times(), default=None)
             if first is not None and first <= t_start:
                 raise ValueError(
                     f"interventions[{i}]: {item.kind} at t = {first:g} day; it must come after "
                     f"the start of the run (t = {t_start:g} day)"
+                )
+            if isinstance(item, SystemicTherapy) and item.start < t_start:
+                raise ValueError(
+                    f"interventions[{i}]: systemic therapy from t = {item.start:g} day; it "
+                    f"cannot start before the run (t = {t_start:g} day)"
                 )
         self.events = sorted(
             ((t, i) for i, item in enumerate(self.items) for t in item.event_times()),

@@ -20,6 +20,10 @@ vessel maps, the circulation and the secondary sites (which make it a
     first_pass = { site = "lung", fraction = 0.5 }
     [[sites]]
     name = "lung"
+    [[sites]]                           # a spatial site: its own tissue grid and model
+    name = "liver"
+    grid = { shape = [32, 32], spacing = 0.05 }
+    tissue = { parameters = { rho_e = 0.1 }, vessels = { blood = { fraction = 0.05 } } }
     [cascade]
     horizon = 730.0                     # days
     [[interventions]]
@@ -181,7 +185,7 @@ class Scenario:
         model, grid = _model(data, check)
         state = None
         initial = check.table(data.get("initial"), "initial")
-        if model is not None and (grid is not None or not model.has_tissue()):
+        if model is not None and (grid is not None or not model.field_names):
             state = _initial_state(model, grid, initial, Path(folder), check)
         elif grid is not None:  # no model to name the fields: check the entries alone
             for name, value in initial.items():
@@ -308,13 +312,13 @@ def _model(data: dict, check: _Checker):
     return model, grid
 
 
-def _vessels(table: dict, grid: Grid, check: _Checker) -> dict:
-    check.keys(table, ("blood", "lymph"), "vessels")
+def _vessels(table: dict, grid: Grid, check: _Checker, prefix: str = "vessels") -> dict:
+    check.keys(table, ("blood", "lymph"), prefix)
     maps = {}
     for key, default_seed in (("blood", 1), ("lymph", 2)):
         if key not in table:
             continue
-        where = f"vessels.{key}"
+        where = f"{prefix}.{key}"
         value = table[key]
         if isinstance(value, int | float) and not isinstance(value, bool):
             maps[f"{key}_vessels"] = float(value)
@@ -356,13 +360,17 @@ def _cascade(primary, data: dict, check: _Checker):
     for i, entry in enumerate(entries):
         entry = check.table(entry, f"sites[{i}]")
         where = f"sites[{i}]" + (f" ({entry['name']!r})" if "name" in entry else "")
-        check.keys(entry, allowed, where)
+        check.keys(entry, (*allowed, "grid", "tissue"), where)
         if "name" not in entry:
             check.add(f"{where}: missing required entry 'name'")
             continue
-        site = check.attempt(
-            where, SecondarySite, **{k: v for k, v in entry.items() if k in allowed}
-        )
+        options = {k: v for k, v in entry.items() if k in allowed}
+        if "grid" in entry or "tissue" in entry:
+            tissue = _site_tissue(entry, where, check)
+            if tissue is None:
+                continue
+            options["grid"], options["model"] = tissue
+        site = check.attempt(where, SecondarySite, **options)
         if site is not None:
             sites.append(site)
     options = dict(check.table(data.get("cascade"), "cascade"))
@@ -399,6 +407,26 @@ def _interventions(entries, grid, folder: Path, check: _Checker) -> list:
         if item is not None:
             built.append(item)
     return built
+
+
+def _site_tissue(entry: dict, where: str, check: _Checker):
+    """``(grid, Invasion model)`` of a spatial site, from its ``grid`` and ``tissue``."""
+    if "grid" not in entry:
+        check.add(f"{where}: 'tissue' needs a 'grid' (shape, spacing [mm])")
+        return None
+    grid = _grid(check.table(entry["grid"], f"{where}.grid"), check)
+    tissue = check.table(entry.get("tissue"), f"{where}.tissue")
+    check.keys(tissue, ("parameters", "vessels"), f"{where}.tissue")
+    parameters = dict(check.table(tissue.get("parameters"), f"{where}.tissue.parameters"))
+    known = {p.name for p in model_classes.Invasion.PARAMETERS}
+    check.keys(parameters, known, f"{where}.tissue.parameters")
+    parameters = {k: v for k, v in parameters.items() if k in known}
+    if grid is None:
+        return None
+    prefix = f"{where}.tissue.vessels"
+    vessels = _vessels(check.table(tissue.get("vessels"), prefix), grid, check, prefix)
+    model = check.attempt(f"{where}.tissue", model_classes.Invasion, **vessels, **parameters)
+    return None if model is None else (grid, model)
 
 
 def _initial_state(model, grid, table: dict, folder: Path, check: _Checker):

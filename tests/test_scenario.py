@@ -223,3 +223,35 @@ rate = 0.1
     assert "did you mean 'resection'" in message
     assert "did you mean 'dose'" in message
     assert "systemic end: got 40.0" in message
+
+
+SPATIAL_SITE = (
+    LUMPED.replace('name = "liver"\naffinity = 2.0', 'name = "liver"')
+    .replace("seeding = { m = 5.3e-8, alpha = 0.6667 }\n", "")
+    .replace(
+        '[[sites]]\nname = "liver"\n',
+        """[[sites]]
+name = "liver"
+grid = { shape = [16, 12], spacing = 0.05 }
+tissue = { parameters = { rho_e = 0.1 }, vessels = { blood = { fraction = 0.1, seed = 4 } } }
+""",
+    )
+    .replace('output = "lumped.h5"', 'output = "lumped.h5"\nmethod = "imex"')
+)
+
+
+def test_a_spatial_site_from_a_scenario(tmp_path):
+    scenario = ct.Scenario.from_text(SPATIAL_SITE)
+    liver = scenario.model.sites[1]
+    assert liver.grid.shape == (16, 12) and liver.model.parameters["rho_e"] == 0.1
+    result = scenario.run(output=tmp_path / "spatial.h5", t_end=60.0)
+    assert result.series("sites/liver/founded")[-1] > 0
+    assert result.site_field("liver", "epithelial", 60.0).shape == (16, 12)
+    bad = SPATIAL_SITE.replace("rho_e = 0.1", "rho_ee = 0.1").replace(
+        "fraction = 0.1,", "fraction = -1,"
+    )
+    with pytest.raises(ct.ScenarioError) as error:
+        ct.Scenario.from_text(bad)
+    message = str(error.value)
+    assert "2 problems" in message and "did you mean 'rho_e'" in message
+    assert "sites[1] ('liver').tissue.vessels.blood" in message
