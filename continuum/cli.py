@@ -65,8 +65,12 @@ def _print_outcome(run) -> None:
     if "tumor_cells" in run.series_names:
         cells = run.series("tumor_cells")
         print(f"  primary tumour: {cells[0]:.3g} -> {cells[-1]:.3g} cells")
+    elif run.model.cell_fields:
+        cells = analysis.tumor_cells(run)
+        print(f"  tumour: {cells[0]:.3g} -> {cells[-1]:.3g} mm^3 at capacity")
     if "removed" in run.series_names and run.series("removed")[-1] > 0:
-        print(f"  removed by treatment: {run.series('removed')[-1]:.3g} cells")
+        removed = run.series("removed")[-1]
+        print(f"  removed by treatment: {removed:.3g} {run.series_unit('removed')}")
     if "blood_ctc" in run.series_names:
         print(f"  circulating tumour cells at the end: {analysis.circulating_cells(run)[-1]:.3g}")
     first = analysis.time_to_detection(run)

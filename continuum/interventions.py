@@ -10,7 +10,8 @@ removed - born`` stays equal to the initial cells.
 
 They act on models with a cell budget: :class:`~continuum.models.Invasion` (cell fields
 ``epithelial`` and ``mesenchymal``, oxygen ``oxygen``), :class:`~continuum.models.LumpedPrimary`
-(``tumor_cells``) and a :class:`~continuum.Cascade` of either.
+(``tumor_cells``) and a :class:`~continuum.Cascade` of either; resection and radiotherapy
+also on :class:`~continuum.models.FisherKPP` (``removed`` in mm^3 at capacity).
 """
 
 from __future__ import annotations
@@ -276,10 +277,12 @@ class _Target:
         self.state = state
         self.removed = "primary_removed" if isinstance(model, Cascade) else "removed"
         if primary.field_names:
+            names = primary.field_names
             self.fields = state.data
-            self.cell_indices = [primary.field_names.index(n) for n in primary.cell_fields]
-            self.oxygen = primary.field_names.index(OXYGEN_FIELD)
-            self.cells_per_unit = primary.parameters["K_cell"] * state.grid.cell_volume
+            self.cell_indices = [names.index(n) for n in primary.cell_fields]
+            self.oxygen = names.index(OXYGEN_FIELD) if OXYGEN_FIELD in names else None
+            capacity = primary.parameters.get("K_cell", 1.0)  # FisherKPP: mm^3 at capacity
+            self.cells_per_unit = capacity * state.grid.cell_volume
         else:
             self.fields = None
 
@@ -310,8 +313,6 @@ class Schedule:
 
     def __init__(self, interventions, model, grid, t_start: float):
         from continuum.models.cascade import Cascade
-        from continuum.models.invasion import Invasion
-        from continuum.models.lumped import LumpedPrimary
 
         self.items = tuple(interventions or ())
         primary = model.primary if isinstance(model, Cascade) else model
@@ -321,10 +322,19 @@ class Schedule:
                     f"interventions[{i}]: got {type(item).__name__}; use continuum.Resection, "
                     "Radiotherapy or SystemicTherapy"
                 )
-            if not isinstance(primary, Invasion | LumpedPrimary):
+            budget = "removed" in primary.scalar_names
+            treatable = budget and (primary.cell_fields or "tumor_cells" in primary.scalar_names)
+            if not treatable:
                 raise ValueError(
                     f"interventions[{i}]: {item.kind} needs a model with a cell budget "
-                    f"(Invasion, LumpedPrimary or a Cascade of them); got {type(model).__name__}"
+                    "(Invasion, LumpedPrimary, a Cascade of them, or FisherKPP); got "
+                    f"{type(model).__name__}"
+                )
+            if isinstance(item, SystemicTherapy) and primary.therapy_slots is None:
+                raise ValueError(
+                    f"interventions[{i}]: systemic therapy needs a model whose kernels take a "
+                    f"death rate (Invasion, LumpedPrimary or a Cascade); got "
+                    f"{type(primary).__name__}"
                 )
             if isinstance(item, Radiotherapy):
                 item.check(grid if primary.field_names else None)

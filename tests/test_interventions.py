@@ -164,6 +164,36 @@ def test_systemic_therapy_kills_colonies_and_spares_dormant_cells_unless_told():
     np.testing.assert_allclose(rates[True][1], -0.31, rtol=1e-6)
 
 
+def test_glioma_resection_and_radiotherapy_on_fisher_kpp():
+    """Swanson's proliferation-invasion model: the removed tumour is booked in mm^3 at
+    capacity, so that the integral of u plus removed grows only by proliferation."""
+    grid = ct.Grid((60, 60), 0.5)
+    model = ct.models.FisherKPP()
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    r = np.hypot(x - 15.0, y - 15.0)
+    state = model.initial_state(grid, u=np.where(r <= 5.0, 0.8, 0.0))
+    plan = [
+        ct.Resection(t=10.0, margin=2.0, threshold=0.5),
+        ct.Radiotherapy(dose=2.0, times=[10.5], oer=3.0),
+    ]
+    res = ct.simulate(model, state, 11.0, save_every=0.5, method="imex", interventions=plan)
+    u = res.field("u")
+    i = int(np.argmin(np.abs(res.times - 10.0)))
+    assert np.all(u[i][r <= 5.5] == 0.0) and np.all(u[i][r > 8.0] > 0.0)
+    assert res.series("removed")[i - 1] == 0.0
+    taken = res.series("removed")[i]
+    kept = res.series("total_u")[i - 1] - res.series("total_u")[i]
+    assert taken == pytest.approx(kept, rel=0.05)  # the step from 9.5 to 10 day grows u too
+    survival = np.exp(-0.3 * 2.0 - 0.03 * 4.0)  # no oxygen field: normoxic
+    j = int(np.argmin(np.abs(res.times - 10.5)))
+    np.testing.assert_allclose(
+        res.series("removed")[j] - taken,
+        (1 - survival) / survival * res.series("total_u")[j],
+        rtol=1e-12,
+    )
+    assert res.series_unit("removed") == "mm^3"
+
+
 def test_resume_applies_the_treatments_still_ahead(tmp_path):
     model = lumped(k_clear=0.2, k_ext=0.1)
     state = model.initial_state(ct.Grid((1,), 1.0), tumor_cells=1e9)
@@ -189,13 +219,18 @@ def test_bad_treatments_are_refused_before_any_file(tmp_path):
         ct.simulate(model, state, 5.0, output=path, interventions=[ct.Resection(t=0.0)])
     glioma = ct.models.FisherKPP()
     grid = ct.Grid((8,), 0.1)
-    with pytest.raises(ValueError, match="needs a model with a cell budget"):
+    with pytest.raises(ValueError, match="systemic therapy needs a model whose kernels"):
         ct.simulate(
             glioma,
             glioma.initial_state(grid),
             5.0,
             output=path,
-            interventions=[ct.Resection(t=1.0)],
+            interventions=[ct.SystemicTherapy(start=1.0, end=2.0, rate=0.1)],
+        )
+    heat = ct.models.Heat()
+    with pytest.raises(ValueError, match="needs a model with a cell budget"):
+        ct.simulate(
+            heat, heat.initial_state(grid), 5.0, output=path, interventions=[ct.Resection(t=1.0)]
         )
     assert not path.exists()
     with pytest.raises(ValueError, match=r"radiotherapy oer: got 0\.5"):

@@ -158,7 +158,9 @@ def test_shapes_that_do_not_fit_and_missing_entries(tmp_path):
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.mark.parametrize("name", ["breast", "colorectal", "glioma", "lumped_patient"])
+@pytest.mark.parametrize(
+    "name", ["breast", "colorectal", "glioma", "glioma_treated", "lumped_patient"]
+)
 def test_each_example_scenario_runs_and_reopens(name, tmp_path):
     scenario = ct.load_scenario(EXAMPLES / f"{name}.toml")
     t_end = 10.0 if name == "lumped_patient" else 1.0

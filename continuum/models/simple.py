@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 import continuum.kernels.simple  # noqa: F401  (registers the kernels)
@@ -46,7 +48,8 @@ class FisherKPP(Heat):
     ``u`` is the tumour-cell density as a fraction of the carrying capacity. Fronts travel
     at :math:`2\sqrt{D\rho}`; Swanson's glioma model uses D = 0.13 mm^2/day (grey matter)
     and rho = 0.012 /day (Swanson, Alvord & Murray, Cell Prolif 2000,
-    doi:10.1046/j.1365-2184.2000.00177.x).
+    doi:10.1046/j.1365-2184.2000.00177.x). Resection and radiotherapy act on ``u`` and book
+    what they take in the scalar ``removed`` [mm^3 at capacity].
 
     Parameters
     ----------
@@ -58,6 +61,9 @@ class FisherKPP(Heat):
 
     kernel_name = "fisher_kpp"
     cell_fields = ("u",)
+    # what treatments removed: the integral of u they took [mm^3 of tissue at capacity]
+    scalar_names = ("removed",)
+    series_units: ClassVar[dict[str, str]] = {"removed": "mm^3"}
     PARAMETERS = (
         Parameter("diffusivity", 0.13, "mm^2/day", "tumour-cell motility"),
         Parameter("growth_rate", 0.012, "1/day", "net proliferation rate"),
