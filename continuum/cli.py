@@ -149,6 +149,7 @@ def _info(args) -> int:
     import json
     from pathlib import Path
 
+    from continuum.interventions import to_json
     from continuum.io import RunFileError, open_run
 
     try:
@@ -191,10 +192,10 @@ def _info(args) -> int:
         else:
             print("  time        no frames")
         for item in run.interventions:
-            described = ", ".join(
-                f"{k}={v}" for k, v in vars(item).items() if k != "kind" and v is not None
-            )
-            print(f"  treatment   {item.kind}: {described}")
+            settings = to_json(item)
+            kind = settings.pop("kind")
+            described = ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None)
+            print(f"  treatment   {kind}: {described}")
         print(f"  solver      {json.dumps(solver)}")
         checkpoint = attrs.get("checkpoint") or "none"
         print(f"  checkpoint  {checkpoint}")

@@ -12,6 +12,7 @@ import numpy as np
 from continuum import analysis
 
 CELLS = "cells"  # the name that plots the tumour-cell density (sum of the cell fields)
+LOWEST_COUNT = 1e-2  # counts below it (a hundredth of a cell or colony) are not drawn
 
 
 def _pyplot():
@@ -78,7 +79,7 @@ def plot_cascade(run, ax=None):
     times = np.asarray(run.times)
     lines = [("primary tumour [cells]", analysis.tumor_cells(run), "k", "-")]
     if "blood_ctc" in run.series_names:
-        lines.append(("circulating [cells]", analysis.circulating_cells(run), "tab:red", "-"))
+        lines.append(("circulating [cells]", analysis.circulating_cells(run), "k", "-."))
     if "removed" in run.series_names:
         lines.append(("removed by treatment [cells]", run.series("removed"), "0.5", ":"))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -87,16 +88,37 @@ def plot_cascade(run, ax=None):
         colour = colours[(i + 2) % len(colours)]
         lines.append((f"{site}: colonies", series["colonies"], colour, "-"))
         lines.append((f"{site}: detectable", series["detectable"], colour, "--"))
+    _log_lines(ax, times, lines)
+    ax.set_title("the cascade")
+    return ax
+
+
+def plot_dormancy(run, ax=None):
+    """Dormant cells per site over time on a log axis. Returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    lines = [
+        (f"{site}: dormant [cells]", analysis.site_series(run, site)["dormant"], colour, "-")
+        for site, colour in zip(analysis.sites(run), colours[2:] + colours[:2], strict=False)
+    ]
+    _log_lines(ax, np.asarray(run.times), lines)
+    ax.set_title("dormant cells")
+    return ax
+
+
+def _log_lines(ax, times, lines):
+    """Lines of counts on a log axis, leaving out counts below ``LOWEST_COUNT``."""
     for label, values, colour, style in lines:
         values = np.asarray(values, dtype=float)
-        if np.any(values > 0):
-            ax.plot(times, np.where(values > 0, values, np.nan), style, color=colour, label=label)
+        shown = values >= LOWEST_COUNT
+        if shown.any():
+            ax.plot(times, np.where(shown, values, np.nan), style, color=colour, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("t [day]")
     ax.set_ylabel("count")
-    ax.set_title("the cascade")
     ax.legend(fontsize="x-small", ncol=2)
-    return ax
 
 
 def plot_size_distribution(run, t: float | None = None, ax=None):
@@ -111,7 +133,7 @@ def plot_size_distribution(run, t: float | None = None, ax=None):
         if site.grid is not None:
             continue
         sizes, density = run.size_distribution(t, site.name)
-        keep = density > 0
+        keep = density > 1e-12 * density.max(initial=0.0)
         if keep.any():
             ax.loglog(sizes[keep], density[keep], label=site.name)
             drawn = True
@@ -144,7 +166,7 @@ def plot_summary(run, path, field: str | None = None, title: str | None = None):
             plot_field(run, field, times[-1], axes[1])
         else:
             _plot_primary(run, axes[0])
-            axes[1].axis("off")
+            plot_dormancy(run, axes[1])
         plot_cascade(run, axes[2])
         plot_size_distribution(run, times[-1], axes[3])
     else:
@@ -173,9 +195,16 @@ def _plot_primary(run, ax):
             run.series(f"total_{name}"),
             f"total {name} [{run.series_unit(f'total_{name}')}]",
         )
-    ax.plot(run.times, cells, "k")
-    if np.all(cells > 0) and cells.max() > 100 * cells.min():
+    cells = np.asarray(cells, dtype=float)
+    shown = cells >= LOWEST_COUNT
+    if shown.any() and cells.max() > 100 * cells[shown].min():
         ax.set_yscale("log")
+        cells = np.where(shown, cells, np.nan)
+    ax.plot(run.times, cells, "k")
     ax.set_xlabel("t [day]")
     ax.set_ylabel(label)
-    ax.set_title("over time")
+    ax.set_title(
+        "primary tumour"
+        if run.model.cell_fields or "tumor_cells" in run.series_names
+        else "over time"
+    )
