@@ -247,3 +247,31 @@ def test_bad_treatments_are_refused_before_any_file(tmp_path):
             2.0,
             interventions=[ct.Radiotherapy(times=[1.0], target=np.ones((4, 4)))],
         )
+
+
+def test_every_treatment_on_a_spatial_cascade_keeps_the_budget():
+    grid = ct.Grid((24, 20), 0.05)
+    sites = [
+        ct.SecondarySite("lung", "lung", clearance=0.01),
+        ct.SecondarySite("liver", "liver", dormancy=0.5),
+    ]
+    circulation = ct.Circulation(first_pass=("lung", 0.5))
+    model = ct.Cascade(Invasion(), circulation, sites, horizon=60.0, cohort_days=2.0)
+    plan = [
+        ct.Radiotherapy(dose=2.0, start=10.0, fractions=3),
+        ct.Resection(t=20.0, margin=0.2),
+        ct.SystemicTherapy(start=15.0, end=30.0, rate=0.1, dormant=True),
+    ]
+    res = ct.simulate(
+        model, model.initial_state(grid), 40.0, save_every=1.0, method="imex", interventions=plan
+    )
+    names = ("tumor_cells", "blood_ctc", "lymph_ctc", "cleared", "died", "removed")
+    total = sum(res.series(n) for n in names)
+    for site in ("lung", "liver"):
+        total = total + res.series(f"sites/{site}/burden") + res.series(f"sites/{site}/dormant")
+    np.testing.assert_allclose(total - res.series("born"), total[0], rtol=1e-10)
+    removed = res.series("removed")
+    assert removed[9] == 0.0 and removed[10] > 0.3 * res.series("tumor_cells")[9]
+    assert res.series("tumor_cells")[20] < 0.1 * res.series("tumor_cells")[19]
+    for site in ("lung", "liver"):
+        assert res.series(f"sites/{site}/removed")[-1] > 0.0
