@@ -13,7 +13,8 @@ vessel maps, the circulation and the secondary sites (which make it a
     parameters = { k_emt = 0.02 }       # any of the model's parameters
     [initial]
     epithelial = { shape = "disk", radius = 0.5, value = 0.9 }   # mm; or a number, or
-                                                                 # { file = "e0.npy" }
+                              # { file = "e0.npy" }, or { file = "run.h5", dataset =
+                              # "fields/epithelial", frame = -1 } (a run's last frame)
     [vessels]
     blood = { fraction = 0.03, seed = 1 }                        # or a number or a file
     [circulation]
@@ -448,21 +449,43 @@ def _initial_state(model, grid, table: dict, folder: Path, check: _Checker):
     return check.attempt("initial", model.initial_state, grid, **values)
 
 
+def _array_from_file(spec: dict, grid: Grid, folder: Path, where: str, check: _Checker):
+    """An array of the grid's shape from ``{file = "a.npy"}`` or ``{file = "run.h5",
+    dataset = "fields/epithelial", frame = -1}`` (an HDF5 dataset of the grid's shape, or
+    one frame of a stack of them: the last unless ``frame`` says)."""
+    path = folder / spec["file"]
+    hdf5 = path.suffix in (".h5", ".hdf5")
+    check.keys(spec, ("file", "dataset", "frame") if hdf5 else ("file",), where)
+    try:
+        if hdf5:
+            import h5py
+
+            if "dataset" not in spec:
+                check.add(f'{where}: an HDF5 file needs dataset = "path/in/file"')
+                return None
+            with h5py.File(path, "r") as handle:
+                data = handle[spec["dataset"]]
+                if data.ndim == grid.ndim + 1:
+                    frame = spec.get("frame", -1)
+                    if "frames" in handle.attrs and frame == -1:  # a run file: its last frame
+                        frame = int(handle.attrs["frames"]) - 1
+                    array = data[frame]
+                else:
+                    array = data[()]
+        else:
+            array = np.load(path)
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        check.add(f"{where}.file: cannot read {str(path)!r} ({error})")
+        return None
+    if array.shape != grid.shape:
+        check.add(f"{where}.file: array of shape {array.shape} does not fit the grid {grid.shape}")
+        return None
+    return array
+
+
 def _initial_field(spec: dict, grid: Grid, folder: Path, where: str, check: _Checker):
     if "file" in spec:
-        check.keys(spec, ("file",), where)
-        path = folder / spec["file"]
-        try:
-            array = np.load(path)
-        except (OSError, ValueError) as error:
-            check.add(f"{where}.file: cannot read {str(path)!r} ({error})")
-            return None
-        if array.shape != grid.shape:
-            check.add(
-                f"{where}.file: array of shape {array.shape} does not fit the grid {grid.shape}"
-            )
-            return None
-        return array
+        return _array_from_file(spec, grid, folder, where, check)
     check.keys(spec, ("shape", "radius", "value", "centre"), where)
     shape = spec.get("shape")
     if shape not in SHAPES:

@@ -85,6 +85,16 @@ def test_a_spatial_scenario_builds_its_fields_and_vessels(tmp_path):
     np.testing.assert_array_equal(maps[1], 0.01)
     result = scenario.run(output=tmp_path / "tissue.h5")
     assert result.series("tumor_cells")[-1] > 0
+    # a run's last frame as the next scenario's initial field
+    follow = text.replace(
+        'epithelial = { shape = "disk", radius = 0.3, value = 0.9 }',
+        'epithelial = { file = "tissue.h5", dataset = "fields/epithelial" }',
+    )
+    again = ct.load_scenario(write(tmp_path, "again.toml", follow))
+    np.testing.assert_array_equal(again.state["epithelial"], result.field("epithelial")[-1])
+    wrong = follow.replace('"fields/epithelial"', '"fields/epithelia"')
+    with pytest.raises(ct.ScenarioError, match=r"initial\.epithelial\.file: cannot read"):
+        ct.load_scenario(write(tmp_path, "wrong.toml", wrong))
 
 
 def test_every_problem_is_reported_at_once_before_any_file(tmp_path):
