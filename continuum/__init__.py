@@ -4,8 +4,9 @@ Lengths in mm, time in days, cells as counts; tissue fields are fractions of a c
 capacity. ``import continuum as ct`` gives the public surface below.
 """
 
-from continuum import analysis, models, vessels
+from continuum import analysis, calibration, models, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
+from continuum.calibration import calibrate
 from continuum.grid import Grid
 from continuum.interventions import Radiotherapy, Resection, SystemicTherapy
 from continuum.io import RunFile, RunFileError, open_run
@@ -39,6 +40,8 @@ __all__ = [
     "SystemicTherapy",
     "__version__",
     "analysis",
+    "calibrate",
+    "calibration",
     "load_scenario",
     "models",
     "open_run",

@@ -208,3 +208,22 @@ def _plot_primary(run, ax):
         if run.model.cell_fields or "tumor_cells" in run.series_names
         else "over time"
     )
+
+
+def plot_fits(data: dict, fits: dict, ax=None):
+    """Tumour volumes (``{individual: (days, mm^3)}``, grey) and fitted growth laws
+    (``{label: Fit}``) on a log axis. Returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
+    for i, (t, v) in enumerate(data.values()):
+        ax.plot(t, v, "o-", color="0.75", markersize=3, lw=0.8, label="data" if i == 0 else None)
+    end = max(float(np.max(t)) for t, _ in data.values())
+    times = np.linspace(0.0, end, 200)
+    for label, fit in fits.items():
+        ax.plot(times, fit.predict(times), lw=2, label=f"{label} (sd {fit.sigma:.2f})")
+    ax.set_yscale("log")
+    ax.set_xlabel("t [day]")
+    ax.set_ylabel("tumour volume [mm^3]")
+    ax.legend(fontsize="small")
+    return ax
