@@ -136,6 +136,43 @@ def _plot(args) -> int:
     return 0
 
 
+def _ensemble(args) -> int:
+    from continuum import ensemble
+    from continuum.scenario import ScenarioError
+
+    try:
+        if (args.samples is None) == (args.design is None):
+            raise ValueError("give either --samples FILE or --design KIND:N (with --vary)")
+        if args.samples is not None:
+            samples = ensemble.read_samples(args.samples)
+        else:
+            kind, _, size = args.design.partition(":")
+            if not size.isdigit():
+                raise ValueError(f"--design: got {args.design!r}; use lhs:N, sobol:N, grid:N")
+            ranges = dict(ensemble.parse_range(item) for item in args.vary)
+            samples = ensemble.design(kind, int(size), ranges, seed=args.seed)
+        summary = ensemble.run(
+            args.scenario,
+            samples,
+            args.output,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            t_end=args.t_end,
+            progress=False if args.quiet else None,
+        )
+    except (ScenarioError, ValueError, OSError) as error:
+        print(f"continuum ensemble: {error}", file=sys.stderr)
+        return 2
+    done = len(summary.rows) - len(summary.failed)
+    print(
+        f"{args.output}: {len(summary.rows)} members ({summary.executed} run now, "
+        f"{done} ok, {len(summary.failed)} failed); table {Path(args.output) / 'summary.csv'}"
+    )
+    for row in summary.failed[:5]:
+        print(f"  {row['id']}: {row['status']}")
+    return 0 if not summary.failed else 1
+
+
 def _scenario_title(run) -> str:
     import tomllib
 
@@ -241,9 +278,34 @@ def main(argv=None) -> int:
     plot.add_argument("-o", "--output", help="picture (default: the run file's name, .png)")
     plot.add_argument("--field", help="a field, or 'cells' for the tumour-cell density")
     plot.add_argument("--t", type=float, help="time of the snapshot [day] (default: the last)")
+    sweep = commands.add_parser(
+        "ensemble", help="run many members of a scenario on Dask (a cohort, a sweep)"
+    )
+    sweep.add_argument("scenario", help="scenario file (.toml)")
+    sweep.add_argument("--samples", help="CSV file: dotted keys as header, a member per row")
+    sweep.add_argument("--design", help="lhs:N, sobol:N, grid:N or saltelli:N over --vary")
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=LOW:HIGH[:log]",
+        help="a varied entry, e.g. model.growth.a=0.002:0.006",
+    )
+    sweep.add_argument("-o", "--output", required=True, help="folder of runs/ and summary")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler")
+    sweep.add_argument("--workers", type=int, default=2, help="local worker processes")
+    sweep.add_argument("--t-end", type=float, help="simulated days (default: the scenario's)")
+    sweep.add_argument("--seed", type=int, default=0, help="seed of the design")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
-        commands = {"run": _run, "info": _info, "resume": _resume, "plot": _plot}
+        commands = {
+            "run": _run,
+            "info": _info,
+            "resume": _resume,
+            "plot": _plot,
+            "ensemble": _ensemble,
+        }
         return commands[args.command](args)
     except BrokenPipeError:  # output piped into a command that stopped reading (| head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

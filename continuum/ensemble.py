@@ -1,0 +1,409 @@
+"""Ensembles of a scenario on Dask: virtual cohorts, parameter sweeps, sensitivity.
+
+A *member* is the scenario with some entries overridden (dotted keys, as ``continuum run
+--set`` takes them: ``{"model.growth.a": 0.005, "sites.1.affinity": 2.0}``). Members run
+on Dask distributed workers, each in its own process with Numba on one thread, and each
+writes its own run file ``OUT_DIR/runs/<member id>.h5`` (the id is a hash of its
+overrides), first under a temporary name and renamed when complete, so a killed sweep
+never leaves a half-written file under a final name. The client alone writes the table
+``OUT_DIR/summary.h5`` (and ``summary.csv``): one row per member with its parameters, its
+status (``ok`` or the error) and summary outputs. Running the same sweep again skips the
+members whose run files are complete and runs the others::
+
+    samples = ct.ensemble.design("lhs", 100, {"model.growth.a": (0.002, 0.006)})
+    summary = ct.ensemble.run("examples/lumped_patient.toml", samples, "cohort/")
+    summary.column("sites/lung/detectable"), summary.failed
+
+With no ``client``, a ``LocalCluster`` of ``workers`` processes (one thread each) starts
+on this machine and stops at the end; pass a ``distributed.Client`` (or ``scheduler=``
+an address) to use an existing cluster, e.g. one started by dask-jobqueue on SLURM.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from continuum.validation import check_choice
+
+DESIGNS = ("lhs", "sobol", "grid", "saltelli")
+STATUS_OK = "ok"
+
+
+# -- designs --------------------------------------------------------------------------
+def parse_range(text: str) -> tuple[str, tuple]:
+    """``"key=low:high"`` or ``"key=low:high:log"`` -> ``(key, (low, high, scale))``."""
+    if "=" not in text or ":" not in text:
+        raise ValueError(f"--vary: got {text!r}; use key=low:high or key=low:high:log")
+    key, spec = (part.strip() for part in text.split("=", 1))
+    parts = spec.split(":")
+    scale = "linear"
+    if len(parts) == 3:
+        scale = parts.pop()
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--vary {key}: got {spec!r}; low:high must be numbers") from None
+    return key, _check_range(key, (low, high, scale))
+
+
+def _check_range(key, bounds):
+    low, high, *rest = bounds
+    scale = rest[0] if rest else "linear"
+    check_choice(f"{key} scale", scale, ("linear", "log"))
+    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+        raise ValueError(f"{key}: got the range {low:g} to {high:g}; it needs low < high")
+    if scale == "log" and low <= 0:
+        raise ValueError(f"{key}: a log range needs low > 0, got {low:g}")
+    return float(low), float(high), scale
+
+
+def design(kind: str, n: int, ranges: dict, seed: int = 0) -> list[dict]:
+    """Samples ``[{key: value}, ...]`` over ``ranges = {key: (low, high[, "log"])}``.
+
+    ``"lhs"``: ``n`` Latin-hypercube points; ``"sobol"``: ``n`` scrambled Sobol points
+    (``scipy.stats.qmc``; a power of two balances them); ``"grid"``: ``n`` values per key,
+    all combinations; ``"saltelli"``: Saltelli's ``n (2 d + 2)`` points for Sobol indices
+    (SALib, with :func:`sensitivity`).
+    """
+    check_choice("design", kind, DESIGNS)
+    if not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"design size: got {n!r}; a whole number >= 1")
+    if not ranges:
+        raise ValueError("ranges: give at least one key=low:high to vary")
+    keys = list(ranges)
+    bounds = [_check_range(k, ranges[k]) for k in keys]
+    d = len(keys)
+    if kind == "grid":
+        axes = [np.linspace(0.0, 1.0, n) for _ in keys]
+        unit = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
+    elif kind == "saltelli":
+        from SALib.sample import sobol as saltelli
+
+        problem = {"num_vars": d, "names": keys, "bounds": [[0.0, 1.0]] * d}
+        unit = saltelli.sample(problem, int(n), calc_second_order=False, seed=seed)
+    else:
+        from scipy.stats import qmc
+
+        sampler = qmc.LatinHypercube(d, seed=seed) if kind == "lhs" else qmc.Sobol(d, seed=seed)
+        unit = sampler.random(int(n))
+    return [
+        {key: _scale(u, b) for key, u, b in zip(keys, row, bounds, strict=True)} for row in unit
+    ]
+
+
+def _scale(u, bounds):
+    low, high, scale = bounds
+    if scale == "log":
+        return float(math.exp(math.log(low) + u * (math.log(high) - math.log(low))))
+    return float(low + u * (high - low))
+
+
+def read_samples(path) -> list[dict]:
+    """Samples from a CSV file: a header of dotted keys, one member per row."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f"samples: {str(path)!r} has no rows")
+    samples = []
+    for i, row in enumerate(rows):
+        try:
+            samples.append({k: float(v) for k, v in row.items()})
+        except (TypeError, ValueError):
+            raise ValueError(f"samples: row {i + 1} of {str(path)!r} holds a non-number") from None
+    return samples
+
+
+def member_id(overrides: dict) -> str:
+    """A stable id from a member's overrides (12 hex digits of a SHA-1)."""
+    text = json.dumps({k: overrides[k] for k in sorted(overrides)}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+# -- one member (runs on a worker) ----------------------------------------------------
+def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dict:
+    """Run one member into ``path`` and return its row of outputs (never raises)."""
+    import numba
+
+    numba.set_num_threads(1)
+    started = time.perf_counter()
+    row = {"id": Path(path).stem, "status": STATUS_OK, "seconds": 0.0}
+    partial = Path(f"{path}.part")
+    try:
+        from continuum.scenario import Scenario
+
+        scenario = Scenario.from_text(text, "member", folder, overrides)
+        result = scenario.run(output=partial, t_end=t_end, overwrite=True, progress=False)
+        row.update(outputs(result))
+        os.replace(partial, path)
+    except Exception as error:  # the member fails alone: its error goes into the summary
+        row["status"] = f"{type(error).__name__}: {error}".strip()
+        row["traceback"] = traceback.format_exc(limit=4)
+        partial.unlink(missing_ok=True)
+    row["seconds"] = time.perf_counter() - started
+    return row
+
+
+def outputs(run) -> dict:
+    """A member's summary outputs: final tumour cells, peak circulating cells, removed
+    cells, and per site colonies, detectable colonies and burden at the end and the time
+    of the first detectable metastasis [day] (NaN if none)."""
+    from continuum import analysis
+
+    values = {}
+    if "tumor_cells" in run.series_names:
+        values["final_tumor_cells"] = float(run.series("tumor_cells")[-1])
+    if "blood_ctc" in run.series_names:
+        values["peak_ctc"] = float(np.max(analysis.circulating_cells(run)))
+    if "removed" in run.series_names:
+        values["removed"] = float(run.series("removed")[-1])
+    first = analysis.time_to_detection(run)
+    for site in analysis.sites(run):
+        series = analysis.site_series(run, site)
+        for name in ("colonies", "detectable", "burden"):
+            values[f"sites/{site}/{name}"] = float(series[name][-1])
+        when = first[site]
+        values[f"sites/{site}/first_detectable"] = math.nan if when is None else when
+    return values
+
+
+# -- the sweep ------------------------------------------------------------------------
+class Summary:
+    """The table of a sweep: one row per member (``rows``), parameters first."""
+
+    def __init__(self, rows: list[dict], parameters: list[str], executed: int = 0):
+        self.rows = rows
+        self.parameters = parameters
+        self.executed = executed  # members run by this call (the others were done)
+
+    @property
+    def columns(self) -> list[str]:
+        names = ["id", *self.parameters, "status", "seconds"]
+        for row in self.rows:
+            names += [k for k in row if k not in names and k != "traceback"]
+        return names
+
+    def column(self, name: str) -> np.ndarray:
+        if name not in self.columns:
+            raise KeyError(f"column: got {name!r}; columns are {self.columns}")
+        return np.array([row.get(name, math.nan) for row in self.rows])
+
+    @property
+    def failed(self) -> list[dict]:
+        return [row for row in self.rows if row["status"] != STATUS_OK]
+
+    def write(self, out_dir: Path) -> None:
+        """``summary.h5`` (one dataset per column, strings for ids and status, ``/`` in
+        a column's name stored as ``:``) and ``summary.csv``, each written under a
+        temporary name and renamed."""
+        import h5py
+
+        columns = self.columns
+        temporary = out_dir / "summary.h5.part"
+        with h5py.File(temporary, "w") as handle:
+            handle.attrs["parameters"] = json.dumps(self.parameters)
+            handle.attrs["rows"] = len(self.rows)
+            for name in columns:
+                values = [row.get(name, math.nan) for row in self.rows]
+                if name in ("id", "status"):
+                    data = np.array([str(v) for v in values], dtype=h5py.string_dtype())
+                else:
+                    data = np.array(values, dtype=float)
+                # "/" would make groups: "sites/lung/colonies" is stored as
+                # "sites:lung:colonies", its name kept in the attribute "column"
+                handle.create_dataset(name.replace("/", ":"), data=data).attrs["column"] = name
+        os.replace(temporary, out_dir / "summary.h5")
+        temporary = out_dir / "summary.csv.part"
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(self.rows)
+        os.replace(temporary, out_dir / "summary.csv")
+
+
+def run(
+    scenario,
+    samples: list[dict],
+    out_dir,
+    client=None,
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+    t_end: float | None = None,
+    progress: bool | None = None,
+) -> Summary:
+    """Run every member of ``samples`` (dicts of dotted-key overrides) of ``scenario``
+    (a path or a :class:`~continuum.Scenario`) and write ``out_dir``; see the module."""
+    from continuum.scenario import Scenario, load_scenario
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    samples = [dict(s) for s in samples]
+    if not samples:
+        raise ValueError("samples: the ensemble has no members")
+    parameters = sorted({k for s in samples for k in s})
+    _check_keys(scenario, samples)
+    out_dir = Path(out_dir)
+    (out_dir / "runs").mkdir(parents=True, exist_ok=True)
+    members = {}
+    for sample in samples:
+        members.setdefault(member_id(sample), sample)
+    rows = _previous_rows(out_dir, members)
+    todo = [key for key in members if key not in rows]
+    for key in list(rows):  # a complete run file without its row: read it back
+        if rows[key] is None:
+            rows[key] = _row_from_file(out_dir, key, members[key])
+    summary = Summary([], parameters)
+    summary.rows = [rows[k] for k in members if k in rows]
+    own_client = None
+    if todo:
+        if client is None:
+            own_client = client = _client(scheduler, workers)
+        summary.executed = len(todo)
+        _execute(client, scenario, members, todo, out_dir, t_end, summary, progress)
+    if own_client is not None:
+        own_client.close()
+        own_client.cluster.close()
+    summary.rows = sorted(summary.rows, key=lambda row: list(members).index(row["id"]))
+    summary.write(out_dir)
+    return summary
+
+
+def _check_keys(scenario, samples) -> None:
+    """Refuse, before any work, keys that name no scenario entry (every member would
+    fail); a bad value fails its member alone."""
+    from continuum.scenario import Scenario, ScenarioError
+
+    try:
+        Scenario.from_text(scenario.text, scenario.source, _folder(scenario), samples[0])
+    except ScenarioError as error:
+        unknown = [p for p in error.problems if "unknown key" in p or "--set" in p]
+        if unknown:
+            raise ScenarioError(scenario.source, unknown) from None
+
+
+def _folder(scenario) -> str:
+    source = Path(scenario.source)
+    return str(source.parent if source.is_file() else Path("."))
+
+
+def _client(scheduler, workers):
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        return Client(scheduler)
+    cluster = LocalCluster(
+        n_workers=int(workers),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: never clash with a running cluster
+        env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+    )
+    return Client(cluster)
+
+
+def _execute(client, scenario, members, todo, out_dir, t_end, summary, progress):
+    import sys
+
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    folder = _folder(scenario)
+    futures = [
+        client.submit(
+            run_member,
+            scenario.text,
+            folder,
+            members[key],
+            str(out_dir / "runs" / f"{key}.h5"),
+            t_end,
+            key=f"continuum-member-{key}",
+            pure=False,
+        )
+        for key in todo
+    ]
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    last_write = time.perf_counter()
+    with tqdm(total=len(futures), unit="member", disable=not show) as bar:
+        for future in as_completed(futures):
+            row = future.result()
+            summary.rows.append({**row, **members[row["id"]]})
+            bar.update(1)
+            if time.perf_counter() - last_write > 5.0:  # kill-safe progress on disk
+                summary.write(out_dir)
+                last_write = time.perf_counter()
+
+
+def _previous_rows(out_dir, members) -> dict:
+    """Rows of members already done: ``{id: row}`` from the summary, ``{id: None}`` for
+    complete run files the summary does not list (the client was killed)."""
+    rows = {}
+    path = out_dir / "summary.h5"
+    if path.exists():
+        import h5py
+
+        with h5py.File(path, "r") as handle:
+            data = {ds.attrs["column"]: ds[()] for ds in handle.values()}
+        for i, key in enumerate(data.get("id", [])):
+            key = key.decode() if isinstance(key, bytes) else str(key)
+            status = data["status"][i]
+            status = status.decode() if isinstance(status, bytes) else str(status)
+            if key in members and status == STATUS_OK and _complete(out_dir, key):
+                row = {
+                    n: (v[i].decode() if isinstance(v[i], bytes) else float(v[i]))
+                    for n, v in data.items()
+                }
+                rows[key] = row
+    for key in members:
+        if key not in rows and _complete(out_dir, key):
+            rows[key] = None
+    return rows
+
+
+def _complete(out_dir, key) -> bool:
+    return (out_dir / "runs" / f"{key}.h5").is_file()
+
+
+def _row_from_file(out_dir, key, overrides) -> dict:
+    from continuum.io import open_run
+
+    with open_run(out_dir / "runs" / f"{key}.h5") as run_file:
+        row = {"id": key, "status": STATUS_OK, "seconds": math.nan, **outputs(run_file)}
+    return {**row, **overrides}
+
+
+# -- sensitivity ----------------------------------------------------------------------
+def sensitivity(samples: list[dict], values, ranges: dict, level: float = 0.95) -> dict:
+    """First-order and total Sobol indices of an output over the varied keys.
+
+    ``samples`` must be the ``"saltelli"`` design over ``ranges`` (in its order) and
+    ``values`` the output of each sample. Returns ``{key: {"S1", "S1_conf", "ST",
+    "ST_conf"}}`` (confidence half-widths at ``level``, by bootstrap; SALib).
+    """
+    from SALib.analyze import sobol
+
+    keys = list(ranges)
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(samples),):
+        raise ValueError(f"values: got shape {values.shape}; one per sample ({len(samples)})")
+    problem = {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
+    result = sobol.analyze(
+        problem, values, calc_second_order=False, conf_level=level, print_to_console=False, seed=0
+    )
+    return {
+        key: {
+            "S1": float(result["S1"][i]),
+            "S1_conf": float(result["S1_conf"][i]),
+            "ST": float(result["ST"][i]),
+            "ST_conf": float(result["ST_conf"][i]),
+        }
+        for i, key in enumerate(keys)
+    }

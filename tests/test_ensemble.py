@@ -1,0 +1,165 @@
+"""Ensembles on Dask: same outputs as single runs, restart after a kill, failing members,
+designs, and Sobol indices of the Ishigami function."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+pytest.importorskip("SALib")
+
+from continuum import ensemble
+from continuum.cli import main
+from continuum.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+PATIENT = ROOT / "examples" / "lumped_patient.toml"
+RANGES = {"model.growth.a": (0.003, 0.006), "sites.1.affinity": (0.5, 2.0, "log")}
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        env={"NUMBA_NUM_THREADS": "1"},
+    )
+    with Client(cluster) as connected:
+        yield connected
+    cluster.close()
+
+
+def test_members_on_two_workers_equal_single_runs(client, tmp_path):
+    samples = ensemble.design("lhs", 8, RANGES, seed=3)
+    summary = ensemble.run(PATIENT, samples, tmp_path, client, t_end=800.0, progress=False)
+    assert summary.executed == 8 and not summary.failed
+    text = PATIENT.read_text()
+    for sample, row in zip(samples, summary.rows, strict=True):
+        assert row["id"] == ensemble.member_id(sample)
+        alone = Scenario.from_text(text, "alone", str(PATIENT.parent), sample)
+        result = alone.run(output=tmp_path / "alone.h5", t_end=800.0, overwrite=True)
+        expected = ensemble.outputs(result)
+        for name, value in expected.items():
+            if math.isnan(value):
+                assert math.isnan(row[name])
+            else:
+                assert row[name] == pytest.approx(value, rel=1e-12, abs=1e-300), name
+        assert (tmp_path / "runs" / f"{row['id']}.h5").is_file()
+    assert (tmp_path / "summary.h5").is_file() and (tmp_path / "summary.csv").is_file()
+    again = ensemble.run(PATIENT, samples, tmp_path, client, t_end=800.0, progress=False)
+    assert again.executed == 0 and len(again.rows) == 8
+    np.testing.assert_array_equal(
+        again.column("sites/lung/detectable"), summary.column("sites/lung/detectable")
+    )
+
+
+def test_a_bad_member_fails_alone(client, tmp_path):
+    samples = [{"model.growth.a": 0.004}, {"model.growth.a": -0.004}, {"model.growth.a": 0.005}]
+    summary = ensemble.run(PATIENT, samples, tmp_path, client, t_end=200.0, progress=False)
+    assert [row["status"] == "ok" for row in summary.rows] == [True, False, True]
+    assert "a: got -0.004; it must be >= 0" in summary.failed[0]["status"]
+    assert not (tmp_path / "runs" / f"{summary.failed[0]['id']}.h5").exists()
+    assert not list((tmp_path / "runs").glob("*.part"))
+
+
+SLOW = """
+[grid]
+shape = [64, 64]
+spacing = 0.1
+[model]
+name = "FisherKPP"
+parameters = { diffusivity = 0.05, growth_rate = 0.5 }
+[initial]
+u = { shape = "disk", radius = 0.5, value = 1.0 }
+[run]
+t_end = 40.0
+save_every = 10.0
+"""
+
+DRIVER = """
+import sys
+from continuum import ensemble
+if __name__ == "__main__":
+    samples = ensemble.design("grid", 24, {"model.parameters.growth_rate": (0.2, 0.6)})
+    ensemble.run(sys.argv[1], samples, sys.argv[2], workers=2, progress=False)
+"""
+
+
+def test_a_killed_sweep_completes_only_the_missing_members(tmp_path):
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text(textwrap.dedent(SLOW))
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(DRIVER))
+    out = tmp_path / "sweep"
+    process = subprocess.Popen(
+        [sys.executable, str(driver), str(scenario), str(out)], start_new_session=True
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list((out / "runs").glob("*.h5"))) < 4:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the client and its workers
+    process.wait()
+    done = len(list((out / "runs").glob("*.h5")))
+    assert 4 <= done < 24
+    samples = ensemble.design("grid", 24, {"model.parameters.growth_rate": (0.2, 0.6)})
+    summary = ensemble.run(scenario, samples, out, workers=2, progress=False)
+    assert summary.executed == 24 - done
+    ids = [row["id"] for row in summary.rows]
+    assert len(ids) == 24 == len(set(ids)) and not summary.failed
+    assert sorted(ids) == sorted(ensemble.member_id(s) for s in samples)
+
+
+def test_designs_cover_their_ranges():
+    lhs = ensemble.design("lhs", 10, {"x": (0.0, 1.0), "y": (1e-3, 1e-1, "log")}, seed=1)
+    x = np.array([s["x"] for s in lhs])
+    assert sorted(np.floor(x * 10).astype(int)) == list(range(10))  # one per stratum
+    y = np.log10([s["y"] for s in lhs])
+    assert sorted(np.floor((y + 3) / 2 * 10).astype(int)) == list(range(10))
+    grid = ensemble.design("grid", 3, {"x": (0.0, 1.0), "y": (2.0, 4.0)})
+    assert len(grid) == 9 and {s["y"] for s in grid} == {2.0, 3.0, 4.0}
+    assert len(ensemble.design("sobol", 16, {"x": (0.0, 1.0)})) == 16
+    with pytest.raises(ValueError, match="needs low < high"):
+        ensemble.design("lhs", 4, {"x": (1.0, 0.0)})
+    with pytest.raises(ValueError, match="use key=low:high"):
+        ensemble.parse_range("model.growth.a")
+
+
+def test_sobol_indices_of_the_ishigami_function():
+    """Known values (a = 7, b = 0.1): S1 = (0.3139, 0.4424, 0), ST = (0.5576, 0.4424,
+    0.2437) (Ishigami & Homma 1990; Saltelli et al. 2008)."""
+    ranges = {f"x{i}": (-math.pi, math.pi) for i in (1, 2, 3)}
+    samples = ensemble.design("saltelli", 2048, ranges, seed=5)
+    x = np.array([[s[k] for k in ranges] for s in samples])
+    y = np.sin(x[:, 0]) + 7.0 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+    indices = ensemble.sensitivity(samples, y, ranges)
+    known = {"x1": (0.3139, 0.5576), "x2": (0.4424, 0.4424), "x3": (0.0, 0.2437)}
+    for key, (first, total) in known.items():
+        got = indices[key]
+        assert abs(got["S1"] - first) <= got["S1_conf"], (key, got)
+        assert abs(got["ST"] - total) <= got["ST_conf"], (key, got)
+        assert got["S1_conf"] < 0.1
+
+
+def test_the_ensemble_command(tmp_path, capsys):
+    out = tmp_path / "cohort"
+    args = ["ensemble", str(PATIENT), "--design", "lhs:4", "--vary", "model.growth.a=0.003:0.006"]
+    args += ["-o", str(out), "--t-end", "300", "--quiet"]
+    assert main(args) == 0
+    assert "4 members (4 run now, 4 ok, 0 failed)" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "(0 run now" in capsys.readouterr().out
+    bad = ["ensemble", str(PATIENT), "--design", "lhs:4", "--vary", "model.growht.a=1:2"]
+    assert main([*bad, "-o", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert "did you mean 'growth'" in capsys.readouterr().err
