@@ -143,6 +143,7 @@ def _ensemble(args) -> int:
     try:
         if (args.samples is None) == (args.design is None):
             raise ValueError("give either --samples FILE or --design KIND:N (with --vary)")
+        ranges = None
         if args.samples is not None:
             samples = ensemble.read_samples(args.samples)
         else:
@@ -159,6 +160,7 @@ def _ensemble(args) -> int:
             workers=args.workers,
             t_end=args.t_end,
             progress=False if args.quiet else None,
+            ranges=ranges,
         )
     except (ScenarioError, ValueError, OSError) as error:
         print(f"continuum ensemble: {error}", file=sys.stderr)
@@ -171,6 +173,33 @@ def _ensemble(args) -> int:
     for row in summary.failed[:5]:
         print(f"  {row['id']}: {row['status']}")
     return 0 if not summary.failed else 1
+
+
+def _sensitivity(args) -> int:
+    from continuum import ensemble
+
+    try:
+        summary = ensemble.load_summary(args.path)
+        indices = ensemble.summary_sensitivity(summary, args.output_name)
+    except (ValueError, KeyError) as error:
+        message = error.args[0] if error.args else str(error)
+        print(f"continuum sensitivity: {message}", file=sys.stderr)
+        return 2
+    print(f"Sobol indices of {args.output_name} (95 % intervals):")
+    print(ensemble.sensitivity_table(indices))
+    picture = args.picture or str(Path(args.path) / "sensitivity.png")
+    try:
+        from continuum import plotting
+
+        plt = plotting._pyplot()
+        fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+        plotting.plot_sensitivity(indices, ax, title=args.output_name)
+        fig.savefig(picture, dpi=110)
+        plt.close(fig)
+        print(f"picture: {picture}")
+    except ImportError:
+        print("no picture: matplotlib is not installed")
+    return 0
 
 
 def _scenario_title(run) -> str:
@@ -297,9 +326,16 @@ def main(argv=None) -> int:
     sweep.add_argument("--t-end", type=float, help="simulated days (default: the scenario's)")
     sweep.add_argument("--seed", type=int, default=0, help="seed of the design")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sobol = commands.add_parser(
+        "sensitivity", help="Sobol indices of an output of a sweep on a saltelli design"
+    )
+    sobol.add_argument("path", help="the ensemble's folder (with summary.h5)")
+    sobol.add_argument("output_name", metavar="OUTPUT", help="a summary column")
+    sobol.add_argument("-o", "--picture", help="bar chart (default: PATH/sensitivity.png)")
     args = parser.parse_args(argv)
     try:
         commands = {
+            "sensitivity": _sensitivity,
             "run": _run,
             "info": _info,
             "resume": _resume,

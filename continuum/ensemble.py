@@ -141,7 +141,14 @@ def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dic
         from continuum.scenario import Scenario
 
         scenario = Scenario.from_text(text, "member", folder, overrides)
-        result = scenario.run(output=partial, t_end=t_end, overwrite=True, progress=False)
+        end = scenario.run_settings["t_end"] if t_end is None else t_end
+        result = scenario.run(
+            output=partial,
+            t_end=end,
+            overwrite=True,
+            progress=False,
+            checkpoint_every=end,  # one checkpoint, at the end: a member restarts whole
+        )
         row.update(outputs(result))
         os.replace(partial, path)
     except Exception as error:  # the member fails alone: its error goes into the summary
@@ -183,6 +190,8 @@ class Summary:
         self.rows = rows
         self.parameters = parameters
         self.executed = executed  # members run by this call (the others were done)
+        self.sample_ids: list[str] = []  # the member of each sample, in the design's order
+        self.ranges: dict = {}  # the design's ranges, when the sweep was given them
 
     @property
     def columns(self) -> list[str]:
@@ -211,6 +220,8 @@ class Summary:
         with h5py.File(temporary, "w") as handle:
             handle.attrs["parameters"] = json.dumps(self.parameters)
             handle.attrs["rows"] = len(self.rows)
+            handle.attrs["sample_ids"] = json.dumps(self.sample_ids)
+            handle.attrs["ranges"] = json.dumps(self.ranges)
             for name in columns:
                 values = [row.get(name, math.nan) for row in self.rows]
                 if name in ("id", "status"):
@@ -239,9 +250,12 @@ def run(
     workers: int = 2,
     t_end: float | None = None,
     progress: bool | None = None,
+    ranges: dict | None = None,
 ) -> Summary:
     """Run every member of ``samples`` (dicts of dotted-key overrides) of ``scenario``
-    (a path or a :class:`~continuum.Scenario`) and write ``out_dir``; see the module."""
+    (a path or a :class:`~continuum.Scenario`) and write ``out_dir``; see the module.
+    ``ranges`` (those of the design) are stored with the summary for
+    :func:`summary_sensitivity`."""
     from continuum.scenario import Scenario, load_scenario
 
     if not isinstance(scenario, Scenario):
@@ -262,6 +276,8 @@ def run(
         if rows[key] is None:
             rows[key] = _row_from_file(out_dir, key, members[key])
     summary = Summary([], parameters)
+    summary.sample_ids = [member_id(sample) for sample in samples]
+    summary.ranges = {k: list(v) for k, v in (ranges or {}).items()}
     summary.rows = [rows[k] for k in members if k in rows]
     own_client = None
     if todo:
@@ -378,6 +394,63 @@ def _row_from_file(out_dir, key, overrides) -> dict:
     with open_run(out_dir / "runs" / f"{key}.h5") as run_file:
         row = {"id": key, "status": STATUS_OK, "seconds": math.nan, **outputs(run_file)}
     return {**row, **overrides}
+
+
+def load_summary(out_dir) -> Summary:
+    """The :class:`Summary` a sweep wrote in ``out_dir/summary.h5``."""
+    import h5py
+
+    path = Path(out_dir) / "summary.h5"
+    if not path.is_file():
+        raise ValueError(f"out_dir: {str(path)!r} does not exist; run the ensemble first")
+    with h5py.File(path, "r") as handle:
+        data = {ds.attrs["column"]: ds[()] for ds in handle.values()}
+        summary = Summary([], json.loads(handle.attrs["parameters"]))
+        summary.sample_ids = json.loads(handle.attrs.get("sample_ids", "[]"))
+        summary.ranges = json.loads(handle.attrs.get("ranges", "{}"))
+    count = len(data.get("id", []))
+    summary.rows = [
+        {
+            name: (values[i].decode() if isinstance(values[i], bytes) else values[i].item())
+            for name, values in data.items()
+        }
+        for i in range(count)
+    ]
+    return summary
+
+
+def summary_sensitivity(summary: Summary, output: str, level: float = 0.95) -> dict:
+    """Sobol indices of column ``output`` of a sweep run on a ``"saltelli"`` design
+    (:func:`sensitivity`, with the ranges and sample order stored in the summary)."""
+    if not summary.ranges or not summary.sample_ids:
+        raise ValueError(
+            "summary: no design ranges stored; run the sweep with --design saltelli:N (or "
+            "ensemble.run(..., ranges=...))"
+        )
+    by_id = {row["id"]: row for row in summary.rows}
+    missing = [key for key in summary.sample_ids if by_id.get(key, {}).get("status") != STATUS_OK]
+    if missing:
+        raise ValueError(
+            f"summary: {len(missing)} members failed or are missing; Sobol indices need every "
+            "member (re-run the sweep)"
+        )
+    if output not in summary.columns:
+        raise KeyError(f"output: got {output!r}; columns are {summary.columns}")
+    values = [by_id[key][output] for key in summary.sample_ids]
+    samples = [{k: by_id[key][k] for k in summary.ranges} for key in summary.sample_ids]
+    ranges = {k: tuple(v) for k, v in summary.ranges.items()}
+    return sensitivity(samples, values, ranges, level)
+
+
+def sensitivity_table(indices: dict) -> str:
+    """The indices of :func:`sensitivity` as an aligned text table."""
+    width = max(len(key) for key in indices)
+    lines = [f"{'parameter':<{width}}  {'S1':>16}  {'ST':>16}"]
+    for key, value in indices.items():
+        first = f"{value['S1']:.3f} ± {value['S1_conf']:.3f}"
+        total = f"{value['ST']:.3f} ± {value['ST_conf']:.3f}"
+        lines.append(f"{key:<{width}}  {first:>16}  {total:>16}")
+    return "\n".join(lines)
 
 
 # -- sensitivity ----------------------------------------------------------------------

@@ -227,3 +227,22 @@ def plot_fits(data: dict, fits: dict, ax=None):
     ax.set_ylabel("tumour volume [mm^3]")
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_sensitivity(indices: dict, ax=None, title: str = ""):
+    """First-order and total Sobol indices with their confidence intervals, per
+    parameter (``continuum.ensemble.sensitivity``). Returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    keys = list(indices)
+    x = np.arange(len(keys))
+    for shift, name, label in ((-0.18, "S1", "first order"), (0.18, "ST", "total")):
+        values = [indices[k][name] for k in keys]
+        errors = [indices[k][f"{name}_conf"] for k in keys]
+        ax.bar(x + shift, values, 0.36, yerr=errors, capsize=3, label=label)
+    ax.set_xticks(x, keys, rotation=20, ha="right", fontsize="small")
+    ax.set_ylabel("Sobol index")
+    ax.set_title(title or "sensitivity")
+    ax.legend(fontsize="small")
+    return ax

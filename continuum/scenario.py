@@ -205,8 +205,9 @@ class Scenario:
         scenario.title = title
         return scenario
 
-    def run(self, output=None, t_end=None, overwrite=False, progress=None):
-        """Run the scenario (``output`` and ``t_end`` [day] override the file's)."""
+    def run(self, output=None, t_end=None, overwrite=False, progress=None, **options):
+        """Run the scenario (``output`` and ``t_end`` [day] override the file's; other
+        keywords, e.g. ``checkpoint_every``, go to :func:`~continuum.simulate`)."""
         from continuum.simulation import simulate
 
         settings = dict(self.run_settings)
@@ -221,7 +222,7 @@ class Scenario:
             progress=progress,
             scenario=self.text,
             interventions=self.interventions,
-            **settings,
+            **{**settings, **options},
         )
 
 

@@ -99,6 +99,8 @@ def simulate(
         models with fields and 1e-8 for lumped (scalar-only) models, whose steps are cheap.
     progress : show a progress bar (default: when standard error is a terminal).
     callback : ``callback(t, state)`` at every frame; returning ``True`` stops the run.
+        The file counts frames in blocks (at most 64 frames or 2 s behind the run) and
+        always before the callback sees a frame.
     implicit : for ``"imex"``, the fields diffused implicitly (default all that diffuse).
     scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
     interventions : treatments (:class:`~continuum.interventions.Resection`,
@@ -225,6 +227,8 @@ def _run(model, state, solver, schedule, times, writer, settings, progress, call
                     writer.checkpoint(state, solver)
                     last_checkpoint = t_out
             bar.update(t_out, values)
+            if callback is not None and writer is not None:
+                writer.flush()  # a frame the callback sees is counted in the file
             if callback is not None and callback(t_out, state) is True:
                 if writer is not None:
                     writer.checkpoint(state, solver)

@@ -163,3 +163,22 @@ def test_the_ensemble_command(tmp_path, capsys):
     bad = ["ensemble", str(PATIENT), "--design", "lhs:4", "--vary", "model.growht.a=1:2"]
     assert main([*bad, "-o", str(tmp_path / "bad"), "--quiet"]) == 2
     assert "did you mean 'growth'" in capsys.readouterr().err
+
+
+def test_sensitivity_of_a_sweep_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "sobol"
+    args = ["ensemble", str(PATIENT), "--design", "saltelli:32", "-o", str(out), "--quiet"]
+    args += ["--vary", "model.growth.a=0.003:0.006", "--vary", "sites.1.clearance=0.005:0.02"]
+    assert main([*args, "--t-end", "600"]) == 0
+    assert "128 members" in capsys.readouterr().out
+    assert main(["sensitivity", str(out), "sites/lung/colonies"]) == 0
+    text = capsys.readouterr().out
+    assert "model.growth.a" in text and "sites.1.clearance" in text and "±" in text
+    assert (out / "sensitivity.png").stat().st_size > 5_000
+    summary = ensemble.load_summary(out)
+    indices = ensemble.summary_sensitivity(summary, "sites/lung/colonies")
+    assert all(np.isfinite(v["ST"]) and v["ST_conf"] > 0 for v in indices.values())
+    # the primary's growth rate sets how many cells reach the lung: it dominates
+    assert indices["model.growth.a"]["ST"] > indices["sites.1.clearance"]["ST"]
+    assert main(["sensitivity", str(out), "sites/lung/colonys"]) == 2
+    assert "columns are" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import time as clock
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -61,13 +62,29 @@ def _shuffle_deflate(block: np.ndarray, level: int) -> bytes:
     return zlib.compress(np.ascontiguousarray(planes).tobytes(), level)
 
 
+# Series and frame arrays are written in blocks: after this many frames, or this many
+# seconds after the last block, whichever comes first (one small write per series and
+# frame made a cascade's frames cost milliseconds each).
+FLUSH_FRAMES = 64
+FLUSH_SECONDS = 2.0
+
+
 class RunWriter:
-    """Writes one run file; use :meth:`create` for a new run, :meth:`reopen` to resume."""
+    """Writes one run file; use :meth:`create` for a new run, :meth:`reopen` to resume.
+
+    ``frames`` counts the complete frames: fields are written as each frame comes, the
+    series and frame arrays of pending frames in blocks (:meth:`flush`, also at every
+    checkpoint and on close), and only then is ``attrs["frames"]`` raised. A killed run
+    keeps every frame it counted.
+    """
 
     def __init__(self, handle: h5py.File):
         self.file = handle
         self.frames = int(handle.attrs["frames"])
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self._pending: list[tuple] = []  # (t, series, arrays) of frames not yet counted
+        self._datasets: dict[str, h5py.Dataset] = {}
+        self._last_flush = clock.monotonic()
 
     @classmethod
     def create(
@@ -195,13 +212,10 @@ class RunWriter:
         return cls(h5py.File(path, "r+"))
 
     def append(self, t: float, state, series_values: dict, arrays: dict | None = None) -> None:
-        """Append one frame: written, flushed, then counted in the attribute ``frames``.
+        """Append one frame: its fields now, its series and arrays with the next block.
 
         ``arrays`` are the model's frame arrays (``Model.frame_arrays``), by path."""
-        n = self.frames + 1
-        time = self.file["time"]
-        time.resize((n,))
-        time[n - 1] = t
+        n = self.frames + len(self._pending) + 1
         for name, values in zip(state.field_names, state.data, strict=True):
             ds = self.file["fields"][name]
             ds.resize(n, axis=0)
@@ -209,18 +223,39 @@ class RunWriter:
                 self._write_gzip_frame(ds, n - 1, values)
             else:
                 ds[n - 1] = values
-        for name, value in series_values.items():
-            ds = self.file[series_path(name)]
-            ds.resize((n,))
-            ds[n - 1] = value
-        for path, values in (arrays or {}).items():
-            ds = self.file[path]
-            ds.resize(n, axis=0)
-            ds[n - 1] = values
+        copies = {path: np.array(values) for path, values in (arrays or {}).items()}
+        self._pending.append((t, dict(series_values), copies))
+        due = clock.monotonic() - self._last_flush >= FLUSH_SECONDS
+        if len(self._pending) >= FLUSH_FRAMES or due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending frames' time, series and arrays in one block each, flush,
+        then count the frames in ``attrs["frames"]``."""
+        self._last_flush = clock.monotonic()
+        if not self._pending:
+            return
+        start = self.frames
+        end = start + len(self._pending)
+        block = {"time": np.array([frame[0] for frame in self._pending])}
+        for name in self._pending[0][1]:
+            block[series_path(name)] = np.array([frame[1][name] for frame in self._pending])
+        for path in self._pending[0][2]:
+            block[path] = np.stack([frame[2][path] for frame in self._pending])
+        for path, values in block.items():
+            ds = self._dataset(path)
+            ds.resize(end, axis=0)
+            ds[start:end] = values
         self.file.flush()
-        self.frames = n
-        self.file.attrs["frames"] = n
+        self._pending.clear()
+        self.frames = end
+        self.file.attrs["frames"] = end
         self.file.flush()
+
+    def _dataset(self, path: str) -> h5py.Dataset:
+        if path not in self._datasets:
+            self._datasets[path] = self.file[path]
+        return self._datasets[path]
 
     def _write_gzip_frame(self, ds, frame: int, values: np.ndarray) -> None:
         """Compress the chunks of one frame in parallel and store them directly."""
@@ -240,6 +275,7 @@ class RunWriter:
 
     def checkpoint(self, state, solver) -> None:
         """Write the full state and solver memory to the idle slot, then switch to it."""
+        self.flush()
         arrays = {"data": state.data, "scalars": state.scalars, **solver.history_arrays()}
         attrs = {
             "t": solver.t,
@@ -277,8 +313,12 @@ class RunWriter:
         self.file.flush()
 
     def close(self) -> None:
-        self._pool.shutdown()
-        self.file.close()
+        """Count the pending frames and close the file."""
+        try:
+            self.flush()
+        finally:
+            self._pool.shutdown()
+            self.file.close()
 
 
 def _group_with_time(handle, path: str, time) -> h5py.Group:

@@ -370,3 +370,11 @@ def count_above(p, counts, origin, width, t, min_size):
 def empty_block(n_cohorts: int) -> np.ndarray:
     """A site's scalar block with no cells and no colonies."""
     return np.zeros(len(SITE_SCALARS) + 2 * n_cohorts)
+
+
+@njit(cache=True)
+def counts_above(p, counts, origin, width, t, min_sizes, out):
+    """:func:`count_above` for each of ``min_sizes`` into ``out`` (one compiled call for
+    a frame's size distribution)."""
+    for j in range(min_sizes.shape[0]):
+        out[j] = count_above(p, counts, origin, width, t, min_sizes[j])

@@ -351,7 +351,9 @@ class Cascade(Model):
 
     def binned_sizes(self, site: int, counts, t: float) -> np.ndarray:
         """Colonies per bin of ``SIZE_EDGES`` at time ``t`` [day]."""
-        above = np.array([self.count_colonies(site, counts, t, edge) for edge in SIZE_EDGES])
+        above = np.empty(SIZE_EDGES.size)
+        parameters = self.site_parameters[site]
+        colonies.counts_above(parameters, counts, 0.0, self.cohort_days, t, SIZE_EDGES, above)
         return np.maximum(above[:-1] - above[1:], 0.0)
 
     def frame_array_info(self) -> dict[str, FrameArray]:
