@@ -5,8 +5,8 @@ resection and adjuvant therapy) with the growth rate and the bone affinity drawn
 hypercube; each writes its run file. Prints JSON: members per second for each worker
 count, the scaling efficiency of 2 workers (speed-up / 2), the mean member time measured
 inside the workers, and Dask's overhead (wall time x workers / summed member time - 1).
-A second pass with members that each run about a second (``--slow``: a 64² Fisher-KPP
-scenario) measures the overhead the target speaks of (< 10 % for members of >= 1 s).
+A second pass with members that each run about a second (a 192² Fisher-KPP scenario)
+measures the overhead the target speaks of (< 10 % for members of >= 1 s).
 
     python benchmarks/ensemble.py [--members 1000] [--repeats 3] [--slow-members 40]
 """
@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SLOW = """
 [grid]
-shape = [96, 96]
-spacing = 0.1
+shape = [192, 192]
+spacing = 0.05
 [model]
 name = "FisherKPP"
 parameters = { diffusivity = 0.05, growth_rate = 0.5 }
