@@ -18,9 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-# Cells per mm^3 of tumour at capacity when a model has no capacity of its own (a lumped
-# primary): 1e9 cells/cm^3 (Del Monte, Cell Cycle 2009).
-CELLS_PER_MM3 = 1e6
+from continuum.calibration import CELLS_PER_MM3
 
 
 def cell_density(run, t: float | None = None) -> np.ndarray:
@@ -47,9 +45,10 @@ def tumor_volume(run, threshold: float | None = None) -> np.ndarray:
     """Tumour volume at each frame [mm^3].
 
     ``threshold=None``: the cells packed at capacity (cells / ``K_cell``; a lumped
-    primary at 1e6 cells/mm^3). A threshold in (0, 1]: the volume of tissue where the
-    cell density reaches it (what imaging would outline). In 2D (1D) volumes are per mm
-    (mm^2) of the missing dimensions, as the grid's ``thickness`` defines them.
+    primary at ``CELLS_PER_MM3`` = 1e6 cells/mm^3). A threshold in (0, 1]: the volume of
+    tissue where the cell density reaches it (what imaging would outline). In 2D (1D)
+    volumes are per mm (mm^2) of the missing dimensions, as the grid's ``thickness``
+    defines them.
     """
     if threshold is None:
         capacity = run.model.parameters.get("K_cell", CELLS_PER_MM3)

@@ -362,12 +362,6 @@ class Schedule:
             }
         )
 
-    def __bool__(self):
-        return bool(self.items)
-
-    def to_json(self) -> list[dict]:
-        return [to_json(item) for item in self.items]
-
     def therapy_rates(self, t: float) -> np.ndarray:
         """Summed ``(tissue, circulating, colonies, dormant)`` rates acting after ``t``."""
         total = np.zeros(4)
