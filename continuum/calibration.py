@@ -157,7 +157,7 @@ class Fit:
 
 def calibrate(
     times,
-    volumes,
+    volumes=None,
     law: str = "gompertz",
     *,
     v0: float | None = 1.0,
@@ -170,12 +170,15 @@ def calibrate(
 
     ``times`` and ``volumes``: arrays (one individual), or dicts of arrays keyed by
     individual, pooled into one fit (or fitted one by one with ``individual=True``, which
-    returns ``{id: Fit}``). ``v0``: the volume at ``t = 0`` [mm^3], or ``None`` to fit it.
+    returns ``{id: Fit}``); or ``times`` alone as ``{id: (times, volumes)}``, as
+    :func:`tumor_growth_data` gives. ``v0``: the volume at ``t = 0`` [mm^3], or ``None`` to fit it.
     ``scale``: ``"log"`` (residuals ``ln v_model - ln v_data``) or ``"linear"``.
     ``guess`` and ``bounds`` (``{name: (low, high)}``) override the defaults per parameter.
     """
     check_choice("law", law, tuple(LAWS))
     check_choice("scale", scale, ("log", "linear"))
+    if volumes is None and isinstance(times, dict):
+        times, volumes = split(times)
     if isinstance(times, dict) != isinstance(volumes, dict):
         raise ValueError("times, volumes: give two arrays, or two dicts keyed by individual")
     if isinstance(times, dict):
@@ -210,7 +213,9 @@ def calibrate(
         )
 
     def unpack(x):
-        values = {n: (np.exp(xi) if lg else xi) for n, xi, lg in zip(names, x, logged, strict=True)}
+        values = {
+            n: float(np.exp(xi) if lg else xi) for n, xi, lg in zip(names, x, logged, strict=True)
+        }
         return values, values.get("v0", v0)
 
     def residuals(x):

@@ -122,6 +122,21 @@ def read_samples(path) -> list[dict]:
     return samples
 
 
+def as_samples(samples) -> list[dict]:
+    """A list of ``{key: value}`` from a list of dicts, a dict of columns ``{key:
+    values}`` or a table with ``to_dict("records")`` (a pandas DataFrame)."""
+    if hasattr(samples, "to_dict"):
+        samples = samples.to_dict("records")
+    elif isinstance(samples, dict):
+        columns = {k: np.atleast_1d(v) for k, v in samples.items()}
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"samples: columns of different lengths {sorted(lengths)}")
+        count = lengths.pop() if lengths else 0
+        samples = [{k: v[i].item() for k, v in columns.items()} for i in range(count)]
+    return [dict(sample) for sample in samples]
+
+
 def member_id(overrides: dict) -> str:
     """A stable id from a member's overrides (12 hex digits of a SHA-1)."""
     text = json.dumps({k: overrides[k] for k in sorted(overrides)}, sort_keys=True)
@@ -260,7 +275,7 @@ def run(
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    samples = [dict(s) for s in samples]
+    samples = as_samples(samples)
     if not samples:
         raise ValueError("samples: the ensemble has no members")
     parameters = sorted({k for s in samples for k in s})

@@ -34,6 +34,7 @@ def test_pooled_gompertz_passes_through_the_lung_data():
     assert len(data) == 20 and sum(t.size for t, _ in data.values()) == 188
     times, volumes = cal.split(data)
     fit = cal.calibrate(times, volumes, "gompertz")
+    assert ct.calibrate(data, law="gompertz").values == fit.values
     t = np.concatenate(list(times.values()))
     v = np.concatenate(list(volumes.values()))
     checked = 0

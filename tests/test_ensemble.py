@@ -130,6 +130,8 @@ def test_designs_cover_their_ranges():
     grid = ensemble.design("grid", 3, {"x": (0.0, 1.0), "y": (2.0, 4.0)})
     assert len(grid) == 9 and {s["y"] for s in grid} == {2.0, 3.0, 4.0}
     assert len(ensemble.design("sobol", 16, {"x": (0.0, 1.0)})) == 16
+    columns = ensemble.as_samples({"x": [1.0, 2.0], "y": np.array([3.0, 4.0])})
+    assert columns == [{"x": 1.0, "y": 3.0}, {"x": 2.0, "y": 4.0}]
     with pytest.raises(ValueError, match="needs low < high"):
         ensemble.design("lhs", 4, {"x": (1.0, 0.0)})
     with pytest.raises(ValueError, match="use key=low:high"):
