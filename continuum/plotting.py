@@ -61,7 +61,9 @@ def plot_field(run, name: str | None = None, t: float | None = None, ax=None):
             origin[0],
             origin[0] + grid.extent[-2],
         ]
-        image = ax.imshow(frame, origin="lower", extent=extent, cmap="magma", vmin=0.0)
+        top = float(np.max(frame))
+        vmax = top if top > 0.0 else 1.0  # an empty frame: 0 to 1, not -0.1 to 0.1
+        image = ax.imshow(frame, origin="lower", extent=extent, cmap="magma", vmin=0.0, vmax=vmax)
         ax.figure.colorbar(image, ax=ax, label=label, shrink=0.85)
         ax.set_xlabel(f"{grid.axis_names[-1]} [mm]")
         ax.set_ylabel(f"{grid.axis_names[-2]} [mm]")
