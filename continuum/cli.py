@@ -120,11 +120,7 @@ def _plot(args) -> int:
                 title = _scenario_title(run) or Path(args.path).stem
                 plotting.plot_summary(run, picture, title=title)
             else:
-                plt = plotting._pyplot()
-                fig, ax = plt.subplots(figsize=(6, 4.5), constrained_layout=True)
-                plotting.plot_field(run, args.field, args.t, ax)
-                fig.savefig(picture, dpi=110)
-                plt.close(fig)
+                plotting.save_plot(picture, plotting.plot_field, run, args.field, args.t)
     except (RunFileError, KeyError, ValueError) as error:
         message = error.args[0] if error.args else str(error)
         print(f"continuum plot: {message}", file=sys.stderr)
@@ -191,11 +187,9 @@ def _sensitivity(args) -> int:
     try:
         from continuum import plotting
 
-        plt = plotting._pyplot()
-        fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-        plotting.plot_sensitivity(indices, ax, title=args.output_name)
-        fig.savefig(picture, dpi=110)
-        plt.close(fig)
+        plotting.save_plot(
+            picture, plotting.plot_sensitivity, indices, figsize=(6, 4), title=args.output_name
+        )
         print(f"picture: {picture}")
     except ImportError:
         print("no picture: matplotlib is not installed")

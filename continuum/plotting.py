@@ -25,6 +25,19 @@ def _pyplot():
     return plt
 
 
+def save_plot(path, draw, *args, figsize=(6, 4.5), title: str | None = None, **kwargs):
+    """Draw ``draw(*args, ax=ax, **kwargs)`` (any ``plot_*`` here) on a figure of its own,
+    optionally titled, save it to ``path`` and close it. Returns ``path``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    draw(*args, ax=ax, **kwargs)
+    if title:
+        ax.set_title(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_field(run, name: str | None = None, t: float | None = None, ax=None):
     """A snapshot of field ``name`` at the frame nearest ``t`` [day] (default: the last)
     with a colour bar and its unit. ``name="cells"`` (the default when the model has

@@ -10,7 +10,7 @@ import argparse
 import numpy as np
 
 import continuum as ct
-from continuum.plotting import _pyplot, plot_fits
+from continuum.plotting import plot_fits, save_plot
 
 LAWS = ("gompertz", "logistic", "power", "exponential_linear")
 
@@ -31,11 +31,8 @@ def main():
         each = ct.calibrate(times, volumes, law, individual=True)
         sigmas = [f.sigma for f in each.values()]
         print(f"  one fit per mouse: median residual sd {np.median(sigmas):.3g}")
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
-    plot_fits(data, fits, ax)
-    ax.set_title("Lewis lung carcinoma, 20 mice: pooled fits")
-    fig.savefig(args.output, dpi=110)
+    title = "Lewis lung carcinoma, 20 mice: pooled fits"
+    save_plot(args.output, plot_fits, data, fits, figsize=(7, 5), title=title)
     print(f"picture: {args.output}")
 
 
