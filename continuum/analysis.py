@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from continuum.calibration import CELLS_PER_MM3
+from continuum.units import CELLS_PER_MM3
 
 
 def cell_density(run, t: float | None = None) -> np.ndarray:
@@ -45,7 +45,7 @@ def tumor_volume(run, threshold: float | None = None) -> np.ndarray:
     """Tumour volume at each frame [mm^3].
 
     ``threshold=None``: the cells packed at capacity (cells / ``K_cell``; a lumped
-    primary at ``CELLS_PER_MM3`` = 1e6 cells/mm^3). A threshold in (0, 1]: the volume of
+    primary at ``continuum.units.CELLS_PER_MM3``). A threshold in (0, 1]: the volume of
     tissue where the cell density reaches it (what imaging would outline). In 2D (1D)
     volumes are per mm (mm^2) of the missing dimensions, as the grid's ``thickness``
     defines them.

@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, stats
 
+from continuum.units import CELLS_PER_MM3
 from continuum.validation import check_choice, check_positive
-
-CELLS_PER_MM3 = 1e6  # 1e9 cells/cm^3 (Del Monte, Cell Cycle 2009)
 
 # Fitted parameters of each law: (name, unit in mm^3 and days, log scale?)
 LAWS = {

@@ -5,6 +5,7 @@ import pytest
 
 import continuum as ct
 from continuum import calibration as cal
+from continuum.units import CELLS_PER_MM3
 
 
 @pytest.mark.parametrize(
@@ -64,9 +65,11 @@ def test_the_fitted_lumped_primary_grows_like_the_fit(law):
     t = np.linspace(0.0, 30.0, 31)
     fit = cal.calibrate(t, cal.volume(law, true, t, 1.0), law)
     model = fit.to_lumped()
-    state = model.initial_state(ct.Grid((1,), 1.0), tumor_cells=fit.v0 * 1e6)
+    state = model.initial_state(ct.Grid((1,), 1.0), tumor_cells=fit.v0 * CELLS_PER_MM3)
     res = ct.simulate(model, state, 30.0, save_every=5.0)
-    np.testing.assert_allclose(res.series("tumor_cells"), 1e6 * fit.predict(res.times), rtol=1e-6)
+    np.testing.assert_allclose(
+        res.series("tumor_cells"), CELLS_PER_MM3 * fit.predict(res.times), rtol=1e-6
+    )
 
 
 def test_fitted_initial_volume_and_bad_input():

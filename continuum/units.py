@@ -1,0 +1,28 @@
+"""Physical settings shared by every part of continuum (units: mm, day, cells).
+
+``CELLS_PER_MM3`` is the one tumour-cell density of the library: the carrying capacity
+``K_cell`` of the tissue fields, the conversion between cells and volume of lumped tumours
+and colonies, and the sizes (detection, T stages) quoted in mm. Every cell count that
+stands for a volume scales with it.
+
+Source: Del Monte U, "Does the cell number 10^9 still really fit one gram of tumor
+tissue?", Cell Cycle 2009;8(3):505-506, who concludes that a solid tumour holds about
+1e8 cells/cm^3 (1e5 cells/mm^3; the rule of thumb 1e9 cells/cm^3 counts packed cells
+without stroma, vessels and necrosis).
+"""
+
+from __future__ import annotations
+
+import math
+
+CELLS_PER_MM3 = 1e5  # cells/mm^3 (Del Monte, Cell Cycle 2009: ~1e8 cells/cm^3)
+
+
+def sphere_cells(diameter_mm: float, cells_per_mm3: float = CELLS_PER_MM3) -> float:
+    """Cells in a spherical tumour of ``diameter_mm`` [mm]: ``pi d^3 / 6 * density``."""
+    return math.pi * diameter_mm**3 / 6.0 * cells_per_mm3
+
+
+def sphere_diameter(cells: float, cells_per_mm3: float = CELLS_PER_MM3) -> float:
+    """Diameter [mm] of a spherical tumour of ``cells`` cells."""
+    return (6.0 * cells / (math.pi * cells_per_mm3)) ** (1.0 / 3.0)
