@@ -10,9 +10,9 @@ from continuum.models.cascade import Cascade
 class ColonyQueries:
     """Mixin of :class:`~continuum.Result` and :class:`~continuum.RunFile`.
 
-    Needs ``model``, ``times``, ``_cohort_arrays(site, frame) -> (counts, birth_times)``
-    and ``_tissue_field(site, name, frame)``. Every query uses the frame nearest ``t``
-    [day].
+    Needs ``model``, ``times``, ``_cohort_arrays(site, frame) -> (counts, log sizes,
+    edge log sizes)`` and ``_tissue_field(site, name, frame)``. Every query uses the
+    frame nearest ``t`` [day].
     """
 
     def _cascade(self) -> Cascade:
@@ -35,7 +35,6 @@ class ColonyQueries:
         ``site`` or in all sites (``site=None``)."""
         model = self._cascade()
         frame = self._frame(t)
-        time = float(self.times[frame])
         names = self.site_names() if site is None else [site]
         total = 0.0
         for name in names:
@@ -47,8 +46,8 @@ class ColonyQueries:
                 )
                 total += model.count_foci(k, fields, min_size)
                 continue
-            counts, _ = self._cohort_arrays(name, frame)
-            total += model.count_colonies(k, counts, time, min_size)
+            counts, _, edges = self._cohort_arrays(name, frame)
+            total += model.count_colonies(counts, edges, min_size)
         return total
 
     def site_field(self, site: str, name: str, t: float) -> np.ndarray:
@@ -62,31 +61,25 @@ class ColonyQueries:
         return self._tissue_field(site, name, self._frame(t))
 
     def cohorts(self, t: float, site: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Non-empty cohorts of ``site`` at the frame nearest ``t``: ``(birth_times [day],
-        sizes [cells], colonies)``; ``sizes`` = ``X(t - birth_times)``, the growth law's
-        characteristic."""
+        """Non-empty cohorts of ``site`` at the frame nearest ``t``: ``(start of their birth
+        intervals [day], mean sizes [cells], colonies)``."""
         model = self._cascade()
         self._size_structured(model, site)
-        frame = self._frame(t)
-        counts, births = self._cohort_arrays(site, frame)
-        keep = counts > 0
-        sizes = model.cohort_sizes(model.site_index(site), births[keep], float(self.times[frame]))
-        return births[keep], sizes, counts[keep]
+        counts, logs, _ = self._cohort_arrays(site, self._frame(t))
+        keep = np.flatnonzero(counts > 0)
+        return keep * model.cohort_days, np.exp(logs[keep]), counts[keep]
 
     def size_distribution(self, t: float, site: str) -> tuple[np.ndarray, np.ndarray]:
         """``(sizes [cells], density [colonies per cell])`` of ``site`` at the frame nearest
         ``t``, one point per cohort in increasing size: each cohort's colonies spread over
-        the sizes between the characteristics of its first and last birth times."""
+        the sizes between its edge and the next cohort's (one cell for the open cohort)."""
         model = self._cascade()
-        k = self._size_structured(model, site)
-        frame = self._frame(t)
-        time = float(self.times[frame])
-        counts, births = self._cohort_arrays(site, frame)
+        self._size_structured(model, site)
+        counts, logs, edges = self._cohort_arrays(site, self._frame(t))
         index = np.flatnonzero(counts > 0)
-        start = index * model.cohort_days
-        end = np.minimum(start + model.cohort_days, time)
-        width = model.cohort_sizes(k, start, time) - model.cohort_sizes(k, end, time)
-        sizes = model.cohort_sizes(k, births[index], time)
+        young = np.append(edges[1:], 0.0)[index]
+        width = np.exp(edges[index]) - np.exp(young)
+        sizes = np.exp(logs[index])
         density = counts[index] / np.maximum(width, np.finfo(float).tiny)
         order = np.argsort(sizes)
         return sizes[order], density[order]

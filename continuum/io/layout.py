@@ -1,6 +1,6 @@
 """The run-file layout: names, version and chunking shared by the writer and the reader.
 
-Format ``continuum-run``, version 1 (documented in ``docs/run-file-format.md``)::
+Format ``continuum-run``, version 2 (documented in ``docs/run-file-format.md``)::
 
     run.h5
     ├─ attrs   format, format_version, continuum_version, created, model, spec (JSON),
@@ -12,9 +12,9 @@ Format ``continuum-run``, version 1 (documented in ``docs/run-file-format.md``):
     ├─ fields/<name>   (time, *grid) float64, chunked <= 1 MiB, compressed
     ├─ series/<name>   (time,) float64
     ├─ sites/<site>/   a cascade's sites: series (time,) such as colonies, detectable,
-    │                  burden, dormant; cohort_colonies and cohort_birth_time (time,
-    │                  cohort); size_distribution (time, size); axes cohort [day], size
-    │                  [cells]; time linked in
+    │                  burden, dormant; cohort_colonies, cohort_log_size and
+    │                  cohort_edge_log_size (time, cohort); size_distribution (time,
+    │                  size); axes cohort [day], size [cells]; time linked in
     └─ checkpoint_a, checkpoint_b   two slots: state, scalars, solver history; attrs t, dt,
                                     steps, rejected, frame; the root attribute ``checkpoint``
                                     names the last one written completely
@@ -25,7 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 FORMAT = "continuum-run"
-FORMAT_VERSION = 1
+# 2: cohorts of colonies carry log sizes (cell-level death moves them) instead of birth
+# times; version-1 files still open.
+FORMAT_VERSION = 2
 CHECKPOINT_SLOTS = ("checkpoint_a", "checkpoint_b")
 MAX_CHUNK_BYTES = 1 << 20
 COMPRESSIONS = ("gzip", "lzf", None)

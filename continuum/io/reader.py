@@ -12,6 +12,7 @@ import numpy as np
 from continuum.colony_queries import ColonyQueries
 from continuum.grid import Grid
 from continuum.io.layout import CHECKPOINT_SLOTS, FORMAT, FORMAT_VERSION, series_path
+from continuum.kernels.colonies import COHORT_ARRAYS
 from continuum.models.base import Model
 from continuum.state import State
 
@@ -181,7 +182,7 @@ class RunFile(ColonyQueries):
     def _cohort_arrays(self, site, frame):
         self._cascade().site_index(site)  # a clear error for an unknown site
         group = self._file["sites"][site]
-        return group["cohort_colonies"][frame], group["cohort_birth_time"][frame]
+        return tuple(group[name][frame] for name in COHORT_ARRAYS)
 
     def checkpoint(self) -> dict:
         """The last complete checkpoint: state arrays, solver memory and attributes."""

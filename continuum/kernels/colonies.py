@@ -1,36 +1,44 @@
 """Secondary sites: dormant seeds and the size-structured colony density (MODEL.md, Stage 3).
 
-The colony density obeys
+The colony density ``rho(s, t)`` [colonies per cell] obeys
 
 .. math::
 
-    \\partial_t \\rho + \\partial_s (G(s) \\rho) = -c \\rho, \\qquad
-    G(s_0) \\rho(s_0, t) = S(t) + \\int \\beta(s) \\rho(s, t)\\, ds,
+    \\partial_t \\rho + \\partial_s \\big((\\varphi(t) G(s) - \\delta(t) s) \\rho\\big) = 0,
+    \\qquad G(1) \\rho(1, t) = p S(t) + \\int \\beta(s) \\rho(s, t)\\, ds,
 
-solved along its characteristics. Every colony grows by the same autonomous law from one
-cell, so a colony born at ``tau`` has size ``X(t - tau)`` with ``X`` the closed-form
-solution of ``dX/da = G(X)``, ``X(0) = 1`` (:func:`log_size_at_age`). Colonies are kept in
-cohorts by birth time: cohort ``i`` holds those born in ``[origin + i w, origin + (i+1) w)``
-as a count and an effective birth time: the one whose characteristic passes through the
-members' mean size when they join (the escalator-boxcar closure of de Roos, exact for
-linear growth: the burden is kept as the cells are added). A cohort never exchanges
-colonies with its neighbours, so nothing diffuses across sizes; sizes are exact on the
-characteristics, and the resolution of the size distribution is the spread of birth
-times in one cohort.
+solved along its characteristics ``ds/dt = phi G(s) - delta s``. Clearance and therapy
+kill **cells** (``delta`` [1/day] per cell: colonies shrink, they do not vanish whole);
+``phi = max(0, 1 - M/C)`` slows growth as the site's burden ``M`` fills the organ's
+capacity ``C`` [cells]. Both are held over a step, and for every growth law the
+characteristic with a per-cell death rate is again closed-form (:func:`advance_log_size`;
+Gompertz under death ``delta`` stays Gompertz with the plateau ``K e^{-delta/a}``).
+Colonies that shrink below one cell are lost (booked as ``extinct``, or as ``removed``
+in the share a therapy killed). A founder cell establishes a colony with probability
+``p`` = ``establishment`` (survival of a birth-death process, ``1 - d0/b0``; Haeno et
+al., Cell 2012); founders that do not are booked as ``extinct``.
+
+Colonies are kept in cohorts by birth time: cohort ``i`` holds those born in ``[i w, (i+1)
+w)`` as a count and the log of their mean size (the escalator-boxcar closure of de Roos:
+joiners enter with the mean size, so the burden is kept). A cohort never exchanges colonies
+with its neighbours, so nothing diffuses across sizes. Each cohort also carries the log
+size of its *edge*, a colony born exactly at ``i w`` moved by the same characteristics;
+counts above a size interpolate between a cohort's edge and the next cohort's (a colony
+born now, one cell, for the open cohort), in log size.
 
 Per site the scalar block holds (offsets ``SITE_*``): cumulative ``arrived``, ``failed``
 (cells lost in failed seeding), the ``dormant`` pool, cumulative ``woken``, ``dormant_died``,
-``founded`` (colonies founded by seeds), ``emitted`` (colonies seeded by colonies),
+``founded`` and ``emitted`` (colonies founded by seeds and seeded by colonies),
 ``colony_born`` and ``colony_died`` (cells), the ``burden`` (cells in colonies), the
-colony seeding ``emission`` rate [colonies/day], the number of ``colonies`` and the cells
-a systemic therapy ``removed``, then ``n`` cohort counts and ``n`` cohort birth times.
+colony seeding ``emission`` rate [colonies/day], the number of ``colonies``, the cells a
+therapy ``removed`` and the cells lost ``extinct``, then ``n`` cohort counts, ``n`` cohort
+log mean sizes and ``n`` cohort edge log sizes.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 from continuum.kernels.flags import FASTMATH
@@ -56,6 +64,7 @@ SITE_SCALARS = (
     "emission",
     "colonies",
     "removed",
+    "extinct",
 )
 (
     ARRIVED,
@@ -71,7 +80,10 @@ SITE_SCALARS = (
     EMISSION,
     COLONIES,
     REMOVED,
+    EXTINCT,
 ) = range(len(SITE_SCALARS))
+# Arrays after the scalars, each ``n_cohorts`` long.
+COHORT_ARRAYS = ("cohort_colonies", "cohort_log_size", "cohort_edge_log_size")
 
 # Columns of a site's parameter row.
 SITE_PARAMETERS = (
@@ -82,10 +94,12 @@ SITE_PARAMETERS = (
     "b",
     "a1",
     "survival",
+    "establishment",
     "dormancy",
     "wake",
     "dormant_death",
     "clearance",
+    "capacity",
     "seeding_m",
     "seeding_alpha",
     "detection",
@@ -101,10 +115,12 @@ SITE_PARAMETERS = (
     P_B,
     P_A1,
     P_SURVIVAL,
+    P_ESTABLISHMENT,
     P_DORMANCY,
     P_WAKE,
     P_DORMANT_DEATH,
     P_CLEARANCE,
+    P_CAPACITY,
     P_SEEDING_M,
     P_SEEDING_ALPHA,
     P_DETECTION,
@@ -115,88 +131,101 @@ SITE_PARAMETERS = (
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def log_size_at_age(law, a, capacity, gamma, b, a1, age):
-    """``ln X(age)``: the closed-form characteristic ``dX/da = G(X)`` from ``X(0) = 1`` cell.
-
-    exponential ``X = e^{a t}``; logistic ``X = K / (1 + (K - 1) e^{-a t})``; Gompertz
-    ``ln X = ln K (1 - e^{-a t})``; von Bertalanffy ``X^{1-g} = a/b + (1 - a/b)
-    e^{-(1-g) b t}`` (power law: ``X^{1-g} = 1 + (1-g) a t``); exponential-linear: ``e^{a
-    t}`` up to ``a1/a`` cells, then linear at ``a1`` cells/day.
-    """
-    if age <= 0.0:
-        return 0.0
-    if law == EXPONENTIAL:
-        return a * age
-    if law == LOGISTIC:
-        return math.log(capacity) - math.log1p((capacity - 1.0) * math.exp(-a * age))
-    if law == GOMPERTZ:
-        return -math.log(capacity) * math.expm1(-a * age)
-    if law == BERTALANFFY or law == POWER:
-        loss = b if law == BERTALANFFY else 0.0
-        if gamma == 1.0:
-            return (a - loss) * age
-        k = 1.0 - gamma
-        if loss > 0.0:
-            y = a / loss + (1.0 - a / loss) * math.exp(-k * loss * age)
-        else:
-            y = 1.0 + k * a * age
-        if y <= 0.0:
-            return -math.inf
-        return math.log(y) / k
-    switch = a1 / a if a > 0.0 else 0.0  # exponential-linear
-    if switch <= 1.0:
-        return math.log(1.0 + a1 * age)
-    switch_age = math.log(switch) / a
-    if age <= switch_age:
-        return a * age
-    return math.log(switch + a1 * (age - switch_age))
+def _relaxation_weight(rate, h):
+    """``(1 - e^{-rate h}) / rate`` [day], ``h`` in the limit ``rate -> 0``."""
+    z = rate * h
+    if abs(z) < 1e-10:
+        return h * (1.0 - 0.5 * z)
+    return -math.expm1(-z) / rate
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def age_at_size(law, a, capacity, gamma, b, a1, size):
-    """The age [day] at which a colony started from one cell reaches ``size`` cells
-    (the inverse of :func:`log_size_at_age`); ``inf`` if it never does."""
-    if size <= 1.0:
-        return 0.0
+def _exponential_linear(a, a1, death, log_size, h):
+    """``ln s(h)`` for ``ds/dt = min(a s, a1) - death s``: exponential below the switch
+    size ``a1/a``, linear above it, each piece exact, crossings found in closed form."""
+    switch = a1 / a if a > 0.0 else 0.0
+    size = math.exp(log_size)
+    if size < switch:
+        rate = a - death
+        if rate <= 0.0 or log_size + rate * h <= math.log(switch):
+            return log_size + rate * h
+        h -= (math.log(switch) - log_size) / rate  # reaches the switch within the step
+        size = switch
+    if death == 0.0:
+        return math.log(size + a1 * h)
+    level = a1 / death  # the linear piece relaxes to a1 / death
+    if level < switch and size > level:  # falls back below the switch
+        cross = math.log((size - level) / (switch - level)) / death if size > switch else 0.0
+        if cross < h:
+            return math.log(switch) + (a - death) * (h - cross)
+    return math.log(level + (size - level) * math.exp(-death * h))
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def advance_log_size(law, a, capacity, gamma, b, a1, death, log_size, h):
+    """``ln s(h)`` on the characteristic ``ds/dt = G(s) - death s`` from ``ln s(0) =
+    log_size`` (``-inf`` once a colony has no cells left), in closed form.
+
+    exponential ``(a - d)``; logistic: ``r = a - d``, ``1/s`` relaxes as ``(1/s)' = a/K -
+    r/s``; Gompertz: ``ln s`` relaxes at rate ``a`` to ``ln K - d/a``; von Bertalanffy
+    ``a s^g - (b + d) s`` (power law: ``b = 0``): ``s^{1-g}`` relaxes at rate ``(1-g)(b + d)``
+    to ``a / (b + d)``; exponential-linear: see :func:`_exponential_linear`. ``a``, ``b``,
+    ``a1`` [1/day, cells^(1-g)/day, cells/day], ``death`` [1/day], ``h`` [day].
+    """
+    if h <= 0.0 or log_size == -math.inf:
+        return log_size
     if law == EXPONENTIAL:
-        return math.log(size) / a if a > 0.0 else math.inf
+        return log_size + (a - death) * h
     if law == LOGISTIC:
-        if a <= 0.0 or size >= capacity:
-            return math.inf
-        return -math.log((capacity / size - 1.0) / (capacity - 1.0)) / a
+        rate = a - death
+        inverse = math.exp(-log_size - rate * h) + a / capacity * _relaxation_weight(rate, h)
+        return -math.log(inverse)
     if law == GOMPERTZ:
-        if a <= 0.0 or size >= capacity:
-            return math.inf
-        return -math.log1p(-math.log(size) / math.log(capacity)) / a
+        if a == 0.0:
+            return log_size - death * h
+        plateau = math.log(capacity) - death / a
+        return plateau + (log_size - plateau) * math.exp(-a * h)
     if law == BERTALANFFY or law == POWER:
-        loss = b if law == BERTALANFFY else 0.0
+        loss = (b if law == BERTALANFFY else 0.0) + death
         if gamma == 1.0:
-            rate = a - loss
-            return math.log(size) / rate if rate > 0.0 else math.inf
+            return log_size + (a - loss) * h
         k = 1.0 - gamma
-        y = size**k
+        z = math.exp(k * log_size)
         if loss > 0.0:
-            limit = a / loss
-            if a <= loss or y >= limit:
-                return math.inf
-            return -math.log((y - limit) / (1.0 - limit)) / (k * loss)
-        return (y - 1.0) / (k * a) if a > 0.0 else math.inf
-    switch = a1 / a if a > 0.0 else 0.0  # exponential-linear
-    if a1 <= 0.0:
-        return math.inf
-    if switch <= 1.0:
-        return (size - 1.0) / a1
-    switch_age = math.log(switch) / a
-    if size <= switch:
-        return math.log(size) / a
-    return switch_age + (size - switch) / a1
+            level = a / loss
+            z = level + (z - level) * math.exp(-k * loss * h)
+        else:
+            z += k * a * h
+        return math.log(z) / k if z > 0.0 else -math.inf
+    return _exponential_linear(a, a1, death, log_size, h)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def log_size_at_age(law, a, capacity, gamma, b, a1, age):
+    """``ln X(age)``: a colony of one cell after ``age`` days of undisturbed growth."""
+    return advance_log_size(law, a, capacity, gamma, b, a1, 0.0, 0.0, age)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _size_and_emission(p, age):
-    """Size ``X(age)`` [cells] and emission ``beta(X) = m X^alpha`` [colonies/day]."""
-    log_x = log_size_at_age(p[P_LAW], p[P_A], p[P_K], p[P_GAMMA], p[P_B], p[P_A1], age)
-    return math.exp(log_x), p[P_SEEDING_M] * math.exp(p[P_SEEDING_ALPHA] * log_x)
+def _advance(p, phi, death, log_size, h):
+    """:func:`advance_log_size` with the site's law, its growth scaled by ``phi``."""
+    return advance_log_size(
+        p[P_LAW],
+        phi * p[P_A],
+        p[P_K],
+        p[P_GAMMA],
+        phi * p[P_B],
+        phi * p[P_A1],
+        death,
+        log_size,
+        h,
+    )
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _emission(p, log_size):
+    """Colony seeding ``beta(s) = m s^alpha`` [colonies/day] of a colony of ``e^log_size``."""
+    return p[P_SEEDING_M] * math.exp(p[P_SEEDING_ALPHA] * log_size)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -213,27 +242,36 @@ def _dormant_step(dormant, inflow, wake, death, h):
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def growth_factor(p, burden):
+    """``phi = max(0, 1 - burden / capacity)``: growth left in the organ."""
+    return max(0.0, 1.0 - burden / p[P_CAPACITY])
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     """Advance one site's block from ``t0`` to ``t1`` [day] (within one cohort's births).
 
     ``arrivals`` cells arrive, spread evenly over the step. A fraction ``survival`` seeds;
     of the seeds a fraction ``dormancy`` enters the dormant pool (exact exponential
-    solution), the rest and the woken cells found colonies of one cell. Existing colonies
-    die at rate ``clearance``, grow along the characteristic and seed new colonies at
-    ``beta(s) = m s^alpha`` (Simpson's rule over the step). New colonies join cohort
-    ``cohort`` with the size of a colony born at the step's mid time. A systemic therapy
-    adds its rate ``therapy`` to the colonies' death rate (whole colonies die, as in the
-    death term of the colony equation) and ``therapy_dormant`` to the dormant cells';
-    what it kills is booked in ``removed``. Cells are booked so that ``burden + dormant +
-    failed + dormant_died + colony_died + removed - colony_born - arrived`` stays constant
-    to round-off: ``colony_born`` is the change of burden plus colony
-    deaths minus the cells founding colonies (net growth, and colonies seeded by colonies).
-    A spatial site (``spatial = 1``) stops after the dormant pool and ``founded``: its
-    founders enter its tissue fields, which grow colonies under their own model.
+    solution, wake-up ``wake``, death ``dormant_death`` + ``therapy_dormant``); the other
+    seeds and the woken cells are founders, of which a fraction ``establishment`` founds
+    colonies of one cell (the rest is ``extinct``). Colonies move along their
+    characteristics under the per-cell death ``clearance + therapy`` and the organ's
+    growth factor ``phi`` (held over the step, from the burden at ``t0``); the cells they
+    lose are integrated by Simpson's rule (booked as ``colony_died``, the therapy's share as
+    ``removed``), colonies falling below one cell are lost (``extinct``/``removed``), and
+    colonies seed new ones at ``beta(s)`` (Simpson). New colonies join cohort ``cohort``
+    with the size of a colony born at the step's mid time. Cells are booked so that
+    ``burden + dormant + failed + dormant_died + colony_died + removed + extinct -
+    colony_born - arrived`` stays constant to round-off. A spatial site (``spatial = 1``)
+    stops after the dormant pool and ``founded``: its founders (cells) enter its tissue
+    fields, which grow colonies under their own model.
     """
     h = t1 - t0
-    counts = block[len(SITE_SCALARS) : len(SITE_SCALARS) + n_cohorts]
-    births = block[len(SITE_SCALARS) + n_cohorts : len(SITE_SCALARS) + 2 * n_cohorts]
+    base = len(SITE_SCALARS)
+    counts = block[base : base + n_cohorts]
+    logs = block[base + n_cohorts : base + 2 * n_cohorts]
+    edges = block[base + 2 * n_cohorts : base + 3 * n_cohorts]
     seeds = p[P_SURVIVAL] * arrivals
     block[ARRIVED] += arrivals
     block[FAILED] += arrivals - seeds
@@ -250,131 +288,111 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     block[DORMANT_DIED] += p[P_DORMANT_DEATH] * integral
     block[REMOVED] += p[P_THERAPY_DORMANT] * integral
     founders = (1.0 - p[P_DORMANCY]) * seeds + woken
-    block[FOUNDED] += founders
-    if p[P_SPATIAL] != 0.0:  # the founders join the site's tissue fields (the caller)
+    if p[P_SPATIAL] != 0.0:  # the founder cells join the site's tissue fields (the caller)
+        block[FOUNDED] += founders
         return
-    # Existing colonies over the step: sizes and emission at the middle and the end.
-    mid = t0 + 0.5 * h
+    founded = p[P_ESTABLISHMENT] * founders
+    block[FOUNDED] += founded
+    block[EXTINCT] += founders - founded
+    death = p[P_CLEARANCE] + p[P_THERAPY]
+    treated_share = p[P_THERAPY] / death if death > 0.0 else 0.0
+    phi = growth_factor(p, block[BURDEN])
+    # Existing colonies: sizes and emission at the middle and the end of the step.
     burden_mid = 0.0
     burden_end = 0.0
     emission_mid = 0.0
     emission_end = 0.0
-    colonies = 0.0
-    open_burden = 0.0  # the open cohort's share of burden_end and emission_end
-    open_emission = 0.0
+    lost = 0.0  # cells of colonies that fall below one cell
     for i in range(cohort + 1):
+        edges[i] = _advance(p, phi, death, edges[i], h)
         n = counts[i]
         if n == 0.0:
             continue
-        x, beta = _size_and_emission(p, mid - births[i])
-        burden_mid += n * x
-        emission_mid += n * beta
-        x, beta = _size_and_emission(p, t1 - births[i])
-        burden_end += n * x
-        emission_end += n * beta
-        colonies += n
-        if i == cohort:
-            open_burden = n * x
-            open_emission = n * beta
-    death = p[P_CLEARANCE] + p[P_THERAPY]
-    survive_half = math.exp(-0.5 * death * h)
-    survive = survive_half * survive_half
-    emitted = (
-        h / 6.0 * (block[EMISSION] + 4.0 * survive_half * emission_mid + survive * emission_end)
-    )
-    lost_cells = (
-        death * h / 6.0 * (block[BURDEN] + 4.0 * survive_half * burden_mid + survive * burden_end)
-    )
-    treated = p[P_THERAPY] / death * lost_cells if death > 0.0 else 0.0
-    # Survivors, and the new colonies in cohort ``cohort`` (born at the step's middle);
-    # the closed cohorts keep their end-of-step sizes, the open one is re-evaluated.
+        mid = _advance(p, phi, death, logs[i], 0.5 * h)
+        logs[i] = _advance(p, phi, death, mid, 0.5 * h)
+        burden_mid += n * math.exp(mid)
+        emission_mid += n * _emission(p, mid)
+        if logs[i] < 0.0:  # below one cell: the colonies are lost
+            lost += n * math.exp(logs[i])
+            counts[i] = 0.0
+        else:
+            burden_end += n * math.exp(logs[i])
+            emission_end += n * _emission(p, logs[i])
+    emitted = h / 6.0 * (block[EMISSION] + 4.0 * emission_mid + emission_end)
+    killed = death * h / 6.0 * (block[BURDEN] + 4.0 * burden_mid + burden_end + lost)
+    # New colonies, born at the step's middle, join cohort ``cohort`` with their mean size.
+    new = founded + emitted
+    newborn = _advance(p, phi, death, 0.0, 0.5 * h)
+    if new > 0.0 and newborn < 0.0:  # they die out within the step
+        lost += new * math.exp(newborn)
+    elif new > 0.0:
+        older = counts[cohort] * math.exp(logs[cohort]) if counts[cohort] > 0.0 else 0.0
+        counts[cohort] += new
+        logs[cohort] = math.log((older + new * math.exp(newborn)) / counts[cohort])
+    burden = 0.0
+    emission = 0.0
+    colonies = 0.0
     for i in range(cohort + 1):
-        counts[i] *= survive
-    burden = survive * (burden_end - open_burden)
-    emission = survive * (emission_end - open_emission)
-    colonies *= survive
-    new = founders + emitted
-    total = counts[cohort] + new
-    if new > 0.0:
-        older = survive * open_burden
-        mean = (older + new * _size_and_emission(p, t1 - mid)[0]) / total
-        births[cohort] = t1 - age_at_size(
-            p[P_LAW], p[P_A], p[P_K], p[P_GAMMA], p[P_B], p[P_A1], mean
-        )
-    counts[cohort] = total
-    colonies += new
-    if total > 0.0:
-        x, beta = _size_and_emission(p, t1 - births[cohort])
-        burden += total * x
-        emission += total * beta
-    grown = burden - block[BURDEN] + lost_cells - founders
-    block[REMOVED] += treated
+        if counts[i] > 0.0:
+            burden += counts[i] * math.exp(logs[i])
+            emission += counts[i] * _emission(p, logs[i])
+            colonies += counts[i]
+    grown = burden - block[BURDEN] + killed + lost - founded
+    block[REMOVED] += treated_share * (killed + lost)
+    block[EXTINCT] += (1.0 - treated_share) * lost
+    block[COLONY_DIED] += (1.0 - treated_share) * killed
     if grown >= 0.0:
         block[COLONY_BORN] += grown
-        block[COLONY_DIED] += lost_cells - treated
-    else:  # net shrinkage: booked as deaths
-        block[COLONY_DIED] += lost_cells - treated - grown
+    else:  # net shrinkage beyond the deaths counted: booked as deaths
+        block[COLONY_DIED] -= grown
     block[EMITTED] += emitted
     block[BURDEN] = burden
     block[EMISSION] = emission
     block[COLONIES] = colonies
 
 
+def block_size(n_cohorts: int) -> int:
+    """Length of a size-structured site's scalar block."""
+    return len(SITE_SCALARS) + len(COHORT_ARRAYS) * n_cohorts
+
+
 @njit(cache=True)
 def sites_step(scalars, offsets, params, n_cohorts, cohort, t0, t1, arrivals):
     """:func:`site_step` for every site: block ``k`` starts at ``scalars[offsets[k]]``."""
-    size = len(SITE_SCALARS) + 2 * n_cohorts
+    size = len(SITE_SCALARS) + 3 * n_cohorts
     for k in range(offsets.shape[0]):
         block = scalars[offsets[k] : offsets[k] + size]
         site_step(block, params[k], n_cohorts, cohort, t0, t1, arrivals[k])
 
 
 @njit(cache=True)
-def cohort_sizes(p, counts, births, t, out):
-    """Sizes ``X(t - birth)`` [cells] of the cohorts (0 where a cohort is empty)."""
-    for i in range(counts.shape[0]):
-        if counts[i] > 0.0:
-            out[i] = math.exp(
-                log_size_at_age(
-                    p[P_LAW], p[P_A], p[P_K], p[P_GAMMA], p[P_B], p[P_A1], t - births[i]
-                )
-            )
-        else:
-            out[i] = 0.0
+def count_above(counts, edges, min_size):
+    """Colonies larger than ``min_size`` cells.
 
-
-@njit(cache=True)
-def count_above(p, counts, origin, width, t, min_size):
-    """Colonies larger than ``min_size`` cells at time ``t``.
-
-    Cohort ``i`` holds colonies born in ``[origin + i w, min(origin + (i+1) w, t))``, taken
-    as spread evenly over that span: the colonies born before ``t - age(min_size)`` count.
+    Cohort ``i`` holds colonies born between the births of its edge (log size
+    ``edges[i]``) and of the next cohort's (``edges[i + 1]``; for the open cohort, and
+    beyond, 0: a colony born now), taken as spread evenly in log size between the two.
     """
     if min_size <= 1.0:
         return counts.sum()
-    age = age_at_size(p[P_LAW], p[P_A], p[P_K], p[P_GAMMA], p[P_B], p[P_A1], min_size)
-    latest = t - age
+    level = math.log(min_size)
     total = 0.0
-    for i in range(counts.shape[0]):
+    n = counts.shape[0]
+    for i in range(n):
         if counts[i] == 0.0:
             continue
-        start = origin + i * width
-        end = min(origin + (i + 1) * width, t)
-        if latest >= end:
+        old = edges[i]
+        young = edges[i + 1] if i + 1 < n else 0.0
+        if young >= level:
             total += counts[i]
-        elif latest > start:
-            total += counts[i] * (latest - start) / (end - start)
+        elif old > level:
+            total += counts[i] * (old - level) / (old - young)
     return total
 
 
-def empty_block(n_cohorts: int) -> np.ndarray:
-    """A site's scalar block with no cells and no colonies."""
-    return np.zeros(len(SITE_SCALARS) + 2 * n_cohorts)
-
-
 @njit(cache=True)
-def counts_above(p, counts, origin, width, t, min_sizes, out):
+def counts_above(counts, edges, min_sizes, out):
     """:func:`count_above` for each of ``min_sizes`` into ``out`` (one compiled call for
     a frame's size distribution)."""
     for j in range(min_sizes.shape[0]):
-        out[j] = count_above(p, counts, origin, width, t, min_sizes[j])
+        out[j] = count_above(counts, edges, min_sizes[j])

@@ -13,6 +13,7 @@ from continuum.models.base import Axis, FrameArray, Model
 from continuum.models.invasion import CIRCULATION_SCALARS
 from continuum.models.lumped import LumpedPrimary, LumpedShedding
 from continuum.models.sites import Circulation, SecondarySite
+from continuum.organs import BLOOD_FLOW_FRACTION
 from continuum.validation import check_positive
 
 # The primary's cumulative budget terms, renamed in a cascade so that ``born``, ``died``
@@ -39,6 +40,8 @@ SITE_SERIES_UNITS = {
     "emitted": "colonies",
     "colony_born": "cells",
     "colony_died": "cells",
+    "removed": "cells",
+    "extinct": "cells",
     "burden": "cells",
     "emission": "colonies/day",
     "colonies": "colonies",
@@ -75,13 +78,15 @@ class Cascade(Model):
         - \text{born} = \text{initial tumour cells}
 
     holds to round-off at every frame, with ``cleared`` = blood clearance + failed seeding
-    (+ cells with no modelled site to go to), ``died`` = primary deaths + dormant and
-    colony deaths, ``born`` = primary births + colony growth and seeding.
+    (+ cells arrested in organs without a site), ``died`` = primary deaths + dormant and
+    colony deaths + cells of colonies that did not establish or shrank below one cell
+    (``extinct``), ``born`` = primary births + colony growth and seeding.
 
     Series: the primary's, ``born``, ``died``, ``cleared``, and per site
     ``sites/<name>/colonies``, ``detectable``, ``burden`` [cells in colonies], ``dormant``,
     ``arrived``, ``failed``, ``woken``, ``wake_flux`` [cells/day], ``founded``, ``emitted``,
-    ``emission`` [colonies/day], ``colony_born``, ``colony_died``.
+    ``emission`` [colonies/day], ``colony_born``, ``colony_died``, ``removed``,
+    ``extinct``.
 
     Parameters
     ----------
@@ -173,13 +178,20 @@ class Cascade(Model):
 
     @staticmethod
     def _shares(circulation, sites) -> np.ndarray:
-        """``(n_sites, 3)``: each site's share of the cells extravasating from blood (flow
-        x affinity, normalised), of node arrests and of first-pass arrests."""
+        """``(n_sites, 3)``: each site's share of the cells extravasating from blood, of
+        node arrests and of first-pass arrests.
+
+        Extravasating cells are shared among **all** organs of ``continuum.organs`` by
+        flow x affinity, ``q_k a_k / sum_j q_j a_j``: a site replaces its organ's entry
+        (affinity 1 for organs without a site), and the share of organs without a site
+        is what no site receives (booked as ``unsited``)."""
         names = [site.name for site in sites]
         shares = np.zeros((len(sites), len(ARRIVAL_SOURCES)))
         weights = np.array([site.flow * site.affinity for site in sites])
-        if weights.sum() > 0:
-            shares[:, 0] = weights / weights.sum()
+        modelled = {site.organ for site in sites}
+        elsewhere = sum(q for organ, q in BLOOD_FLOW_FRACTION.items() if organ not in modelled)
+        if weights.sum() + elsewhere > 0:
+            shares[:, 0] = weights / (weights.sum() + elsewhere)
         node = circulation.lymph_node
         if node is None:
             node = next((s.name for s in sites if s.organ == "lymph_node"), None)
@@ -196,7 +208,7 @@ class Cascade(Model):
 
     # -- layout -------------------------------------------------------------------------
     def _block_size(self, site) -> int:
-        size = len(colonies.SITE_SCALARS) + 2 * self.n_cohorts
+        size = colonies.block_size(self.n_cohorts)
         if site.grid is not None:  # the tissue fields and their compartments
             size += len(site.model.field_names) * site.grid.size + len(site.model.scalar_names)
         return size
@@ -214,13 +226,10 @@ class Cascade(Model):
             for i, entry in enumerate(colonies.SITE_SCALARS):
                 layout[f"sites/{site.name}/{entry}"] = (offset + i, ())
             offset += len(colonies.SITE_SCALARS)
-            layout[f"sites/{site.name}/cohort_colonies"] = (offset, (self.n_cohorts,))
-            layout[f"sites/{site.name}/cohort_birth_time"] = (
-                offset + self.n_cohorts,
-                (self.n_cohorts,),
-            )
+            for entry in colonies.COHORT_ARRAYS:
+                layout[f"sites/{site.name}/{entry}"] = (offset, (self.n_cohorts,))
+                offset += self.n_cohorts
             if site.grid is not None:
-                offset += 2 * self.n_cohorts
                 shape = (len(site.model.field_names), *site.grid.shape)
                 layout[f"sites/{site.name}/tissue"] = (offset, shape)
                 offset += int(np.prod(shape))
@@ -233,7 +242,7 @@ class Cascade(Model):
     def tissue(self, scalars: np.ndarray, site: int) -> tuple[np.ndarray, np.ndarray]:
         """Views of a spatial site's fields ``(n_fields, *grid.shape)`` and compartments."""
         spec = self.sites[site]
-        start = self.site_offset(site) + len(colonies.SITE_SCALARS) + 2 * self.n_cohorts
+        start = self.site_offset(site) + colonies.block_size(self.n_cohorts)
         n_fields = len(spec.model.field_names)
         stop = start + n_fields * spec.grid.size
         fields = scalars[start:stop].reshape((n_fields, *spec.grid.shape))
@@ -306,11 +315,12 @@ class Cascade(Model):
         died = state.scalar("primary_died")
         cleared = state.scalar("blood_cleared") + state.scalar("unsited")
         removed = state.scalar("primary_removed")
-        t = state.scalar("sites_time")
         for k, site in enumerate(self.sites):
             prefix = f"sites/{site.name}/"
             born += state.scalar(prefix + "colony_born")
-            died += state.scalar(prefix + "colony_died") + state.scalar(prefix + "dormant_died")
+            died += sum(
+                state.scalar(prefix + entry) for entry in ("colony_died", "dormant_died", "extinct")
+            )
             cleared += state.scalar(prefix + "failed")
             removed += state.scalar(prefix + "removed")
             values[prefix + "wake_flux"] = site.parameters["wake"] * state.scalar(
@@ -322,38 +332,29 @@ class Cascade(Model):
                 values[prefix + "colonies"] = self.count_foci(k, fields)
                 values[prefix + "detectable"] = self.count_foci(k, fields, detection)
                 continue
-            counts, _ = self.cohorts(state.scalars, k)
-            values[prefix + "detectable"] = self.count_colonies(k, counts, t, detection)
+            counts, _, edges = self.cohorts(state.scalars, k)
+            values[prefix + "detectable"] = self.count_colonies(counts, edges, detection)
         values.update({"born": born, "died": died, "cleared": cleared, "removed": removed})
         return values
 
-    def cohorts(self, scalars: np.ndarray, site: int) -> tuple[np.ndarray, np.ndarray]:
-        """Views of site ``site``'s cohort counts and effective birth times [day]."""
+    def cohorts(self, scalars: np.ndarray, site: int) -> tuple[np.ndarray, ...]:
+        """Views of site ``site``'s cohort counts, log mean sizes and edge log sizes
+        (``colonies.COHORT_ARRAYS``; sizes in cells)."""
         start = self.site_offset(site) + len(colonies.SITE_SCALARS)
-        return (
-            scalars[start : start + self.n_cohorts],
-            scalars[start + self.n_cohorts : start + 2 * self.n_cohorts],
-        )
+        n = self.n_cohorts
+        return tuple(scalars[start + i * n : start + (i + 1) * n] for i in range(3))
 
-    def count_colonies(self, site: int, counts, t: float, min_size: float = 0.0) -> float:
-        """Colonies of site ``site`` above ``min_size`` cells at time ``t`` [day], from its
-        cohort counts (colonies spread evenly over each cohort's birth interval)."""
-        return colonies.count_above(
-            self.site_parameters[site], counts, 0.0, self.cohort_days, t, float(min_size)
-        )
+    @staticmethod
+    def count_colonies(counts, edges, min_size: float = 0.0) -> float:
+        """Colonies above ``min_size`` cells from a site's cohort counts and edge log sizes
+        (colonies spread evenly in log size between a cohort's edge and the next's)."""
+        return colonies.count_above(counts, edges, float(min_size))
 
-    def cohort_sizes(self, site: int, times, t: float) -> np.ndarray:
-        """Sizes [cells] at ``t`` of colonies born at ``times`` [day] (the characteristic)."""
-        times = np.asarray(times, dtype=np.float64)
-        sizes = np.empty_like(times)
-        colonies.cohort_sizes(self.site_parameters[site], np.ones_like(times), times, t, sizes)
-        return sizes
-
-    def binned_sizes(self, site: int, counts, t: float) -> np.ndarray:
-        """Colonies per bin of ``SIZE_EDGES`` at time ``t`` [day]."""
+    @staticmethod
+    def binned_sizes(counts, edges) -> np.ndarray:
+        """Colonies per bin of ``SIZE_EDGES``."""
         above = np.empty(SIZE_EDGES.size)
-        parameters = self.site_parameters[site]
-        colonies.counts_above(parameters, counts, 0.0, self.cohort_days, t, SIZE_EDGES, above)
+        colonies.counts_above(counts, edges, SIZE_EDGES, above)
         return np.maximum(above[:-1] - above[1:], 0.0)
 
     def frame_array_info(self) -> dict[str, FrameArray]:
@@ -375,9 +376,12 @@ class Cascade(Model):
             info[group + "cohort_colonies"] = FrameArray(
                 "colonies", "colonies in each birth-time cohort", (cohort,)
             )
-            info[group + "cohort_birth_time"] = FrameArray(
-                "day",
-                "effective birth time of each cohort (its mean size is X(t - birth time))",
+            info[group + "cohort_log_size"] = FrameArray(
+                "ln(cells)", "natural log of each cohort's mean colony size", (cohort,)
+            )
+            info[group + "cohort_edge_log_size"] = FrameArray(
+                "ln(cells)",
+                "natural log of the size of a colony born at the cohort's start",
                 (cohort,),
             )
             info[group + "size_distribution"] = FrameArray(
@@ -386,7 +390,6 @@ class Cascade(Model):
         return info
 
     def frame_arrays(self, state) -> dict[str, np.ndarray]:
-        t = state.scalar("sites_time")
         arrays = {}
         for k, site in enumerate(self.sites):
             group = f"sites/{site.name}/"
@@ -396,10 +399,11 @@ class Cascade(Model):
                     {group + n: f for n, f in zip(site.model.field_names, fields, strict=True)}
                 )
                 continue
-            counts, births = self.cohorts(state.scalars, k)
+            counts, logs, edges = self.cohorts(state.scalars, k)
             arrays[group + "cohort_colonies"] = counts
-            arrays[group + "cohort_birth_time"] = births
-            arrays[group + "size_distribution"] = self.binned_sizes(k, counts, t)
+            arrays[group + "cohort_log_size"] = logs
+            arrays[group + "cohort_edge_log_size"] = edges
+            arrays[group + "size_distribution"] = self.binned_sizes(counts, edges)
         return arrays
 
     # -- specs --------------------------------------------------------------------------
@@ -452,7 +456,8 @@ class Iwata(Cascade):
     every shed cell: no circulation losses); colonies grow by the same law from one cell
     and emit at ``beta(size)`` themselves. Defaults are the paper's hepatocellular
     carcinoma patient: ``a = 0.00286 /day``, ``b = 7.3e10`` cells, ``m = 5.3e-8``,
-    ``alpha = 2/3``. As in the paper, emission does not deplete the primary
+    ``alpha = 2/3``; colonies of 1e8 cells are detectable, no colony dies and the organ
+    sets no capacity. As in the paper, emission does not deplete the primary
     (``shedding_loss = 0``: the emitted cells count as born).
     """
 
@@ -479,9 +484,12 @@ class Iwata(Cascade):
                     flow=1.0,
                     growth=growth,
                     seeding=(m, alpha),
+                    capacity=math.inf,
                     survival=1.0,
+                    establishment=1.0,
                     dormancy=0.0,
                     wake=0.0,
+                    detection=1e8,
                 )
             ],
             cohort_days=cohort_days,

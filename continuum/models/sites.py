@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 
@@ -12,8 +13,16 @@ from continuum.kernels.lumped import growth_rate
 from continuum.models.base import Parameter, checked_parameters
 from continuum.models.invasion import Invasion
 from continuum.models.lumped import GROWTH_LAWS, LumpedPrimary
-from continuum.organs import blood_flow_fraction
-from continuum.validation import check_choice, check_fraction, check_nonnegative
+from continuum.organs import ORGAN_MASS, blood_flow_fraction, organ_capacity
+from continuum.units import sphere_cells
+from continuum.validation import check_choice, check_fraction, check_nonnegative, check_positive
+
+# A colony is detectable from 5 mm in diameter (the size from which CT finds lung and liver
+# metastases reliably; Coumans et al. BMC Cancer 2013 take the same detection limit).
+DETECTION_CELLS = sphere_cells(5.0)
+# Colonies of human breast cancer: logistic growth doubling every 1.7 months (Coumans,
+# Siesling & Terstappen, BMC Cancer 2013) up to 1 kg of tumour (1e11 cells).
+DEFAULT_GROWTH = {"law": "logistic", "a": math.log(2.0) / (1.7 * 30.44), "K": 1e11}
 
 
 class Circulation:
@@ -84,11 +93,18 @@ class Circulation:
 
 SITE_PARAMETERS = (
     Parameter("survival", 0.38, "1", "fraction of arriving cells that seed", "fraction"),
+    Parameter(
+        "establishment",
+        0.01,
+        "1",
+        "probability that a founder cell establishes a colony (1 - d0/b0)",
+        "fraction",
+    ),
     Parameter("dormancy", 0.95, "1", "fraction of seeds that enter dormancy", "fraction"),
-    Parameter("wake", 1e-3, "1/day", "wake-up rate of dormant cells"),
-    Parameter("dormant_death", 0.0, "1/day", "death rate of dormant cells"),
-    Parameter("clearance", 0.0, "1/day", "death rate of whole colonies"),
-    Parameter("detection", 1e8, "cells", "size from which a colony is detectable", "positive"),
+    Parameter("wake", 1e-4, "1/day", "wake-up rate of dormant cells"),
+    Parameter("dormant_death", 1e-3, "1/day", "death rate of dormant cells"),
+    Parameter("clearance", 0.0, "1/day", "death rate of colony cells (immune, per cell)"),
+    Parameter("detection", DETECTION_CELLS, "cells", "size of a detectable colony", "positive"),
 )
 
 
@@ -99,29 +115,42 @@ class SecondarySite:
 
         dZ/dt &= \pi \varepsilon A - (w + d) Z, \qquad
             S = (1 - \pi) \varepsilon A + w Z, \\
-        \partial_t \rho + \partial_s (G(s) \rho) &= -c \rho, \qquad
-            G(1) \rho(1, t) = S(t) + \int \beta(s) \rho\, ds, \quad \beta(s) = m s^{\alpha}
+        \partial_t \rho + \partial_s ((\varphi G(s) - \delta s) \rho) &= 0, \qquad
+            G(1) \rho(1, t) = p S(t) + \int \beta(s) \rho\, ds, \quad
+            \beta(s) = m s^{\alpha}
 
     Arrivals ``A`` [cells/day] seed with probability ``survival`` (metastatic
     inefficiency); a fraction ``dormancy`` of seeds lies dormant (pool ``Z``, wake-up
-    ``wake``, death ``dormant_death``); active seeds found colonies of one cell that grow by
-    the site's growth law ``G`` (any law of :class:`LumpedPrimary`), die at rate
-    ``clearance`` and seed new colonies at ``beta(s)``. Colonies above ``detection``
-    cells (default 1e8, about 0.1 cm^3) are detectable.
+    ``wake``, death ``dormant_death``); active seeds are founders, each establishing a
+    colony with probability ``establishment`` (``p``; survival of a birth-death process
+    started by one cell, ``1 - d0/b0``: Haeno et al., Cell 2012). Colonies grow by the
+    site's growth law ``G`` (any law of :class:`LumpedPrimary`), slowed by ``phi = 1 -
+    M/capacity`` as the burden ``M`` fills the organ; their cells die at ``delta`` =
+    ``clearance`` (+ a therapy's rate), so colonies shrink and are lost below one cell;
+    colonies seed new ones at ``beta(s)``. Colonies above ``detection`` cells are
+    detectable.
 
-    Defaults follow Luzzi et al. (Am J Pathol 1998): of cells reaching an organ about 2 %
-    form micrometastases and 36 % persist as dormant single cells, so ``survival = 0.38``
-    and ``dormancy = 0.95``; colony growth defaults to the Gompertz law fitted to a
-    hepatocellular carcinoma by Iwata, Kawasaki & Shigesada (J Theor Biol 2000;203:177-186:
-    ``a = 0.00286 /day``, ``K = 7.3e10`` cells). The wake-up rate (1e-3 /day: years of
-    dormancy) is an assumption.
+    Defaults (human breast cancer where a source exists; ``data/parameters.csv``):
+    ``survival = 0.38`` and ``dormancy = 0.95`` from Luzzi et al. (Am J Pathol 1998;
+    mouse: of arrested cells 36 % persist dormant, 2 % form micrometastases);
+    ``establishment = 0.01`` from the same experiment (1 % of micrometastases became
+    macroscopic); dormant cells die at 1e-3 /day and wake at 1e-4 /day, so about one in
+    eleven dormant cells ever wakes, after years to decades (late relapses 5-20 years after
+    diagnosis: Pan et al., NEJM 2017; an assumption within that range). Colonies grow
+    logistically with the doubling time of human breast cancer, 1.7 months (Coumans,
+    Siesling & Terstappen, BMC Cancer 2013), to at most 1e11 cells (1 kg at
+    ``continuum.units.CELLS_PER_MM3``); ``capacity`` defaults to the organ's mass times the
+    cell density (``continuum.organs``). ``detection``: a colony of 5 mm diameter.
 
     Parameters
     ----------
     name : unique name of the site; series are ``sites/<name>/...``.
-    organ : organ for the blood-flow fraction (default: ``name``; see ``continuum.organs``).
+    organ : organ for the blood-flow fraction and the capacity (default: ``name``; see
+        ``continuum.organs``).
     flow : blood-flow fraction ``q`` overriding the organ table.
     affinity : seed-soil affinity ``a`` (>= 0).
+    capacity : the organ's capacity [cells] (default: from the organ table, unlimited
+        for an organ not in it; ``math.inf`` for none, as in Iwata's model).
     growth : a law name or ``{"law": ..., "a": ..., "K": ..., ...}`` (units of
         :class:`LumpedPrimary`).
     seeding : ``None`` (colonies do not seed), ``(m, alpha)`` or ``{"m": ..., "alpha": ...}``.
@@ -133,8 +162,8 @@ class SecondarySite:
     model : the :class:`~continuum.models.Invasion` model of a spatial site (default
         ``Invasion()``); its intravasation is switched off (``mu_B = mu_Be = mu_L = 0``:
         metastases do not shed in this version).
-    **parameters : ``survival``, ``dormancy``, ``wake``, ``dormant_death``, ``clearance``,
-        ``detection`` (see ``SecondarySite.PARAMETERS``).
+    **parameters : ``survival``, ``establishment``, ``dormancy``, ``wake``,
+        ``dormant_death``, ``clearance``, ``detection`` (see ``SecondarySite.PARAMETERS``).
     """
 
     PARAMETERS = SITE_PARAMETERS
@@ -145,6 +174,7 @@ class SecondarySite:
         organ=None,
         flow=None,
         affinity=1.0,
+        capacity=None,
         growth=None,
         seeding=None,
         grid=None,
@@ -159,11 +189,12 @@ class SecondarySite:
             blood_flow_fraction(self.organ) if flow is None else check_nonnegative("flow", flow)
         )
         self.affinity = check_nonnegative("affinity", affinity)
+        self.capacity = self._capacity(capacity)
         self.parameters = checked_parameters(
             f"SecondarySite {name!r}",
             self.PARAMETERS,
             parameters,
-            "organ, flow, affinity, growth, seeding, grid, model",
+            "organ, flow, affinity, capacity, growth, seeding, grid, model",
         )
         self.growth = self._growth(growth)
         self.seeding = self._seeding(seeding)
@@ -194,8 +225,15 @@ class SecondarySite:
         model.static_maps(grid)  # vessel maps checked against the grid now
         return grid, model
 
+    def _capacity(self, capacity) -> float:
+        if capacity is None:
+            return organ_capacity(self.organ) if self.organ in ORGAN_MASS else math.inf
+        if capacity == math.inf:
+            return math.inf
+        return check_positive(f"capacity of site {self.name!r}", capacity, "cells")
+
     def _growth(self, growth) -> dict:
-        growth = {"law": "gompertz", "a": 0.00286, "K": 7.3e10} if growth is None else growth
+        growth = DEFAULT_GROWTH if growth is None else growth
         if isinstance(growth, str):
             growth = {"law": growth}
         if not isinstance(growth, dict) or "law" not in growth:
@@ -242,10 +280,12 @@ class SecondarySite:
             **{k: g[k] for k in ("a", "K", "gamma", "b", "a1")},
             "law": float(GROWTH_LAWS[g["law"]]),
             "survival": p["survival"],
+            "establishment": p["establishment"],
             "dormancy": p["dormancy"],
             "wake": p["wake"],
             "dormant_death": p["dormant_death"],
             "clearance": p["clearance"],
+            "capacity": self.capacity,
             "seeding_m": s["m"],
             "seeding_alpha": s["alpha"],
             "detection": p["detection"],
@@ -268,6 +308,7 @@ class SecondarySite:
             "organ": self.organ,
             "flow": self.flow,
             "affinity": self.affinity,
+            "capacity": self.capacity,
             "growth": dict(self.growth),
             "seeding": dict(self.seeding),
             **self.parameters,

@@ -74,8 +74,9 @@ class CascadeSolver:
         self.offsets = np.array(
             [model.site_offset(k) for k in range(len(model.sites))], dtype=np.int64
         )
-        # cells of a source no site receives (node arrests without a lymph-node site)
-        self.lost = model.shares.sum(axis=0) == 0.0
+        # the share of each source no site receives (organs without a site; node arrests
+        # without a lymph-node site)
+        self.unreceived = 1.0 - model.shares.sum(axis=0)
         state.scalars[self.clock] = self.inner.t
         self.tissues = [
             self._tissue_solver(k, method, options)
@@ -193,7 +194,7 @@ class CascadeSolver:
                     model.primary.parameters["first_pass"],
                 )
             delta = scalars[self.sources] - before
-            scalars[self.unsited] += float(delta[self.lost].sum())
+            scalars[self.unsited] += float(delta @ self.unreceived)
             arrivals = model.shares @ delta
             sites_step(
                 scalars,

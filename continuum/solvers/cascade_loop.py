@@ -136,8 +136,7 @@ def advance_lumped_cascade(
             for k in range(n_sites):
                 arrivals[k] += shares[k, j] * delta
                 received += shares[k, j]
-            if received == 0.0:
-                scalars[unsited] += delta
+            scalars[unsited] += (1.0 - received) * delta
         sites_step(scalars, offsets, site_params, n_cohorts, cohort, t0, t, arrivals)
         scalars[clock] = t
     return t, dt, steps, rejected, status
