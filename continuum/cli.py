@@ -8,11 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_SCENARIO = "breast.toml"
+DEFAULT_SCENARIO = "breast_patient.toml"
 
 
 def default_scenario_path() -> Path:
-    """The default scenario: ``examples/breast.toml`` of the source tree (editable
+    """The default scenario: ``examples/breast_patient.toml`` of the source tree (editable
     installs), which a wheel ships as the package data ``continuum.scenarios``."""
     source_tree = Path(__file__).resolve().parents[1] / "examples" / DEFAULT_SCENARIO
     if source_tree.is_file():
@@ -60,7 +60,10 @@ def _run(args) -> int:
 
 def _print_outcome(run) -> None:
     """The run's end in a few lines: the primary, circulating cells, the sites."""
+    import numpy as np
+
     from continuum import analysis
+    from continuum.units import ctc_per_sample
 
     if "tumor_cells" in run.series_names:
         cells = run.series("tumor_cells")
@@ -72,7 +75,13 @@ def _print_outcome(run) -> None:
         removed = run.series("removed")[-1]
         print(f"  removed by treatment: {removed:.3g} {run.series_unit('removed')}")
     if "blood_ctc" in run.series_names:
-        print(f"  circulating tumour cells at the end: {analysis.circulating_cells(run)[-1]:.3g}")
+        blood = np.asarray(run.series("blood_ctc"))
+        peak = int(np.argmax(blood))
+        print(
+            f"  circulating tumour cells at the end: {analysis.circulating_cells(run)[-1]:.3g}; "
+            f"at most {ctc_per_sample(blood[peak]):.3g} per 7.5 mL of blood "
+            f"(day {run.times[peak]:.0f})"
+        )
     first = analysis.time_to_detection(run)
     for site in analysis.sites(run):
         series = analysis.site_series(run, site)
@@ -80,7 +89,7 @@ def _print_outcome(run) -> None:
         detected = "not detected" if when is None else f"first detectable at {when:.0f} day"
         print(
             f"  {site:<12} {series['colonies'][-1]:10.3g} colonies, "
-            f"{series['detectable'][-1]:9.3g} detectable ({detected})"
+            f"{series['detectable'][-1]:9.3g} expected detectable ({detected})"
         )
 
 
@@ -269,7 +278,7 @@ def main(argv=None) -> int:
         "run", help="run a scenario file, or the default breast scenario, and save a picture"
     )
     run.add_argument(
-        "scenario", nargs="?", help="scenario file (.toml); default: examples/breast.toml"
+        "scenario", nargs="?", help="scenario file (.toml); default: examples/breast_patient.toml"
     )
     run.add_argument("--t-end", type=float, help="simulated days (default: the scenario's)")
     run.add_argument(

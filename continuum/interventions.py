@@ -36,12 +36,21 @@ class Resection:
     the tumour-cell density ``e + m`` is at least ``threshold`` (a fraction of the
     carrying capacity): that region dilated by the margin (Euclidean distance on the
     grid). A lumped primary keeps the fraction ``residual`` of its cells.
+
+    Surgery may wake dormant cells (wound healing, angiogenic and inflammatory signals:
+    the early relapse peak 10-20 months after mastectomy of Demicheli et al., Breast
+    Cancer Res Treat 1996, explained by Retsky et al. as surgery-triggered escape from
+    dormancy): the wake-up rate of every site's dormant cells is multiplied by
+    ``wake_boost`` for ``wake_boost_days`` [day] after the operation (default: no effect;
+    the size of the effect is not measured, so it is the user's assumption).
     """
 
     t: float
     margin: float = 1.0
     threshold: float = 0.1
     residual: float = 0.0
+    wake_boost: float = 1.0
+    wake_boost_days: float = 0.0
     kind: str = field(default="resection", init=False)
 
     def __post_init__(self):
@@ -52,9 +61,26 @@ class Resection:
             raise ValueError("resection threshold: got 0; it must lie in (0, 1]")
         _set(self, "threshold", threshold)
         _set(self, "residual", check_fraction("resection residual", self.residual))
+        boost = check_positive("resection wake_boost", self.wake_boost)
+        _set(self, "wake_boost", boost)
+        days = check_nonnegative("resection wake_boost_days", self.wake_boost_days, "day")
+        _set(self, "wake_boost_days", days)
 
     def event_times(self) -> tuple[float, ...]:
         return (self.t,)
+
+    def window(self) -> tuple[float, ...]:
+        """Edges [day] of the wake-up boost, if any."""
+        if self.wake_boost == 1.0 or self.wake_boost_days == 0.0:
+            return ()
+        return (self.t, self.t + self.wake_boost_days)
+
+    def rates(self, t: float) -> np.ndarray:
+        """``(tissue, circulating, colonies, dormant, wake factor)`` acting on ``[t, ...)``:
+        the wake factor inside the window after surgery."""
+        window = self.window()
+        boost = self.wake_boost if window and window[0] <= t < window[1] else 1.0
+        return np.array([0.0, 0.0, 0.0, 0.0, boost])
 
     def region(self, cells: np.ndarray, grid) -> np.ndarray:
         """The resected cells of the grid: tumour ``>= threshold``, dilated by ``margin``."""
@@ -227,12 +253,16 @@ class SystemicTherapy:
     def event_times(self) -> tuple[float, ...]:
         return ()
 
+    def window(self) -> tuple[float, ...]:
+        return (self.start, self.end)
+
     def rates(self, t: float) -> np.ndarray:
-        """``(tissue, circulating, colonies, dormant)`` rates [1/day] acting on ``[t, ...)``."""
+        """``(tissue, circulating, colonies, dormant)`` rates [1/day] and the wake factor
+        (1) acting on ``[t, ...)``."""
         if not self.start <= t < self.end:
-            return np.zeros(4)
+            return np.array([0.0, 0.0, 0.0, 0.0, 1.0])
         flags = (self.tissue, self.circulating, self.colonies, self.dormant)
-        return np.array([self.rate if flag else 0.0 for flag in flags])
+        return np.array([*(self.rate if flag else 0.0 for flag in flags), 1.0])
 
 
 KINDS = {"resection": Resection, "radiotherapy": Radiotherapy, "systemic": SystemicTherapy}
@@ -354,20 +384,18 @@ class Schedule:
             key=lambda pair: pair[0],
         )
         self.edges = sorted(
-            {
-                t
-                for item in self.items
-                if isinstance(item, SystemicTherapy)
-                for t in (item.start, item.end)
-            }
+            {t for item in self.items if hasattr(item, "window") for t in item.window()}
         )
 
     def therapy_rates(self, t: float) -> np.ndarray:
-        """Summed ``(tissue, circulating, colonies, dormant)`` rates acting after ``t``."""
-        total = np.zeros(4)
+        """Summed ``(tissue, circulating, colonies, dormant)`` rates [1/day] acting after
+        ``t``, and the product of the factors on the dormant cells' wake-up rate."""
+        total = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
         for item in self.items:
-            if isinstance(item, SystemicTherapy):
-                total += item.rates(t)
+            if hasattr(item, "rates"):
+                rates = item.rates(t)
+                total[:4] += rates[:4]
+                total[4] *= rates[4]
         return total
 
     def advance(self, solver, model, state, t_stop: float) -> None:

@@ -26,3 +26,15 @@ def sphere_cells(diameter_mm: float, cells_per_mm3: float = CELLS_PER_MM3) -> fl
 def sphere_diameter(cells: float, cells_per_mm3: float = CELLS_PER_MM3) -> float:
     """Diameter [mm] of a spherical tumour of ``cells`` cells."""
     return (6.0 * cells / (math.pi * cells_per_mm3)) ** (1.0 / 3.0)
+
+
+# Blood volume of the reference adult [mL] (ICRP Publication 89, 2002: 5.3 L in men,
+# 3.9 L in women; 5 L is the round figure CTC studies use) and the volume of blood a
+# CellSearch assay examines [mL].
+BLOOD_VOLUME_ML = 5000.0
+CTC_SAMPLE_ML = 7.5
+
+
+def ctc_per_sample(blood_cells: float) -> float:
+    """Circulating tumour cells expected in one 7.5 mL sample, from all ``blood_cells``."""
+    return blood_cells * CTC_SAMPLE_ML / BLOOD_VOLUME_ML

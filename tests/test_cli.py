@@ -16,16 +16,18 @@ def real_picture(path, plt):
 
 
 def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
-    """The default (breast) scenario, shortened: run.h5 and run.png in the current folder."""
+    """The default (breast patient) scenario, shortened: run.h5 and run.png in the current
+    folder."""
     plt = pytest.importorskip("matplotlib.pyplot")
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--t-end", "30", "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "breast primary" in text and "circulating tumour cells" in text
+    assert "breast cancer patient" in text and "circulating tumour cells" in text
+    assert "per 7.5 mL of blood" in text
     assert "lung" in text and "colonies" in text
     real_picture(tmp_path / "run.png", plt)
     with ct.open_run(tmp_path / "run.h5") as run:
-        assert run.times[-1] == 30.0 and run.frames == 6
+        assert run.times[-1] == 30.0 and run.frames == 2
         assert [site.name for site in run.model.sites] == [
             "lymph_node",
             "lung",
@@ -33,10 +35,10 @@ def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
             "bone",
             "brain",
         ]
-        assert 'title = "breast primary' in run.attrs["scenario"]
+        assert 'title = "breast cancer patient' in run.attrs["scenario"]
     assert main(["info", "run.h5"]) == 0
     text = capsys.readouterr().out
-    assert "Cascade" in text and "6 frames" in text and "64 x 64" in text
+    assert "Cascade" in text and "2 frames" in text
     assert "site        bone (bone)" in text
     assert main(["run", "--t-end", "14", "--quiet"]) == 0  # the demo replaces its run.h5
     with ct.open_run(tmp_path / "run.h5") as run:

@@ -169,7 +169,15 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.mark.parametrize(
-    "name", ["breast", "colorectal", "glioma", "glioma_treated", "lumped_patient"]
+    "name",
+    [
+        "breast_patient",
+        "breast_invasion",
+        "colorectal",
+        "glioma",
+        "glioma_treated",
+        "lumped_patient",
+    ],
 )
 def test_each_example_scenario_runs_and_reopens(name, tmp_path):
     scenario = ct.load_scenario(EXAMPLES / f"{name}.toml")

@@ -101,8 +101,8 @@ SITE_PARAMETERS = (
         "fraction",
     ),
     Parameter("dormancy", 0.95, "1", "fraction of seeds that enter dormancy", "fraction"),
-    Parameter("wake", 1e-4, "1/day", "wake-up rate of dormant cells"),
-    Parameter("dormant_death", 1e-3, "1/day", "death rate of dormant cells"),
+    Parameter("wake", 3e-4, "1/day", "wake-up rate of dormant cells"),
+    Parameter("dormant_death", 3e-4, "1/day", "death rate of dormant cells"),
     Parameter("clearance", 0.0, "1/day", "death rate of colony cells (immune, per cell)"),
     Parameter("detection", DETECTION_CELLS, "cells", "size of a detectable colony", "positive"),
 )
@@ -134,9 +134,10 @@ class SecondarySite:
     ``survival = 0.38`` and ``dormancy = 0.95`` from Luzzi et al. (Am J Pathol 1998;
     mouse: of arrested cells 36 % persist dormant, 2 % form micrometastases);
     ``establishment = 0.01`` from the same experiment (1 % of micrometastases became
-    macroscopic); dormant cells die at 1e-3 /day and wake at 1e-4 /day, so about one in
-    eleven dormant cells ever wakes, after years to decades (late relapses 5-20 years after
-    diagnosis: Pan et al., NEJM 2017; an assumption within that range). Colonies grow
+    macroscopic); dormant cells die and wake at 3e-4 /day each, so half of them die and
+    half wake, after 4.6 years on average and for decades in the tail (distant relapses
+    continue 5-20 years after diagnosis at 1-3 % a year: Pan et al., NEJM 2017; the rates
+    are an assumption within that range). Colonies grow
     logistically with the doubling time of human breast cancer, 1.7 months (Coumans,
     Siesling & Terstappen, BMC Cancer 2013), to at most 1e11 cells (1 kg at
     ``continuum.units.CELLS_PER_MM3``); ``capacity`` defaults to the organ's mass times the

@@ -135,13 +135,16 @@ class CascadeSolver:
             solver.restart_estimate()
 
     def set_therapy(self, rates) -> None:
-        """Therapy rates ``(tissue, circulating, colonies, dormant)`` [1/day]: the
-        primary's kernel, the circulation, the colonies and dormant cells of the sites
-        (a spatial site's tissue cells take the colonies' rate)."""
+        """Therapy rates ``(tissue, circulating, colonies, dormant)`` [1/day] and a factor
+        on the wake-up rate: the primary's kernel, the circulation, the colonies and
+        dormant cells of the sites (a spatial site's tissue cells take the colonies'
+        rate)."""
         self.inner.set_therapy(rates)
         self.circulation_rates[4] = rates[1]
         self.site_parameters[:, colonies.P_THERAPY] = rates[2]
         self.site_parameters[:, colonies.P_THERAPY_DORMANT] = rates[3]
+        wake = self.model.site_parameters[:, colonies.P_WAKE]
+        self.site_parameters[:, colonies.P_WAKE] = wake * rates[4]
         for _, solver, _ in self.tissues:
             solver.set_therapy((rates[2], 0.0))
 
