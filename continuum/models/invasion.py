@@ -41,9 +41,9 @@ PARAMETERS = {
         _P("rho_m", 0.1, "1/day", "proliferation rate of mesenchymal cells"),
         _P("K_P", 0.1, "1", "oxygen level of half-maximal proliferation"),
         _P("k_emt", 0.01, "1/day", "EMT rate in normoxia"),
-        _P("h_max", 4.0, "1", "maximal hypoxic increase of the EMT rate"),
+        _P("h_max", 2.0, "1", "maximal hypoxic increase of the EMT rate"),
         _P("o_H", 0.2, "1", "oxygen level of half-maximal EMT induction", "positive"),
-        _P("k_met", 0.005, "1/day", "MET rate (reversion to the epithelial phenotype)"),
+        _P("k_met", 0.09, "1/day", "MET rate (reversion to the epithelial phenotype)"),
         _P("delta_max", 0.5, "1/day", "maximal necrotic death rate in anoxia"),
         _P("o_N", 0.05, "1", "oxygen level of half-maximal necrosis", "positive"),
         _P("hill", 4.0, "1", "Hill exponent of the hypoxic responses", "positive"),
@@ -129,7 +129,18 @@ class Invasion(Model):
     of the order of the shedding of 3.2e6 cells/g/day (Butler & Gullino, Cancer Res 1975);
     CTC clearance 10 /day from half-lives of 1-2.4 h (Meng et al., Clin Cancer Res 2004).
     EMT/MET rates, hypoxic thresholds, necrosis, enzyme kinetics, extravasation and
-    lymphatic rates are modelling assumptions, marked as such in the table.
+    lymphatic rates are modelling assumptions, marked as such in the table. The EMT/MET
+    exchange alone relaxes to the mesenchymal fraction
+
+    .. math::
+
+        \frac{m}{e + m} = \frac{k_{EMT} H(o)}{k_{EMT} H(o) + k_{MET}},
+
+    about 10 % in normoxia and at most ``(1 + h_max) k_EMT / ((1 + h_max) k_EMT + k_MET)``
+    = 25 % in anoxia at the defaults (``k_emt = 0.01``, ``k_met = 0.09 /day``,
+    ``h_max = 2``; relaxation time ``1/(k_EMT H + k_MET)`` about ten days): carcinomas
+    stay mostly epithelial, with a minority of cells in hybrid or mesenchymal states
+    (Pastushenko et al., Nature 2018).
 
     Parameters
     ----------

@@ -144,6 +144,30 @@ def test_emt_met_exchange_matches_two_state_solution(oxygen):
     np.testing.assert_allclose(res.field("epithelial")[:, 0] + m, total, rtol=1e-12)
 
 
+def _mesenchymal_equilibrium(parameters, oxygen):
+    """Closed form of e' = -k_EMT H(o) e + k_MET m, m' = -e': m/(e+m) = k H/(k H + k_MET)."""
+    p = parameters
+    forward = p["k_emt"] * (1 + p["h_max"] / (1 + (oxygen / p["o_H"]) ** p["hill"]))
+    return forward / (forward + p["k_met"])
+
+
+def test_default_emt_equilibrium_is_mostly_epithelial():
+    """Carcinomas stay mostly epithelial (Pastushenko et al. 2018): the defaults' EMT/MET
+    equilibrium is 5-15 % mesenchymal in normoxia, <= 30 % even in anoxia, and a
+    well-mixed tumour (no growth, death, vessels or oxygen dynamics) relaxes to it."""
+    defaults = Invasion().parameters
+    assert 0.05 <= _mesenchymal_equilibrium(defaults, 1.0) <= 0.15
+    assert 0.05 <= _mesenchymal_equilibrium(defaults, 0.0) <= 0.30
+    exchange = {n: defaults[n] for n in ("k_emt", "k_met", "h_max", "o_H", "hill")}
+    model = Invasion(**NO_VESSELS, **{**OFF, **exchange})
+    for oxygen in (1.0, 0.11):
+        state = model.initial_state(ct.Grid(4, 0.1), epithelial=0.8, oxygen=oxygen)
+        res = ct.simulate(model, state, 150.0, save_every=150.0)
+        e, m = res.field("epithelial")[-1], res.field("mesenchymal")[-1]
+        expected = _mesenchymal_equilibrium(defaults, oxygen)
+        np.testing.assert_allclose(m / (e + m), expected, rtol=1e-3)
+
+
 BUDGET_MODEL = {
     "mu_B": 5.0,
     "mu_Be": 0.5,
