@@ -55,6 +55,7 @@ PARAMETERS = {
         _P("lambda_p", 1.0, "1/day", "enzyme decay rate"),
         _P("D_o", 86.4, "mm^2/day", "oxygen diffusivity (1e-5 cm^2/s)"),
         _P("sigma", 1e4, "1/day", "oxygen supply per unit blood-vessel density"),
+        _P("r_cap", 0.005, "mm", "capillary radius of the Krogh tissue resistance"),
         _P("kappa", 3840.0, "1/day", "oxygen uptake per unit tumour-cell density"),
         _P("mu_B", 0.5, "1/day", "intravasation of mesenchymal cells into blood vessels"),
         _P("mu_Be", 0.005, "1/day", "intravasation of epithelial cells into blood vessels"),
@@ -89,12 +90,17 @@ class Invasion(Model):
             + k_{EMT} H(o) e - k_{MET} m - \delta_N(o) m - (\mu_B v_B + \mu_L v_L) m \\
         \partial_t f &= -\eta p f + r_f f (1 - f - e - m) \\
         \partial_t p &= D_p \nabla^2 p + \alpha_m m + \alpha_e e - \lambda_p p \\
-        \partial_t o &= D_o \nabla^2 o + \sigma v_B (1 - o) - \kappa (e + m) o
+        \partial_t o &= D_o \nabla^2 o + S(v_B) (1 - o) - \kappa (e + m) o
 
-    with ``P(o) = o/(o+K_P)``, ``H(o) = 1 + h_max/(1+(o/o_H)^n)`` and
-    ``delta_N(o) = delta_max/(1+(o/o_N)^n)``. Intravasation feeds the circulation
-    (cells/day): ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``,
-    ``J_L = K_cell \int \mu_L v_L m dV``;
+    with the supply ``S(v) = sigma v / (1 + sigma r_cap^2 G(v) / (2 D_o))``: the vessels'
+    own exchange ``sigma v`` in series with the diffusion through the tissue a sub-cell
+    capillary of radius ``r_cap`` feeds (a Krogh cylinder of vessel fraction ``v``,
+    ``G(v) = (1-v)/4 + ln(1/v)/(2(1-v)) - 1/2``; Krogh, J Physiol 1919), so that the
+    supply no longer depends on how the grid spreads a capillary over a cell
+    (``continuum.kernels.invasion.oxygen_exchange``). ``P(o) = o/(o+K_P)``,
+    ``H(o) = 1 + h_max/(1+(o/o_H)^n)`` and ``delta_N(o) = delta_max/(1+(o/o_N)^n)``.
+    Intravasation feeds the circulation (cells/day):
+    ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``, ``J_L = K_cell \int \mu_L v_L m dV``;
 
     .. math::
 
