@@ -51,6 +51,7 @@ PARAMETER_ORDER = (
     "mu_B",
     "mu_Be",
     "mu_L",
+    "lymph_collapse",
     "k_clear",
     "k_ext",
     "k_LN",
@@ -69,7 +70,7 @@ ETA, R_F, ALPHA_M, ALPHA_E, LAMBDA_P = (
     _I["lambda_p"],
 )
 SIGMA, R_CAP, KAPPA = _I["sigma"], _I["r_cap"], _I["kappa"]
-MU_B, MU_BE, MU_L = _I["mu_B"], _I["mu_Be"], _I["mu_L"]
+MU_B, MU_BE, MU_L, LYMPH_COLLAPSE = _I["mu_B"], _I["mu_Be"], _I["mu_L"], _I["lymph_collapse"]
 D_O = _I["D_o"]
 K_CLEAR, K_EXT, K_LN, K_LB = _I["k_clear"], _I["k_ext"], _I["k_LN"], _I["k_LB"]
 FIRST_PASS = _I["first_pass"]
@@ -139,6 +140,17 @@ def oxygen_exchange(v, params):
     return 2.0 * params[D_O] * wall / (2.0 * params[D_O] + tissue)
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def open_lymphatics(cells, params):
+    """Fraction of lymph vessels that drain where the tumour-cell fraction is ``cells``.
+
+    ``F = max(0, 1 - (e + m)/c_L)`` with ``c_L = lymph_collapse``: solid stress from the
+    proliferating cells compresses lymphatics shut inside a tumour, which drains only
+    through the functional lymphatics at its margin (Padera et al., Science 2002).
+    """
+    return max(0.0, 1.0 - cells / params[LYMPH_COLLAPSE])
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
     """Reactions of one grid row (MODEL.md, Stage 1) and their exports.
@@ -147,15 +159,16 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
 
         R_e &= \\rho_e P e (1-e-m) - k_{EMT} H e + k_{MET} m - \\delta_N e - \\mu_{Be} v_B e \\\\
         R_m &= \\rho_m P m (1-e-m) + k_{EMT} H e - k_{MET} m - \\delta_N m
-               - (\\mu_B v_B + \\mu_L v_L) m - r m \\\\
+               - (\\mu_B v_B + \\mu_L F v_L) m - r m \\\\
         R_f &= -\\eta p f + r_f f (1 - f - e - m) \\\\
         R_p &= \\alpha_m m + \\alpha_e e - \\lambda_p p \\\\
         R_o &= S(v_B) (1 - o) - \\kappa (e + m) o
 
-    with ``S(v_B)`` the Krogh-limited supply of :func:`oxygen_exchange` and ``- r e`` in
-    ``R_e`` too: ``r`` is the therapy rate on tissue cells. Births are the positive part
-    of the logistic growth, deaths its negative part (growth beyond capacity) plus
-    necrosis; intravasation goes to blood and lymph, the therapy's kills to ``removed``.
+    with ``S(v_B)`` the Krogh-limited supply of :func:`oxygen_exchange`, ``F(e + m)`` the
+    open lymphatics of :func:`open_lymphatics`, and ``- r e`` in ``R_e`` too: ``r`` is the
+    therapy rate on tissue cells. Births are the positive part of the logistic growth,
+    deaths its negative part (growth beyond capacity) plus necrosis; intravasation goes
+    to blood and lymph, the therapy's kills to ``removed``.
     """
     therapy = params[THERAPY_CELLS]
     for k in range(u.shape[3]):
@@ -174,7 +187,7 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
         met = params[K_MET] * m
         into_blood_e = params[MU_BE] * v_b * e
         into_blood_m = params[MU_B] * v_b * m
-        into_lymph = params[MU_L] * v_l * m
+        into_lymph = params[MU_L] * open_lymphatics(e + m, params) * v_l * m
         rate[EPITHELIAL, k] += growth_e - emt + met - (necrosis + therapy) * e - into_blood_e
         rate[MESENCHYMAL, k] += (
             growth_m + emt - met - (necrosis + therapy) * m - into_blood_m - into_lymph

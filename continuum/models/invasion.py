@@ -60,6 +60,13 @@ PARAMETERS = {
         _P("mu_B", 0.5, "1/day", "intravasation of mesenchymal cells into blood vessels"),
         _P("mu_Be", 0.005, "1/day", "intravasation of epithelial cells into blood vessels"),
         _P("mu_L", 0.2, "1/day", "intravasation of mesenchymal cells into lymph vessels"),
+        _P(
+            "lymph_collapse",
+            0.5,
+            "1",
+            "tumour-cell fraction e + m at which lymph vessels are compressed shut",
+            "positive",
+        ),
         _P("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
         _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
         _P("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional lymph node"),
@@ -87,7 +94,7 @@ class Invasion(Model):
         \partial_t e &= \nabla\cdot(D_e\nabla e) + \rho_e P(o) e(1-e-m) - k_{EMT} H(o) e
             + k_{MET} m - \delta_N(o) e - \mu_{Be} v_B e \\
         \partial_t m &= \nabla\cdot(D_m\nabla m - \chi m \nabla f) + \rho_m P(o) m(1-e-m)
-            + k_{EMT} H(o) e - k_{MET} m - \delta_N(o) m - (\mu_B v_B + \mu_L v_L) m \\
+            + k_{EMT} H(o) e - k_{MET} m - \delta_N(o) m - (\mu_B v_B + \mu_L F v_L) m \\
         \partial_t f &= -\eta p f + r_f f (1 - f - e - m) \\
         \partial_t p &= D_p \nabla^2 p + \alpha_m m + \alpha_e e - \lambda_p p \\
         \partial_t o &= D_o \nabla^2 o + S(v_B) (1 - o) - \kappa (e + m) o
@@ -100,7 +107,11 @@ class Invasion(Model):
     (``continuum.kernels.invasion.oxygen_exchange``). ``P(o) = o/(o+K_P)``,
     ``H(o) = 1 + h_max/(1+(o/o_H)^n)`` and ``delta_N(o) = delta_max/(1+(o/o_N)^n)``.
     Intravasation feeds the circulation (cells/day):
-    ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``, ``J_L = K_cell \int \mu_L v_L m dV``;
+    ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``,
+    ``J_L = K_cell \int \mu_L F v_L m dV``, where ``F = max(0, 1 - (e + m)/lymph_collapse)``
+    is the fraction of lymph vessels still open: intratumoural lymphatics are compressed
+    shut by the tumour's solid stress and do not drain, so lymphatic entry happens at the
+    margin (Padera et al., Science 2002);
 
     .. math::
 
@@ -245,6 +256,7 @@ class Invasion(Model):
         scale = p["K_cell"] * grid.cell_volume
         e, m = state["epithelial"], state["mesenchymal"]
         maps = self.static_maps(grid).reshape((2, *grid.shape))
+        open_lymph = np.maximum(0.0, 1.0 - (e + m) / p["lymph_collapse"])
         epithelial = scale * float(np.sum(e))
         mesenchymal = scale * float(np.sum(m))
         return {
@@ -252,7 +264,7 @@ class Invasion(Model):
             "epithelial_cells": epithelial,
             "mesenchymal_cells": mesenchymal,
             "flux_blood": scale * float(np.sum(maps[0] * (p["mu_B"] * m + p["mu_Be"] * e))),
-            "flux_lymph": scale * float(np.sum(p["mu_L"] * maps[1] * m)),
+            "flux_lymph": scale * float(np.sum(p["mu_L"] * open_lymph * maps[1] * m)),
         }
 
     def to_spec(self, grid: Grid) -> dict:

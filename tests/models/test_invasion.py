@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 # Every term off: the reductions switch single terms back on. Kept: the scales that must
 # stay positive (capacity, oxygen thresholds, Hill exponent) and the circulation rates,
 # which act on empty compartments.
-KEPT = {"K_cell", "o_H", "o_N", "hill", "k_clear", "k_ext", "k_LN", "k_LB"}
+KEPT = {"K_cell", "o_H", "o_N", "hill", "lymph_collapse", "k_clear", "k_ext", "k_LN", "k_LB"}
 OFF = {p.name: 0.0 for p in Invasion.PARAMETERS if p.name not in KEPT}
 NO_VESSELS = {"blood_vessels": 0.0, "lymph_vessels": 0.0}
 
@@ -250,6 +250,30 @@ def test_cell_budget_closes_at_every_frame(shape, method):
     np.testing.assert_allclose(
         res.series("tumor_cells")[-1], 1e6 * cells.sum() * grid.cell_volume, rtol=1e-12
     )
+
+
+def test_lymph_drains_only_the_margin_of_a_tumour():
+    """Lymph vessels everywhere, mesenchymal cells only leaving through them: the core
+    (e + m above lymph_collapse, lymphatics compressed shut; Padera et al. 2002) keeps
+    every cell, the margin loses m at mu_L F(e + m), and what leaves enters lymph."""
+    grid = ct.Grid((40, 40), 0.05)
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    tumour = 0.5 * (1 - np.tanh((np.hypot(x - 1.0, y - 1.0) - 0.5) / 0.1))
+    rates = {"mu_L": 0.3, "lymph_collapse": 0.5}
+    model = Invasion(blood_vessels=0.0, lymph_vessels=1.0, **{**OFF, **rates})
+    state = model.initial_state(grid, epithelial=0.9 * tumour, mesenchymal=0.1 * tumour)
+    res = ct.simulate(model, state, 2.0, save_every=1.0, method="imex", dt=0.1)
+    m0, m = 0.1 * tumour, res.field("mesenchymal")[-1]
+    core, margin = tumour >= 0.5, (tumour < 0.5) & (m0 > 1e-3)
+    assert core.sum() > 100 and margin.sum() > 100
+    np.testing.assert_array_equal(m[core], m0[core])  # not a single cell drained
+    # the margin drains at least at its initial rate mu_L F(e + m) (e + m only falls)
+    assert np.all(m[margin] <= m0[margin] * np.exp(-0.3 * 2.0 * (1 - tumour[margin] / 0.5)))
+    lost = res.series("tumor_cells")[0] - res.series("tumor_cells")
+    assert lost[-1] > 1e-3 * res.series("tumor_cells")[0]
+    budget = sum(res.series(n) for n in PRIMARY_BUDGET_TERMS) - res.series("born")
+    np.testing.assert_allclose(budget, budget[0], rtol=1e-12)
+    np.testing.assert_allclose(res.series("died") + res.series("born"), 0.0, atol=0.0)
 
 
 def test_imex_steps_far_beyond_the_blood_residence_time_stay_exact():
