@@ -87,7 +87,8 @@ class Invasion(Model):
 
     Fields (fractions; cells are fractions of ``K_cell``): ``epithelial`` e,
     ``mesenchymal`` m, ``ecm`` f (1 = normal matrix), ``mmp`` p, ``oxygen`` o (1 = well
-    vascularised tissue). Static maps: ``blood_vessels`` v_B, ``lymph_vessels`` v_L.
+    vascularised tissue, 40 mmHg: ``continuum.units.PO2_AT_VASCULAR_LEVEL_MMHG``). Static
+    maps: ``blood_vessels`` v_B, ``lymph_vessels`` v_L.
 
     .. math::
 
