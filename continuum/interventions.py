@@ -17,12 +17,12 @@ also on :class:`~continuum.models.FisherKPP` (``removed`` in mm^3 at capacity).
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import ndimage
 
+from continuum.units import PO2_AT_VASCULAR_LEVEL_MMHG
 from continuum.validation import check_fraction, check_nonnegative, check_positive
 
 OXYGEN_FIELD = "oxygen"
@@ -106,14 +106,26 @@ class Radiotherapy:
     ``interval`` days from ``start``).
 
     Each fraction multiplies the tumour cells in ``target`` by the linear-quadratic
-    surviving fraction ``S = exp(-alpha d - beta d^2)``; hypoxic cells (oxygen below
-    ``hypoxic_below``, as a fraction of the vascular level) receive the effective dose
-    ``d / oer``. Defaults: ``alpha = 0.3 /Gy`` and ``alpha/beta = 10 Gy``, typical of
-    tumours (Fowler, Br J Radiol 1989); ``oer = 3``, the full oxygen effect for sparsely
-    ionising radiation (Gray et al., Br J Radiol 1953); ``hypoxic_below = 0.1``, about
-    10 mmHg against vascular oxygen near 100 mmHg (an assumption). ``target``: ``None``
-    (the whole tissue), a boolean array of the grid's shape, or ``{"centre": [mm, ...],
-    "radius": mm}``. A lumped primary is taken as oxygenated and entirely in the field.
+    surviving fraction ``S = exp(-alpha d_eff - beta d_eff^2)`` of the effective dose
+
+    .. math::
+
+        d_{eff} = d \\, \\frac{r(p)}{m}, \\qquad r(p) = \\frac{m p + K}{p + K},
+
+    ``r`` the radiosensitivity relative to anoxic cells (Alper & Howard-Flanders, Nature
+    1956;178:978-979), ``m = oer_max`` (the full oxygen-enhancement ratio), ``K =
+    oer_k_mmhg`` [mmHg] (the pO2 of half the oxygen effect), and ``p = o *
+    PO2_AT_VASCULAR_LEVEL_MMHG`` the cell's pO2 [mmHg] (``continuum.units``: ``o = 1`` is
+    40 mmHg). Fully oxygenated cells (``p >> K``) receive ``d``, anoxic ones ``d/m``; the
+    dose ratio for equal effect, ``OER(p) = d/d_eff = m (p + K)/(m p + K)``, falls
+    continuously from ``m`` to 1 (1.05 at ``o = 1``; 2 at ``p = K (m - 2)/m``, 1 mmHg).
+    Defaults: ``alpha = 0.3 /Gy`` and ``alpha/beta = 10 Gy``, typical of tumours (Fowler,
+    Br J Radiol 1989); ``oer_max = 3``, the full oxygen effect of sparsely ionising
+    radiation (Gray et al., Br J Radiol 1953); ``oer_k_mmhg = 3`` mmHg, half the effect at
+    about 0.4 % O2 (Alper & Howard-Flanders 1956; Wouters & Brown, Radiat Res 1997). A
+    model without an oxygen field (and a lumped primary) is taken as fully oxygenated.
+    ``target``: ``None`` (the whole tissue), a boolean array of the grid's shape, or
+    ``{"centre": [mm, ...], "radius": mm}``; a lumped primary is entirely in the field.
     """
 
     dose: float = 2.0
@@ -123,8 +135,8 @@ class Radiotherapy:
     times: tuple[float, ...] | None = None
     alpha: float = 0.3
     beta: float = 0.03
-    oer: float = 3.0
-    hypoxic_below: float = 0.1
+    oer_max: float = 3.0
+    oer_k_mmhg: float = 3.0
     target: object = None
     kind: str = field(default="radiotherapy", init=False)
 
@@ -132,12 +144,11 @@ class Radiotherapy:
         _set(self, "dose", check_nonnegative("radiotherapy dose", self.dose, "Gy"))
         _set(self, "alpha", check_nonnegative("radiotherapy alpha", self.alpha, "1/Gy"))
         _set(self, "beta", check_nonnegative("radiotherapy beta", self.beta, "1/Gy^2"))
-        oer = check_positive("radiotherapy oer", self.oer)
+        oer = check_positive("radiotherapy oer_max", self.oer_max)
         if oer < 1.0:
-            raise ValueError(f"radiotherapy oer: got {self.oer!r}; it must be >= 1")
-        _set(self, "oer", oer)
-        hypoxic = check_fraction("radiotherapy hypoxic_below", self.hypoxic_below)
-        _set(self, "hypoxic_below", hypoxic)
+            raise ValueError(f"radiotherapy oer_max: got {self.oer_max!r}; it must be >= 1")
+        _set(self, "oer_max", oer)
+        _set(self, "oer_k_mmhg", check_positive("radiotherapy oer_k_mmhg", self.oer_k_mmhg, "mmHg"))
         if self.times is None:
             if self.start is None:
                 raise ValueError("radiotherapy: give times=[...] or start=... [day]")
@@ -174,9 +185,15 @@ class Radiotherapy:
     def event_times(self) -> tuple[float, ...]:
         return self.times
 
-    def surviving_fraction(self, dose: float) -> float:
-        """``exp(-alpha d - beta d^2)`` for a dose ``d`` [Gy]."""
-        return math.exp(-self.alpha * dose - self.beta * dose * dose)
+    def surviving_fraction(self, dose):
+        """``exp(-alpha d - beta d^2)`` for a dose ``d`` [Gy] (a number or an array)."""
+        return np.exp(-self.alpha * dose - self.beta * dose * dose)
+
+    def dose_factor(self, oxygen):
+        """``d_eff/d = r(p)/m = (m p + K)/(m (p + K))`` at ``p = oxygen * 40`` mmHg."""
+        m, k = self.oer_max, self.oer_k_mmhg
+        po2 = np.maximum(oxygen, 0.0) * PO2_AT_VASCULAR_LEVEL_MMHG
+        return (m * po2 + k) / (m * (po2 + k))
 
     def target_mask(self, grid) -> np.ndarray:
         if self.target is None:
@@ -208,13 +225,13 @@ class Radiotherapy:
                 )
 
     def apply(self, target: _Target) -> float:
-        normoxic = self.surviving_fraction(self.dose)
+        oxic = float(self.surviving_fraction(self.dose))
         if target.fields is None:
-            return target.scale_lumped(normoxic)
-        factor = np.full(target.grid.shape, normoxic)
+            return target.scale_lumped(oxic)
+        factor = np.full(target.grid.shape, oxic)
         if target.oxygen is not None:
-            hypoxic = self.surviving_fraction(self.dose / self.oer)
-            factor[target.fields[target.oxygen] < self.hypoxic_below] = hypoxic
+            oxygen = target.fields[target.oxygen]
+            factor = self.surviving_fraction(self.dose * self.dose_factor(oxygen))
         return target.scale_fields(np.where(self.target_mask(target.grid), factor, 1.0))
 
 

@@ -1,5 +1,12 @@
 """Physical settings shared by every part of continuum (units: mm, day, cells).
 
+``PO2_AT_VASCULAR_LEVEL_MMHG`` is the one oxygen scale of the library: the oxygen fields
+are fractions of the level in well-vascularised tissue, ``o = 1`` at 40 mmHg, the median
+pO2 of normal tissues (McKeown SR, "Defining normoxia, physoxia and hypoxia in tumours -
+implications for treatment response", Br J Radiol 2014;87:20130676; Vaupel P, Kallinowski
+F, Okunieff P, Cancer Res 1989;49:6449-6465). The oxygen thresholds of the invasion model
+and the oxygen effect of radiotherapy read oxygen through it.
+
 ``CELLS_PER_MM3`` is the one tumour-cell density of the library: the carrying capacity
 ``K_cell`` of the tissue fields, the conversion between cells and volume of lumped tumours
 and colonies, and the sizes (detection, T stages) quoted in mm. Every cell count that
@@ -16,6 +23,7 @@ from __future__ import annotations
 import math
 
 CELLS_PER_MM3 = 1e5  # cells/mm^3 (Del Monte, Cell Cycle 2009: ~1e8 cells/cm^3)
+PO2_AT_VASCULAR_LEVEL_MMHG = 40.0  # mmHg at o = 1 (normal tissue, McKeown 2014)
 
 
 def sphere_cells(diameter_mm: float, cells_per_mm3: float = CELLS_PER_MM3) -> float:

@@ -40,12 +40,18 @@ def random_capillaries(
     """Random capillaries covering about ``fraction`` of the tissue.
 
     Capillaries of ``radius`` [mm] (default 5 µm; a disk in 2D, a ball in 3D, a segment in
-    1D) are centred at the points of a uniform Poisson process. When a capillary is larger
-    than a grid cell, cells whose centres lie inside one get 1, and the intensity makes the
-    expected covered fraction ``1 - exp(-intensity |capillary|)`` equal ``fraction``. When
-    it is smaller, each capillary adds its volume fraction ``|capillary| / |cell|`` to the
-    cell that holds it (capped at 1), with intensity ``fraction / |capillary|``; either way
-    the expected mean of the map is ``fraction``.
+    1D) are centred at the points of a uniform Poisson process of intensity
+    ``-ln(1 - fraction) / |capillary|``, so that the expected covered fraction
+    ``1 - exp(-intensity |capillary|)`` is ``fraction``. The centres depend only on the
+    seed and the domain, not on the grid spacing: the same seed gives the same physical
+    vessels on every grid over the same domain. When a capillary is larger than a grid
+    cell, cells whose centres lie inside one get 1 (the map's mean is then about
+    ``fraction``). When it is smaller, a cell holding ``n`` capillary centres gets
+    ``1 - (1 - |capillary|/|cell|)^n``, the expected fraction of the cell that ``n``
+    capillaries placed at random in it cover (exactly ``|capillary|/|cell|`` for one);
+    the map's expected mean is then exactly ``fraction``. Sub-cell capillaries feed
+    oxygen through the Krogh tissue resistance of :class:`continuum.models.Invasion`
+    (parameter ``r_cap``, the same radius by default).
 
     Parameters
     ----------
@@ -58,35 +64,38 @@ def random_capillaries(
     if fraction >= 1.0:
         raise ValueError("fraction: got 1; a vascular fraction must be < 1")
     radius = check_positive("radius", radius, "mm")
-    rng = np.random.default_rng(seed)
-    volume = float(np.prod(grid.extent))
-    ball = {1: 2 * radius, 2: np.pi * radius**2, 3: 4 / 3 * np.pi * radius**3}[grid.ndim]
-    cell = float(np.prod(grid.spacing))
-    resolved = ball >= cell
-    intensity = (-np.log1p(-fraction) if resolved else fraction) / ball
-    count = rng.poisson(intensity * volume)
-    centres = (
-        np.column_stack(
-            [o + rng.random(count) * e for o, e in zip(grid.origin, grid.extent, strict=True)]
-        )
-        if count
-        else np.zeros((0, grid.ndim))
-    )
+    centres = _poisson_centres(grid, fraction, radius, seed)
     density = np.zeros(grid.shape)
-    if count == 0:
-        return density
-    index = tuple(
-        np.clip(((centres[:, a] - grid.origin[a]) // grid.spacing[a]).astype(int), 0, n - 1)
-        for a, n in enumerate(grid.shape)
-    )
-    if not resolved:  # sub-cell capillaries: their volume fraction goes to their cell
-        np.add.at(density, index, ball / cell)
-    else:  # paint the cells whose centres lie inside a capillary
-        coords = np.meshgrid(*grid.coords, indexing="ij")
-        for centre in centres:
-            inside = sum((c - x) ** 2 for c, x in zip(coords, centre, strict=True)) <= radius**2
-            density[inside] = 1.0
-    return np.minimum(density, 1.0)
+    ball = _capillary_size(grid.ndim, radius)
+    cell = float(np.prod(grid.spacing))
+    if ball < cell:  # sub-cell capillaries: the covered fraction of their cell
+        index = tuple(
+            np.clip(((centres[:, a] - grid.origin[a]) // grid.spacing[a]).astype(int), 0, n - 1)
+            for a, n in enumerate(grid.shape)
+        )
+        np.add.at(density, index, 1.0)
+        return -np.expm1(density * np.log1p(-ball / cell))
+    coords = np.meshgrid(*grid.coords, indexing="ij")
+    for centre in centres:  # paint the cells whose centres lie inside a capillary
+        inside = sum((c - x) ** 2 for c, x in zip(coords, centre, strict=True)) <= radius**2
+        density[inside] = 1.0
+    return density
+
+
+def _capillary_size(ndim: int, radius: float) -> float:
+    """Length (1D), area (2D) or volume (3D) of one capillary of ``radius`` [mm]."""
+    return {1: 2 * radius, 2: np.pi * radius**2, 3: 4 / 3 * np.pi * radius**3}[ndim]
+
+
+def _poisson_centres(grid: Grid, fraction: float, radius: float, seed: int) -> np.ndarray:
+    """Capillary centres [mm], shape ``(count, ndim)``: a Poisson process over the domain
+    whose Boolean cover has the expected fraction ``fraction``."""
+    rng = np.random.default_rng(seed)
+    intensity = -np.log1p(-fraction) / _capillary_size(grid.ndim, radius)
+    count = rng.poisson(intensity * float(np.prod(grid.extent)))
+    return np.column_stack(
+        [o + rng.random(count) * e for o, e in zip(grid.origin, grid.extent, strict=True)]
+    ).reshape(count, grid.ndim)
 
 
 def from_image(grid: Grid, path, invert: bool = False) -> np.ndarray:

@@ -68,20 +68,23 @@ def test_lumped_resection_leaves_the_residual_and_ctcs_decay_at_their_clearance(
     np.testing.assert_allclose(rate, -(0.2 + 0.1), rtol=1e-6)
 
 
-@pytest.mark.parametrize(("oxygen", "factor"), [(1.0, 1.0), (0.05, 3.0)])
-def test_radiotherapy_multiplies_cells_by_the_lq_surviving_fraction(oxygen, factor):
+@pytest.mark.parametrize("oxygen", [1.0, 0.1, 0.01, 0.0])
+def test_radiotherapy_multiplies_cells_by_the_lq_surviving_fraction(oxygen):
     """Uniform cells, nothing else acting: each fraction multiplies them by exp(-a d - b
-    d^2), with d divided by the oxygen-enhancement ratio in hypoxic tissue."""
+    d^2) at the effective dose d (m p + K)/(m (p + K)), p = 40 o mmHg (Alper &
+    Howard-Flanders): d/3 in anoxia, 0.954 d at o = 1."""
     grid = ct.Grid((12, 10), 0.1)
     model = Invasion(**STILL)
     state = model.initial_state(grid, epithelial=0.4, mesenchymal=0.2, oxygen=oxygen)
-    therapy = ct.Radiotherapy(dose=2.0, start=1.0, fractions=3, interval=1.0, oer=3.0)
+    therapy = ct.Radiotherapy(dose=2.0, start=1.0, fractions=3, interval=1.0, oer_max=3.0)
     res = ct.simulate(model, state, 4.0, save_every=1.0, interventions=[therapy])
-    d = 2.0 / factor
+    po2 = 40.0 * oxygen
+    d = 2.0 * (3.0 * po2 + 3.0) / (3.0 * (po2 + 3.0))
     survival = np.exp(-0.3 * d - 0.03 * d * d)
     expected = 0.4 * survival ** np.array([0, 1, 2, 3, 3])
     np.testing.assert_allclose(res.field("epithelial")[:, 3, 4], expected, rtol=1e-12)
     np.testing.assert_allclose(budget(res), res.series("tumor_cells")[0], rtol=1e-12)
+    assert ct.units.PO2_AT_VASCULAR_LEVEL_MMHG == 40.0
 
 
 def test_radiotherapy_acts_inside_its_target_only():
@@ -94,7 +97,8 @@ def test_radiotherapy_acts_inside_its_target_only():
     x, y = np.meshgrid(*grid.coords, indexing="ij")
     inside = np.hypot(x - 0.5, y - 0.5) <= 0.3
     e = res.field("epithelial")[-1]
-    np.testing.assert_allclose(e[inside], 0.5 * np.exp(-0.3 * 8 - 0.03 * 64), rtol=1e-12)
+    d = 8.0 * (3 * 40 + 3) / (3 * (40 + 3))  # o = 1: 40 mmHg, effective dose 0.95 d
+    np.testing.assert_allclose(e[inside], 0.5 * np.exp(-0.3 * d - 0.03 * d * d), rtol=1e-12)
     assert np.all(e[~inside] == 0.5)
 
 
@@ -174,7 +178,7 @@ def test_glioma_resection_and_radiotherapy_on_fisher_kpp():
     state = model.initial_state(grid, u=np.where(r <= 5.0, 0.8, 0.0))
     plan = [
         ct.Resection(t=10.0, margin=2.0, threshold=0.5),
-        ct.Radiotherapy(dose=2.0, times=[10.5], oer=3.0),
+        ct.Radiotherapy(dose=2.0, times=[10.5], oer_max=3.0),
     ]
     res = ct.simulate(model, state, 11.0, save_every=0.5, method="imex", interventions=plan)
     u = res.field("u")
@@ -233,8 +237,10 @@ def test_bad_treatments_are_refused_before_any_file(tmp_path):
             heat, heat.initial_state(grid), 5.0, output=path, interventions=[ct.Resection(t=1.0)]
         )
     assert not path.exists()
-    with pytest.raises(ValueError, match=r"radiotherapy oer: got 0\.5"):
-        ct.Radiotherapy(times=[1.0], oer=0.5)
+    with pytest.raises(ValueError, match=r"radiotherapy oer_max: got 0\.5"):
+        ct.Radiotherapy(times=[1.0], oer_max=0.5)
+    with pytest.raises(ValueError, match=r"radiotherapy oer_k_mmhg"):
+        ct.Radiotherapy(times=[1.0], oer_k_mmhg=0.0)
     with pytest.raises(ValueError, match="systemic end"):
         ct.SystemicTherapy(start=3.0, end=2.0, rate=0.1)
     with pytest.raises(ValueError, match="increasing"):

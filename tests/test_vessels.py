@@ -42,3 +42,21 @@ def test_from_image_round_trip(tmp_path):
     assert abs(coarse.mean() - picture.mean()) < 0.02
     np.save(tmp_path / "vessels.npy", picture)
     np.testing.assert_array_equal(ct.vessels.from_image(grid, tmp_path / "vessels.npy"), picture)
+
+
+def test_random_capillaries_are_the_same_physical_vessels_on_every_grid():
+    """Same seed, same domain: the capillaries counted per cell at 20 µm, summed over
+    the 2x2 and 4x4 blocks, are those counted at 40 and 80 µm."""
+    radius = 0.005
+    counts = {}
+    for n in (16, 32, 64):
+        grid = ct.Grid((n, n), 1.28 / n)
+        density = ct.vessels.random_capillaries(grid, 0.03, seed=1, radius=radius)
+        share = np.pi * radius**2 / np.prod(grid.spacing)
+        counts[n] = np.log1p(-density) / np.log1p(-share)  # density = 1 - (1 - share)^count
+    np.testing.assert_allclose(counts[64], np.round(counts[64]), atol=1e-9)
+    assert counts[64].sum() > 100
+    for coarse in (16, 32):
+        block = 64 // coarse
+        summed = counts[64].reshape(coarse, block, coarse, block).sum(axis=(1, 3))
+        np.testing.assert_allclose(summed, counts[coarse], atol=1e-8)

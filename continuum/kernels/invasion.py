@@ -11,6 +11,8 @@ by the two therapy rates [1/day] a treatment schedule sets: on tissue cells
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 from continuum.kernels import registry
@@ -44,10 +46,12 @@ PARAMETER_ORDER = (
     "lambda_p",
     "D_o",
     "sigma",
+    "r_cap",
     "kappa",
     "mu_B",
     "mu_Be",
     "mu_L",
+    "lymph_collapse",
     "k_clear",
     "k_ext",
     "k_LN",
@@ -65,7 +69,9 @@ ETA, R_F, ALPHA_M, ALPHA_E, LAMBDA_P = (
     _I["alpha_e"],
     _I["lambda_p"],
 )
-SIGMA, KAPPA, MU_B, MU_BE, MU_L = _I["sigma"], _I["kappa"], _I["mu_B"], _I["mu_Be"], _I["mu_L"]
+SIGMA, R_CAP, KAPPA = _I["sigma"], _I["r_cap"], _I["kappa"]
+MU_B, MU_BE, MU_L, LYMPH_COLLAPSE = _I["mu_B"], _I["mu_Be"], _I["mu_L"], _I["lymph_collapse"]
+D_O = _I["D_o"]
 K_CLEAR, K_EXT, K_LN, K_LB = _I["k_clear"], _I["k_ext"], _I["k_LN"], _I["k_LB"]
 FIRST_PASS = _I["first_pass"]
 THERAPY_CELLS, THERAPY_CIRCULATING = len(PARAMETER_ORDER), len(PARAMETER_ORDER) + 1
@@ -85,6 +91,66 @@ def oxygen_responses(o, params):
     return proliferation, hypoxia, necrosis
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def krogh_shape(v):
+    """Dimensionless tissue resistance ``G(v)`` of a Krogh cylinder of vessel fraction ``v``.
+
+    A capillary of radius ``a`` at ``o = 1`` feeds the coaxial tissue cylinder
+    ``a < r < R`` (``v = a^2/R^2``, no flux at ``R``) that consumes uniformly at ``M``
+    [1/day]; solving ``D_o (r o')'/r = M`` gives the tissue's mean oxygen
+    ``1 - M a^2 G(v) / (2 D_o v)`` with
+
+    .. math::
+
+        G(v) = \\frac{1 - v}{4} + \\frac{\\ln(1/v)}{2 (1 - v)} - \\frac{1}{2},
+
+    which falls from ``ln(1/v)/2 - 1/4`` (``v -> 0``) to ``0`` (``v = 1``, a cell that is
+    all vessel). ``log1p(v - 1)`` keeps ``ln v / (1 - v)`` exact near ``v = 1``.
+    """
+    if v >= 1.0:
+        return 0.0
+    return 0.25 * (1.0 - v) - 0.5 * math.log1p(v - 1.0) / (1.0 - v) - 0.5
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def oxygen_exchange(v, params):
+    """Oxygen supply coefficient ``S(v_B)`` [1/day] of a cell of blood-vessel fraction ``v``.
+
+    Two resistances in series per unit tissue volume: the vessel's own exchange
+    (perfusion and wall, ``1/(sigma v)``) and the diffusion through the tissue around a
+    sub-cell capillary of radius ``a = r_cap`` (Krogh cylinder, ``a^2 G(v)/(2 D_o v)``,
+    :func:`krogh_shape`):
+
+    .. math::
+
+        S(v) = \\frac{\\sigma v}{1 + \\sigma a^2 G(v) / (2 D_o)}.
+
+    The supply of a cell then no longer depends on how its capillaries are spread over it:
+    a capillary in a small cell (large ``v``) meets little tissue resistance, the same
+    capillary counted as a small fraction of a large cell meets the resistance of the
+    tissue it feeds. ``S = sigma v`` when ``r_cap = 0`` or ``v = 1``; ``S = 0`` for
+    ``v = 0``, and for ``D_o = 0`` unless ``v = 1``.
+    """
+    wall = params[SIGMA] * v
+    if wall <= 0.0:
+        return 0.0
+    tissue = params[SIGMA] * params[R_CAP] ** 2 * krogh_shape(v)
+    if tissue <= 0.0:
+        return wall
+    return 2.0 * params[D_O] * wall / (2.0 * params[D_O] + tissue)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def open_lymphatics(cells, params):
+    """Fraction of lymph vessels that drain where the tumour-cell fraction is ``cells``.
+
+    ``F = max(0, 1 - (e + m)/c_L)`` with ``c_L = lymph_collapse``: solid stress from the
+    proliferating cells compresses lymphatics shut inside a tumour, which drains only
+    through the functional lymphatics at its margin (Padera et al., Science 2002).
+    """
+    return max(0.0, 1.0 - cells / params[LYMPH_COLLAPSE])
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
     """Reactions of one grid row (MODEL.md, Stage 1) and their exports.
@@ -93,15 +159,16 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
 
         R_e &= \\rho_e P e (1-e-m) - k_{EMT} H e + k_{MET} m - \\delta_N e - \\mu_{Be} v_B e \\\\
         R_m &= \\rho_m P m (1-e-m) + k_{EMT} H e - k_{MET} m - \\delta_N m
-               - (\\mu_B v_B + \\mu_L v_L) m - r m \\\\
+               - (\\mu_B v_B + \\mu_L F v_L) m - r m \\\\
         R_f &= -\\eta p f + r_f f (1 - f - e - m) \\\\
         R_p &= \\alpha_m m + \\alpha_e e - \\lambda_p p \\\\
-        R_o &= \\sigma v_B (1 - o) - \\kappa (e + m) o
+        R_o &= S(v_B) (1 - o) - \\kappa (e + m) o
 
-    with ``- r e`` in ``R_e`` too: ``r`` is the therapy rate on tissue cells. Births are
-    the positive part of the logistic growth, deaths its negative part (growth beyond
-    capacity) plus necrosis; intravasation goes to blood and lymph, the therapy's kills
-    to ``removed``.
+    with ``S(v_B)`` the Krogh-limited supply of :func:`oxygen_exchange`, ``F(e + m)`` the
+    open lymphatics of :func:`open_lymphatics`, and ``- r e`` in ``R_e`` too: ``r`` is the
+    therapy rate on tissue cells. Births are the positive part of the logistic growth,
+    deaths its negative part (growth beyond capacity) plus necrosis; intravasation goes
+    to blood and lymph, the therapy's kills to ``removed``.
     """
     therapy = params[THERAPY_CELLS]
     for k in range(u.shape[3]):
@@ -120,14 +187,15 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
         met = params[K_MET] * m
         into_blood_e = params[MU_BE] * v_b * e
         into_blood_m = params[MU_B] * v_b * m
-        into_lymph = params[MU_L] * v_l * m
+        into_lymph = params[MU_L] * open_lymphatics(e + m, params) * v_l * m
         rate[EPITHELIAL, k] += growth_e - emt + met - (necrosis + therapy) * e - into_blood_e
         rate[MESENCHYMAL, k] += (
             growth_m + emt - met - (necrosis + therapy) * m - into_blood_m - into_lymph
         )
         rate[ECM, k] += -params[ETA] * p * f + params[R_F] * f * (1.0 - f - e - m)
         rate[MMP, k] += params[ALPHA_M] * m + params[ALPHA_E] * e - params[LAMBDA_P] * p
-        rate[OXYGEN, k] += params[SIGMA] * v_b * (1.0 - o) - params[KAPPA] * (e + m) * o
+        supply = oxygen_exchange(v_b, params)
+        rate[OXYGEN, k] += supply * (1.0 - o) - params[KAPPA] * (e + m) * o
         growth = growth_e + growth_m
         exports[0] += into_blood_e + into_blood_m
         exports[1] += into_lymph
@@ -138,13 +206,13 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def invasion_stiff_rate(u, maps, i0, i1, k, f, params, t):
-    """Linear loss rates [1/day]: oxygen ``sigma v_B + kappa (e + m)``, enzyme ``lambda_p``.
+    """Linear loss rates [1/day]: oxygen ``S(v_B) + kappa (e + m)``, enzyme ``lambda_p``.
 
     Both fields relax fast (oxygen in minutes) and diffuse far per time step; the IMEX
     method takes them with a full backward-Euler step.
     """
     cells = u[EPITHELIAL, i0, i1, k] + u[MESENCHYMAL, i0, i1, k]
-    oxygen = params[SIGMA] * maps[BLOOD_MAP, i0, i1, k] + params[KAPPA] * cells
+    oxygen = oxygen_exchange(maps[BLOOD_MAP, i0, i1, k], params) + params[KAPPA] * cells
     return (f == OXYGEN) * oxygen + (f == MMP) * params[LAMBDA_P]
 
 

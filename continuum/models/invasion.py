@@ -41,9 +41,9 @@ PARAMETERS = {
         _P("rho_m", 0.1, "1/day", "proliferation rate of mesenchymal cells"),
         _P("K_P", 0.1, "1", "oxygen level of half-maximal proliferation"),
         _P("k_emt", 0.01, "1/day", "EMT rate in normoxia"),
-        _P("h_max", 4.0, "1", "maximal hypoxic increase of the EMT rate"),
+        _P("h_max", 2.0, "1", "maximal hypoxic increase of the EMT rate"),
         _P("o_H", 0.2, "1", "oxygen level of half-maximal EMT induction", "positive"),
-        _P("k_met", 0.005, "1/day", "MET rate (reversion to the epithelial phenotype)"),
+        _P("k_met", 0.09, "1/day", "MET rate (reversion to the epithelial phenotype)"),
         _P("delta_max", 0.5, "1/day", "maximal necrotic death rate in anoxia"),
         _P("o_N", 0.05, "1", "oxygen level of half-maximal necrosis", "positive"),
         _P("hill", 4.0, "1", "Hill exponent of the hypoxic responses", "positive"),
@@ -55,10 +55,18 @@ PARAMETERS = {
         _P("lambda_p", 1.0, "1/day", "enzyme decay rate"),
         _P("D_o", 86.4, "mm^2/day", "oxygen diffusivity (1e-5 cm^2/s)"),
         _P("sigma", 1e4, "1/day", "oxygen supply per unit blood-vessel density"),
+        _P("r_cap", 0.005, "mm", "capillary radius of the Krogh tissue resistance"),
         _P("kappa", 3840.0, "1/day", "oxygen uptake per unit tumour-cell density"),
         _P("mu_B", 0.5, "1/day", "intravasation of mesenchymal cells into blood vessels"),
         _P("mu_Be", 0.005, "1/day", "intravasation of epithelial cells into blood vessels"),
         _P("mu_L", 0.2, "1/day", "intravasation of mesenchymal cells into lymph vessels"),
+        _P(
+            "lymph_collapse",
+            0.5,
+            "1",
+            "tumour-cell fraction e + m at which lymph vessels are compressed shut",
+            "positive",
+        ),
         _P("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
         _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
         _P("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional lymph node"),
@@ -79,22 +87,32 @@ class Invasion(Model):
 
     Fields (fractions; cells are fractions of ``K_cell``): ``epithelial`` e,
     ``mesenchymal`` m, ``ecm`` f (1 = normal matrix), ``mmp`` p, ``oxygen`` o (1 = well
-    vascularised tissue). Static maps: ``blood_vessels`` v_B, ``lymph_vessels`` v_L.
+    vascularised tissue, 40 mmHg: ``continuum.units.PO2_AT_VASCULAR_LEVEL_MMHG``). Static
+    maps: ``blood_vessels`` v_B, ``lymph_vessels`` v_L.
 
     .. math::
 
         \partial_t e &= \nabla\cdot(D_e\nabla e) + \rho_e P(o) e(1-e-m) - k_{EMT} H(o) e
             + k_{MET} m - \delta_N(o) e - \mu_{Be} v_B e \\
         \partial_t m &= \nabla\cdot(D_m\nabla m - \chi m \nabla f) + \rho_m P(o) m(1-e-m)
-            + k_{EMT} H(o) e - k_{MET} m - \delta_N(o) m - (\mu_B v_B + \mu_L v_L) m \\
+            + k_{EMT} H(o) e - k_{MET} m - \delta_N(o) m - (\mu_B v_B + \mu_L F v_L) m \\
         \partial_t f &= -\eta p f + r_f f (1 - f - e - m) \\
         \partial_t p &= D_p \nabla^2 p + \alpha_m m + \alpha_e e - \lambda_p p \\
-        \partial_t o &= D_o \nabla^2 o + \sigma v_B (1 - o) - \kappa (e + m) o
+        \partial_t o &= D_o \nabla^2 o + S(v_B) (1 - o) - \kappa (e + m) o
 
-    with ``P(o) = o/(o+K_P)``, ``H(o) = 1 + h_max/(1+(o/o_H)^n)`` and
-    ``delta_N(o) = delta_max/(1+(o/o_N)^n)``. Intravasation feeds the circulation
-    (cells/day): ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``,
-    ``J_L = K_cell \int \mu_L v_L m dV``;
+    with the supply ``S(v) = sigma v / (1 + sigma r_cap^2 G(v) / (2 D_o))``: the vessels'
+    own exchange ``sigma v`` in series with the diffusion through the tissue a sub-cell
+    capillary of radius ``r_cap`` feeds (a Krogh cylinder of vessel fraction ``v``,
+    ``G(v) = (1-v)/4 + ln(1/v)/(2(1-v)) - 1/2``; Krogh, J Physiol 1919), so that the
+    supply no longer depends on how the grid spreads a capillary over a cell
+    (``continuum.kernels.invasion.oxygen_exchange``). ``P(o) = o/(o+K_P)``,
+    ``H(o) = 1 + h_max/(1+(o/o_H)^n)`` and ``delta_N(o) = delta_max/(1+(o/o_N)^n)``.
+    Intravasation feeds the circulation (cells/day):
+    ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``,
+    ``J_L = K_cell \int \mu_L F v_L m dV``, where ``F = max(0, 1 - (e + m)/lymph_collapse)``
+    is the fraction of lymph vessels still open: intratumoural lymphatics are compressed
+    shut by the tumour's solid stress and do not drain, so lymphatic entry happens at the
+    margin (Padera et al., Science 2002);
 
     .. math::
 
@@ -129,7 +147,18 @@ class Invasion(Model):
     of the order of the shedding of 3.2e6 cells/g/day (Butler & Gullino, Cancer Res 1975);
     CTC clearance 10 /day from half-lives of 1-2.4 h (Meng et al., Clin Cancer Res 2004).
     EMT/MET rates, hypoxic thresholds, necrosis, enzyme kinetics, extravasation and
-    lymphatic rates are modelling assumptions, marked as such in the table.
+    lymphatic rates are modelling assumptions, marked as such in the table. The EMT/MET
+    exchange alone relaxes to the mesenchymal fraction
+
+    .. math::
+
+        \frac{m}{e + m} = \frac{k_{EMT} H(o)}{k_{EMT} H(o) + k_{MET}},
+
+    about 10 % in normoxia and at most ``(1 + h_max) k_EMT / ((1 + h_max) k_EMT + k_MET)``
+    = 25 % in anoxia at the defaults (``k_emt = 0.01``, ``k_met = 0.09 /day``,
+    ``h_max = 2``; relaxation time ``1/(k_EMT H + k_MET)`` about ten days): carcinomas
+    stay mostly epithelial, with a minority of cells in hybrid or mesenchymal states
+    (Pastushenko et al., Nature 2018).
 
     Parameters
     ----------
@@ -228,6 +257,7 @@ class Invasion(Model):
         scale = p["K_cell"] * grid.cell_volume
         e, m = state["epithelial"], state["mesenchymal"]
         maps = self.static_maps(grid).reshape((2, *grid.shape))
+        open_lymph = np.maximum(0.0, 1.0 - (e + m) / p["lymph_collapse"])
         epithelial = scale * float(np.sum(e))
         mesenchymal = scale * float(np.sum(m))
         return {
@@ -235,7 +265,7 @@ class Invasion(Model):
             "epithelial_cells": epithelial,
             "mesenchymal_cells": mesenchymal,
             "flux_blood": scale * float(np.sum(maps[0] * (p["mu_B"] * m + p["mu_Be"] * e))),
-            "flux_lymph": scale * float(np.sum(p["mu_L"] * maps[1] * m)),
+            "flux_lymph": scale * float(np.sum(p["mu_L"] * open_lymph * maps[1] * m)),
         }
 
     def to_spec(self, grid: Grid) -> dict:
