@@ -242,9 +242,31 @@ def _dormant_step(dormant, inflow, wake, death, h):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def growth_factor(p, burden):
-    """``phi = max(0, 1 - burden / capacity)``: growth left in the organ."""
-    return max(0.0, 1.0 - burden / p[P_CAPACITY])
+def _burden_after(p, counts, logs, cohort, phi, death, h):
+    """Cells in the colonies of cohorts ``0..cohort`` after ``h`` days at ``phi``."""
+    burden = 0.0
+    for i in range(cohort + 1):
+        if counts[i] > 0.0:
+            burden += counts[i] * math.exp(_advance(p, phi, death, logs[i], h))
+    return burden
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def growth_factor(p, counts, logs, cohort, burden, death, h):
+    """``phi = max(0, 1 - burden / capacity)``: the growth left in the organ, held over the
+    step; where a fast step would overfill the organ, the largest ``phi`` that ends it at
+    the capacity (bisection: the burden grows with ``phi``)."""
+    phi = max(0.0, 1.0 - burden / p[P_CAPACITY])
+    if phi == 0.0 or _burden_after(p, counts, logs, cohort, phi, death, h) <= p[P_CAPACITY]:
+        return phi
+    low, high = 0.0, phi
+    for _ in range(50):
+        middle = 0.5 * (low + high)
+        if _burden_after(p, counts, logs, cohort, middle, death, h) <= p[P_CAPACITY]:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -296,7 +318,7 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     block[EXTINCT] += founders - founded
     death = p[P_CLEARANCE] + p[P_THERAPY]
     treated_share = p[P_THERAPY] / death if death > 0.0 else 0.0
-    phi = growth_factor(p, block[BURDEN])
+    phi = growth_factor(p, counts, logs, cohort, block[BURDEN], death, h)
     # Existing colonies: sizes and emission at the middle and the end of the step.
     burden_mid = 0.0
     burden_end = 0.0
