@@ -12,6 +12,7 @@ from continuum import vessels
 from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter, Transport
+from continuum.units import CELLS_PER_MM3
 
 CIRCULATION_SCALARS = (
     "blood_ctc",
@@ -33,7 +34,13 @@ _P = Parameter
 PARAMETERS = {
     p.name: p
     for p in (
-        _P("K_cell", 1e6, "cells/mm^3", "carrying capacity of tissue (1e9 cells/cm^3)", "positive"),
+        _P(
+            "K_cell",
+            CELLS_PER_MM3,
+            "cells/mm^3",
+            "carrying capacity of tissue (1e8 cells/cm^3)",
+            "positive",
+        ),
         _P("D_e", 1e-4, "mm^2/day", "random motility of epithelial tumour cells"),
         _P("D_m", 8.64e-4, "mm^2/day", "random motility of mesenchymal cells (1e-10 cm^2/s)"),
         _P("chi", 4.32e-3, "mm^2/day", "haptotactic sensitivity of mesenchymal cells"),
@@ -139,7 +146,8 @@ class Invasion(Model):
     minutes): use ``method="imex"``, which treats them and the diffusion implicitly.
 
     Sources of the defaults (one row per parameter in ``data/parameters.csv``): carrying
-    capacity 1e9 cells/cm^3 (Del Monte, Cell Cycle 2009); motilities, haptotaxis ratio
+    capacity ``continuum.units.CELLS_PER_MM3`` = 1e5 cells/mm^3, i.e. 1e8 cells/cm^3 in solid
+    tumours (Del Monte, Cell Cycle 2009); motilities, haptotaxis ratio
     ``chi/D_m = 5``, matrix degradation ``eta = 10`` and enzyme diffusivity after Anderson
     et al. (J Theor Med 2000); proliferation of the order of mouse tumour-growth fits
     (Benzekry et al., PLoS Comput Biol 2014); oxygen diffusivity 1e-5 cm^2/s and uptake
