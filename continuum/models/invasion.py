@@ -72,7 +72,6 @@ PARAMETERS = {
             0.5,
             "1",
             "tumour-cell fraction e + m at which lymph vessels are compressed shut",
-            "positive",
         ),
         _P("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
         _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
@@ -265,7 +264,8 @@ class Invasion(Model):
         scale = p["K_cell"] * grid.cell_volume
         e, m = state["epithelial"], state["mesenchymal"]
         maps = self.static_maps(grid).reshape((2, *grid.shape))
-        open_lymph = np.maximum(0.0, 1.0 - (e + m) / p["lymph_collapse"])
+        collapse = p["lymph_collapse"]
+        open_lymph = np.maximum(0.0, 1.0 - (e + m) / collapse) if collapse > 0 else 0.0
         epithelial = scale * float(np.sum(e))
         mesenchymal = scale * float(np.sum(m))
         return {

@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 # Every term off: the reductions switch single terms back on. Kept: the scales that must
 # stay positive (capacity, oxygen thresholds, Hill exponent) and the circulation rates,
 # which act on empty compartments.
-KEPT = {"K_cell", "o_H", "o_N", "hill", "lymph_collapse", "k_clear", "k_ext", "k_LN", "k_LB"}
+KEPT = {"K_cell", "o_H", "o_N", "hill", "k_clear", "k_ext", "k_LN", "k_LB"}
 OFF = {p.name: 0.0 for p in Invasion.PARAMETERS if p.name not in KEPT}
 NO_VESSELS = {"blood_vessels": 0.0, "lymph_vessels": 0.0}
 
