@@ -147,8 +147,12 @@ def open_lymphatics(cells, params):
     ``F = max(0, 1 - (e + m)/c_L)`` with ``c_L = lymph_collapse``: solid stress from the
     proliferating cells compresses lymphatics shut inside a tumour, which drains only
     through the functional lymphatics at its margin (Padera et al., Science 2002).
+    ``lymph_collapse = 0`` closes every lymph vessel (no lymphatic entry).
     """
-    return max(0.0, 1.0 - cells / params[LYMPH_COLLAPSE])
+    threshold = params[LYMPH_COLLAPSE]
+    if threshold <= 0.0:
+        return 0.0
+    return max(0.0, 1.0 - cells / threshold)
 
 
 @njit(cache=True, fastmath=FASTMATH)

@@ -12,6 +12,7 @@ from continuum import vessels
 from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter, Transport
+from continuum.units import CELLS_PER_MM3
 
 CIRCULATION_SCALARS = (
     "blood_ctc",
@@ -33,7 +34,13 @@ _P = Parameter
 PARAMETERS = {
     p.name: p
     for p in (
-        _P("K_cell", 1e6, "cells/mm^3", "carrying capacity of tissue (1e9 cells/cm^3)", "positive"),
+        _P(
+            "K_cell",
+            CELLS_PER_MM3,
+            "cells/mm^3",
+            "carrying capacity of tissue (1e8 cells/cm^3)",
+            "positive",
+        ),
         _P("D_e", 1e-4, "mm^2/day", "random motility of epithelial tumour cells"),
         _P("D_m", 8.64e-4, "mm^2/day", "random motility of mesenchymal cells (1e-10 cm^2/s)"),
         _P("chi", 4.32e-3, "mm^2/day", "haptotactic sensitivity of mesenchymal cells"),
@@ -65,7 +72,6 @@ PARAMETERS = {
             0.5,
             "1",
             "tumour-cell fraction e + m at which lymph vessels are compressed shut",
-            "positive",
         ),
         _P("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
         _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
@@ -139,7 +145,8 @@ class Invasion(Model):
     minutes): use ``method="imex"``, which treats them and the diffusion implicitly.
 
     Sources of the defaults (one row per parameter in ``data/parameters.csv``): carrying
-    capacity 1e9 cells/cm^3 (Del Monte, Cell Cycle 2009); motilities, haptotaxis ratio
+    capacity ``continuum.units.CELLS_PER_MM3`` = 1e5 cells/mm^3, i.e. 1e8 cells/cm^3 in solid
+    tumours (Del Monte, Cell Cycle 2009); motilities, haptotaxis ratio
     ``chi/D_m = 5``, matrix degradation ``eta = 10`` and enzyme diffusivity after Anderson
     et al. (J Theor Med 2000); proliferation of the order of mouse tumour-growth fits
     (Benzekry et al., PLoS Comput Biol 2014); oxygen diffusivity 1e-5 cm^2/s and uptake
@@ -257,7 +264,8 @@ class Invasion(Model):
         scale = p["K_cell"] * grid.cell_volume
         e, m = state["epithelial"], state["mesenchymal"]
         maps = self.static_maps(grid).reshape((2, *grid.shape))
-        open_lymph = np.maximum(0.0, 1.0 - (e + m) / p["lymph_collapse"])
+        collapse = p["lymph_collapse"]
+        open_lymph = np.maximum(0.0, 1.0 - (e + m) / collapse) if collapse > 0 else 0.0
         epithelial = scale * float(np.sum(e))
         mesenchymal = scale * float(np.sum(m))
         return {

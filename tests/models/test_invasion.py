@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 # Every term off: the reductions switch single terms back on. Kept: the scales that must
 # stay positive (capacity, oxygen thresholds, Hill exponent) and the circulation rates,
 # which act on empty compartments.
-KEPT = {"K_cell", "o_H", "o_N", "hill", "lymph_collapse", "k_clear", "k_ext", "k_LN", "k_LB"}
+KEPT = {"K_cell", "o_H", "o_N", "hill", "k_clear", "k_ext", "k_LN", "k_LB"}
 OFF = {p.name: 0.0 for p in Invasion.PARAMETERS if p.name not in KEPT}
 NO_VESSELS = {"blood_vessels": 0.0, "lymph_vessels": 0.0}
 
@@ -243,12 +243,15 @@ def test_cell_budget_closes_at_every_frame(shape, method):
     terms = ("cleared", "extravasated", "node_arrested", "first_pass", "born", "died")
     for name in terms:  # every term is exercised
         assert res.series(name)[-1] > 1e-3 * initial, name
-    assert res.series("blood_ctc")[-1] > 1.0 and res.series("lymph_ctc")[-1] > 1.0
+    for name in ("blood_ctc", "lymph_ctc"):  # both compartments populated
+        assert res.series(name)[-1] > 1e-6 * initial, name
     assert res.series("flux_blood")[-1] > 0 and res.series("flux_lymph")[-1] > 0
     # cells counted from the fields, the way users integrate them
     cells = res.field("epithelial")[-1] + res.field("mesenchymal")[-1]
     np.testing.assert_allclose(
-        res.series("tumor_cells")[-1], 1e6 * cells.sum() * grid.cell_volume, rtol=1e-12
+        res.series("tumor_cells")[-1],
+        model.parameters["K_cell"] * cells.sum() * grid.cell_volume,
+        rtol=1e-12,
     )
 
 
@@ -307,8 +310,11 @@ def test_defaults_grow_turn_invasive_and_shed_within_weeks():
     res = ct.simulate(model, model.initial_state(grid), 30.0, save_every=10.0, method="imex")
     cells = res.series("tumor_cells")
     assert cells[-1] > 1.5 * cells[0]
-    assert res.series("mesenchymal_cells")[-1] > 0.02 * cells[-1]
-    assert res.series("blood_ctc")[-1] > 1.0 and res.series("lymph_ctc")[-1] > 1.0
+    # mostly epithelial (14 % mesenchymal measured), shedding into blood (2e-4 of the
+    # tumour's cells measured) and, from the margin only, into lymph (6e-6)
+    assert 0.02 * cells[-1] < res.series("mesenchymal_cells")[-1] < 0.3 * cells[-1]
+    assert res.series("blood_ctc")[-1] > 2e-5 * cells[-1]
+    assert res.series("lymph_ctc")[-1] > 6e-7 * cells[-1]
     oxygen = res.field("oxygen")[-1]
     assert oxygen.min() < 0.2 < 0.9 < oxygen.max()  # a hypoxic core in oxygenated tissue
 
