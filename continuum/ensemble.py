@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from continuum.units import ctc_per_sample
 from continuum.validation import check_choice
 
 DESIGNS = ("lhs", "sobol", "grid", "saltelli")
@@ -148,6 +149,9 @@ def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dic
     """Run one member into ``path`` and return its row of outputs (never raises)."""
     import numba
 
+    # Numba re-reads NUMBA_NUM_THREADS whenever it compiles, and refuses a value other
+    # than the one its threads started with: keep the worker's environment saying 1.
+    os.environ["NUMBA_NUM_THREADS"] = str(numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(1)
     started = time.perf_counter()
     row = {"id": Path(path).stem, "status": STATUS_OK, "seconds": 0.0}
@@ -175,9 +179,10 @@ def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dic
 
 
 def outputs(run) -> dict:
-    """A member's summary outputs: final tumour cells, peak circulating cells, removed
-    cells, and per site colonies, detectable colonies and burden at the end and the time
-    of the first detectable metastasis [day] (NaN if none)."""
+    """A member's summary outputs: final tumour cells, peak circulating cells (blood and
+    lymph; and the most in a 7.5 mL blood sample), removed cells, and per site colonies,
+    detectable colonies and burden at the end and the time of the first detectable
+    metastasis [day] (NaN if none)."""
     from continuum import analysis
 
     values = {}
@@ -185,6 +190,7 @@ def outputs(run) -> dict:
         values["final_tumor_cells"] = float(run.series("tumor_cells")[-1])
     if "blood_ctc" in run.series_names:
         values["peak_ctc"] = float(np.max(analysis.circulating_cells(run)))
+        values["peak_ctc_per_7.5mL"] = ctc_per_sample(float(np.max(run.series("blood_ctc"))))
     if "removed" in run.series_names:
         values["removed"] = float(run.series("removed")[-1])
     first = analysis.time_to_detection(run)

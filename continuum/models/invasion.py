@@ -31,6 +31,14 @@ DEFAULT_BLOOD_VESSELS = (0.03, 1)
 DEFAULT_LYMPH_VESSELS = (0.01, 2)
 
 _P = Parameter
+# The circulation's rates, shared by every primary with a circulation block and by
+# ``ct.Circulation`` (sources in data/parameters.csv).
+CIRCULATION_PARAMETERS = (
+    _P("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
+    _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
+    _P("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional lymph node"),
+    _P("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
+)
 PARAMETERS = {
     p.name: p
     for p in (
@@ -73,10 +81,7 @@ PARAMETERS = {
             "1",
             "tumour-cell fraction e + m at which lymph vessels are compressed shut",
         ),
-        _P("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
-        _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
-        _P("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional lymph node"),
-        _P("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
+        *CIRCULATION_PARAMETERS,
         _P(
             "first_pass",
             0.0,

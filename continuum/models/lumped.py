@@ -9,7 +9,7 @@ import numpy as np
 import continuum.kernels.lumped as kernels
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter
-from continuum.models.invasion import CIRCULATION_SCALARS
+from continuum.models.invasion import CIRCULATION_PARAMETERS, CIRCULATION_SCALARS
 from continuum.validation import check_choice
 
 GROWTH_LAWS = {
@@ -73,10 +73,7 @@ class LumpedPrimary(Model):
         Parameter("mu", 0.0, "cells^(1-alpha)/day", "shedding coefficient"),
         Parameter("alpha", 1.0, "1", "shedding exponent"),
         Parameter("lymph_fraction", 0.0, "1", "fraction of shed cells entering lymph", "fraction"),
-        Parameter("k_clear", 10.0, "1/day", "death and clearance of CTCs in blood"),
-        Parameter("k_ext", 0.0, "1/day", "extravasation of CTCs from blood"),
-        Parameter("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional node"),
-        Parameter("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
+        *CIRCULATION_PARAMETERS,
         Parameter(
             "first_pass",
             0.0,

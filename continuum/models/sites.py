@@ -11,7 +11,7 @@ from continuum.grid import Grid
 from continuum.kernels import colonies
 from continuum.kernels.lumped import growth_rate
 from continuum.models.base import Parameter, checked_parameters
-from continuum.models.invasion import Invasion
+from continuum.models.invasion import CIRCULATION_PARAMETERS, Invasion
 from continuum.models.lumped import GROWTH_LAWS, LumpedPrimary
 from continuum.organs import ORGAN_MASS, blood_flow_fraction, organ_capacity
 from continuum.units import sphere_cells
@@ -33,13 +33,19 @@ class Circulation:
         dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
         dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext}) B
 
-    Cells leaving blood (``k_ext B``) are shared among the sites fed by blood in proportion
-    to blood-flow fraction times seed-soil affinity, ``A_k = k_ext B q_k a_k / sum_j q_j
-    a_j``; cells arrested in the regional node (``k_LN L``) go to the ``lymph_node`` site;
-    with ``first_pass = (site, f)`` a fraction ``f`` of the cells entering blood from the
-    tumour arrests at once in that site's capillary bed (the lungs for systemic venous
-    drainage, the liver for portal drainage). Cells with no modelled site to go to (node
-    arrests without a lymph-node site) are counted as cleared.
+    Cells leaving blood (``k_ext B``) are shared among **all** organs of
+    ``continuum.organs`` by blood-flow fraction times seed-soil affinity, ``A_k = k_ext B
+    q_k a_k / sum_j q_j a_j``; the share of organs without a site is booked as
+    ``unsited``. Cells arrested in the regional node (``k_LN L``) go to the ``lymph_node``
+    site; with ``first_pass = (site, f)`` a fraction ``f`` of the cells entering blood
+    from the tumour arrests in the first capillary bed they meet (the lungs for systemic
+    venous drainage, the liver for portal drainage). The venous transit there takes
+    seconds against a CTC half-life of hours (death in transit < 0.2 %, neglected); the
+    arrested cells then face their site's ``survival`` like every arrival, so the first
+    pass decides where cells arrest, not whether they survive. Cells with no modelled site
+    to go to (node arrests without a lymph-node site) are counted as unsited.
+
+    The rates default to the table every primary shares (``CIRCULATION_PARAMETERS``).
 
     Parameters
     ----------
@@ -53,17 +59,12 @@ class Circulation:
         ``"lymph_node"``, if any.
     """
 
-    RATES = ("k_clear", "k_ext", "k_LN", "k_LB")
+    RATES = tuple(p.name for p in CIRCULATION_PARAMETERS)
 
-    def __init__(
-        self, k_clear=10.0, k_ext=0.5, k_LN=2.0, k_LB=0.5, first_pass=None, lymph_node=None
-    ):
-        self.rates = {
-            "k_clear": check_nonnegative("k_clear", k_clear, "1/day"),
-            "k_ext": check_nonnegative("k_ext", k_ext, "1/day"),
-            "k_LN": check_nonnegative("k_LN", k_LN, "1/day"),
-            "k_LB": check_nonnegative("k_LB", k_LB, "1/day"),
-        }
+    def __init__(self, first_pass=None, lymph_node=None, **rates):
+        self.rates = checked_parameters(
+            "Circulation", CIRCULATION_PARAMETERS, rates, "first_pass, lymph_node"
+        )
         if isinstance(first_pass, dict):
             unknown = set(first_pass) - {"site", "fraction"}
             if unknown or "site" not in first_pass:

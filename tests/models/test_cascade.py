@@ -491,3 +491,37 @@ def test_compiled_stretch_loop_matches_the_python_one():
             solver.advance(t)
         np.testing.assert_allclose(states[0].scalars, states[1].scalars, rtol=1e-11, atol=1e-9)
     assert states[0].scalar("sites/lung/colonies") > 1.0
+
+
+def test_first_pass_and_delivery_split_the_blood_balance_in_closed_form():
+    """Constant shedding J into blood: at steady state B* = (1 - f) J / (k_clear + k_ext);
+    per day the first organ receives f J + s_lung k_ext B*, the others s_k k_ext B*, the
+    organs without a site s_sink k_ext B*, and k_clear B* die (1e-10); the shares over all
+    organs sum to one with the sink."""
+    shedding, f, k_clear, k_ext = 2e4, 0.6, 9.0, 1.5
+    sites = [ct.SecondarySite("lung"), ct.SecondarySite("liver"), ct.SecondarySite("bone")]
+    primary = ct.models.LumpedPrimary(
+        growth={"law": "exponential", "a": 0.0}, mu=shedding, alpha=0.0
+    )
+    circulation = ct.Circulation(k_clear=k_clear, k_ext=k_ext, first_pass=("lung", f))
+    model = ct.Cascade(primary, circulation, sites, horizon=40.0)
+    res = ct.simulate(model, model.initial_state(tumor_cells=1e9), 40.0, save_every=10.0)
+    late = res.times >= 10.0  # the blood relaxes in hours: steady from day 10 on
+    days = np.diff(res.times[late])
+    blood = (1 - f) * shedding / (k_clear + k_ext)
+    np.testing.assert_allclose(res.series("blood_ctc")[late], blood, rtol=1e-10)
+    total = sum(BLOOD_FLOW_FRACTION.values())
+    shares = {"lung": 1.0 / total, "liver": 0.065 / total, "bone": 0.05 / total}
+    sink = 1.0 - sum(shares.values())
+    expected = {
+        "sites/lung/arrived": f * shedding + shares["lung"] * k_ext * blood,
+        "sites/liver/arrived": shares["liver"] * k_ext * blood,
+        "sites/bone/arrived": shares["bone"] * k_ext * blood,
+        "unsited": sink * k_ext * blood,
+        "blood_cleared": k_clear * blood,
+    }
+    for name, rate in expected.items():
+        per_day = np.diff(res.series(name)[late]) / days
+        np.testing.assert_allclose(per_day, rate, rtol=1e-10, err_msg=name)
+    assert sum(expected.values()) == pytest.approx(shedding, rel=1e-12)
+    assert model.shares[:, 0].sum() + sink == pytest.approx(1.0, rel=1e-12)
