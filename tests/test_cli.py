@@ -1,10 +1,14 @@
 """The command line: the main job writes a run file and a real picture; info reads it."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import continuum as ct
 from continuum.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def real_picture(path, plt):
@@ -48,9 +52,19 @@ def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
 
     assert main(["plot", "run.h5", "-o", "summary.png"]) == 0
     real_picture(tmp_path / "summary.png", plt)
-    assert main(["plot", "run.h5", "--field", "oxygen", "--t", "7"]) == 0
-    assert (tmp_path / "run.png").stat().st_size > 10_000
-    assert main(["plot", "run.h5", "--field", "oxygn"]) == 2
+
+
+def test_spatial_example_run_and_field_snapshot(tmp_path, monkeypatch, capsys):
+    """The spatial breast scenario, shortened: info shows its grid, plot draws a field."""
+    pytest.importorskip("matplotlib.pyplot")
+    monkeypatch.chdir(tmp_path)
+    scenario = str(EXAMPLES / "breast_invasion.toml")
+    assert main(["run", scenario, "--t-end", "7", "-o", "inv.h5", "--quiet"]) == 0
+    assert main(["info", "inv.h5"]) == 0
+    assert "64 x 64" in capsys.readouterr().out
+    assert main(["plot", "inv.h5", "--field", "oxygen", "--t", "7"]) == 0
+    assert (tmp_path / "inv.png").stat().st_size > 10_000
+    assert main(["plot", "inv.h5", "--field", "oxygn"]) == 2
     assert "fields are" in capsys.readouterr().err
 
 

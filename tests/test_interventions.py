@@ -1,5 +1,7 @@
 """Treatments: resection, radiotherapy and systemic therapy, booked in ``removed``."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -125,11 +127,20 @@ def test_systemic_therapy_adds_its_rate_to_ctc_decay_and_tissue_death():
 
 
 def test_systemic_therapy_kills_colonies_and_spares_dormant_cells_unless_told():
-    """After resection nothing arrives: colonies die at clearance + r, a dormant pool
-    that never wakes decays at its death rate (+ r when the therapy reaches it)."""
+    """After resection nothing arrives: the therapy kills colony cells, so each cohort's
+    log size follows the Gompertz characteristic with the plateau ln K - (c + r)/a (1e-9)
+    and no colony is lost whole; a dormant pool that never wakes decays at its death rate
+    (+ r when the therapy reaches it)."""
     growth = {"law": "gompertz", "a": 0.05, "K": 1e10}
     sites = [
-        ct.SecondarySite("active", "lung", growth=growth, seeding=(0.0, 0.5), dormancy=0.0),
+        ct.SecondarySite(
+            "active",
+            "lung",
+            growth=growth,
+            seeding=(0.0, 0.5),
+            dormancy=0.0,
+            capacity=math.inf,  # the lung would fill: growth slowed by the organ
+        ),
         ct.SecondarySite(
             "sleeping",
             "liver",
@@ -155,6 +166,11 @@ def test_systemic_therapy_kills_colonies_and_spares_dormant_cells_unless_told():
         colonies = res.series("sites/active/colonies")[window]
         dormant_cells = res.series("sites/sleeping/dormant")[window]
         rates[dormant] = (np.diff(np.log(colonies)), np.diff(np.log(dormant_cells)))
+        counts, logs, _ = res._cohort_arrays("active", res._frame(20.0))
+        _, logs_after, _ = res._cohort_arrays("active", res._frame(30.0))
+        plateau = np.log(growth["K"]) - (sites[0].parameters["clearance"] + 0.3) / growth["a"]
+        expected = plateau + (logs - plateau) * np.exp(-growth["a"] * 10.0)
+        np.testing.assert_allclose(logs_after[counts > 0], expected[counts > 0], rtol=1e-9)
         total = sum(
             res.series(n)
             for n in ("tumor_cells", "blood_ctc", "lymph_ctc", "cleared", "died", "removed")
@@ -162,8 +178,7 @@ def test_systemic_therapy_kills_colonies_and_spares_dormant_cells_unless_told():
         for site in ("active", "sleeping"):
             total = total + res.series(f"sites/{site}/burden") + res.series(f"sites/{site}/dormant")
         np.testing.assert_allclose(total - res.series("born"), 1e9, rtol=1e-9)
-    clearance = sites[0].parameters["clearance"]
-    np.testing.assert_allclose(rates[False][0], -(clearance + 0.3), rtol=1e-6)
+    np.testing.assert_allclose(rates[False][0], 0.0, atol=1e-12)  # no colony lost whole
     np.testing.assert_allclose(rates[False][1], -0.01, rtol=1e-6)
     np.testing.assert_allclose(rates[True][1], -0.31, rtol=1e-6)
 

@@ -135,6 +135,13 @@ def figure(table: dict, path) -> None:
     right.set(xscale="log", yscale="log", xlabel="diameter at surgery [mm]")
     right.set_ylabel("CTC per litre of blood at surgery")
     right.legend()
+    labels = [f"{s}\n{STAGES[s]:g}" if s in ("T1b", "T1c", "T2", "T3") else "" for s in table]
+    for ax in (left, right):
+        ax.minorticks_off()
+        ax.set_xticks([d for d, label in zip(diameters, labels, strict=True) if label])
+        ax.set_xticklabels([label for label in labels if label])
+    left.set_xlabel("T stage and diameter at surgery [mm] (first points: 2.7 mm, T1a 3 mm)")
+    right.set_xlabel("T stage and diameter at surgery [mm]")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -46,9 +46,10 @@ def test_growth_law_matches_closed_form(growth, parameters, exact):
 
 
 def test_ctc_compartment_relaxes_to_source_over_clearance():
-    """Growth a P balances shedding mu P: constant source S = mu P0 into the blood."""
+    """Growth a P balances shedding mu P: constant source S = mu P0 into the blood, which
+    loses cells at k = k_clear + k_ext."""
     mu, k = 0.01, 8.0
-    res = run("exponential", t_end=2.0, a=mu, mu=mu, alpha=1.0, k_clear=k)
+    res = run("exponential", t_end=2.0, a=mu, mu=mu, alpha=1.0, k_clear=k - 0.5, k_ext=0.5)
     source = mu * P0
     exact = source / k * (1 - np.exp(-k * res.times))
     np.testing.assert_allclose(res.series("blood_ctc"), exact, rtol=1e-8, atol=1e-9)
