@@ -358,7 +358,17 @@ def _cascade(primary, data: dict, check: _Checker):
         check.add("sites: an array of tables ([[sites]]) is required")
         entries = []
     parameters = [p.name for p in SecondarySite.PARAMETERS]
-    allowed = ("name", "organ", "flow", "affinity", "capacity", "growth", "seeding", *parameters)
+    allowed = (
+        "name",
+        "organ",
+        "flow",
+        "affinity",
+        "capacity",
+        "growth",
+        "seeding",
+        "shedding",
+        *parameters,
+    )
     for i, entry in enumerate(entries):
         entry = check.table(entry, f"sites[{i}]")
         where = f"sites[{i}]" + (f" ({entry['name']!r})" if "name" in entry else "")

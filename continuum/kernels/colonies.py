@@ -31,8 +31,11 @@ Per site the scalar block holds (offsets ``SITE_*``): cumulative ``arrived``, ``
 ``founded`` and ``emitted`` (colonies founded by seeds and seeded by colonies),
 ``colony_born`` and ``colony_died`` (cells), the ``burden`` (cells in colonies), the
 colony seeding ``emission`` rate [colonies/day], the number of ``colonies``, the cells a
-therapy ``removed`` and the cells lost ``extinct``, then ``n`` cohort counts, ``n`` cohort
-log mean sizes and ``n`` cohort edge log sizes.
+therapy ``removed`` and the cells lost ``extinct``, the cells colonies ``shed`` into the
+blood and their present ``shedding`` rate [cells/day] (``mu s^alpha`` per colony of at least
+``e^shedding_from`` cells, like the primary's; shed cells are copies: colonies are not
+depleted, the cells count as born),
+then ``n`` cohort counts, ``n`` cohort log mean sizes and ``n`` cohort edge log sizes.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ SITE_SCALARS = (
     "colonies",
     "removed",
     "extinct",
+    "shed",
+    "shedding",
 )
 (
     ARRIVED,
@@ -81,6 +86,8 @@ SITE_SCALARS = (
     COLONIES,
     REMOVED,
     EXTINCT,
+    SHED,
+    SHEDDING,
 ) = range(len(SITE_SCALARS))
 # Arrays after the scalars, each ``n_cohorts`` long.
 COHORT_ARRAYS = ("cohort_colonies", "cohort_log_size", "cohort_edge_log_size")
@@ -102,6 +109,9 @@ SITE_PARAMETERS = (
     "capacity",
     "seeding_m",
     "seeding_alpha",
+    "shedding_mu",
+    "shedding_alpha",
+    "shedding_from",
     "detection",
     "spatial",
     "therapy",
@@ -123,6 +133,9 @@ SITE_PARAMETERS = (
     P_CAPACITY,
     P_SEEDING_M,
     P_SEEDING_ALPHA,
+    P_SHEDDING_MU,
+    P_SHEDDING_ALPHA,
+    P_SHEDDING_FROM,
     P_DETECTION,
     P_SPATIAL,
     P_THERAPY,
@@ -354,10 +367,13 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     burden = 0.0
     emission = 0.0
     colonies = 0.0
+    shedding = 0.0
     for i in range(cohort + 1):
         if counts[i] > 0.0:
             burden += counts[i] * math.exp(logs[i])
             emission += counts[i] * _emission(p, logs[i])
+            if logs[i] >= p[P_SHEDDING_FROM]:  # vascularised colonies only
+                shedding += counts[i] * p[P_SHEDDING_MU] * math.exp(p[P_SHEDDING_ALPHA] * logs[i])
             colonies += counts[i]
     grown = burden - block[BURDEN] + killed + lost - founded
     block[REMOVED] += treated_share * (killed + lost)
@@ -371,6 +387,7 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     block[BURDEN] = burden
     block[EMISSION] = emission
     block[COLONIES] = colonies
+    block[SHEDDING] = shedding
 
 
 def block_size(n_cohorts: int) -> int:
@@ -385,6 +402,19 @@ def sites_step(scalars, offsets, params, n_cohorts, cohort, t0, t1, arrivals):
     for k in range(offsets.shape[0]):
         block = scalars[offsets[k] : offsets[k] + size]
         site_step(block, params[k], n_cohorts, cohort, t0, t1, arrivals[k])
+
+
+@njit(cache=True)
+def book_shedding(scalars, offsets, h):
+    """Cells the sites' colonies shed into the blood over the next ``h`` days at their
+    present rates (``shedding`` [cells/day], held over the stretch), booked in each site's
+    ``shed``; returns the total rate [cells/day]."""
+    total = 0.0
+    for k in range(offsets.shape[0]):
+        rate = scalars[offsets[k] + SHEDDING]
+        scalars[offsets[k] + SHED] += rate * h
+        total += rate
+    return total
 
 
 @njit(cache=True)

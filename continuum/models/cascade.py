@@ -42,6 +42,8 @@ SITE_SERIES_UNITS = {
     "colony_died": "cells",
     "removed": "cells",
     "extinct": "cells",
+    "shed": "cells",
+    "shedding": "cells/day",
     "burden": "cells",
     "emission": "colonies/day",
     "colonies": "colonies",
@@ -80,13 +82,14 @@ class Cascade(Model):
     holds to round-off at every frame, with ``cleared`` = blood clearance + failed seeding
     (+ cells arrested in organs without a site), ``died`` = primary deaths + dormant and
     colony deaths + cells of colonies that did not establish or shrank below one cell
-    (``extinct``), ``born`` = primary births + colony growth and seeding.
+    (``extinct``), ``born`` = primary births + colony growth and seeding + cells colonies
+    shed into the blood.
 
     Series: the primary's, ``born``, ``died``, ``cleared``, and per site
     ``sites/<name>/colonies``, ``detectable``, ``burden`` [cells in colonies], ``dormant``,
     ``arrived``, ``failed``, ``woken``, ``wake_flux`` [cells/day], ``founded``, ``emitted``,
     ``emission`` [colonies/day], ``colony_born``, ``colony_died``, ``removed``,
-    ``extinct``.
+    ``extinct``, ``shed`` [cells], ``shedding`` [cells/day].
 
     Parameters
     ----------
@@ -123,6 +126,12 @@ class Cascade(Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"sites: duplicate site name(s) {duplicates}; names must differ")
+        shedding = [s.name for s in sites if s.shedding["mu"] > 0]
+        if shedding and primary.field_names:
+            raise ValueError(
+                f"sites {shedding}: colonies shed into the blood only with a lumped primary "
+                "(its circulation is solved in closed form); set their shedding to None"
+            )
         self.horizon = check_positive("horizon", horizon, "day")
         if cohort_days is None:
             cohort_days = self.horizon / DEFAULT_COHORTS
@@ -317,7 +326,7 @@ class Cascade(Model):
         removed = state.scalar("primary_removed")
         for k, site in enumerate(self.sites):
             prefix = f"sites/{site.name}/"
-            born += state.scalar(prefix + "colony_born")
+            born += state.scalar(prefix + "colony_born") + state.scalar(prefix + "shed")
             died += sum(
                 state.scalar(prefix + entry) for entry in ("colony_died", "dormant_died", "extinct")
             )

@@ -20,6 +20,9 @@ from continuum.validation import check_choice, check_fraction, check_nonnegative
 # A colony is detectable from 5 mm in diameter (the size from which CT finds lung and liver
 # metastases reliably; Coumans et al. BMC Cancer 2013 take the same detection limit).
 DETECTION_CELLS = sphere_cells(5.0)
+# Colonies shed into the blood once vascularised: avascular tumours stall at 1-2 mm
+# (Folkman, N Engl J Med 1971), so from 1 mm in diameter.
+VASCULAR_CELLS = sphere_cells(1.0)
 # Colonies of human breast cancer: logistic growth doubling every 1.7 months (Coumans,
 # Siesling & Terstappen, BMC Cancer 2013) up to 1 kg of tumour (1e11 cells).
 DEFAULT_GROWTH = {"law": "logistic", "a": math.log(2.0) / (1.7 * 30.44), "K": 1e11}
@@ -156,6 +159,13 @@ class SecondarySite:
     growth : a law name or ``{"law": ..., "a": ..., "K": ..., ...}`` (units of
         :class:`LumpedPrimary`).
     seeding : ``None`` (colonies do not seed), ``(m, alpha)`` or ``{"m": ..., "alpha": ...}``.
+    shedding : ``None`` (colonies do not shed), ``(mu, alpha)`` or ``{"mu": ..., "alpha":
+        ...}``: each colony of ``s`` cells sheds ``mu s^alpha`` cells/day into the venous
+        blood once it is vascularised (from 1 mm in diameter, ``VASCULAR_CELLS``), which
+        carries them through the first capillary bed and the circulation like the
+        primary's (metastases seeding metastases; a lumped primary only). The rate is held
+        over each stretch (up to a cohort boundary). Shed cells are copies (colonies are
+        not depleted; the cells count as born).
     grid : a :class:`~continuum.Grid` of the organ's tissue for a *spatial* site: the active
         seeds (founders) enter its ``epithelial`` field, distributed in proportion to the
         model's blood-vessel map, and colonies grow under ``model`` instead of a growth
@@ -179,6 +189,7 @@ class SecondarySite:
         capacity=None,
         growth=None,
         seeding=None,
+        shedding=None,
         grid=None,
         model=None,
         **parameters,
@@ -196,13 +207,14 @@ class SecondarySite:
             f"SecondarySite {name!r}",
             self.PARAMETERS,
             parameters,
-            "organ, flow, affinity, capacity, growth, seeding, grid, model",
+            "organ, flow, affinity, capacity, growth, seeding, shedding, grid, model",
         )
         self.growth = self._growth(growth)
-        self.seeding = self._seeding(seeding)
-        self.grid, self.model = self._tissue(grid, model, growth, seeding)
+        self.seeding = self._pair("seeding", seeding, ("m", "alpha"), "cells^(-alpha)/day")
+        self.shedding = self._pair("shedding", shedding, ("mu", "alpha"), "cells^(1-alpha)/day")
+        self.grid, self.model = self._tissue(grid, model, growth, seeding, shedding)
 
-    def _tissue(self, grid, model, growth, seeding):
+    def _tissue(self, grid, model, growth, seeding, shedding):
         """The grid and model of a spatial site, or ``(None, None)``."""
         if grid is None:
             if model is not None:
@@ -212,10 +224,10 @@ class SecondarySite:
             raise ValueError(
                 f"grid of site {self.name!r}: got {grid!r}; an unmasked ct.Grid is needed"
             )
-        if growth is not None or seeding is not None:
+        if growth is not None or seeding is not None or shedding is not None:
             raise ValueError(
-                f"site {self.name!r}: a spatial site grows under its model; growth= and "
-                "seeding= apply to size-structured sites only"
+                f"site {self.name!r}: a spatial site grows under its model; growth=, "
+                "seeding= and shedding= apply to size-structured sites only"
             )
         model = Invasion() if model is None else model
         if not isinstance(model, Invasion):
@@ -260,24 +272,26 @@ class SecondarySite:
             )
         return {"law": growth["law"], **values}
 
-    def _seeding(self, seeding) -> dict:
-        if seeding is None:
-            return {"m": 0.0, "alpha": 0.0}
-        if isinstance(seeding, tuple | list) and len(seeding) == 2:
-            seeding = {"m": seeding[0], "alpha": seeding[1]}
-        if not isinstance(seeding, dict) or set(seeding) != {"m", "alpha"}:
+    def _pair(self, name, value, keys, unit) -> dict:
+        """``seeding`` (m, alpha) or ``shedding`` (mu, alpha): a pair, a dict, or ``None``
+        (off)."""
+        if value is None:
+            return dict.fromkeys(keys, 0.0)
+        if isinstance(value, tuple | list) and len(value) == 2:
+            value = dict(zip(keys, value, strict=True))
+        if not isinstance(value, dict) or set(value) != set(keys):
             raise ValueError(
-                f"seeding of site {self.name!r}: got {seeding!r}; give (m, alpha) or "
-                "{'m': ..., 'alpha': ...}"
+                f"{name} of site {self.name!r}: got {value!r}; give ({', '.join(keys)}) or "
+                f"{{{', '.join(repr(k) + ': ...' for k in keys)}}}"
             )
         return {
-            "m": check_nonnegative("seeding m", seeding["m"], "cells^(-alpha)/day"),
-            "alpha": check_nonnegative("seeding alpha", seeding["alpha"]),
+            keys[0]: check_nonnegative(f"{name} {keys[0]}", value[keys[0]], unit),
+            "alpha": check_nonnegative(f"{name} alpha", value["alpha"]),
         }
 
     def parameter_row(self) -> np.ndarray:
         """The site's row in the kernels' layout (``colonies.SITE_PARAMETERS``)."""
-        g, p, s = self.growth, self.parameters, self.seeding
+        g, p, s, shed = self.growth, self.parameters, self.seeding, self.shedding
         values = {
             **{k: g[k] for k in ("a", "K", "gamma", "b", "a1")},
             "law": float(GROWTH_LAWS[g["law"]]),
@@ -290,6 +304,9 @@ class SecondarySite:
             "capacity": self.capacity,
             "seeding_m": s["m"],
             "seeding_alpha": s["alpha"],
+            "shedding_mu": shed["mu"],
+            "shedding_alpha": shed["alpha"],
+            "shedding_from": math.log(VASCULAR_CELLS),
             "detection": p["detection"],
             "spatial": float(self.grid is not None),
             "therapy": 0.0,  # set by a treatment schedule while it acts
@@ -313,6 +330,7 @@ class SecondarySite:
             "capacity": self.capacity,
             "growth": dict(self.growth),
             "seeding": dict(self.seeding),
+            "shedding": dict(self.shedding),
             **self.parameters,
         }
 
@@ -327,6 +345,7 @@ class SecondarySite:
             spec["model"] = Model.from_spec(spec["model"], maps or {})
             spec.pop("growth")
             spec.pop("seeding")
+            spec.pop("shedding", None)
         return cls(**spec)
 
     def __repr__(self):

@@ -9,7 +9,7 @@ import numpy as np
 
 from continuum.kernels import colonies
 from continuum.kernels.circulation import advance_circulation
-from continuum.kernels.colonies import sites_step
+from continuum.kernels.colonies import book_shedding, sites_step
 from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.models.cascade import ARRIVAL_SOURCES
@@ -187,10 +187,15 @@ class CascadeSolver:
             self.inner.advance(t_next)
             if model.exact_circulation:
                 rates = np.concatenate([rates, self._shedding_rates()])[[0, 2, 1, 3]]
+                amounts = scalars[self.shed] - shed
+                # the colonies' shedding joins the venous blood (see cascade_loop)
+                from_sites = book_shedding(scalars, self.offsets, self.inner.t - t0)
+                amounts[0] += from_sites * (self.inner.t - t0)
+                rates[:2] += from_sites
                 advance_circulation(
                     scalars,
                     1,
-                    scalars[self.shed] - shed,
+                    amounts,
                     rates,
                     self.inner.t - t0,
                     self.circulation_rates,

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from continuum.kernels.circulation import advance_circulation
-from continuum.kernels.colonies import sites_step
+from continuum.kernels.colonies import book_shedding, sites_step
 from continuum.solvers.loops import SSPRK3, STATUS_OK, _remaining, advance_explicit
 
 
@@ -127,6 +127,11 @@ def advance_lumped_cascade(
         _shedding(scalars, mu, alpha, lymph_fraction, rates, 1)
         for j in range(2):
             shed[j] = scalars[shed_idx[j]] - shed[j]
+        # the colonies' shedding joins the venous blood, and meets the first bed too
+        from_sites = book_shedding(scalars, offsets, t - t0)
+        shed[0] += from_sites * (t - t0)
+        rates[0] += from_sites
+        rates[1] += from_sites
         advance_circulation(scalars, 1, shed, rates, t - t0, circulation, first_pass)
         for k in range(n_sites):
             arrivals[k] = 0.0

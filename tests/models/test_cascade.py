@@ -525,3 +525,47 @@ def test_first_pass_and_delivery_split_the_blood_balance_in_closed_form():
         np.testing.assert_allclose(per_day, rate, rtol=1e-10, err_msg=name)
     assert sum(expected.values()) == pytest.approx(shedding, rel=1e-12)
     assert model.shares[:, 0].sum() + sink == pytest.approx(1.0, rel=1e-12)
+
+
+def test_metastases_shed_into_the_blood_and_seed_other_organs():
+    """After the primary is resected, colonies that shed (mu s^alpha cells/day each, once
+    vascularised) keep feeding the blood and the other organs: arrivals go on, the shed
+    cells are the shedding rate held over each stretch (5-day cohorts = frames: the left
+    Riemann sum of the stored rates, 1e-12), and the whole budget closes to 1e-10."""
+    growth = {"law": "gompertz", "a": 0.02, "K": 1e10}
+    arrivals_after = {}
+    for shedding in (None, (50.0, 1 / 3)):
+        sites = [
+            ct.SecondarySite(
+                "lung", growth=growth, survival=0.01, establishment=0.5, shedding=shedding
+            ),
+            ct.SecondarySite("liver", growth=growth, survival=0.01, establishment=0.5),
+        ]
+        primary = ct.models.LumpedPrimary(
+            growth={"law": "gompertz", "a": 0.01, "K": 1e11}, mu=50.0, alpha=1 / 3
+        )
+        model = ct.Cascade(
+            primary,
+            ct.Circulation(first_pass=("lung", 0.8)),
+            sites,
+            horizon=800.0,
+            cohort_days=5.0,
+        )
+        res = ct.simulate(
+            model,
+            model.initial_state(tumor_cells=1e8),
+            800.0,
+            save_every=5.0,
+            interventions=[ct.Resection(t=300.0)],
+        )
+        liver = res.series("sites/liver/arrived")
+        arrivals_after[shedding is None] = liver[-1] - np.interp(310.0, res.times, liver)
+        scale = res.series("born")[-1]
+        np.testing.assert_allclose(cascade_budget(res, sites), 1e8, rtol=0, atol=1e-10 * scale)
+        if shedding is not None:
+            rate = res.series("sites/lung/shedding")
+            shed = res.series("sites/lung/shed")
+            assert shed[-1] > 1e5
+            np.testing.assert_allclose(shed[1:], np.cumsum(rate[:-1] * 5.0), rtol=1e-12)
+    assert arrivals_after[True] < 1e-6  # nothing circulates after resection without
+    assert arrivals_after[False] > 10.0
