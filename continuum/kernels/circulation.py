@@ -184,3 +184,36 @@ def relax_circulation(s_in, s_out, start, flux_blood, flux_lymph, params5, first
     shed = (flux_blood * h, flux_lymph * h)
     rates = (flux_blood, flux_blood, flux_lymph, flux_lymph)
     advance_circulation(s_out, start, shed, rates, h, params5, first_pass)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def advance_clusters(cluster, amount, rate0, rate1, h, first_pass, k_cluster, k_ext, therapy):
+    """Advance the clusters' blood compartment ``cluster`` = (cells in clusters, cleared,
+    extravasated, arrested on the first pass, killed by therapy) exactly over ``h`` days.
+
+    .. math:: dC/dt = (1 - f) J_C(t) - (k_{cluster} + k_{ext} + r) C
+
+    ``amount`` cells in clusters enter the blood during the step, at ``rate0`` and
+    ``rate1`` [cells/day] at its ends (taken quadratic, as the single cells' inflow); the
+    fraction ``f`` arrests in the first capillary bed. Returns the cells that extravasated
+    and that arrested on the first pass in the step.
+    """
+    rate = k_cluster + k_ext + therapy
+    kept = 1.0 - first_pass
+    q0, q1, q2 = _profile(kept * amount, kept * rate0, kept * rate1, h)
+    start = cluster[0]
+    end = _relax(start, q0, q1, q2, 0.0, 0.0, rate, h)
+    inflow = kept * amount
+    if rate * h < 1e-8:
+        integral = start * h + inflow * h / 2.0
+        end = start + inflow - rate * integral
+    else:
+        integral = (start + inflow - end) / rate
+    arrested = first_pass * amount
+    extravasated = k_ext * integral
+    cluster[0] = end
+    cluster[1] += k_cluster * integral
+    cluster[2] += extravasated
+    cluster[3] += arrested
+    cluster[4] += therapy * integral
+    return extravasated, arrested

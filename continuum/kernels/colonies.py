@@ -283,10 +283,12 @@ def growth_factor(p, counts, logs, cohort, burden, death, h):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
+def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding):
     """Advance one site's block from ``t0`` to ``t1`` [day] (within one cohort's births).
 
-    ``arrivals`` cells arrive, spread evenly over the step. A fraction ``survival`` seeds;
+    ``arrivals`` single cells and ``clustered`` cells in clusters arrive, spread evenly
+    over the step. A fraction ``survival`` of single cells seeds, ``min(1,
+    cluster_seeding x survival)`` of clustered ones;
     of the seeds a fraction ``dormancy`` enters the dormant pool (exact exponential
     solution, wake-up ``wake``, death ``dormant_death`` + ``therapy_dormant``); the other
     seeds and the woken cells are founders, of which a fraction ``establishment`` founds
@@ -307,9 +309,9 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals):
     counts = block[base : base + n_cohorts]
     logs = block[base + n_cohorts : base + 2 * n_cohorts]
     edges = block[base + 2 * n_cohorts : base + 3 * n_cohorts]
-    seeds = p[P_SURVIVAL] * arrivals
-    block[ARRIVED] += arrivals
-    block[FAILED] += arrivals - seeds
+    seeds = p[P_SURVIVAL] * arrivals + min(1.0, cluster_seeding * p[P_SURVIVAL]) * clustered
+    block[ARRIVED] += arrivals + clustered
+    block[FAILED] += arrivals + clustered - seeds
     dormant, integral = _dormant_step(
         block[DORMANT],
         p[P_DORMANCY] * seeds / h,
@@ -396,12 +398,24 @@ def block_size(n_cohorts: int) -> int:
 
 
 @njit(cache=True)
-def sites_step(scalars, offsets, params, n_cohorts, cohort, t0, t1, arrivals):
+def sites_step(
+    scalars, offsets, params, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding
+):
     """:func:`site_step` for every site: block ``k`` starts at ``scalars[offsets[k]]``."""
     size = len(SITE_SCALARS) + 3 * n_cohorts
     for k in range(offsets.shape[0]):
         block = scalars[offsets[k] : offsets[k] + size]
-        site_step(block, params[k], n_cohorts, cohort, t0, t1, arrivals[k])
+        site_step(
+            block,
+            params[k],
+            n_cohorts,
+            cohort,
+            t0,
+            t1,
+            arrivals[k],
+            clustered[k],
+            cluster_seeding,
+        )
 
 
 @njit(cache=True)

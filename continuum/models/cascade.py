@@ -29,7 +29,16 @@ ARRIVAL_SOURCES = ("extravasated", "node_arrested", "first_pass")
 # The cascade's own scalars: cells shed into blood and lymph (cumulative; kept for a lumped
 # primary, whose circulation the cascade advances exactly), cells that reached no modelled
 # site (counted as cleared), and the time [day] up to which the sites have been advanced.
-CASCADE_SCALARS = ("shed_blood", "shed_lymph", "unsited", "sites_time")
+# Then the clusters' compartment (see ``Circulation``): cells in clusters in blood, and
+# cumulative cleared, extravasated, arrested on the first pass, killed by therapy.
+CLUSTER_SCALARS = (
+    "cluster_ctc",
+    "cluster_cleared",
+    "cluster_extravasated",
+    "cluster_first_pass",
+    "cluster_removed",
+)
+CASCADE_SCALARS = ("shed_blood", "shed_lymph", "unsited", "sites_time", *CLUSTER_SCALARS)
 SITE_SERIES_UNITS = {
     "arrived": "cells",
     "failed": "cells",
@@ -132,6 +141,11 @@ class Cascade(Model):
                 f"sites {shedding}: colonies shed into the blood only with a lumped primary "
                 "(its circulation is solved in closed form); set their shedding to None"
             )
+        if primary.field_names and circulation.clusters["fraction"] > 0:
+            raise ValueError(
+                "circulation clusters: CTC clusters need a lumped primary (its circulation "
+                "is solved in closed form); set their fraction to 0"
+            )
         self.horizon = check_positive("horizon", horizon, "day")
         if cohort_days is None:
             cohort_days = self.horizon / DEFAULT_COHORTS
@@ -178,6 +192,7 @@ class Cascade(Model):
             "cleared": "cells",
             "removed": "cells",
             "sites_time": "day",
+            **dict.fromkeys(CLUSTER_SCALARS, "cells"),
             **{
                 f"sites/{site.name}/{entry}": unit
                 for site in sites
@@ -322,8 +337,8 @@ class Cascade(Model):
         values = self.primary.derived_series(state)
         born = state.scalar("primary_born")
         died = state.scalar("primary_died")
-        cleared = state.scalar("blood_cleared") + state.scalar("unsited")
-        removed = state.scalar("primary_removed")
+        cleared = sum(state.scalar(n) for n in ("blood_cleared", "unsited", "cluster_cleared"))
+        removed = state.scalar("primary_removed") + state.scalar("cluster_removed")
         for k, site in enumerate(self.sites):
             prefix = f"sites/{site.name}/"
             born += state.scalar(prefix + "colony_born") + state.scalar(prefix + "shed")

@@ -8,14 +8,17 @@ import math
 import numpy as np
 
 from continuum.kernels import colonies
-from continuum.kernels.circulation import advance_circulation
-from continuum.kernels.colonies import book_shedding, sites_step
+from continuum.kernels.colonies import sites_step
 from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.models.cascade import ARRIVAL_SOURCES
 from continuum.solvers import loops
 from continuum.solvers.base import make_solver
-from continuum.solvers.cascade_loop import advance_lumped_cascade
+from continuum.solvers.cascade_loop import (
+    CASCADE_CONSTANTS,
+    advance_lumped_cascade,
+    settle_stretch,
+)
 from continuum.state import State
 
 
@@ -87,14 +90,21 @@ class CascadeSolver:
         self.tissue_memory = np.zeros((len(self.tissues), 3))
         self._remember_tissues()
         self._compiled = None
-        self.cascade_constants = None  # set when the whole loop can run compiled
-        if model.exact_circulation and not self.tissues:
+        self.cascade_constants = None  # a lumped primary's: see cascade_loop
+        if model.exact_circulation:
             p = model.primary.parameters
-            positions = [layout[name][0] for name in ("shed_blood", "shed_lymph")]
-            positions += [layout[name][0] for name in ARRIVAL_SOURCES]
-            positions += [self.unsited, self.clock]
-            constants = [model.cohort_days, p["mu"], p["alpha"], p["lymph_fraction"]]
-            self.cascade_constants = np.array([*positions, *constants, p["first_pass"]])
+            clusters = model.circulation.clusters
+            values = {
+                **{name: layout[name][0] for name in CASCADE_CONSTANTS[:7]},
+                "cluster_ctc": layout["cluster_ctc"][0],
+                "cohort_days": model.cohort_days,
+                **{name: p[name] for name in ("mu", "alpha", "lymph_fraction")},
+                "first_pass_fraction": p["first_pass"],
+                **{f"cluster_{k}": v for k, v in clusters.items()},
+            }
+            self.cascade_constants = np.array([values[name] for name in CASCADE_CONSTANTS])
+        # the whole stretch loop compiled: a lumped primary and size-structured sites
+        self.compiled_loop = model.exact_circulation and not self.tissues
 
     def _tissue_solver(self, k, method, options):
         """``(site index, solver, seeding weights [fraction per cell])`` of a spatial site."""
@@ -167,7 +177,7 @@ class CascadeSolver:
 
     def advance(self, t_stop: float) -> None:
         """Advance the state in place to ``t_stop`` [day]."""
-        if self.cascade_constants is not None:
+        if self.compiled_loop:
             self._advance_compiled(float(t_stop))
             return
         model = self.model
@@ -187,33 +197,36 @@ class CascadeSolver:
             self.inner.advance(t_next)
             if model.exact_circulation:
                 rates = np.concatenate([rates, self._shedding_rates()])[[0, 2, 1, 3]]
-                amounts = scalars[self.shed] - shed
-                # the colonies' shedding joins the venous blood (see cascade_loop)
-                from_sites = book_shedding(scalars, self.offsets, self.inner.t - t0)
-                amounts[0] += from_sites * (self.inner.t - t0)
-                rates[:2] += from_sites
-                advance_circulation(
+                settle_stretch(
                     scalars,
-                    1,
-                    amounts,
+                    self.cascade_constants,
+                    scalars[self.shed] - shed,
                     rates,
-                    self.inner.t - t0,
+                    t0,
+                    self.inner.t,
+                    cohort,
+                    model.n_cohorts,
+                    model.shares,
+                    self.offsets,
+                    self.site_parameters,
                     self.circulation_rates,
-                    model.primary.parameters["first_pass"],
                 )
-            delta = scalars[self.sources] - before
-            scalars[self.unsited] += float(delta @ self.unreceived)
-            arrivals = model.shares @ delta
-            sites_step(
-                scalars,
-                self.offsets,
-                self.site_parameters,
-                model.n_cohorts,
-                cohort,
-                t0,
-                self.inner.t,
-                arrivals,
-            )
+            else:  # the primary's solver advanced its circulation
+                delta = scalars[self.sources] - before
+                scalars[self.unsited] += float(delta @ self.unreceived)
+                none = np.zeros(len(model.sites))
+                sites_step(
+                    scalars,
+                    self.offsets,
+                    self.site_parameters,
+                    model.n_cohorts,
+                    cohort,
+                    t0,
+                    self.inner.t,
+                    model.shares @ delta,
+                    none,
+                    1.0,
+                )
             founded = scalars[self.offsets + colonies.FOUNDED] - founded
             for k, solver, weights in self.tissues:
                 self._grow_tissue(k, solver, weights, founded[k], t_next)

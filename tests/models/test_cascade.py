@@ -484,8 +484,8 @@ def test_compiled_stretch_loop_matches_the_python_one():
     model = ct.Cascade(primary, ct.Circulation(first_pass=("lung", 0.5)), full_sites(), horizon=60)
     states = [model.initial_state(tumor_cells=1e6) for _ in range(2)]
     solvers = [CascadeSolver("explicit", model, s, rtol=1e-8, atol=1e-8) for s in states]
-    assert solvers[0].cascade_constants is not None
-    solvers[1].cascade_constants = None  # the general loop
+    assert solvers[0].compiled_loop
+    solvers[1].compiled_loop = False  # the general loop
     for t in (7.3, 30.0, 60.0):
         for solver in solvers:
             solver.advance(t)
@@ -569,3 +569,47 @@ def test_metastases_shed_into_the_blood_and_seed_other_organs():
             np.testing.assert_allclose(shed[1:], np.cumsum(rate[:-1] * 5.0), rtol=1e-12)
     assert arrivals_after[True] < 1e-6  # nothing circulates after resection without
     assert arrivals_after[False] > 10.0
+
+
+def test_ctc_clusters_have_their_own_compartment_clearance_and_seeding():
+    """A fraction phi of the cells entering blood travels in clusters: at steady state
+    C* = (1 - f) phi J / (k_c + k_ext) beside B* = (1 - f)(1 - phi) J / (k_clear + k_ext);
+    the lung receives f J (both kinds) + its share of both extravasations, and clustered
+    cells seed b times better: failed = (1 - eps) singles + (1 - min(1, b eps)) clustered
+    (1e-10); the budget with clusters closes to 1e-10."""
+    shedding, f, phi, k_c, boost, eps = 1e4, 0.5, 0.2, 40.0, 20.0, 0.01
+    k_clear, k_ext = 10.0, 0.5
+    sites = [ct.SecondarySite("lung", survival=eps), ct.SecondarySite("bone", survival=eps)]
+    primary = ct.models.LumpedPrimary(
+        growth={"law": "exponential", "a": 0.0}, mu=shedding, alpha=0.0
+    )
+    circulation = ct.Circulation(
+        first_pass=("lung", f),
+        clusters={"fraction": phi, "clearance": k_c, "seeding": boost},
+    )
+    model = ct.Cascade(primary, circulation, sites, horizon=40.0)
+    res = ct.simulate(model, model.initial_state(tumor_cells=1e9), 40.0, save_every=10.0)
+    late = res.times >= 10.0
+    days = np.diff(res.times[late])
+    clusters = (1 - f) * phi * shedding / (k_c + k_ext)
+    singles = (1 - f) * (1 - phi) * shedding / (k_clear + k_ext)
+    np.testing.assert_allclose(res.series("cluster_ctc")[late], clusters, rtol=1e-10)
+    np.testing.assert_allclose(res.series("blood_ctc")[late], singles, rtol=1e-10)
+
+    def per_day(name):
+        return np.diff(res.series(name)[late]) / days
+
+    share = {"lung": 1.0 / 2.0, "bone": 0.05 / 2.0}  # all organs' flows sum to 2
+    single_in = {s: share[s] * k_ext * singles for s in share}
+    cluster_in = {s: share[s] * k_ext * clusters for s in share}
+    single_in["lung"] += f * (1 - phi) * shedding
+    cluster_in["lung"] += f * phi * shedding
+    for site in share:
+        arrived = single_in[site] + cluster_in[site]
+        failed = (1 - eps) * single_in[site] + (1 - min(1.0, boost * eps)) * cluster_in[site]
+        np.testing.assert_allclose(per_day(f"sites/{site}/arrived"), arrived, rtol=1e-10)
+        np.testing.assert_allclose(per_day(f"sites/{site}/failed"), failed, rtol=1e-10)
+    np.testing.assert_allclose(per_day("cluster_cleared"), k_c * clusters, rtol=1e-10)
+    total = cascade_budget(res, sites) + res.series("cluster_ctc")
+    scale = res.series("born")[-1] + res.series("tumor_cells")[0]
+    np.testing.assert_allclose(total, 1e9, rtol=0, atol=1e-10 * scale)
