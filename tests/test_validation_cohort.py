@@ -24,8 +24,8 @@ def test_virtual_cohort_by_t_stage(tmp_path):
     Calibrated figures come back (CTC/L at 2.7 mm: 9 +- 6, Coumans et al. 2013); the
     5-year risk grows with the stage, is about Coumans's 1 % at 2.7 mm (0.2-2.5 %), and
     T1b and T2 bracket the registry's 9.2 % over all stages (measured with 5 patients per
-    stage: 0.6, 0.8, 5.2, 13.0, 25.9, 46.2 % for 2.7 mm, T1a, T1b, T1c, T2, T3; with 2,
-    T1c is 12.0 %)."""
+    stage: 0.7, 0.9, 5.9, 14.3, 28.6, 49.3 % for 2.7 mm, T1a, T1b, T1c, T2, T3; with 2:
+    0.6, 0.9, 5.4, 13.1, 27.2, 48.4 %)."""
     pytest.importorskip("distributed")
     example = load_example()
     table = example.cohort(2, tmp_path / "cohort", workers=2, progress=False)
