@@ -8,6 +8,7 @@ example.
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 
@@ -149,3 +150,23 @@ def test_wake_boost_after_resection_multiplies_the_wake_up_rate():
     assert res.series("sites/bone/dormant")[[0, 2, 4, 6]] == pytest.approx(
         expected[[0, 2, 4, 6]], rel=1e-9
     )
+
+
+def test_parameter_table_holds_the_site_defaults_and_the_patients_values():
+    """data/parameters.csv states every default of SecondarySite and the default patient's
+    values, each with a source."""
+    with open(EXAMPLES.parent / "data" / "parameters.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    sites = {r["name"]: r for r in rows if r["model"] == "SecondarySite"}
+    for p in ct.SecondarySite.PARAMETERS:
+        assert float(sites[p.name]["value"]) == pytest.approx(p.default, rel=1e-3), p.name
+        assert sites[p.name]["source"].strip(), p.name
+    patient = {r["name"]: float(r["value"]) for r in rows if r["model"] == "BreastPatient"}
+    scenario = ct.load_scenario(EXAMPLES / "breast_patient.toml").model
+    lung = scenario.sites[scenario.site_index("lung")]
+    assert lung.parameters["survival"] == patient["survival"]
+    assert lung.parameters["establishment"] == patient["establishment"]
+    assert scenario.primary.parameters["mu"] == patient["mu"]
+    assert scenario.circulation.clusters["fraction"] == patient["cluster_fraction"]
+    doubling = math.log(2) / scenario.primary.parameters["a"]
+    assert doubling == pytest.approx(patient["doubling_time"], rel=1e-3)
