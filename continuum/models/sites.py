@@ -73,14 +73,15 @@ class Circulation:
         ``"lymph_node"``, if any.
     clusters : ``{"fraction": ..., "clearance": ..., "seeding": ...}``: the fraction of
         the cells entering blood that travel in clusters, their clearance [1/day] and how
-        many times better a clustered cell seeds (default: no clusters; ``ACETO_CLUSTERS``
-        holds values after Aceto et al., Cell 2014). Clusters have their own compartment
-        (series ``cluster_ctc``, ``cluster_cleared``, ``cluster_extravasated``,
-        ``cluster_first_pass``, ``cluster_removed``), extravasate at ``k_ext`` and meet the
-        first pass like single cells (a lumped primary only).
+        many times better a clustered cell seeds (default: no clusters;
+        ``Circulation.ACETO_CLUSTERS`` holds values after Aceto et al., Cell 2014).
+        Clusters have their own compartment (series ``cluster_ctc``, ``cluster_cleared``,
+        ``cluster_extravasated``, ``cluster_first_pass``, ``cluster_removed``), extravasate
+        at ``k_ext`` and meet the first pass like single cells (a lumped primary only).
     """
 
     RATES = tuple(p.name for p in CIRCULATION_PARAMETERS)
+    ACETO_CLUSTERS = ACETO_CLUSTERS
 
     def __init__(self, first_pass=None, lymph_node=None, clusters=None, **rates):
         self.rates = checked_parameters(
