@@ -348,7 +348,8 @@ def _vessels(table: dict, grid: Grid, check: _Checker, prefix: str = "vessels") 
 
 def _cascade(primary, data: dict, check: _Checker):
     table = dict(check.table(data.get("circulation"), "circulation"))
-    check.keys(table, (*Circulation.RATES, "first_pass", "lymph_node", "clusters"), "circulation")
+    entries = (*Circulation.RATES, "first_pass", "lymph_node", "clusters", "transit_time")
+    check.keys(table, entries, "circulation")
     if isinstance(table.get("first_pass"), dict):
         check.keys(table["first_pass"], ("site", "fraction"), "circulation.first_pass")
     circulation = check.attempt("circulation", Circulation, **table)

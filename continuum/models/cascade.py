@@ -146,6 +146,11 @@ class Cascade(Model):
                 "circulation clusters: CTC clusters need a lumped primary (its circulation "
                 "is solved in closed form); set their fraction to 0"
             )
+        if primary.field_names and circulation.transit_time > 0:
+            raise ValueError(
+                "circulation transit_time: deaths on the way to the first capillary bed need "
+                "a lumped primary (its circulation is solved in closed form); set it to 0"
+            )
         self.horizon = check_positive("horizon", horizon, "day")
         if cohort_days is None:
             cohort_days = self.horizon / DEFAULT_COHORTS

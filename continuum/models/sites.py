@@ -45,7 +45,8 @@ class Circulation:
     .. math::
 
         dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
-        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext}) B
+        dB/dt = (1 - f) \sigma J_B + k_{LB} L - (k_{clear} + k_{ext}) B, \quad
+        \sigma = e^{-k_{clear} \tau}
 
     Cells leaving blood (``k_ext B``) are shared among **all** organs of
     ``continuum.organs`` by blood-flow fraction times seed-soil affinity, ``A_k = k_ext B
@@ -53,8 +54,10 @@ class Circulation:
     ``unsited``. Cells arrested in the regional node (``k_LN L``) go to the ``lymph_node``
     site; with ``first_pass = (site, f)`` a fraction ``f`` of the cells entering blood
     from the tumour arrests in the first capillary bed they meet (the lungs for systemic
-    venous drainage, the liver for portal drainage). The venous transit there takes
-    seconds against a CTC half-life of hours (death in transit < 0.2 %, neglected); the
+    venous drainage, the liver for portal drainage). On their way there, ``transit_time``
+    [day] of venous blood, cells die at the blood's rate: a fraction ``exp(-k_clear
+    transit_time)`` reaches the bed (clusters: their own clearance), the rest is
+    ``cleared`` (a lumped primary only; seconds against a CTC half-life of hours). The
     arrested cells then face their site's ``survival`` like every arrival, so the first
     pass decides where cells arrest, not whether they survive. Cells with no modelled site
     to go to (node arrests without a lymph-node site) are counted as unsited.
@@ -71,6 +74,8 @@ class Circulation:
     first_pass : ``None``, or ``(site name, fraction)`` / ``{"site": ..., "fraction": ...}``.
     lymph_node : name of the site receiving node arrests; default: the site whose organ is
         ``"lymph_node"``, if any.
+    transit_time : venous transit from the primary to the first capillary bed [day]
+        (default 0).
     clusters : ``{"fraction": ..., "clearance": ..., "seeding": ...}``: the fraction of
         the cells entering blood that travel in clusters, their clearance [1/day] and how
         many times better a clustered cell seeds (default: no clusters;
@@ -83,11 +88,15 @@ class Circulation:
     RATES = tuple(p.name for p in CIRCULATION_PARAMETERS)
     ACETO_CLUSTERS = ACETO_CLUSTERS
 
-    def __init__(self, first_pass=None, lymph_node=None, clusters=None, **rates):
+    def __init__(self, first_pass=None, lymph_node=None, clusters=None, transit_time=0.0, **rates):
         self.rates = checked_parameters(
-            "Circulation", CIRCULATION_PARAMETERS, rates, "first_pass, lymph_node, clusters"
+            "Circulation",
+            CIRCULATION_PARAMETERS,
+            rates,
+            "first_pass, lymph_node, clusters, transit_time",
         )
         self.clusters = checked_parameters("clusters", CLUSTER_PARAMETERS, clusters or {})
+        self.transit_time = check_nonnegative("transit_time", transit_time, "day")
         if isinstance(first_pass, dict):
             unknown = set(first_pass) - {"site", "fraction"}
             if unknown or "site" not in first_pass:
@@ -110,6 +119,7 @@ class Circulation:
             "first_pass": self.first_pass,
             "lymph_node": self.lymph_node,
             "clusters": dict(self.clusters),
+            "transit_time": self.transit_time,
         }
 
     @classmethod

@@ -101,6 +101,10 @@ class CascadeSolver:
                 **{name: p[name] for name in ("mu", "alpha", "lymph_fraction")},
                 "first_pass_fraction": p["first_pass"],
                 **{f"cluster_{k}": v for k, v in clusters.items()},
+                "transit_survival": math.exp(-p["k_clear"] * model.circulation.transit_time),
+                "cluster_transit_survival": math.exp(
+                    -clusters["clearance"] * model.circulation.transit_time
+                ),
             }
             self.cascade_constants = np.array([values[name] for name in CASCADE_CONSTANTS])
         # the whole stretch loop compiled: a lumped primary and size-structured sites

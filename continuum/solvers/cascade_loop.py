@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from continuum.kernels.circulation import advance_circulation, advance_clusters
+from continuum.kernels.circulation import CLEARED, advance_circulation, advance_clusters
 from continuum.kernels.colonies import book_shedding, sites_step
 from continuum.solvers.loops import SSPRK3, STATUS_OK, _remaining, advance_explicit
 
@@ -47,6 +47,8 @@ CASCADE_CONSTANTS = (
     "cluster_fraction",
     "cluster_clearance",
     "cluster_seeding",
+    "transit_survival",  # of single cells on their way to the first bed
+    "cluster_transit_survival",
 )
 
 
@@ -71,11 +73,13 @@ def settle_stretch(
     ``shed`` = cells the tumour shed into blood and lymph in the stretch, ``rates`` =
     (blood at the start, at the end, lymph at the start, at the end) [cells/day]. The
     colonies' shedding joins the venous blood (held over the stretch); a fraction
-    ``cluster_fraction`` of the cells entering blood travels in clusters (their own
-    compartment: clearance ``cluster_clearance``, the same extravasation and first pass);
-    the cells leaving blood and lymph are shared among the sites (``shares``; the rest is
-    ``unsited``), where clustered cells seed ``cluster_seeding`` times as well (survival
-    capped at 1), and the sites advance over the stretch.
+    ``cluster_fraction`` of the cells entering blood travels in clusters; a fraction
+    ``transit_survival`` reaches the first capillary bed alive (the rest is cleared). The
+    clusters have their own compartment (clearance ``cluster_clearance``, the same
+    extravasation and first pass). The cells leaving blood and lymph are shared among the
+    sites (``shares``; the rest is ``unsited``), where clustered cells seed
+    ``cluster_seeding`` times as well (survival capped at 1), and the sites advance over
+    the stretch.
     """
     h = t1 - t0
     n_sites = offsets.shape[0]
@@ -91,9 +95,19 @@ def settle_stretch(
     shed[0] -= clustered
     rates[0] -= start
     rates[1] -= end
+    # deaths on the way to the first capillary bed (cleared: a rate times a transit time)
+    survive, cluster_survive = cascade[16], cascade[17]
+    c = int(cascade[12])
+    scalars[1 + CLEARED] += (1.0 - survive) * shed[0]
+    scalars[c + 1] += (1.0 - cluster_survive) * clustered
+    shed[0] *= survive
+    rates[0] *= survive
+    rates[1] *= survive
+    clustered *= cluster_survive
+    start *= cluster_survive
+    end *= cluster_survive
     first_pass = cascade[11]
     advance_circulation(scalars, 1, shed, rates, h, circulation, first_pass)
-    c = int(cascade[12])
     cluster_out, cluster_arrested = advance_clusters(
         scalars[c : c + 5],
         clustered,

@@ -494,31 +494,35 @@ def test_compiled_stretch_loop_matches_the_python_one():
 
 
 def test_first_pass_and_delivery_split_the_blood_balance_in_closed_form():
-    """Constant shedding J into blood: at steady state B* = (1 - f) J / (k_clear + k_ext);
-    per day the first organ receives f J + s_lung k_ext B*, the others s_k k_ext B*, the
-    organs without a site s_sink k_ext B*, and k_clear B* die (1e-10); the shares over all
-    organs sum to one with the sink."""
-    shedding, f, k_clear, k_ext = 2e4, 0.6, 9.0, 1.5
+    """Constant shedding J into blood, a fraction s = exp(-k_clear tau) alive after the
+    venous transit tau: at steady state B* = (1 - f) s J / (k_clear + k_ext); per day the
+    first organ receives f s J + s_lung k_ext B*, the others s_k k_ext B*, the organs
+    without a site s_sink k_ext B*, and (1 - s) J + k_clear B* die (1e-10); the shares
+    over all organs sum to one with the sink."""
+    shedding, f, k_clear, k_ext, tau = 2e4, 0.6, 9.0, 1.5, 0.01
     sites = [ct.SecondarySite("lung"), ct.SecondarySite("liver"), ct.SecondarySite("bone")]
     primary = ct.models.LumpedPrimary(
         growth={"law": "exponential", "a": 0.0}, mu=shedding, alpha=0.0
     )
-    circulation = ct.Circulation(k_clear=k_clear, k_ext=k_ext, first_pass=("lung", f))
+    circulation = ct.Circulation(
+        k_clear=k_clear, k_ext=k_ext, first_pass=("lung", f), transit_time=tau
+    )
     model = ct.Cascade(primary, circulation, sites, horizon=40.0)
     res = ct.simulate(model, model.initial_state(tumor_cells=1e9), 40.0, save_every=10.0)
     late = res.times >= 10.0  # the blood relaxes in hours: steady from day 10 on
     days = np.diff(res.times[late])
-    blood = (1 - f) * shedding / (k_clear + k_ext)
+    alive = math.exp(-k_clear * tau)
+    blood = (1 - f) * alive * shedding / (k_clear + k_ext)
     np.testing.assert_allclose(res.series("blood_ctc")[late], blood, rtol=1e-10)
     total = sum(BLOOD_FLOW_FRACTION.values())
     shares = {"lung": 1.0 / total, "liver": 0.065 / total, "bone": 0.05 / total}
     sink = 1.0 - sum(shares.values())
     expected = {
-        "sites/lung/arrived": f * shedding + shares["lung"] * k_ext * blood,
+        "sites/lung/arrived": f * alive * shedding + shares["lung"] * k_ext * blood,
         "sites/liver/arrived": shares["liver"] * k_ext * blood,
         "sites/bone/arrived": shares["bone"] * k_ext * blood,
         "unsited": sink * k_ext * blood,
-        "blood_cleared": k_clear * blood,
+        "blood_cleared": (1 - alive) * shedding + k_clear * blood,
     }
     for name, rate in expected.items():
         per_day = np.diff(res.series(name)[late]) / days
