@@ -135,7 +135,7 @@ class Cascade(Model):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"sites: duplicate site name(s) {duplicates}; names must differ")
-        shedding = [s.name for s in sites if s.shedding["mu"] > 0]
+        shedding = [s.name for s in sites if s.shedding["mu"] > 0 or s.intravasation]
         if shedding and primary.field_names:
             raise ValueError(
                 f"sites {shedding}: colonies shed into the blood only with a lumped primary "

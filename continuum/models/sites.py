@@ -207,8 +207,10 @@ class SecondarySite:
         law. Series ``colonies`` and ``detectable`` then count connected tumour foci
         (cells where ``e + m >= 1e-3``), ``burden`` the cells in the tissue.
     model : the :class:`~continuum.models.Invasion` model of a spatial site (default
-        ``Invasion()``); its intravasation is switched off (``mu_B = mu_Be = mu_L = 0``:
-        metastases do not shed in this version).
+        ``Invasion()``). Its intravasation does not deplete the tissue (``mu_B = mu_Be =
+        mu_L = 0`` in its kernels); with ``shedding=True`` the flux it defines (``J_B +
+        J_L`` of the model's fields, cells/day) is shed into the cascade's venous blood,
+        as size-structured colonies shed (copies; a lumped primary only).
     **parameters : ``survival``, ``establishment``, ``dormancy``, ``wake``,
         ``dormant_death``, ``clearance``, ``detection`` (see ``SecondarySite.PARAMETERS``).
     """
@@ -246,8 +248,12 @@ class SecondarySite:
         )
         self.growth = self._growth(growth)
         self.seeding = self._pair("seeding", seeding, ("m", "alpha"), "cells^(-alpha)/day")
-        self.shedding = self._pair("shedding", shedding, ("mu", "alpha"), "cells^(1-alpha)/day")
+        self.intravasation = False
         self.grid, self.model = self._tissue(grid, model, growth, seeding, shedding)
+        spatial = self.grid is not None
+        self.shedding = self._pair(
+            "shedding", None if spatial else shedding, ("mu", "alpha"), "cells^(1-alpha)/day"
+        )
 
     def _tissue(self, grid, model, growth, seeding, shedding):
         """The grid and model of a spatial site, or ``(None, None)``."""
@@ -259,16 +265,23 @@ class SecondarySite:
             raise ValueError(
                 f"grid of site {self.name!r}: got {grid!r}; an unmasked ct.Grid is needed"
             )
-        if growth is not None or seeding is not None or shedding is not None:
+        if growth is not None or seeding is not None:
             raise ValueError(
-                f"site {self.name!r}: a spatial site grows under its model; growth=, "
-                "seeding= and shedding= apply to size-structured sites only"
+                f"site {self.name!r}: a spatial site grows under its model; growth= and "
+                "seeding= apply to size-structured sites only"
+            )
+        if shedding not in (None, True, False):
+            raise ValueError(
+                f"shedding of site {self.name!r}: got {shedding!r}; a spatial site sheds "
+                "through its model's intravasation: give True (or None/False for none)"
             )
         model = Invasion() if model is None else model
         if not isinstance(model, Invasion):
             raise ValueError(
                 f"model of site {self.name!r}: got {type(model).__name__}; use ct.models.Invasion"
             )
+        self.intravasation = bool(shedding)
+        self.tissue_model = model
         model = copy.copy(model)
         model.parameters = {**model.parameters, "mu_B": 0.0, "mu_Be": 0.0, "mu_L": 0.0}
         model.static_maps(grid)  # vessel maps checked against the grid now
@@ -354,7 +367,7 @@ class SecondarySite:
         if self.grid is not None:
             tissue = {
                 "grid": self.grid.describe(),
-                "model": self.model.to_spec(self.grid),
+                "model": self.tissue_model.to_spec(self.grid),
             }
         return {
             **tissue,
@@ -365,7 +378,7 @@ class SecondarySite:
             "capacity": self.capacity,
             "growth": dict(self.growth),
             "seeding": dict(self.seeding),
-            "shedding": dict(self.shedding),
+            "shedding": self.intravasation if self.grid is not None else dict(self.shedding),
             **self.parameters,
         }
 
@@ -380,7 +393,6 @@ class SecondarySite:
             spec["model"] = Model.from_spec(spec["model"], maps or {})
             spec.pop("growth")
             spec.pop("seeding")
-            spec.pop("shedding", None)
         return cls(**spec)
 
     def __repr__(self):

@@ -297,4 +297,8 @@ class CascadeSolver:
         block[colonies.COLONY_BORN] = compartments[layout["born"][0]]
         block[colonies.COLONY_DIED] = compartments[layout["died"][0]]
         block[colonies.REMOVED] = compartments[layout["removed"][0]]
+        if site.intravasation:  # shed over the next stretch at the present flux
+            tissue = State(site.grid, site.model.field_names, fields, layout)
+            flux = site.tissue_model.derived_series(tissue)
+            block[colonies.SHEDDING] = flux["flux_blood"] + flux["flux_lymph"]
         self._remember_tissues()
