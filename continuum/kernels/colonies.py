@@ -241,6 +241,15 @@ def _emission(p, log_size):
     return p[P_SEEDING_M] * math.exp(p[P_SEEDING_ALPHA] * log_size)
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _shedding(p, log_size):
+    """Shedding ``mu s^alpha`` [cells/day] of a vascularised colony of ``e^log_size``
+    cells (0 below ``e^shedding_from``)."""
+    if log_size < p[P_SHEDDING_FROM]:
+        return 0.0
+    return p[P_SHEDDING_MU] * math.exp(p[P_SHEDDING_ALPHA] * log_size)
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _dormant_step(dormant, inflow, wake, death, h):
     """Exact dormant pool after ``h`` days with constant inflow ``inflow`` [cells/day]:
@@ -270,7 +279,12 @@ def growth_factor(p, counts, logs, cohort, burden, death, h):
     step; where a fast step would overfill the organ, the largest ``phi`` that ends it at
     the capacity (bisection: the burden grows with ``phi``)."""
     phi = max(0.0, 1.0 - burden / p[P_CAPACITY])
-    if phi == 0.0 or _burden_after(p, counts, logs, cohort, phi, death, h) <= p[P_CAPACITY]:
+    # per-cell growth G(s)/s is at most a (a ln K for Gompertz) for s >= 1: most steps
+    # cannot reach the capacity, and need no look ahead
+    fastest = p[P_A] * math.log(p[P_K]) if p[P_LAW] == GOMPERTZ else p[P_A]
+    if phi == 0.0 or burden * math.exp(phi * fastest * h) <= p[P_CAPACITY]:
+        return phi
+    if _burden_after(p, counts, logs, cohort, phi, death, h) <= p[P_CAPACITY]:
         return phi
     low, high = 0.0, phi
     for _ in range(50):
@@ -336,9 +350,11 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
     phi = growth_factor(p, counts, logs, cohort, block[BURDEN], death, h)
     # Existing colonies: sizes and emission at the middle and the end of the step.
     burden_mid = 0.0
-    burden_end = 0.0
     emission_mid = 0.0
-    emission_end = 0.0
+    burden = 0.0  # at the end: cells, colony seeding [colonies/day], shedding [cells/day]
+    emission = 0.0
+    shedding = 0.0
+    colonies = 0.0
     lost = 0.0  # cells of colonies that fall below one cell
     for i in range(cohort + 1):
         edges[i] = _advance(p, phi, death, edges[i], h)
@@ -352,31 +368,30 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
         if logs[i] < 0.0:  # below one cell: the colonies are lost
             lost += n * math.exp(logs[i])
             counts[i] = 0.0
-        else:
-            burden_end += n * math.exp(logs[i])
-            emission_end += n * _emission(p, logs[i])
-    emitted = h / 6.0 * (block[EMISSION] + 4.0 * emission_mid + emission_end)
-    killed = death * h / 6.0 * (block[BURDEN] + 4.0 * burden_mid + burden_end + lost)
+        elif i < cohort:  # the open cohort is added after the newcomers joined it
+            burden += n * math.exp(logs[i])
+            emission += n * _emission(p, logs[i])
+            shedding += n * _shedding(p, logs[i])
+            colonies += n
+    n = counts[cohort]
+    open_end = n * math.exp(logs[cohort]) if n > 0.0 else 0.0
+    open_emission = n * _emission(p, logs[cohort]) if n > 0.0 else 0.0
+    emitted = h / 6.0 * (block[EMISSION] + 4.0 * emission_mid + emission + open_emission)
+    killed = death * h / 6.0 * (block[BURDEN] + 4.0 * burden_mid + burden + open_end + lost)
     # New colonies, born at the step's middle, join cohort ``cohort`` with their mean size.
     new = founded + emitted
     newborn = _advance(p, phi, death, 0.0, 0.5 * h)
     if new > 0.0 and newborn < 0.0:  # they die out within the step
         lost += new * math.exp(newborn)
     elif new > 0.0:
-        older = counts[cohort] * math.exp(logs[cohort]) if counts[cohort] > 0.0 else 0.0
         counts[cohort] += new
-        logs[cohort] = math.log((older + new * math.exp(newborn)) / counts[cohort])
-    burden = 0.0
-    emission = 0.0
-    colonies = 0.0
-    shedding = 0.0
-    for i in range(cohort + 1):
-        if counts[i] > 0.0:
-            burden += counts[i] * math.exp(logs[i])
-            emission += counts[i] * _emission(p, logs[i])
-            if logs[i] >= p[P_SHEDDING_FROM]:  # vascularised colonies only
-                shedding += counts[i] * p[P_SHEDDING_MU] * math.exp(p[P_SHEDDING_ALPHA] * logs[i])
-            colonies += counts[i]
+        logs[cohort] = math.log((open_end + new * math.exp(newborn)) / counts[cohort])
+    n = counts[cohort]
+    if n > 0.0:
+        burden += n * math.exp(logs[cohort])
+        emission += n * _emission(p, logs[cohort])
+        shedding += n * _shedding(p, logs[cohort])
+        colonies += n
     grown = burden - block[BURDEN] + killed + lost - founded
     block[REMOVED] += treated_share * (killed + lost)
     block[EXTINCT] += (1.0 - treated_share) * lost
