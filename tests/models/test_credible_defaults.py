@@ -167,3 +167,17 @@ def test_parameter_table_holds_the_site_defaults_and_the_patients_values():
     assert scenario.circulation.clusters["fraction"] == patient["cluster_fraction"]
     doubling = math.log(2) / scenario.primary.parameters["a"]
     assert doubling == pytest.approx(patient["doubling_time"], rel=1e-3)
+
+
+def test_readme_cascade_block_keeps_every_organ_within_capacity(tmp_path, monkeypatch):
+    """The README's cascade example, run as written: no site outgrows its organ."""
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python")[1:]]
+    (block,) = [b for b in blocks if "ct.Circulation.ACETO_CLUSTERS" in b]
+    code = "\n".join(line[2:] if line.startswith("  ") else line for line in block.splitlines())
+    monkeypatch.chdir(tmp_path)
+    namespace = {"ct": ct}
+    exec(code, namespace)
+    res, sites = namespace["res"], namespace["sites"]
+    for site in sites:
+        assert np.all(res.series(f"sites/{site.name}/burden") <= site.capacity), site.name
