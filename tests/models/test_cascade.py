@@ -658,3 +658,24 @@ def test_spatial_site_sheds_through_its_intravasation(tmp_path):
     with ct.resume(path, 20.0) as run:
         for name in ("sites/liver/arrived", "sites/lung/shed", "blood_ctc"):
             np.testing.assert_array_equal(run.series(name), res.series(name))
+
+
+def test_count_foci_on_constructed_fields():
+    """Three separated blobs of known cell numbers (and one below the focus density) give
+    three foci; a size threshold between the blobs' sizes keeps the larger ones."""
+    grid = ct.Grid((40, 30), 0.05)
+    model = spatial_cascade(grid, ct.models.Invasion(), horizon=10.0)
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    fields = np.zeros((5, *grid.shape))
+    blobs = [((0.4, 0.4), 0.15, 0.5), ((1.2, 1.0), 0.2, 0.8), ((1.6, 0.3), 0.1, 0.3)]
+    for (cx, cy), radius, density in blobs:
+        fields[0][np.hypot(x - cx, y - cy) < radius] = density
+    fields[1][np.hypot(x - 0.5, y - 1.2) < 0.1] = 1e-4  # below FOCUS_DENSITY: no focus
+    per_cell = model.sites[0].model.parameters["K_cell"] * grid.cell_volume
+    sizes = sorted(
+        per_cell * density * np.count_nonzero(np.hypot(x - cx, y - cy) < radius)
+        for (cx, cy), radius, density in blobs
+    )
+    assert model.count_foci(0, fields) == 3
+    assert model.count_foci(0, fields, min_size=0.5 * (sizes[0] + sizes[1])) == 2
+    assert model.count_foci(0, fields, min_size=sizes[-1] * 1.01) == 0
