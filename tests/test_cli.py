@@ -129,3 +129,27 @@ def test_run_reports_scenario_problems(tmp_path, capsys):
     assert main(["run", str(path), "--set", "novalue"]) == 2
     assert "use key=value" in capsys.readouterr().err
     assert not (tmp_path / "run.h5").exists()
+
+
+@pytest.mark.parametrize("command", ["info", "plot", "resume"])
+@pytest.mark.parametrize("kind", ["missing", "foreign", "garbage", "truncated run"])
+def test_commands_on_bad_files_exit_2_with_one_line(command, kind, tmp_path, capsys):
+    """Every command on a missing, foreign (HDF5 but not a run), garbage or truncated run
+    file exits with 2 and one line naming the file, never a traceback."""
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "bad.h5"
+    if kind == "foreign":
+        with h5py.File(path, "w") as handle:
+            handle["x"] = np.arange(3)
+    elif kind == "garbage":
+        path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    elif kind == "truncated run":
+        model = ct.models.Heat(diffusivity=0.1)
+        grid = ct.Grid((16,), 0.1)
+        ct.simulate(model, model.initial_state(grid, u=1.0), 1.0, save_every=0.1, output=path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    args = [command, str(path)] + (["--t-end", "5"] if command == "resume" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0] and "bad.h5" in err[0]
