@@ -307,8 +307,10 @@ def run(
         summary.executed = len(todo)
         _execute(client, scenario, members, todo, out_dir, t_end, summary, progress)
     if own_client is not None:
+        cluster = own_client.cluster  # None when connected to a scheduler's address
         own_client.close()
-        own_client.cluster.close()
+        if cluster is not None:
+            cluster.close()
     summary.rows = sorted(summary.rows, key=lambda row: list(members).index(row["id"]))
     summary.write(out_dir)
     return summary

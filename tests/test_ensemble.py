@@ -184,3 +184,44 @@ def test_sensitivity_of_a_sweep_from_the_command_line(tmp_path, capsys):
     assert indices["model.growth.a"]["ST"] > 0.5 > indices["sites.1.clearance"]["ST"]
     assert main(["sensitivity", str(out), "sites/lung/colonys"]) == 2
     assert "columns are" in capsys.readouterr().err
+
+
+def test_sweep_on_a_scheduler_address_and_its_summary_csv(client, tmp_path, capsys):
+    """`--scheduler ADDRESS` runs the members on an existing cluster (started here) and
+    leaves it running; summary.csv holds one row per member with its parameters, status
+    and outputs, equal to the summary's columns."""
+    import csv
+
+    address = client.scheduler.address
+    out = tmp_path / "sweep"
+    args = ["ensemble", str(PATIENT), "--design", "lhs:3", "--vary", "model.growth.a=0.003:0.006"]
+    args += ["-o", str(out), "--t-end", "200", "--quiet", "--scheduler", address]
+    assert main(args) == 0
+    assert "3 members (3 run now, 3 ok, 0 failed)" in capsys.readouterr().out
+    assert client.submit(sum, [1, 2]).result() == 3  # the cluster still serves
+    with open(out / "summary.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    summary = ensemble.load_summary(out)
+    assert len(rows) == 3 and {r["status"] for r in rows} == {"ok"}
+    for name in ("model.growth.a", "peak_ctc", "sites/lung/colonies"):
+        np.testing.assert_allclose([float(r[name]) for r in rows], summary.column(name))
+    low, high = sorted(float(r["model.growth.a"]) for r in rows)[::2]
+    assert 0.003 <= low < high <= 0.006
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--design", "lhs:0"], "design"),
+        (["--design", "cubes:4"], "design"),
+        (["--design", "lhs:4", "--vary", "model.growth.a=0.006:0.003"], "model.growth.a"),
+        (["--design", "lhs:4", "--vary", "model.growth.a"], "model.growth.a"),
+        (["--design", "lhs:4"], "vary"),
+    ],
+)
+def test_bad_designs_and_ranges_are_refused(option, message, tmp_path, capsys):
+    args = ["ensemble", str(PATIENT), *option, "-o", str(tmp_path / "x"), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x" / "runs").exists()
