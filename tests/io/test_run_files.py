@@ -274,3 +274,61 @@ def test_resume_refuses_a_state_of_another_layout(tmp_path):
     expected = f"kept 7 scalars; this version keeps {len(model.scalar_names)}"
     with pytest.raises(ct.RunFileError, match=expected):
         ct.resume(path, 10.0)
+
+
+KILL_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    import numpy as np
+    import continuum as ct
+    # SIGKILL just before the n-th write of the root attribute sys.argv[2]: "frames" (the
+    # moment a block of frames would be counted) or "checkpoint" (after a checkpoint slot
+    # was written, before the file switches to it)
+    import h5py._hl.attrs as attrs
+    setitem = attrs.AttributeManager.__setitem__
+    name, count, seen = sys.argv[2], int(sys.argv[3]), []
+
+    def dying(self, key, value):
+        if key == name and (key != "checkpoint" or value):
+            seen.append(value)
+            if len(seen) == count:
+                os.kill(os.getpid(), signal.SIGKILL)
+        setitem(self, key, value)
+
+    attrs.AttributeManager.__setitem__ = dying
+    grid = ct.Grid((64, 64), 0.05)
+    model = ct.models.FisherKPP(diffusivity=0.05, growth_rate=0.8)
+    state = model.initial_state(grid, u=np.random.default_rng(1).random((64, 64)))
+    ct.simulate(model, state, 5.0, save_every=0.05, method="explicit", output=sys.argv[1],
+                checkpoint_every=0.25)
+    """
+)
+
+
+def test_sigkill_at_random_moments_and_between_a_checkpoint_and_its_switch(tmp_path):
+    """No callback, no warning: SIGKILL just before the frame counter moves, at five seeded
+    random moments of the run, and twice between writing a checkpoint slot and switching
+    to it. Every killed file reopens with whole frames on the save grid, equal to the
+    uninterrupted run's, and resumes from its checkpoint bit for bit."""
+    grid = ct.Grid((64, 64), 0.05)
+    model = ct.models.FisherKPP(diffusivity=0.05, growth_rate=0.8)
+    state = model.initial_state(grid, u=np.random.default_rng(1).random((64, 64)))
+    whole = ct.simulate(model, state, 5.0, save_every=0.05, method="explicit")
+    moments = np.random.default_rng(7).integers(2, 12, size=5)
+    trials = [("frames", int(n)) for n in moments] + [("checkpoint", 2), ("checkpoint", 9)]
+    for i, (name, count) in enumerate(trials):
+        path = tmp_path / f"killed{i}.h5"
+        child = subprocess.run([sys.executable, "-c", KILL_CHILD, str(path), name, str(count)])
+        assert child.returncode == -signal.SIGKILL, (name, count)
+        with ct.open_run(path) as run:
+            np.testing.assert_allclose(run.times, 0.05 * np.arange(run.frames), rtol=1e-12)
+            if run.frames:
+                np.testing.assert_array_equal(run.field("u"), whole.field("u")[: run.frames])
+            resumable = run.attrs["checkpoint"] != ""
+        if not resumable:  # killed before its first checkpoint: nothing to resume from
+            assert (name, count) == ("checkpoint", 1)
+            continue
+        with ct.resume(path, 5.0) as run:
+            assert np.array_equal(run.times, whole.times), (name, count)
+            assert np.array_equal(run.field("u"), whole.field("u")), (name, count)
+            assert same_series(run, whole)
