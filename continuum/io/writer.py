@@ -49,6 +49,8 @@ def check_output_path(path, overwrite: bool) -> Path:
     if path.is_dir():
         raise ValueError(f"output: {str(path)!r} is a folder; give a file path")
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"output: {str(folder)!r} is a file, not a folder")
     if not folder.is_dir():
         raise ValueError(f"output: folder {str(folder)!r} does not exist")
     if not os.access(folder, os.W_OK):

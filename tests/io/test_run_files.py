@@ -164,13 +164,24 @@ def test_bad_output_options(kwargs, match, tmp_path, rng):
 
 def test_unwritable_folder(tmp_path, rng):
     if os.geteuid() == 0:
-        pytest.skip("root can write anywhere")
+        pytest.skip("root can write anywhere (the file-as-folder case below runs for all)")
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
     model, state = problem(1, rng)
     with pytest.raises(ValueError, match="not writable"):
         ct.simulate(model, state, 1.0, output=folder / "run.h5")
+
+
+def test_a_file_where_the_output_folder_should_be(tmp_path, rng):
+    """A place no user can write a run file into: a path below an existing file. Refused
+    before any work with a message that says so, and the file is untouched."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep me")
+    model, state = problem(1, rng)
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        ct.simulate(model, state, 1.0, output=blocker / "run.h5")
+    assert blocker.read_text() == "keep me"
 
 
 def test_resume_past_nothing(tmp_path, rng):
