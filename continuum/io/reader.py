@@ -182,6 +182,12 @@ class RunFile(ColonyQueries):
     def _cohort_arrays(self, site, frame):
         self._cascade().site_index(site)  # a clear error for an unknown site
         group = self._file["sites"][site]
+        if COHORT_ARRAYS[1] not in group:
+            raise RunFileError(
+                f"{str(self.path)!r}: its colonies are stored by birth time (format version "
+                f"{self._file.attrs.get('format_version')}); colony queries need format "
+                f"{FORMAT_VERSION}, which stores their sizes: rerun it"
+            )
         return tuple(group[name][frame] for name in COHORT_ARRAYS)
 
     def checkpoint(self) -> dict:

@@ -417,7 +417,7 @@ def sites_step(
     scalars, offsets, params, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding
 ):
     """:func:`site_step` for every site: block ``k`` starts at ``scalars[offsets[k]]``."""
-    size = len(SITE_SCALARS) + 3 * n_cohorts
+    size = len(SITE_SCALARS) + len(COHORT_ARRAYS) * n_cohorts
     for k in range(offsets.shape[0]):
         block = scalars[offsets[k] : offsets[k] + size]
         site_step(

@@ -194,7 +194,7 @@ class CascadeSolver:
                 cohort += 1
             t_next = min((cohort + 1) * width, t_stop)
             cohort = min(cohort, model.n_cohorts - 1)
-            before = scalars[self.sources]
+            before = None if model.exact_circulation else scalars[self.sources]
             founded = scalars[self.offsets + colonies.FOUNDED]
             shed = scalars[self.shed]
             rates = self._shedding_rates() if model.exact_circulation else None
