@@ -54,3 +54,25 @@ class AcidMediated(Model):
             np.zeros((0, 3)),
             diffusivity_field=np.array([[-1, 0, 0], [0, 1.0, -1.0], [-1, 0, 0]]),
         )
+
+    def reference_rate(self, state, t=0.0):
+        """NumPy right-hand side of the three equations above, shape ``(3, *grid.shape)``.
+
+        The tumour's coefficient is ``Delta_2 max(0, 1 - eta_1)`` cell by cell, with
+        harmonic face means (``continuum.reference.diffusion``); the acid diffuses with
+        coefficient 1; zero outside the mask.
+        """
+        from continuum.reference import diffusion, tissue
+
+        grid = state.grid
+        inside = tissue(grid)
+        p = self.parameters
+        kind, value = self.boundary_arrays(grid)
+        normal, tumor, acid = state.data
+        motility = p["Delta_2"] * np.maximum(0.0, 1.0 - normal) * inside
+        rate = np.empty_like(state.data)
+        rate[0] = normal * (1.0 - normal) - p["delta_1"] * acid * normal
+        rate[1] = p["rho_2"] * tumor * (1.0 - tumor)
+        rate[1] += diffusion(tumor, grid, kind[1], value[1], motility)
+        rate[2] = p["delta_3"] * (tumor - acid) + diffusion(acid, grid, kind[2], value[2], inside)
+        return rate * inside

@@ -61,6 +61,28 @@ class AndersonChaplain(Model):
             np.array([[0.0, 1.0, p["gamma"]]]),
         )
 
+    def reference_rate(self, state, t=0.0):
+        """NumPy right-hand side of the three equations above, shape ``(3, *grid.shape)``.
+
+        Diffusion by finite volumes (harmonic face means, faces to masked cells closed),
+        the haptotaxis ``-gamma div(n grad f)`` by limited upwinding
+        (``continuum.reference.taxis``); zero outside the mask.
+        """
+        from continuum.reference import diffusion, taxis, tissue
+
+        grid = state.grid
+        inside = tissue(grid)
+        p = self.parameters
+        kind, value = self.boundary_arrays(grid)
+        n, f, m = state.data
+        rate = np.empty_like(state.data)
+        rate[0] = diffusion(n, grid, kind[0], value[0], p["d_n"] * inside)
+        rate[0] += taxis(n, f, p["gamma"], grid, kind[0], grid.mask)
+        rate[1] = -p["eta"] * m * f
+        rate[2] = diffusion(m, grid, kind[2], value[2], p["d_m"] * inside)
+        rate[2] += p["alpha"] * n - p["beta"] * m
+        return rate * inside
+
     def default_fields(self, grid):
         coords = np.meshgrid(*grid.coords, indexing="ij")
         if grid.ndim == 1:

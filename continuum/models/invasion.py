@@ -281,6 +281,126 @@ class Invasion(Model):
             "flux_lymph": scale * float(np.sum(p["mu_L"] * open_lymph * maps[1] * m)),
         }
 
+    # -- NumPy reference (for tests) ------------------------------------------------------
+    def _reference_terms(self, state, therapy):
+        """The pointwise terms of the equations above (arrays of the grid's shape)."""
+        from continuum.reference import oxygen_supply
+
+        p = self.parameters
+        grid = state.grid
+        e, m, o = state.data[0], state.data[1], state.data[4]
+        v_b, v_l = self.static_maps(grid).reshape((2, *grid.shape))
+        o_plus = np.maximum(o, 0.0)
+        level = o_plus + p["K_P"]
+        proliferation = np.zeros_like(o)
+        np.divide(o_plus, level, out=proliferation, where=level > 0)
+        hypoxia = 1.0 + p["h_max"] / (1.0 + (o_plus / p["o_H"]) ** p["hill"])
+        necrosis = p["delta_max"] / (1.0 + (o_plus / p["o_N"]) ** p["hill"])
+        collapse = p["lymph_collapse"]
+        open_lymph = np.maximum(0.0, 1.0 - (e + m) / collapse) if collapse > 0 else 0.0 * e
+        room = 1.0 - e - m
+        return {
+            "growth_e": p["rho_e"] * proliferation * e * room,
+            "growth_m": p["rho_m"] * proliferation * m * room,
+            "emt": p["k_emt"] * hypoxia * e,
+            "met": p["k_met"] * m,
+            "necrosis": necrosis,
+            "therapy": float(therapy[0]),
+            "blood_e": p["mu_Be"] * v_b * e,
+            "blood_m": p["mu_B"] * v_b * m,
+            "lymph": p["mu_L"] * open_lymph * v_l * m,
+            "supply": oxygen_supply(v_b, p["sigma"], p["r_cap"], p["D_o"]),
+        }
+
+    def reference_rate(self, state, t=0.0, therapy=(0.0, 0.0)):
+        """NumPy right-hand side of the five equations above, shape ``(5, *grid.shape)``.
+
+        ``therapy = (r, r_c)``: a systemic therapy's death rates [1/day] on tissue cells
+        (the extra loss ``- r e`` and ``- r m``) and on circulating cells (see
+        :meth:`reference_scalar_rate`). Diffusion by finite volumes (faces to masked
+        cells closed, ``continuum.reference.diffusion``), haptotaxis
+        ``-div(chi m grad f)`` by limited upwinding (``continuum.reference.taxis``);
+        zero outside the mask. Units: fractions per day.
+        """
+        from continuum.reference import diffusion, taxis, tissue
+
+        p = self.parameters
+        grid = state.grid
+        inside = tissue(grid)
+        kind, value = self.boundary_arrays(grid)
+        e, m, f, mmp, o = state.data
+        q = self._reference_terms(state, therapy)
+        loss = q["necrosis"] + q["therapy"]
+        rate = np.empty_like(state.data)
+        rate[0] = diffusion(e, grid, kind[0], value[0], p["D_e"] * inside)
+        rate[0] += q["growth_e"] - q["emt"] + q["met"] - loss * e - q["blood_e"]
+        rate[1] = diffusion(m, grid, kind[1], value[1], p["D_m"] * inside)
+        rate[1] += taxis(m, f, p["chi"], grid, kind[1], grid.mask)
+        rate[1] += q["growth_m"] + q["emt"] - q["met"] - loss * m - q["blood_m"] - q["lymph"]
+        rate[2] = -p["eta"] * mmp * f + p["r_f"] * f * (1.0 - f - e - m)
+        rate[3] = diffusion(mmp, grid, kind[3], value[3], p["D_p"] * inside)
+        rate[3] += p["alpha_m"] * m + p["alpha_e"] * e - p["lambda_p"] * mmp
+        rate[4] = diffusion(o, grid, kind[4], value[4], p["D_o"] * inside)
+        rate[4] += q["supply"] * (1.0 - o) - p["kappa"] * (e + m) * o
+        return rate * inside
+
+    def reference_exports(self, state, t=0.0, therapy=(0.0, 0.0)):
+        """NumPy exports integrated over the tissue [fractions x mm^3/day], in the order of
+        ``export_names``: into blood ``int v_B (mu_B m + mu_Be e) dV``, into lymph
+        ``int mu_L F v_L m dV``, births (the positive part of the logistic growth
+        ``(rho_e e + rho_m m) P(o) (1 - e - m)``), deaths (its negative part plus the
+        necrosis ``delta_N(o) (e + m)``) and the cells a therapy of rate ``r`` kills,
+        ``int r (e + m) dV``. Times ``K_cell`` they are cells/day."""
+        from continuum.reference import tissue
+
+        grid = state.grid
+        e, m = state.data[0], state.data[1]
+        q = self._reference_terms(state, therapy)
+        growth = q["growth_e"] + q["growth_m"]
+        densities = (
+            q["blood_e"] + q["blood_m"],
+            q["lymph"],
+            np.maximum(growth, 0.0),
+            np.maximum(-growth, 0.0) + q["necrosis"] * (e + m),
+            q["therapy"] * (e + m),
+        )
+        inside = tissue(grid)
+        return np.array([float(np.sum(x * inside)) * grid.cell_volume for x in densities])
+
+    def reference_scalar_rate(self, state, t=0.0, therapy=(0.0, 0.0)):
+        """NumPy rates of the scalars (``scalar_names`` order) [cells/day] from the
+        circulation equations above with ``J_B``, ``J_L`` ``K_cell`` times the exports of
+        :meth:`reference_exports`, a fraction ``first_pass`` of ``J_B`` arrested on the
+        first pass, and the therapy rate ``r_c`` on circulating cells:
+        ``dL/dt = J_L - (k_LN + k_LB + r_c) L``,
+        ``dB/dt = (1 - first_pass) J_B + k_LB L - (k_clear + k_ext + r_c) B``; ``born``
+        and ``died`` grow by the births and deaths, ``cleared`` by ``k_clear B``,
+        ``extravasated`` by ``k_ext B``, ``node_arrested`` by ``k_LN L``, ``first_pass``
+        by ``first_pass J_B`` and ``removed`` by the cells the therapy kills in the tissue
+        plus ``r_c (B + L)``."""
+        p = self.parameters
+        into_blood, into_lymph, births, deaths, treated = p["K_cell"] * self.reference_exports(
+            state, t, therapy
+        )
+        blood, lymph = float(state.scalar("blood_ctc")), float(state.scalar("lymph_ctc"))
+        r_c = float(therapy[1])
+        arrested = p["first_pass"] * into_blood
+        rates = {
+            "blood_ctc": into_blood
+            - arrested
+            + p["k_LB"] * lymph
+            - (p["k_clear"] + p["k_ext"] + r_c) * blood,
+            "lymph_ctc": into_lymph - (p["k_LN"] + p["k_LB"] + r_c) * lymph,
+            "born": births,
+            "died": deaths,
+            "cleared": p["k_clear"] * blood,
+            "extravasated": p["k_ext"] * blood,
+            "node_arrested": p["k_LN"] * lymph,
+            "first_pass": arrested,
+            "removed": treated + r_c * (blood + lymph),
+        }
+        return np.array([rates[name] for name in self.scalar_names])
+
     def to_spec(self, grid: Grid) -> dict:
         spec = super().to_spec(grid)
         spec["vessels"] = {

@@ -35,11 +35,15 @@ class Heat(Model):
         )
 
     def reference_rate(self, state, t=0.0):
-        from continuum.reference import laplacian
+        r"""NumPy :math:`D \nabla^2 u` (finite volumes, faces to masked cells closed; zero
+        outside the mask), shape ``(1, *grid.shape)``."""
+        from continuum.reference import diffusion, tissue
 
+        grid = state.grid
+        inside = tissue(grid)
         d = self.parameters["diffusivity"]
-        kind, value = self.boundary_arrays(state.grid)
-        return d * laplacian(state.data[0], state.grid, kind[0], value[0])[None]
+        kind, value = self.boundary_arrays(grid)
+        return (diffusion(state.data[0], grid, kind[0], value[0], d * inside) * inside)[None]
 
 
 class FisherKPP(Heat):
@@ -73,8 +77,12 @@ class FisherKPP(Heat):
         Model.__init__(self, bc=bc, diffusivity=diffusivity, growth_rate=growth_rate)
 
     def reference_rate(self, state, t=0.0):
+        r"""NumPy :math:`D\nabla^2 u + \rho u (1 - u)`, zero outside the mask."""
+        from continuum.reference import tissue
+
         u = state.data[0]
-        return super().reference_rate(state, t) + self.parameters["growth_rate"] * u * (1 - u)
+        growth = self.parameters["growth_rate"] * u * (1 - u) * tissue(state.grid)
+        return super().reference_rate(state, t) + growth
 
 
 class Taxis(Model):
@@ -108,3 +116,18 @@ class Taxis(Model):
             np.array([-1, -1], dtype=np.int64),
             np.array([[0.0, 1.0, self.parameters["chi"]]]),
         )
+
+    def reference_rate(self, state, t=0.0):
+        r"""NumPy :math:`(\nabla\cdot(D\nabla n) - \nabla\cdot(\chi n\nabla a), 0)`, the
+        taxis by limited upwinding (``continuum.reference.taxis``), zero outside the mask."""
+        from continuum.reference import diffusion, taxis, tissue
+
+        grid = state.grid
+        inside = tissue(grid)
+        p = self.parameters
+        kind, value = self.boundary_arrays(grid)
+        n, a = state.data
+        rate = np.zeros_like(state.data)
+        rate[0] = diffusion(n, grid, kind[0], value[0], p["diffusivity"] * inside)
+        rate[0] += taxis(n, a, p["chi"], grid, kind[0], grid.mask)
+        return rate * inside
