@@ -130,6 +130,10 @@ class Invasion(Model):
         dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
         dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext}) B.
 
+    A systemic therapy (a treatment schedule's rates ``r`` on tissue cells and ``r_c`` on
+    circulating cells [1/day]) adds the losses ``- r e``, ``- r m``, ``- r_c L`` and
+    ``- r_c B``, booked in ``removed``.
+
     Scalars ``blood_ctc`` (B), ``lymph_ctc`` (L) and the cumulative ``born``, ``died``
     (necrosis and crowding), ``cleared`` (died in blood), ``extravasated`` (left blood
     for the organs), ``node_arrested`` (lymph into the regional node) and ``first_pass``
