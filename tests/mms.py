@@ -20,6 +20,7 @@ polynomial coefficients in the exact fields' time factors.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -219,6 +220,25 @@ class Family:
         )
 
 
+def l_shape(ndim, n):
+    """``[0, 2]^d`` without the corner ``[1, 2]^d`` (in 1D: ``[0, 1]`` of ``[0, 2]``) as a
+    masked grid of ``2n`` cells per axis, and its boxes (the exact integrals' domain).
+    Its re-entrant faces lie on integer coordinates, where ``cos(k pi x)`` has no slope."""
+    centres = np.meshgrid(*((np.arange(2 * n) + 0.5) / n,) * ndim, indexing="ij")
+    mask = ~np.all(np.stack([c > 1 for c in centres]), axis=0)
+    boxes = []
+    for a in range(ndim):  # the slab with axis a in [0, 1] and the earlier axes in [1, 2]
+        boxes.append([(1.0, 2.0)] * a + [(0.0, 1.0)] + [(0.0, 2.0)] * (ndim - a - 1))
+    return Grid((2 * n,) * ndim, 1.0 / n, mask=mask), boxes
+
+
+def grid_for(ndim, masked, n):
+    """The unit box with ``n`` cells per axis, or the L-shape of :func:`l_shape`."""
+    if masked:
+        return l_shape(ndim, n)[0]
+    return Grid((n,) * ndim, 1.0 / n)
+
+
 class Manufactured:
     """One case of a :class:`Family`: builds the model with the sources, runs it from
     the exact state and measures its errors."""
@@ -295,3 +315,30 @@ class Manufactured:
         for name, value in self.scalars_at(t).items():
             out[name] = abs(float(state[name]) - value) / abs(value)
         return out
+
+    def explicit_errors(self, grid, t_end, max_diffusivity):
+        """:meth:`errors` after ``t_end`` with SSP-RK3 steps at half the diffusion limit
+        (so the time error, ``O(dt^3) = O(h^6)``, stays far below the spatial one)."""
+        limit = 1.0 / (2 * max_diffusivity * sum(1 / h**2 for h in grid.spacing))
+        steps = int(np.ceil(t_end / (0.5 * limit)))
+        state = self.solve(grid, "explicit", t_end, dt=t_end / steps)
+        return self.errors(grid, state, t_end)
+
+    def step_differences(self, grid, method, t_end, step_counts, **solver_kwargs):
+        """RMS differences over the active cells (and of the scalars) between runs with
+        successive numbers of fixed steps: their ratios give the observed order in time
+        with the spatial error cancelled."""
+        names = (*self.case.model_cls.field_names, *self.scalar_exact)
+        runs = []
+        for steps in step_counts:
+            state = self.solve(grid, method, t_end, dt=t_end / steps, **solver_kwargs)
+            runs.append({name: np.asarray(state[name], dtype=float) for name in names})
+        active = np.ones(grid.shape, bool) if grid.mask is None else grid.mask
+        differences = {}
+        for name in names:
+            where = active if runs[0][name].ndim else ...
+            differences[name] = [
+                float(np.sqrt(np.mean((a[name] - b[name])[where] ** 2)))
+                for a, b in itertools.pairwise(runs)
+            ]
+        return differences

@@ -8,16 +8,13 @@ and no-flux sides, a non-convex mask) and in time (3 for ``explicit``, 1 for ``i
 whose oxygen and enzyme take the multigrid-solved backward-Euler step).
 """
 
-import itertools
-
-import numpy as np
 import pytest
 import sympy as sp
 
 import continuum as ct
 from continuum.models import Invasion
 from tests.helpers import observed_orders
-from tests.mms import COORDS, TIME, Case, Family, divergence_of, laplacian
+from tests.mms import COORDS, TIME, Case, Family, divergence_of, grid_for, l_shape, laplacian
 
 PARAMETERS = {
     "K_cell": 1e5,
@@ -167,19 +164,6 @@ BOX_BC = {
 }
 
 
-def l_shape(ndim, n):
-    """``[0, 2]^d`` without the corner ``[1, 2]^d``: a grid of ``2n`` cells per axis and
-    its boxes (the exact integrals' domain)."""
-    grid_shape = (2 * n,) * ndim
-    centres = np.meshgrid(*((np.arange(2 * n) + 0.5) / n,) * ndim, indexing="ij")
-    mask = ~np.all(np.stack([c > 1 for c in centres]), axis=0)
-    boxes = []
-    for a in range(ndim):  # the slab with axis a in [0, 1] and the earlier axes in [1, 2]
-        box = [(1.0, 2.0)] * a + [(0.0, 1.0)] + [(0.0, 2.0)] * (ndim - a - 1)
-        boxes.append(box)
-    return ct.Grid(grid_shape, 1.0 / n, mask=mask), boxes
-
-
 CASES = [(ndim, masked) for ndim in (1, 2, 3) for masked in (False, True)]
 _FAMILY = []
 
@@ -198,19 +182,11 @@ def manufactured(ndim, masked):
     return _FAMILY[0].members[CASES.index((ndim, masked))]
 
 
-def grid_for(ndim, masked, n):
-    if masked:
-        return l_shape(ndim, n)[0]
-    return ct.Grid((n,) * ndim, 1.0 / n)
-
-
 def explicit_errors(ndim, masked, n):
-    case = manufactured(ndim, masked)
-    grid = grid_for(ndim, masked, n)
-    limit = 1.0 / (2 * PARAMETERS["D_o"] * ndim * n * n)
-    steps = int(np.ceil(T_END / (0.5 * limit)))
-    state = case.solve(grid, "explicit", T_END, dt=T_END / steps)
-    return case.errors(grid, state, T_END)
+    """Errors after ``T_END`` with SSP-RK3 steps at half the diffusion limit of oxygen."""
+    return manufactured(ndim, masked).explicit_errors(
+        grid_for(ndim, masked, n), T_END, PARAMETERS["D_o"]
+    )
 
 
 # Observed orders measured (RMS over the active cells; cells per mm n as listed):
@@ -239,24 +215,9 @@ def test_explicit_converges_at_second_order_in_space(ndim, masked, sizes):
 
 
 def step_differences(ndim, masked, n, method, step_counts, **solver_kwargs):
-    """RMS differences (all fields, and the scalars) between runs with successive steps;
-    their ratios give the observed order in time with the spatial error cancelled."""
-    case = manufactured(ndim, masked)
-    grid = grid_for(ndim, masked, n)
-    names = (*Invasion.field_names, "blood_ctc", "lymph_ctc")
-    runs = []
-    for steps in step_counts:
-        state = case.solve(grid, method, T_END, dt=T_END / steps, **solver_kwargs)
-        runs.append({name: np.asarray(state[name], dtype=float) for name in names})
-    active = np.ones(grid.shape, bool) if grid.mask is None else grid.mask
-    differences = {}
-    for name in names:
-        where = active if runs[0][name].ndim else ...
-        differences[name] = [
-            float(np.sqrt(np.mean((a[name] - b[name])[where] ** 2)))
-            for a, b in itertools.pairwise(runs)
-        ]
-    return differences
+    return manufactured(ndim, masked).step_differences(
+        grid_for(ndim, masked, n), method, T_END, step_counts, **solver_kwargs
+    )
 
 
 # Measured: explicit (SSP-RK3) 3.00-3.01 on the last halving (oxygen 3.04-3.07);
