@@ -371,7 +371,7 @@ def solve_backward_euler(
         operator,
         offsets,
         shapes,
-        inv_h2_levels,
+        inv_w_levels,
     ) = work
     n0, n1, n2 = u_old.shape[1], u_old.shape[2], u_old.shape[3]
     lines = 0
@@ -394,7 +394,7 @@ def solve_backward_euler(
                 x[i0, i1, k] = u_old[f, i0, i1, k]
     if lines != 1:
         multigrid.prepare_levels(
-            coef_levels, diag_levels, operator, offsets, shapes, inv_h2_levels, bc_kind[f], dt
+            coef_levels, diag_levels, operator, offsets, shapes, inv_w_levels, bc_kind[f], dt
         )
     out = predictor[f]
     last_correction = np.inf
@@ -448,7 +448,9 @@ def solve_backward_euler(
             )
             last_correction = _add(x, rhs, rtol, atol, row_stats)
         else:
-            multigrid.v_cycle(e_levels, r_levels, temp_levels, operator, offsets, shapes)
+            multigrid.v_cycle(
+                e_levels, r_levels, temp_levels, operator, offsets, shapes, inv_w_levels
+            )
             last_correction = _add(x, correction, rtol, atol, row_stats)
     return -1
 
@@ -480,14 +482,15 @@ def backward_euler_work(shape3, spacing3, needed: bool) -> tuple:
     """Work arrays of :func:`solve_backward_euler` (small dummies when no field needs them).
 
     ``(x, rate_old, rate, coef, diagonal, correction, rhs, temp, operator, offsets,
-    shapes, inv_h2)``: three grid arrays, five flat multigrid level buffers, the operator's
-    four (face weights per axis, diagonal totals) and the level layout.
+    shapes, inv_w)``: three grid arrays, five flat multigrid level buffers, the operator's
+    four (face weights per axis, diagonal totals) and the level layout (inverse cell widths
+    per level and axis).
     """
     if not needed:
         shape3 = (1, 1, 1)
-    shapes, offsets, inv_h2 = multigrid.hierarchy(shape3, spacing3)
+    shapes, offsets, inv_w = multigrid.hierarchy(shape3, spacing3)
     size = int(offsets[-1])
     buffers = tuple(np.zeros(size) for _ in range(5))
     operator = tuple(np.zeros(size) for _ in range(4))
     grids = tuple(np.zeros(shape3) for _ in range(3))
-    return (*grids, *buffers, operator, offsets, shapes, inv_h2)
+    return (*grids, *buffers, operator, offsets, shapes, inv_w)

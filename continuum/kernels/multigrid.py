@@ -12,12 +12,18 @@ rate: the correction equation of a backward-Euler step for oxygen-like fields wh
 diffusion time over a grid cell is far below the time step.
 
 Cell-centred V-cycles: red-black Gauss-Seidel smoothing (face weights and diagonals
-precomputed per level, so a sweep is a plain seven-point update), restriction by averaging the
-(up to 2^d) children of a coarse cell, piecewise-constant prolongation, coarse operators
-by rediscretisation (averaged coefficients and diagonals, doubled spacing). Each axis of
-more than two cells is coarsened by two (an odd length keeps a last single-child cell),
-so any grid size works (Trottenberg, Oosterlee & Schuller, *Multigrid*, 2001, ch. 2 and
-5.7; Wesseling 1992 for cell-centred transfer operators).
+precomputed per level, so a sweep is a plain seven-point update), restriction by the
+volume-weighted mean of the (up to 2^d) children of a coarse cell, piecewise-constant
+prolongation, coarse operators by rediscretisation (averaged coefficients and diagonals)
+on the coarse cells' true widths. Each axis of more than two cells is coarsened by two; an
+odd length keeps a last single-child cell, half as wide as the others, so a coarse grid is
+non-uniform and every level carries its cells' widths per axis: a face couples two cells
+with ``dt harmonic(D) / (distance between their centres)``, a cell's row divides by its
+width, a Dirichlet face sits half a width away. (Rediscretising such a grid as uniform
+weakens the single-child cells' rows up to fourfold and makes the V-cycle diverge at
+oxygen's ``dt D / h^2`` ~ 1e4 on grids like 65 x 65 or 17^3.) Any grid size works
+(Trottenberg, Oosterlee & Schuller, *Multigrid*, 2001, ch. 2 and 5.7; Wesseling 1992 for
+cell-centred transfer operators).
 
 Levels live in flat buffers: level ``l`` is ``buffer[offsets[l]:offsets[l+1]]`` shaped
 ``shapes[l]``.
@@ -49,11 +55,13 @@ def _cell(axis, i0, i1, k, j):
     return i0, i1, j
 
 
-def _faces(coef, bc_kind, inv_h2, dt, w0, w1, w2):
-    """Face weights ``dt / h_a^2 * harmonic(coef_c, coef_c+1)`` to the upper neighbour.
+def _faces(coef, bc_kind, inv_w, dt, w0, w1, w2):
+    """Face weights ``dt harmonic(coef_c, coef_c+1) / distance`` to the upper neighbour.
 
-    ``w_a[c]`` couples cell ``c`` with the next cell along axis ``a``; the last cell's
-    entry is the wrap-around face on a periodic axis and zero otherwise.
+    ``w_a[c]`` couples cell ``c`` with the next cell along axis ``a`` (the distance
+    between their centres is the mean of their widths ``1 / inv_w[a]``); the last cell's
+    entry is the wrap-around face on a periodic axis and zero otherwise. Cell ``c``'s row
+    takes it divided by its own width.
     """
     n0, n1, n2 = coef.shape
     shape = (n0, n1, n2)
@@ -68,8 +76,10 @@ def _faces(coef, bc_kind, inv_h2, dt, w0, w1, w2):
                 i = idx[axis]
                 weight = 0.0
                 if n > 1 and (i < n - 1 or bc_kind[axis, 1] == PERIODIC):
-                    a, b, c = _cell(axis, i0, i1, k, (i + 1) % n)
-                    weight = dt * inv_h2[axis] * _harmonic(dc, coef[a, b, c])
+                    j = (i + 1) % n
+                    a, b, c = _cell(axis, i0, i1, k, j)
+                    distance = 0.5 * (1.0 / inv_w[axis, i] + 1.0 / inv_w[axis, j])
+                    weight = dt * _harmonic(dc, coef[a, b, c]) / distance
                 if axis == 0:
                     w0[i0, i1, k] = weight
                 elif axis == 1:
@@ -78,8 +88,9 @@ def _faces(coef, bc_kind, inv_h2, dt, w0, w1, w2):
                     w2[i0, i1, k] = weight
 
 
-def _totals(coef, diagonal, bc_kind, inv_h2, dt, w0, w1, w2, total):
-    """``total`` = diagonal + all face weights of the cell + Dirichlet boundary faces."""
+def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
+    """``total`` = diagonal + all face weights of the cell (over its widths) + Dirichlet
+    boundary faces (half a width away)."""
     n0, n1, n2 = coef.shape
     shape = (n0, n1, n2)
     for row in prange(n0 * n1):
@@ -90,8 +101,9 @@ def _totals(coef, diagonal, bc_kind, inv_h2, dt, w0, w1, w2, total):
         for k in range(n2):
             lo2 = k - 1 if k > 0 else n2 - 1
             value = diagonal[i0, i1, k]
-            value += w0[i0, i1, k] + w1[i0, i1, k] + w2[i0, i1, k]
-            value += w0[lo0, i1, k] + w1[i0, lo1, k] + w2[i0, i1, lo2]
+            value += (w0[i0, i1, k] + w0[lo0, i1, k]) * inv_w[0, i0]
+            value += (w1[i0, i1, k] + w1[i0, lo1, k]) * inv_w[1, i1]
+            value += (w2[i0, i1, k] + w2[i0, i1, lo2]) * inv_w[2, k]
             idx = (i0, i1, k)
             for axis in range(3):
                 n = shape[axis]
@@ -103,26 +115,23 @@ def _totals(coef, diagonal, bc_kind, inv_h2, dt, w0, w1, w2, total):
                     dirichlet += 1
                 if i == n - 1 and bc_kind[axis, 1] == DIRICHLET:
                     dirichlet += 1
-                value += dirichlet * 2.0 * dt * inv_h2[axis] * coef[i0, i1, k]
+                value += dirichlet * 2.0 * dt * inv_w[axis, i] ** 2 * coef[i0, i1, k]
             total[i0, i1, k] = value
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _neighbour_sum(e, w0, w1, w2, i0, i1, k, lo0, hi0, lo1, hi1, n2):
-    """``sum_nb w e_nb`` over the six faces (wrapping indices carry zero weights)."""
+def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, lo0, hi0, lo1, hi1, n2):
+    """``sum_nb w e_nb / width`` over the six faces (wrapping indices carry zero weights)."""
     lo2 = k - 1 if k > 0 else n2 - 1
     hi2 = k + 1 if k < n2 - 1 else 0
     return (
-        w0[lo0, i1, k] * e[lo0, i1, k]
-        + w0[i0, i1, k] * e[hi0, i1, k]
-        + w1[i0, lo1, k] * e[i0, lo1, k]
-        + w1[i0, i1, k] * e[i0, hi1, k]
-        + w2[i0, i1, lo2] * e[i0, i1, lo2]
-        + w2[i0, i1, k] * e[i0, i1, hi2]
+        (w0[lo0, i1, k] * e[lo0, i1, k] + w0[i0, i1, k] * e[hi0, i1, k]) * inv_w[0, i0]
+        + (w1[i0, lo1, k] * e[i0, lo1, k] + w1[i0, i1, k] * e[i0, hi1, k]) * inv_w[1, i1]
+        + (w2[i0, i1, lo2] * e[i0, i1, lo2] + w2[i0, i1, k] * e[i0, i1, hi2]) * inv_w[2, k]
     )
 
 
-def _smooth(e, r, w0, w1, w2, total, colour):
+def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
     """One red-black Gauss-Seidel half-sweep on the cells of ``colour`` (0 or 1)."""
     n0, n1, n2 = e.shape
     for row in prange(n0 * n1):
@@ -131,11 +140,11 @@ def _smooth(e, r, w0, w1, w2, total, colour):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range((colour + i0 + i1) & 1, n2, 2):
-            near = _neighbour_sum(e, w0, w1, w2, i0, i1, k, lo0, hi0, lo1, hi1, n2)
+            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, lo0, hi0, lo1, hi1, n2)
             e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
 
 
-def _residual(e, r, w0, w1, w2, total, out):
+def _residual(e, r, w0, w1, w2, inv_w, total, out):
     """``out = r - M e``."""
     n0, n1, n2 = e.shape
     for row in prange(n0 * n1):
@@ -144,12 +153,13 @@ def _residual(e, r, w0, w1, w2, total, out):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range(n2):
-            near = _neighbour_sum(e, w0, w1, w2, i0, i1, k, lo0, hi0, lo1, hi1, n2)
+            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, lo0, hi0, lo1, hi1, n2)
             out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
 
 
-def _restrict(fine, coarse):
-    """``coarse`` = mean of each coarse cell's children in ``fine``."""
+def _restrict(fine, coarse, inv_w):
+    """``coarse`` = volume-weighted mean of each coarse cell's children in ``fine``
+    (``inv_w``: the fine cells' inverse widths per axis)."""
     c0, c1, c2 = coarse.shape
     f0, f1, f2 = fine.shape
     s0 = 2 if c0 < f0 else 1
@@ -160,13 +170,14 @@ def _restrict(fine, coarse):
         j1 = row - j0 * c1
         for j2 in range(c2):
             total = 0.0
-            count = 0
+            volume_sum = 0.0
             for a in range(j0 * s0, min(j0 * s0 + s0, f0)):
                 for b in range(j1 * s1, min(j1 * s1 + s1, f1)):
                     for c in range(j2 * s2, min(j2 * s2 + s2, f2)):
-                        total += fine[a, b, c]
-                        count += 1
-            coarse[j0, j1, j2] = total / count
+                        volume = 1.0 / (inv_w[0, a] * inv_w[1, b] * inv_w[2, c])
+                        total += volume * fine[a, b, c]
+                        volume_sum += volume
+            coarse[j0, j1, j2] = total / volume_sum
 
 
 def _prolong_add(coarse, fine):
@@ -201,22 +212,22 @@ THREADED_CELLS = 32768
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _sweeps(e, r, w0, w1, w2, total, count, first_colour):
+def _sweeps(e, r, w0, w1, w2, inv_w, total, count, first_colour):
     threaded = e.size >= THREADED_CELLS
     for _ in range(count):
         for colour in (first_colour, 1 - first_colour):
             if threaded:
-                smooth(e, r, w0, w1, w2, total, colour)
+                smooth(e, r, w0, w1, w2, inv_w, total, colour)
             else:
-                smooth_serial(e, r, w0, w1, w2, total, colour)
+                smooth_serial(e, r, w0, w1, w2, inv_w, total, colour)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _restrict_any(fine, coarse):
+def _restrict_any(fine, coarse, inv_w):
     if fine.size >= THREADED_CELLS:
-        restrict(fine, coarse)
+        restrict(fine, coarse, inv_w)
     else:
-        restrict_serial(fine, coarse)
+        restrict_serial(fine, coarse, inv_w)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -228,30 +239,31 @@ def level(buffer, offsets, shapes, index):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_h2, bc_kind, dt):
+def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_w, bc_kind, dt):
     """Build every level's operator from level 0 of ``coef`` and ``diagonal``.
 
-    Coarse coefficients and diagonals are the means of their children; ``operator`` is
-    the tuple ``(w0, w1, w2, total)`` of flat level buffers (see :func:`_faces`,
-    :func:`_totals`).
+    Coarse coefficients and diagonals are the volume-weighted means of their children;
+    ``inv_w`` holds the cells' inverse widths per level and axis (:func:`hierarchy`);
+    ``operator`` is the tuple ``(w0, w1, w2, total)`` of flat level buffers (see
+    :func:`_faces`, :func:`_totals`).
     """
     w0, w1, w2, total = operator
     for index in range(offsets.shape[0] - 1):
         cl = level(coef, offsets, shapes, index)
         dl = level(diagonal, offsets, shapes, index)
         if index > 0:
-            _restrict_any(level(coef, offsets, shapes, index - 1), cl)
-            _restrict_any(level(diagonal, offsets, shapes, index - 1), dl)
+            _restrict_any(level(coef, offsets, shapes, index - 1), cl, inv_w[index - 1])
+            _restrict_any(level(diagonal, offsets, shapes, index - 1), dl, inv_w[index - 1])
         f0 = level(w0, offsets, shapes, index)
         f1 = level(w1, offsets, shapes, index)
         f2 = level(w2, offsets, shapes, index)
         tl = level(total, offsets, shapes, index)
         if cl.size >= THREADED_CELLS:
-            faces(cl, bc_kind, inv_h2[index], dt, f0, f1, f2)
-            totals(cl, dl, bc_kind, inv_h2[index], dt, f0, f1, f2, tl)
+            faces(cl, bc_kind, inv_w[index], dt, f0, f1, f2)
+            totals(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl)
         else:
-            faces_serial(cl, bc_kind, inv_h2[index], dt, f0, f1, f2)
-            totals_serial(cl, dl, bc_kind, inv_h2[index], dt, f0, f1, f2, tl)
+            faces_serial(cl, bc_kind, inv_w[index], dt, f0, f1, f2)
+            totals_serial(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -269,53 +281,61 @@ def _level_views(e, r, operator, offsets, shapes, index):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def v_cycle(e, r, scratch, operator, offsets, shapes):
+def v_cycle(e, r, scratch, operator, offsets, shapes, inv_w):
     """One V(2,2)-cycle for ``M e = r`` from ``e = 0``; level 0 of ``e`` gets the result.
 
     ``r`` holds the level-0 right-hand side; its coarse levels and ``scratch`` are work
-    space; ``operator`` comes from :func:`prepare_levels`.
+    space; ``operator`` comes from :func:`prepare_levels` with the same ``inv_w``.
     """
     levels = offsets.shape[0] - 1
     for index in range(levels):
         el, rl, f0, f1, f2, tl = _level_views(e, r, operator, offsets, shapes, index)
+        iw = inv_w[index]
         el[...] = 0.0
         sweeps = PRE_SWEEPS if index < levels - 1 else COARSEST_SWEEPS
-        _sweeps(el, rl, f0, f1, f2, tl, sweeps, 0)
+        _sweeps(el, rl, f0, f1, f2, iw, tl, sweeps, 0)
         if index < levels - 1:
             sl = level(scratch, offsets, shapes, index)
             if el.size >= THREADED_CELLS:
-                residual(el, rl, f0, f1, f2, tl, sl)
+                residual(el, rl, f0, f1, f2, iw, tl, sl)
             else:
-                residual_serial(el, rl, f0, f1, f2, tl, sl)
-            _restrict_any(sl, level(r, offsets, shapes, index + 1))
+                residual_serial(el, rl, f0, f1, f2, iw, tl, sl)
+            _restrict_any(sl, level(r, offsets, shapes, index + 1), iw)
     for index in range(levels - 2, -1, -1):
         el, rl, f0, f1, f2, tl = _level_views(e, r, operator, offsets, shapes, index)
         if el.size >= THREADED_CELLS:
             prolong_add(level(e, offsets, shapes, index + 1), el)
         else:
             prolong_add_serial(level(e, offsets, shapes, index + 1), el)
-        _sweeps(el, rl, f0, f1, f2, tl, POST_SWEEPS, 1)
+        _sweeps(el, rl, f0, f1, f2, inv_w[index], tl, POST_SWEEPS, 1)
 
 
 def hierarchy(shape3, spacing3, min_cells: int = 8):
-    """Level shapes ``(L, 3)``, buffer offsets ``(L + 1,)`` and ``inv_h2`` ``(L, 3)``.
+    """Level shapes ``(L, 3)``, buffer offsets ``(L + 1,)`` and inverse cell widths
+    ``inv_w`` ``(L, 3, max(shape3))`` (level, axis, index along the axis; padded with 1).
 
     Axes longer than two cells are halved (rounding up) until the coarsest level holds at
-    most ``min_cells`` cells or no axis can shrink.
+    most ``min_cells`` cells or no axis can shrink; a coarse cell is as wide as its
+    children together.
     """
     shapes = [tuple(int(n) for n in shape3)]
-    spacings = [tuple(float(h) for h in spacing3)]
+    widths = [[np.full(n, float(h)) for n, h in zip(shapes[0], spacing3, strict=True)]]
     while int(np.prod(shapes[-1])) > min_cells:
-        shape, spacing = shapes[-1], spacings[-1]
+        shape = shapes[-1]
         new_shape = tuple((n + 1) // 2 if n > 2 else n for n in shape)
         if new_shape == shape:
             break
-        new_spacing = tuple(
-            2 * h if m < n else h for h, m, n in zip(spacing, new_shape, shape, strict=True)
+        widths.append(
+            [
+                np.add.reduceat(w, np.arange(0, n, 2)) if m < n else w
+                for w, m, n in zip(widths[-1], new_shape, shape, strict=True)
+            ]
         )
         shapes.append(new_shape)
-        spacings.append(new_spacing)
     sizes = [int(np.prod(s)) for s in shapes]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    inv_h2 = 1.0 / np.array(spacings) ** 2
-    return np.array(shapes, dtype=np.int64), offsets, inv_h2
+    inv_w = np.ones((len(shapes), 3, max(shapes[0])))
+    for index, level_widths in enumerate(widths):
+        for axis, w in enumerate(level_widths):
+            inv_w[index, axis, : len(w)] = 1.0 / w
+    return np.array(shapes, dtype=np.int64), offsets, inv_w
