@@ -30,5 +30,9 @@ def test_euler_step_below_limit_conserves_and_stays_positive(
     solver = make_solver("euler", model, state, dt=fraction * limit)
     before = state.data.sum()
     solver.advance(fraction * limit)
-    assert abs(state.data.sum() - before) <= 1e-12 * before
+    # rounding: the step rounds each cell's update a few times (<= 2 ndim + 4 ulp of its
+    # neighbourhood, each cell counted in 2 ndim + 1 of them with weights summing to <= 2)
+    # and each of the two sums adds <= log2(n) ulp: <= 40 ulp of the total for n <= 729
+    # cells; measured at most 1.5 ulp over the examples
+    assert abs(state.data.sum() - before) <= 40 * np.finfo(float).eps * before
     assert state.data.min() >= 0.0

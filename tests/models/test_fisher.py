@@ -26,5 +26,6 @@ def test_front_speed_matches_kpp(d, rho):
     measured = (p2 - p1) / (t2 - t1)
     bramson = 1.5 * length_scale * np.log(t2 / t1) / (t2 - t1)
     expected = 2 * np.sqrt(d * rho)
-    assert abs(measured + bramson - expected) / expected < 0.02
+    # measured 3.0e-4 for both cases (the same problem in units of sqrt(D / rho) and 1 / rho)
+    assert abs(measured + bramson - expected) / expected < 9e-4
     assert measured < expected  # the front approaches its speed from below

@@ -21,7 +21,8 @@ def test_diffusion_conserves_total(method, masked, bc, rng):
     dt = 0.9 * 0.01 / (4 * 0.3) if method == "euler" else None
     res = ct.simulate(model, state, 0.5, save_every=0.1, method=method, dt=dt)
     totals = res.series("total_u")
-    assert np.abs(totals / totals[0] - 1).max() < 1e-12
+    # round-off: measured at most 6.9e-15 (explicit, 12 cases; euler <= 4.4e-16)
+    assert np.abs(totals / totals[0] - 1).max() < 2e-14
     if masked:
         assert np.all(res.field("u")[:, ~mask] == 0.0)
     assert res.field("u").min() >= 0.0
@@ -41,7 +42,9 @@ def test_steep_taxis_stays_positive_and_conserves_mass(shape, method, rng):
     n = res.field("n")
     assert n.min() >= 0.0
     totals = res.series("total_n")
-    assert np.abs(totals / totals[0] - 1).max() < 1e-12
-    # the cells did climb the gradient: most of them now sit beyond the step
+    # round-off: measured 2.3e-13 (explicit 1D), 1.1e-13 (imex 1D), 5.7e-14 / 2.1e-14 (2D)
+    assert np.abs(totals / totals[0] - 1).max() < 5e-13
+    # the cells did climb the gradient: all of them now sit beyond the step (measured: a
+    # fraction 1.0e-10 (2D explicit), 7.3e-11 (2D imex), < 1e-16 (1D) is left behind it)
     final = n[-1]
-    assert final[x > 0.55].sum() > 0.5 * final.sum()
+    assert final[x <= 0.55].sum() < 3e-10 * final.sum()
