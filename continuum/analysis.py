@@ -168,7 +168,9 @@ def to_xarray(run):
 
 
 def _frame(run, t):
-    return int(np.argmin(np.abs(np.asarray(run.times) - t)))
+    from continuum.frames import frame_index
+
+    return frame_index(run.times, t)
 
 
 def _check_threshold(threshold):

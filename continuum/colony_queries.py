@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from continuum.frames import frame_index
 from continuum.models.cascade import Cascade
 
 
@@ -24,7 +25,7 @@ class ColonyQueries:
         return model
 
     def _frame(self, t: float) -> int:
-        return int(np.argmin(np.abs(np.asarray(self.times) - float(t))))
+        return frame_index(self.times, t)  # a time outside the run: ValueError
 
     def site_names(self) -> list[str]:
         """Names of the secondary sites."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from continuum.colony_queries import ColonyQueries
+from continuum.frames import frame_index
 
 
 class Result(ColonyQueries):
@@ -41,13 +42,14 @@ class Result(ColonyQueries):
         return dict(self.model.parameters)
 
     def field(self, name: str, t: float | None = None) -> np.ndarray:
-        """All frames of a field, or the frame nearest ``t`` [day]."""
+        """All frames of a field, or the frame nearest ``t`` [day]; a ``ValueError`` for a
+        time outside the run (:func:`continuum.frames.frame_index`)."""
         if name not in self.state.field_names:
             raise KeyError(f"unknown field {name!r}; fields are {list(self.state.field_names)}")
         frames = self._frames[:, self.state.field_names.index(name)]
         if t is None:
             return frames
-        return frames[int(np.argmin(np.abs(self.times - t)))]
+        return frames[frame_index(self.times, t)]
 
     def series(self, name: str) -> np.ndarray:
         if name not in self._series:

@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 
 from continuum.colony_queries import ColonyQueries
+from continuum.frames import frame_index
 from continuum.grid import Grid
 from continuum.io.layout import CHECKPOINT_SLOTS, FORMAT, FORMAT_VERSION, series_path
 from continuum.kernels.colonies import COHORT_ARRAYS
@@ -151,14 +152,15 @@ class RunFile(ColonyQueries):
         return tuple(names)
 
     def field(self, name: str, t: float | None = None) -> np.ndarray:
-        """All frames of a field ``(frames, *grid)``, or the frame nearest ``t`` [day]."""
+        """All frames of a field ``(frames, *grid)``, or the frame nearest ``t`` [day]
+        (:func:`continuum.frames.frame_index`)."""
         names = self.field_names
         if name not in names:
             raise KeyError(f"unknown field {name!r}; fields are {list(names)}")
         ds = self._file["fields"][name]
         if t is None:
             return ds[: self._frames]
-        return ds[int(np.argmin(np.abs(self.times - t)))]
+        return ds[frame_index(self.times, t)]  # a time outside the run: ValueError
 
     def series(self, name: str) -> np.ndarray:
         if name not in self.series_names:
