@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 
 import numpy as np
 
@@ -18,9 +19,9 @@ from continuum.models.cascade import Cascade
 from continuum.result import Result
 from continuum.solvers.base import METHODS, make_solver
 from continuum.solvers.cascade import CascadeSolver
-from continuum.state import State
+from continuum.state import State, check_frames_fit, check_state_fits
 from continuum.trackers import ProgressBar
-from continuum.validation import check_choice, check_positive
+from continuum.validation import check_choice, check_positive, check_real
 
 
 def output_times(t_start: float, t_end: float, save_every: float) -> np.ndarray:
@@ -114,16 +115,11 @@ def simulate(
     """
     if not isinstance(model, Model):
         raise ValueError(f"model: got {type(model).__name__}; a continuum model is required")
-    if not isinstance(state, State):
-        raise ValueError(f"state: got {type(state).__name__}; use model.initial_state(grid)")
-    if state.field_names != model.field_names:
-        raise ValueError(
-            f"state: fields {list(state.field_names)} do not match the model's "
-            f"{list(model.field_names)}"
-        )
+    check_state_fits(model, state)
     check_choice("method", method, METHODS)
     check_choice("compression", compression, COMPRESSIONS)
-    t_end = float(t_end)
+    t_start = check_real("t_start", t_start, "day")
+    t_end = check_real("t_end", t_end, "day")
     if not t_end > t_start:
         raise ValueError(f"t_end: got {t_end:g} day; it must be > t_start = {t_start:g} day")
     if isinstance(model, Cascade):
@@ -131,6 +127,7 @@ def simulate(
     if save_every is None:
         save_every = (t_end - t_start) / 100.0
     save_every = check_positive("save_every", save_every, "day")
+    check_frames_fit(state, t_start, t_end, save_every)
     if checkpoint_every is None:
         checkpoint_every = 10 * save_every
     checkpoint_every = check_positive("checkpoint_every", checkpoint_every, "day")
@@ -175,8 +172,22 @@ def simulate(
         if writer is not None:
             writer.close()
     if output is not None:
-        write_xdmf(output)
+        _write_sidecar(output)
     return result
+
+
+def _write_sidecar(path) -> None:
+    """The XDMF sidecar for ParaView; the run file is complete without it, so a failure
+    (a full disk) is a warning, not an error."""
+    try:
+        write_xdmf(path)
+    except OSError as error:
+        warnings.warn(
+            f"{str(path)!r} is complete, but its XDMF sidecar for ParaView could not be "
+            f"written ({error}); continuum.io.xdmf.write_xdmf(path) writes it later",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def _check_cascade_times(model, t_start, t_end):
@@ -281,5 +292,5 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
         _run(model, state, solver, schedule, times, writer, settings, progress, callback)
     finally:
         writer.close()
-    write_xdmf(path)
+    _write_sidecar(path)
     return open_run(path)

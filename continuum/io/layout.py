@@ -1,6 +1,7 @@
 """The run-file layout: names, version and chunking shared by the writer and the reader.
 
-Format ``continuum-run``, version 2 (documented in ``docs/run-file-format.md``)::
+Format ``continuum-run``, version 3 (documented in ``docs/run-file-format.md``); every
+dataset is chunked and carries HDF5's Fletcher-32 checksum filter::
 
     run.h5
     ├─ attrs   format, format_version, continuum_version, created, model, spec (JSON),
@@ -26,8 +27,9 @@ import numpy as np
 
 FORMAT = "continuum-run"
 # 2: cohorts of colonies carry log sizes (cell-level death moves them) instead of birth
-# times; version-1 files still open.
-FORMAT_VERSION = 2
+# times; version-1 files still open. 3: every dataset carries a Fletcher-32 checksum;
+# version-2 files (without) still open.
+FORMAT_VERSION = 3
 CHECKPOINT_SLOTS = ("checkpoint_a", "checkpoint_b")
 MAX_CHUNK_BYTES = 1 << 20
 COMPRESSIONS = ("gzip", "lzf", None)
@@ -50,13 +52,19 @@ def frame_chunks(shape: tuple[int, ...], itemsize: int = 8) -> tuple[int, ...]:
     return (1, *chunk)
 
 
+# Every dataset carries HDF5's Fletcher-32 checksum filter (per chunk), so a flipped bit
+# is found on read instead of being read as a number. It needs chunked storage.
+CHECKSUM = {"fletcher32": True}
+
+
 def compression_options(compression) -> dict:
-    """h5py dataset options for a compression choice (validated by the caller)."""
+    """h5py dataset options for a compression choice (validated by the caller), with the
+    checksum filter."""
     if compression == "gzip":
-        return {"compression": "gzip", "compression_opts": GZIP_LEVEL, "shuffle": True}
+        return {"compression": "gzip", "compression_opts": GZIP_LEVEL, "shuffle": True, **CHECKSUM}
     if compression == "lzf":
-        return {"compression": "lzf", "shuffle": True}
-    return {}
+        return {"compression": "lzf", "shuffle": True, **CHECKSUM}
+    return dict(CHECKSUM)
 
 
 def series_path(name: str) -> str:

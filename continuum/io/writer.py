@@ -20,6 +20,7 @@ import os
 import time as clock
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import product
 from pathlib import Path
@@ -27,8 +28,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from continuum.io.checksum import with_checksum
 from continuum.io.layout import (
     CHECKPOINT_SLOTS,
+    CHECKSUM,
     FORMAT,
     FORMAT_VERSION,
     GZIP_LEVEL,
@@ -36,6 +39,11 @@ from continuum.io.layout import (
     frame_chunks,
     series_path,
 )
+
+
+class RunWriteError(OSError):
+    """Writing the run file failed (a full disk, a lost mount...): the run stopped, and the
+    frames the file counts, and its last checkpoint, are intact."""
 
 
 def check_output_path(path, overwrite: bool) -> Path:
@@ -58,11 +66,19 @@ def check_output_path(path, overwrite: bool) -> Path:
     return path
 
 
-def _shuffle_deflate(block: np.ndarray, level: int) -> bytes:
-    """HDF5's shuffle filter (byte planes) followed by deflate, on one chunk."""
+def _shuffle_deflate(block: np.ndarray, level: int, checksum: bool) -> bytes:
+    """HDF5's shuffle filter (byte planes), deflate and (if ``checksum``) Fletcher-32, on
+    one chunk."""
     planes = block.reshape(-1).view(np.uint8).reshape(-1, block.itemsize).T
-    return zlib.compress(np.ascontiguousarray(planes).tobytes(), level)
+    chunk = zlib.compress(np.ascontiguousarray(planes).tobytes(), level)
+    return with_checksum(chunk) if checksum else chunk
 
+
+# No chunk cache: every chunk goes to the file when it is written, so a failed write
+# (a full disk) is reported by that write. With a cache, HDF5 fails later, while evicting
+# or closing, where h5py can only print the error, and at exit it crashes on the chunks it
+# could not write.
+UNCACHED = {"rdcc_nbytes": 0}
 
 # Series and frame arrays are written in blocks: after this many frames, or this many
 # seconds after the last block, whichever comes first (one small write per series and
@@ -80,13 +96,38 @@ class RunWriter:
     keeps every frame it counted.
     """
 
-    def __init__(self, handle: h5py.File):
+    def __init__(self, handle: h5py.File, path: Path):
         self.file = handle
+        self.path = Path(path)
         self.frames = int(handle.attrs["frames"])
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
         self._pending: list[tuple] = []  # (t, series, arrays) of frames not yet counted
+        # Dataset handles stay open for the whole run: a handle closed behind every write
+        # would flush its chunks in h5py's destructor, where a failed write is only printed.
         self._datasets: dict[str, h5py.Dataset] = {}
         self._last_flush = clock.monotonic()
+        slot = handle.attrs.get("checkpoint", "")
+        self._checkpoint_t = handle[slot].attrs.get("t") if slot in CHECKPOINT_SLOTS else None
+        self.failed: RunWriteError | None = None
+
+    @contextmanager
+    def _guarded(self, doing: str):
+        """Turn a failed HDF5 write into one :class:`RunWriteError` that stops the run; the
+        writer refuses every write after it."""
+        if self.failed is not None:
+            raise self.failed
+        try:
+            yield
+        except (OSError, RuntimeError) as error:
+            kept = f"its first {self.frames} frames"
+            if self._checkpoint_t is not None:
+                kept += f" and the checkpoint at t = {self._checkpoint_t:g} day"
+            self.failed = RunWriteError(
+                getattr(error, "errno", None),
+                f"run file {str(self.path)!r}: {doing} failed ({_reason(error)}); the run "
+                f"stopped, and {kept} are intact: make room, then resume it",
+            )
+            raise self.failed from error
 
     @classmethod
     def create(
@@ -109,7 +150,19 @@ class RunWriter:
         from continuum.interventions import to_json
 
         grid = state.grid
-        handle = h5py.File(path, "w")
+        path = Path(path)
+        if path.exists():
+            _refuse_if_open(path)
+        # Built under a temporary name and moved into place when complete, so a run that
+        # fails (or is killed) while creating its file leaves any older file untouched.
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            handle = _open_file(partial, "w")
+        except OSError as error:
+            raise RunWriteError(
+                getattr(error, "errno", None),
+                f"output: cannot create {str(partial)!r} ({_reason(error)})",
+            ) from error
         try:
             attrs = handle.attrs
             attrs["format"] = FORMAT
@@ -124,7 +177,7 @@ class RunWriter:
             attrs["interventions"] = json.dumps([to_json(item) for item in interventions])
             for i, item in enumerate(interventions):
                 if isinstance(getattr(item, "target", None), np.ndarray):
-                    handle.create_dataset(f"interventions/target{i}", data=item.target)
+                    handle.create_dataset(f"interventions/target{i}", data=item.target, **CHECKSUM)
             attrs["seed"] = 0
             attrs["time_units"] = "day"
             attrs["length_units"] = "mm"
@@ -132,19 +185,19 @@ class RunWriter:
             attrs["checkpoint"] = ""
             scales = []
             for name, coord in zip(grid.axis_names, grid.coords, strict=True):
-                ds = handle.create_dataset(name, data=coord)
+                ds = handle.create_dataset(name, data=coord, **CHECKSUM)
                 ds.attrs["units"] = "mm"
                 ds.attrs["long_name"] = f"cell-centre {name} coordinate"
                 ds.make_scale(name)
                 scales.append(ds)
             time = handle.create_dataset(
-                "time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(1024,)
+                "time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(1024,), **CHECKSUM
             )
             time.attrs["units"] = "day"
             time.attrs["long_name"] = "simulated time"
             time.make_scale("time")
             if grid.mask is not None:
-                mask = handle.create_dataset("mask", data=grid.mask.astype(np.uint8))
+                mask = handle.create_dataset("mask", data=grid.mask.astype(np.uint8), **CHECKSUM)
                 mask.attrs["long_name"] = "tissue mask (1 inside)"
                 for i, scale in enumerate(scales):
                     mask.dims[i].attach_scale(scale)
@@ -154,13 +207,13 @@ class RunWriter:
                     group[scale.name.lstrip("/")] = scale
                 static = model.static_maps(grid)
                 for name, values in zip(model.map_names, static, strict=True):
-                    ds = group.create_dataset(name, data=values.reshape(grid.shape))
+                    ds = group.create_dataset(name, data=values.reshape(grid.shape), **CHECKSUM)
                     ds.attrs["units"] = "1"
                     ds.attrs["long_name"] = f"{name.replace('_', ' ')} (static map)"
                     for i, scale in enumerate(scales):
                         ds.dims[i].attach_scale(scale)
             for path, values in model.extra_maps().items():
-                ds = handle.create_dataset(path, data=values)
+                ds = handle.create_dataset(path, data=values, **_checksum_for(values.size))
                 ds.attrs["units"] = "1"
                 ds.attrs["long_name"] = f"{path.rsplit('/', 1)[-1].replace('_', ' ')} (static map)"
             fields = handle.create_group("fields")
@@ -192,39 +245,60 @@ class RunWriter:
                     maxshape=(None,),
                     dtype="f8",
                     chunks=(1024,),
+                    **CHECKSUM,
                 )
                 ds.attrs["units"] = unit
                 ds.attrs["long_name"] = name
                 ds.dims[0].attach_scale(time)
             _create_frame_arrays(handle, model.frame_array_info(), time)
+            arrays = {"data": state.data, "scalars": state.scalars, **solver.history_arrays()}
             for slot in CHECKPOINT_SLOTS:
                 group = handle.create_group(slot)
-                group.create_dataset("data", shape=state.data.shape, dtype="f8")
-                group.create_dataset("scalars", shape=state.scalars.shape, dtype="f8")
-                for key, array in solver.history_arrays().items():
-                    group.create_dataset(key, shape=array.shape, dtype="f8")
+                for key, array in arrays.items():
+                    group.create_dataset(
+                        key, shape=array.shape, dtype="f8", **_checksum_for(array.size)
+                    )
             handle.flush()
-        except BaseException:
-            handle.close()
+            os.replace(partial, path)
+        except BaseException as error:
+            _close_quietly(handle)
+            partial.unlink(missing_ok=True)
+            if isinstance(error, OSError | RuntimeError):
+                raise RunWriteError(
+                    getattr(error, "errno", None),
+                    f"output: cannot write {str(path)!r} ({_reason(error)})",
+                ) from error
             raise
-        return cls(handle)
+        return cls(handle, path)
 
     @classmethod
     def reopen(cls, path) -> RunWriter:
-        return cls(h5py.File(path, "r+"))
+        """Open an existing run file to continue it (``resume``)."""
+        from continuum.io.reader import RunFileError
+
+        try:
+            handle = _open_file(path, "r+")
+        except OSError as error:
+            if _is_lock_error(error):
+                raise RunFileError(
+                    f"{str(path)!r} is open in another process; close it there first"
+                ) from None
+            raise RunFileError(f"{str(path)!r} cannot be opened for writing: {error}") from None
+        return cls(handle, path)
 
     def append(self, t: float, state, series_values: dict, arrays: dict | None = None) -> None:
         """Append one frame: its fields now, its series and arrays with the next block.
 
         ``arrays`` are the model's frame arrays (``Model.frame_arrays``), by path."""
         n = self.frames + len(self._pending) + 1
-        for name, values in zip(state.field_names, state.data, strict=True):
-            ds = self.file["fields"][name]
-            ds.resize(n, axis=0)
-            if ds.compression == "gzip" and ds.shuffle:
-                self._write_gzip_frame(ds, n - 1, values)
-            else:
-                ds[n - 1] = values
+        with self._guarded(f"writing frame {n - 1} (t = {t:g} day)"):
+            for name, values in zip(state.field_names, state.data, strict=True):
+                ds = self._dataset(f"fields/{name}")
+                ds.resize(n, axis=0)
+                if ds.compression == "gzip" and ds.shuffle:
+                    self._write_gzip_frame(ds, n - 1, values)
+                else:
+                    ds[n - 1] = values
         copies = {path: np.array(values) for path, values in (arrays or {}).items()}
         self._pending.append((t, dict(series_values), copies))
         due = clock.monotonic() - self._last_flush >= FLUSH_SECONDS
@@ -244,15 +318,16 @@ class RunWriter:
             block[series_path(name)] = np.array([frame[1][name] for frame in self._pending])
         for path in self._pending[0][2]:
             block[path] = np.stack([frame[2][path] for frame in self._pending])
-        for path, values in block.items():
-            ds = self._dataset(path)
-            ds.resize(end, axis=0)
-            ds[start:end] = values
-        self.file.flush()
-        self._pending.clear()
-        self.frames = end
-        self.file.attrs["frames"] = end
-        self.file.flush()
+        with self._guarded(f"writing frames {start}-{end - 1}"):
+            for path, values in block.items():
+                ds = self._dataset(path)
+                ds.resize(end, axis=0)
+                ds[start:end] = values
+            self.file.flush()  # the frames are on disk before they are counted
+            self._pending.clear()
+            self.file.attrs["frames"] = end
+            self.file.flush()
+            self.frames = end
 
     def _dataset(self, path: str) -> h5py.Dataset:
         if path not in self._datasets:
@@ -262,6 +337,7 @@ class RunWriter:
     def _write_gzip_frame(self, ds, frame: int, values: np.ndarray) -> None:
         """Compress the chunks of one frame in parallel and store them directly."""
         chunk = ds.chunks[1:]
+        checksum = ds.fletcher32  # files of format version 2 have none
         starts = product(*(range(0, n, c) for n, c in zip(values.shape, chunk, strict=True)))
         jobs = []
         for start in starts:
@@ -271,7 +347,8 @@ class RunWriter:
                 padded[tuple(slice(0, n) for n in block.shape)] = block
                 block = padded
             block = np.ascontiguousarray(block)
-            jobs.append(((frame, *start), self._pool.submit(_shuffle_deflate, block, GZIP_LEVEL)))
+            job = self._pool.submit(_shuffle_deflate, block, GZIP_LEVEL, checksum)
+            jobs.append(((frame, *start), job))
         for offset, job in jobs:
             ds.id.write_direct_chunk(offset, job.result())
 
@@ -288,39 +365,92 @@ class RunWriter:
         }
         current = self.file.attrs["checkpoint"]
         slot = CHECKPOINT_SLOTS[1] if current == CHECKPOINT_SLOTS[0] else CHECKPOINT_SLOTS[0]
-        group = self.file[slot]
-        for key, array in arrays.items():
-            group[key][...] = array
-        for key, value in attrs.items():
-            group.attrs[key] = value
-        self.file.flush()
-        self.file.attrs["checkpoint"] = slot
-        self.file.flush()
+        with self._guarded(f"writing the checkpoint at t = {solver.t:g} day"):
+            for key, array in arrays.items():
+                if array.size:
+                    self._dataset(f"{slot}/{key}")[...] = array
+            group = self.file[slot]
+            for key, value in attrs.items():
+                group.attrs[key] = value
+            self.file.flush()  # the slot is on disk before the file switches to it
+            self.file.attrs["checkpoint"] = slot
+            self.file.flush()
+        self._checkpoint_t = solver.t
 
     def truncate(self, frames: int) -> None:
         """Drop frames written after frame ``frames - 1`` (those after a checkpoint)."""
-        self.file.attrs["frames"] = frames
-        self.file.flush()
-        growing = []
-        self.file.visititems(
-            lambda _, obj: (
-                growing.append(obj)
-                if isinstance(obj, h5py.Dataset) and obj.maxshape[:1] == (None,)
-                else None
+        with self._guarded(f"dropping the frames after frame {frames - 1}"):
+            self.file.attrs["frames"] = frames
+            self.file.flush()
+            growing = []
+            self.file.visititems(
+                lambda _, obj: (
+                    growing.append(obj)
+                    if isinstance(obj, h5py.Dataset) and obj.maxshape[:1] == (None,)
+                    else None
+                )
             )
-        )
-        for ds in growing:  # time, fields, series, frame arrays (links are visited once)
-            ds.resize(frames, axis=0)
-        self.frames = frames
-        self.file.flush()
+            for ds in growing:  # time, fields, series, frame arrays (links visited once)
+                ds.resize(frames, axis=0)
+            self.frames = frames
+            self.file.flush()
 
     def close(self) -> None:
-        """Count the pending frames and close the file."""
+        """Count the pending frames and close the file. After a failed write the file is
+        closed without raising again (the first error tells what happened)."""
         try:
-            self.flush()
+            if self.failed is None:
+                self.flush()
         finally:
             self._pool.shutdown()
-            self.file.close()
+            self._datasets.clear()
+            if self.failed is None:
+                self.file.close()
+            else:
+                _close_quietly(self.file)
+
+
+def _open_file(path, mode: str) -> h5py.File:
+    """Open the file the writer writes (tests replace it with a failing file)."""
+    return h5py.File(path, mode, **UNCACHED)
+
+
+def _reason(error: BaseException) -> str:
+    """The operating system's reason for a failed HDF5 call (``No space left on device``)
+    when it gives one, else the first line of its message."""
+    text = str(error)
+    marker = "error message = '"
+    if marker in text:
+        return text.split(marker, 1)[1].split("'", 1)[0]
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _close_quietly(handle: h5py.File) -> None:
+    """Close a file whose writes failed: HDF5 reports the failed flush again on closing."""
+    with suppress(OSError, RuntimeError):
+        handle.close()
+
+
+def _is_lock_error(error: OSError) -> bool:
+    return "unable to lock file" in str(error).lower() or isinstance(error, BlockingIOError)
+
+
+def _refuse_if_open(path: Path) -> None:
+    """Refuse to replace a run file another process holds open (HDF5's file lock)."""
+    try:
+        h5py.File(path, "r+").close()
+    except OSError as error:
+        if _is_lock_error(error):
+            raise ValueError(
+                f"output: {str(path)!r} is open in another process; close it there, or "
+                "choose another path"
+            ) from None
+        # not an HDF5 file, or unreadable: it is simply replaced
+
+
+def _checksum_for(size: int) -> dict:
+    """The checksum filter for a fixed-size dataset (an empty one cannot be chunked)."""
+    return CHECKSUM if size else {}
 
 
 def _group_with_time(handle, path: str, time) -> h5py.Group:
@@ -338,7 +468,7 @@ def _create_frame_arrays(handle, info: dict, time) -> None:
         group = _group_with_time(handle, path, time)
         for axis in item.axes:
             if axis.name not in group:
-                scale = group.create_dataset(axis.name, data=axis.values)
+                scale = group.create_dataset(axis.name, data=axis.values, **CHECKSUM)
                 scale.attrs["units"] = axis.units
                 scale.attrs["long_name"] = axis.long_name
                 scale.make_scale(axis.name)
@@ -349,6 +479,7 @@ def _create_frame_arrays(handle, info: dict, time) -> None:
             maxshape=(None, *shape),
             dtype="f8",
             chunks=frame_chunks(shape),
+            **CHECKSUM,
         )
         ds.attrs["units"] = item.units
         ds.attrs["long_name"] = item.long_name
