@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from continuum.validation import check_positive
+from continuum.validation import check_integer, check_memory, check_positive, check_real
 
 AXIS_NAMES = ("x", "y", "z")
 
@@ -43,19 +45,14 @@ class Grid:
         cross_section: float = 1.0,
         thickness: float = 1.0,
     ):
-        shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
-        if not 1 <= len(shape) <= 3:
-            raise ValueError(f"shape: got {shape}; a grid has 1, 2 or 3 axes")
-        for n in shape:
-            if n < 1:
-                raise ValueError(f"shape: got {shape}; every axis needs at least 1 cell")
+        shape = self._shape(shape)
         ndim = len(shape)
         spacing = self._per_axis("spacing", spacing, ndim)
         for h in spacing:
             check_positive("spacing", h, unit="mm")
         origin = self._per_axis("origin", origin, ndim)
-        check_positive("cross_section", cross_section, unit="mm^2")
-        check_positive("thickness", thickness, unit="mm")
+        cross_section = check_positive("cross_section", cross_section, unit="mm^2")
+        thickness = check_positive("thickness", thickness, unit="mm")
         if mask is not None:
             mask = np.asarray(mask)
             if mask.shape != shape:
@@ -74,14 +71,30 @@ class Grid:
         self._mask3 = (
             np.zeros((0, 0, 0)) if mask is None else mask.astype(np.float64).reshape(self.shape3)
         )
-        self.cross_section = float(cross_section)
-        self.thickness = float(thickness)
+        self.cross_section = cross_section
+        self.thickness = thickness
+
+    @staticmethod
+    def _shape(shape) -> tuple[int, ...]:
+        """The cells per axis, each a whole number >= 1, of a grid that fits in memory."""
+        if isinstance(shape, np.ndarray):
+            shape = shape.tolist()
+        axes = shape if isinstance(shape, list | tuple) else (shape,)
+        if not 1 <= len(axes) <= 3:
+            raise ValueError(f"shape: got {shape!r}; a grid has 1, 2 or 3 axes")
+        shape = tuple(check_integer("shape", n, minimum=1) for n in axes)
+        cells = math.prod(shape)
+        check_memory("shape", f"one field on {cells:.3g} cells {shape}", 8.0 * cells)
+        return shape
 
     @staticmethod
     def _per_axis(name, value, ndim):
-        if np.ndim(value) == 0:
-            return (float(value),) * ndim
-        values = tuple(float(v) for v in value)
+        """One finite number per axis [mm] (a single number applies to all)."""
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if not isinstance(value, list | tuple):
+            return (check_real(name, value, unit="mm"),) * ndim
+        values = tuple(check_real(name, v, unit="mm") for v in value)
         if len(values) != ndim:
             raise ValueError(
                 f"{name}: got {len(values)} values for a {ndim}D grid; give 1 or {ndim}"

@@ -23,7 +23,13 @@ import numpy as np
 from scipy import ndimage
 
 from continuum.units import PO2_AT_VASCULAR_LEVEL_MMHG
-from continuum.validation import check_fraction, check_nonnegative, check_positive
+from continuum.validation import (
+    check_fraction,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+    check_real,
+)
 
 OXYGEN_FIELD = "oxygen"
 
@@ -153,15 +159,16 @@ class Radiotherapy:
             if self.start is None:
                 raise ValueError("radiotherapy: give times=[...] or start=... [day]")
             start = check_nonnegative("radiotherapy start", self.start, "day")
-            if not isinstance(self.fractions, int | np.integer) or self.fractions < 1:
-                raise ValueError(
-                    f"radiotherapy fractions: got {self.fractions!r}; a whole number >= 1"
-                )
+            fractions = check_integer("radiotherapy fractions", self.fractions, minimum=1)
             interval = check_positive("radiotherapy interval", self.interval, "day")
-            times = tuple(start + interval * i for i in range(int(self.fractions)))
+            times = tuple(start + interval * i for i in range(fractions))
         else:
             if self.start is not None:
                 raise ValueError("radiotherapy: give either times=[...] or start=..., not both")
+            if not isinstance(self.times, list | tuple | np.ndarray):
+                raise ValueError(
+                    f"radiotherapy times: got {self.times!r}; a list of times [day] is required"
+                )
             times = tuple(
                 check_nonnegative(f"radiotherapy times[{i}]", t, "day")
                 for i, t in enumerate(self.times)
@@ -179,8 +186,19 @@ class Radiotherapy:
                     "{'radius': mm, 'centre': [mm, ...]} (centre defaults to the grid's)"
                 )
             check_positive("radiotherapy target radius", self.target["radius"], "mm")
+            centre = self.target.get("centre")
+            if centre is not None:
+                if not isinstance(centre, list | tuple | np.ndarray):
+                    raise ValueError(
+                        f"radiotherapy target centre: got {centre!r}; coordinates [mm] are required"
+                    )
+                centre = [
+                    check_real(f"radiotherapy target centre[{i}]", x, "mm")
+                    for i, x in enumerate(centre)
+                ]
+                _set(self, "target", {**self.target, "centre": centre})
         elif self.target is not None:
-            _set(self, "target", np.asarray(self.target, dtype=bool))
+            _set(self, "target", _target_mask(self.target))
 
     def event_times(self) -> tuple[float, ...]:
         return self.times
@@ -280,6 +298,19 @@ class SystemicTherapy:
             return np.array([0.0, 0.0, 0.0, 0.0, 1.0])
         flags = (self.tissue, self.circulating, self.colonies, self.dormant)
         return np.array([*(self.rate if flag else 0.0 for flag in flags), 1.0])
+
+
+def _target_mask(values) -> np.ndarray:
+    """A radiotherapy target given as an array: booleans, or numbers that are 0 or 1."""
+    array = np.asarray(values)
+    if array.dtype.kind == "b":
+        return array
+    if array.dtype.kind not in "iuf" or not np.all((array == 0) | (array == 1)):
+        raise ValueError(
+            "radiotherapy target: an array of true/false (or 0/1) per cell is required; got "
+            f"{array.dtype} values"
+        )
+    return array != 0
 
 
 KINDS = {"resection": Resection, "radiotherapy": Radiotherapy, "systemic": SystemicTherapy}

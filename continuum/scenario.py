@@ -55,6 +55,8 @@ from continuum.grid import Grid
 from continuum.interventions import KINDS, Schedule
 from continuum.models.cascade import Cascade
 from continuum.models.sites import Circulation, SecondarySite
+from continuum.state import check_frames_fit
+from continuum.validation import check_integer, check_positive, check_real
 
 SECTIONS = {
     "title": "a name for the run",
@@ -121,14 +123,16 @@ class _Checker:
             if required:
                 self.add(f"{where}: missing required entry {key!r}")
             return None
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(f"{where}.{key}: got {value!r}; a number is required")
+        return self.value(check_positive if positive else check_real, f"{where}.{key}", table[key])
+
+    def value(self, check, name: str, value, *args):
+        """``check(name, value, *args)`` (a :mod:`continuum.validation` check); its
+        ValueError becomes one problem and ``None``."""
+        try:
+            return check(name, value, *args)
+        except ValueError as error:
+            self.add(str(error))
             return None
-        if positive and not value > 0:
-            self.add(f"{where}.{key}: got {value!r}; it must be > 0")
-            return None
-        return float(value)
 
     def attempt(self, where: str, build, *args, **kwargs):
         """Call a constructor; its ValueError becomes one problem."""
@@ -193,8 +197,12 @@ class Scenario:
                 if isinstance(value, dict):
                     _initial_field(value, grid, Path(folder), f"initial.{name}", check)
         settings = _run_settings(check.table(data.get("run"), "run"), model, check)
-        interventions = _interventions(data.get("interventions", []), grid, Path(folder), check)
-        if state is not None and len(interventions) == len(data.get("interventions", [])):
+        if state is not None and "t_end" in settings:
+            every = settings.get("save_every", settings["t_end"] / 100.0)
+            check.attempt("run", check_frames_fit, state, 0.0, settings["t_end"], every)
+        entries = data.get("interventions", [])
+        interventions = _interventions(entries, grid, Path(folder), check)
+        if state is not None and isinstance(entries, list) and len(interventions) == len(entries):
             check.attempt("interventions", Schedule, interventions, model, state.grid, 0.0)
         title = data.get("title", "")
         if not isinstance(title, str):
@@ -328,17 +336,21 @@ def _vessels(table: dict, grid: Grid, check: _Checker, prefix: str = "vessels") 
         spec = check.table(value, where)
         check.keys(spec, ("fraction", "seed", "radius", "file"), where)
         if "file" in spec:
-            array = check.attempt(where, vessel_maps.from_image, grid, spec["file"])
+            name = _file_name(spec, where, check)
+            array = (
+                None if name is None else check.attempt(where, vessel_maps.from_image, grid, name)
+            )
         else:
             fraction = check.number(spec, "fraction", where, required=True)
-            if fraction is None:
+            seed = check.value(check_integer, f"{where}.seed", spec.get("seed", default_seed), 0)
+            if fraction is None or seed is None:
                 continue
             array = check.attempt(
                 where,
                 vessel_maps.random_capillaries,
                 grid,
                 fraction,
-                seed=int(spec.get("seed", default_seed)),
+                seed=seed,
                 **({"radius": spec["radius"]} if "radius" in spec else {}),
             )
         if array is not None:
@@ -403,7 +415,7 @@ def _interventions(entries, grid, folder: Path, check: _Checker) -> list:
         where = f"interventions[{i}]"
         entry = dict(check.table(entry, where))
         kind = entry.pop("kind", None)
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             close = difflib.get_close_matches(str(kind), list(KINDS), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             check.add(f"{where}.kind: got {kind!r}{hint} (allowed: {', '.join(KINDS)})")
@@ -465,34 +477,63 @@ def _array_from_file(spec: dict, grid: Grid, folder: Path, where: str, check: _C
     """An array of the grid's shape from ``{file = "a.npy"}`` or ``{file = "run.h5",
     dataset = "fields/epithelial", frame = -1}`` (an HDF5 dataset of the grid's shape, or
     one frame of a stack of them: the last unless ``frame`` says)."""
-    path = folder / spec["file"]
+    name = _file_name(spec, where, check)
+    if name is None:
+        return None
+    path = folder / name
     hdf5 = path.suffix in (".h5", ".hdf5")
     check.keys(spec, ("file", "dataset", "frame") if hdf5 else ("file",), where)
     try:
         if hdf5:
-            import h5py
-
-            if "dataset" not in spec:
-                check.add(f'{where}: an HDF5 file needs dataset = "path/in/file"')
+            array = _hdf5_array(spec, path, grid, where, check)
+            if array is None:
                 return None
-            with h5py.File(path, "r") as handle:
-                data = handle[spec["dataset"]]
-                if data.ndim == grid.ndim + 1:
-                    frame = spec.get("frame", -1)
-                    if "frames" in handle.attrs and frame == -1:  # a run file: its last frame
-                        frame = int(handle.attrs["frames"]) - 1
-                    array = data[frame]
-                else:
-                    array = data[()]
         else:
             array = np.load(path)
     except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
         check.add(f"{where}.file: cannot read {str(path)!r} ({error})")
         return None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "iufb":
+        kind = array.dtype if isinstance(array, np.ndarray) else type(array).__name__
+        check.add(f"{where}.file: {str(path)!r} holds {kind} values; real numbers are required")
+        return None
     if array.shape != grid.shape:
         check.add(f"{where}.file: array of shape {array.shape} does not fit the grid {grid.shape}")
         return None
     return array
+
+
+def _hdf5_array(spec: dict, path: Path, grid: Grid, where: str, check: _Checker):
+    """The array of ``spec``'s ``dataset`` in the HDF5 file ``path`` (one frame of a stack
+    of grid-shaped arrays: ``frame``, by default the last one written)."""
+    import h5py
+
+    dataset = spec.get("dataset")
+    if not isinstance(dataset, str):
+        check.add(f'{where}.dataset: got {dataset!r}; an HDF5 file needs dataset = "path/in/file"')
+        return None
+    frame = check.value(check_integer, f"{where}.frame", spec.get("frame", -1))
+    if frame is None:
+        return None
+    with h5py.File(path, "r") as handle:
+        data = handle[dataset]
+        if not isinstance(data, h5py.Dataset):
+            check.add(f"{where}.dataset: {dataset!r} in {str(path)!r} is a group, not a dataset")
+            return None
+        if data.ndim != grid.ndim + 1:
+            return data[()]
+        if "frames" in handle.attrs and frame == -1:  # a run file: its last frame
+            frame = int(handle.attrs["frames"]) - 1
+        return data[frame]
+
+
+def _file_name(spec: dict, where: str, check: _Checker) -> str | None:
+    """``spec["file"]``, a path relative to the scenario's folder, or ``None`` (a problem)."""
+    name = spec["file"]
+    if not isinstance(name, str) or not name:
+        check.add(f"{where}.file: got {name!r}; a file name (a string) is required")
+        return None
+    return name
 
 
 def _initial_field(spec: dict, grid: Grid, folder: Path, where: str, check: _Checker):
@@ -509,7 +550,10 @@ def _initial_field(spec: dict, grid: Grid, folder: Path, where: str, check: _Che
     if not isinstance(centre, list) or len(centre) != grid.ndim:
         check.add(f"{where}.centre: got {centre!r}; {grid.ndim} coordinates [mm] are required")
         return None
-    if radius is None or value is None:
+    centre = [
+        check.value(check_real, f"{where}.centre[{i}]", c, "mm") for i, c in enumerate(centre)
+    ]
+    if radius is None or value is None or None in centre:
         return None
     coords = np.meshgrid(*grid.coords, indexing="ij")
     r = np.sqrt(sum((c - c0) ** 2 for c, c0 in zip(coords, centre, strict=True)))

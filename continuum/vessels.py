@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from continuum.grid import Grid
-from continuum.validation import check_fraction, check_positive
+from continuum.validation import check_fraction, check_integer, check_positive, real_array
 
 
 def from_array(grid: Grid, values, name: str = "vessels") -> np.ndarray:
     """Check a vessel-density array: the grid's shape, finite, within [0, 1]."""
-    array = np.asarray(values, dtype=np.float64)
+    array = real_array(name, values)
     if array.shape != grid.shape:
         raise ValueError(
             f"{name}: got shape {array.shape}; a vessel map needs the grid shape {grid.shape}"
@@ -64,6 +64,7 @@ def random_capillaries(
     if fraction >= 1.0:
         raise ValueError("fraction: got 1; a vascular fraction must be < 1")
     radius = check_positive("radius", radius, "mm")
+    seed = check_integer("seed", seed, minimum=0)
     centres = _poisson_centres(grid, fraction, radius, seed)
     density = np.zeros(grid.shape)
     ball = _capillary_size(grid.ndim, radius)
@@ -111,7 +112,7 @@ def from_image(grid: Grid, path, invert: bool = False) -> np.ndarray:
     if not path.exists():
         raise ValueError(f"path: {str(path)!r} does not exist")
     if path.suffix == ".npy":
-        image = np.load(path).astype(np.float64)
+        image = real_array(str(path), np.load(path))
     else:
         import matplotlib.image
 

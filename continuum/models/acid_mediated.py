@@ -37,6 +37,7 @@ class AcidMediated(Model):
     kernel_name = "acid_mediated"
     field_names = ("normal", "tumor", "acid")
     cell_fields = ("tumor",)
+    nonnegative_fields = field_names
     PARAMETERS = (
         Parameter("delta_1", 12.5, "1", "acid toxicity to normal tissue"),
         Parameter("rho_2", 1.0, "1", "relative tumour growth rate"),

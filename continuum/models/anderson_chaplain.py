@@ -41,6 +41,7 @@ class AndersonChaplain(Model):
     kernel_name = "anderson_chaplain"
     field_names = ("n", "f", "m")
     cell_fields = ("n",)
+    nonnegative_fields = field_names
     PARAMETERS = (
         Parameter("d_n", 0.001, "1", "tumour-cell random motility (nondimensional)"),
         Parameter("gamma", 0.005, "1", "haptotactic sensitivity (nondimensional)"),

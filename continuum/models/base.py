@@ -14,6 +14,7 @@ Rules for adding a model (numbered, as SciPy's ``OdeSolver`` does):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,7 +23,15 @@ import numpy as np
 from continuum.boundary import boundary_conditions_to_json, pack_boundary_conditions
 from continuum.grid import Grid
 from continuum.state import State
-from continuum.validation import check_fraction, check_nonnegative, check_positive
+from continuum.validation import (
+    check_finite_array,
+    check_fraction,
+    check_memory,
+    check_nonnegative,
+    check_positive,
+    is_real,
+    real_array,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,10 @@ def checked_parameters(owner: str, table, given: dict, others: str = "") -> dict
     """Every parameter of ``table`` (its default unless ``given``), each checked by its
     rule; an unknown name raises ``ValueError`` naming ``owner`` and the known names
     (and ``others``, the owner's other arguments)."""
+    if not isinstance(given, dict):
+        raise ValueError(
+            f"{owner}: got {given!r}; a table of parameters (name = value) is required"
+        )
     known = {p.name: p for p in table}
     unknown = set(given) - set(known)
     if unknown:
@@ -132,6 +145,9 @@ class Model:
     # The fields that are tumour cells (densities as fractions of a carrying capacity):
     # what ``continuum.analysis`` measures and treatments kill.
     cell_fields: tuple[str, ...] = ()
+    # Fields that are densities or concentrations (cells, matrix, enzyme, oxygen): their
+    # initial values must not be negative.
+    nonnegative_fields: tuple[str, ...] = ()
     field_units: ClassVar[dict[str, str]] = {}
     series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()
@@ -182,7 +198,11 @@ class Model:
                 f"{list(self.field_names)}, scalars are {list(self.scalar_names)}"
             )
         values = {**self.default_fields(grid), **overrides}
-        data = np.zeros((len(self.field_names), *grid.shape))
+        shape = (len(self.field_names), *grid.shape)
+        n_scalars = sum(math.prod(s) for _, s in self.scalar_layout().values())
+        what = f"a state of fields {shape} and {n_scalars} scalars"
+        check_memory("initial_state", what, 8.0 * (math.prod(shape) + n_scalars))
+        data = np.zeros(shape)
         for f, name in enumerate(self.field_names):
             if name in values:
                 data[f] = self._field_value(name, values[name], grid)
@@ -194,17 +214,21 @@ class Model:
                 state.set_scalar(name, check_nonnegative(name, overrides[name], "cells"))
         return state
 
-    @staticmethod
-    def _field_value(name, value, grid):
-        array = np.asarray(value, dtype=np.float64)
+    def _field_value(self, name, value, grid):
+        """An initial field: a number or an array of the grid's shape, real and finite
+        (and >= 0 for the model's ``nonnegative_fields``)."""
+        if not isinstance(value, np.ndarray | list | tuple) and not is_real(value):
+            raise ValueError(
+                f"{name}: got {value!r}; a number or an array of the grid shape "
+                f"{grid.shape} is required"
+            )
+        array = real_array(name, value)
         if array.ndim != 0 and array.shape != grid.shape:
             raise ValueError(
                 f"{name}: got an array of shape {array.shape}; expected the grid shape "
                 f"{grid.shape} or a number"
             )
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name}: the initial values contain NaN or Inf")
-        return array
+        return check_finite_array(name, array, name in self.nonnegative_fields)
 
     def has_tissue(self) -> bool:
         """Whether the model carries tissue fields (lumped models have none)."""

@@ -14,7 +14,7 @@ from continuum.models.invasion import CIRCULATION_SCALARS
 from continuum.models.lumped import LumpedPrimary, LumpedShedding
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.organs import BLOOD_FLOW_FRACTION
-from continuum.validation import check_positive
+from continuum.validation import check_memory, check_positive
 
 # The primary's cumulative budget terms, renamed in a cascade so that ``born``, ``died``
 # and ``cleared`` can be the totals over the whole cascade.
@@ -155,7 +155,11 @@ class Cascade(Model):
         if cohort_days is None:
             cohort_days = self.horizon / DEFAULT_COHORTS
         self.cohort_days = check_positive("cohort_days", cohort_days, "day")
-        self.n_cohorts = math.ceil(self.horizon / self.cohort_days * (1 - 1e-12))
+        cohorts = self.horizon / self.cohort_days * (1 - 1e-12)
+        arrays = len(colonies.COHORT_ARRAYS) * len(sites) + 1  # and the cohorts' start times
+        what = f"{cohorts:.4g} cohorts over {self.horizon:g} days for {len(sites)} site(s)"
+        check_memory("cohort_days", what, 8.0 * arrays * cohorts)
+        self.n_cohorts = math.ceil(cohorts)
         self.circulation = circulation
         self.sites = sites
         self.shares = self._shares(circulation, sites)
@@ -182,6 +186,7 @@ class Cascade(Model):
             "stiff_fields",
             "field_units",
             "cell_fields",
+            "nonnegative_fields",
         ):
             setattr(self, name, getattr(primary, name))
         self.primary_scalars = tuple(PRIMARY_RENAMES.get(n, n) for n in primary.scalar_names)

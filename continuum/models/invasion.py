@@ -13,6 +13,7 @@ from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter, Transport
 from continuum.units import CELLS_PER_MM3
+from continuum.validation import real_array
 
 CIRCULATION_SCALARS = (
     "blood_ctc",
@@ -189,6 +190,7 @@ class Invasion(Model):
     kernel_name = "invasion"
     field_names = ("epithelial", "mesenchymal", "ecm", "mmp", "oxygen")
     cell_fields = ("epithelial", "mesenchymal")
+    nonnegative_fields = field_names
     scalar_names = CIRCULATION_SCALARS
     export_names = ("flux_blood", "flux_lymph", "births", "deaths", "treated")
     therapy_slots = (kernels.THERAPY_CELLS, kernels.THERAPY_CIRCULATING)
@@ -423,7 +425,7 @@ class Invasion(Model):
 def _vessel_value(name, value):
     if value is None:
         return None
-    array = np.asarray(value, dtype=np.float64)
+    array = real_array(name, value)
     if not np.all(np.isfinite(array)) or array.min(initial=0.0) < 0 or array.max(initial=0.0) > 1:
         raise ValueError(
             f"{name}: vessel densities must be finite and lie in [0, 1]; got values in "

@@ -65,6 +65,7 @@ class FisherKPP(Heat):
 
     kernel_name = "fisher_kpp"
     cell_fields = ("u",)
+    nonnegative_fields = ("u",)
     # what treatments removed: the integral of u they took [mm^3 of tissue at capacity]
     scalar_names = ("removed",)
     series_units: ClassVar[dict[str, str]] = {"removed": "mm^3"}
@@ -102,6 +103,7 @@ class Taxis(Model):
 
     kernel_name = "taxis"
     field_names = ("n", "a")
+    nonnegative_fields = ("n",)
     PARAMETERS = (
         Parameter("diffusivity", 1e-3, "mm^2/day", "random motility"),
         Parameter("chi", 1.0, "mm^2/day", "taxis sensitivity"),

@@ -95,7 +95,9 @@ class Circulation:
             rates,
             "first_pass, lymph_node, clusters, transit_time",
         )
-        self.clusters = checked_parameters("clusters", CLUSTER_PARAMETERS, clusters or {})
+        self.clusters = checked_parameters(
+            "clusters", CLUSTER_PARAMETERS, {} if clusters is None else clusters
+        )
         self.transit_time = check_nonnegative("transit_time", transit_time, "day")
         if isinstance(first_pass, dict):
             unknown = set(first_pass) - {"site", "fraction"}
@@ -109,7 +111,13 @@ class Circulation:
                 raise ValueError(
                     f"first_pass: got {first_pass!r}; give (site name, fraction) or None"
                 )
-            first_pass = (str(first_pass[0]), check_fraction("first_pass", first_pass[1]))
+            if not isinstance(first_pass[0], str):
+                raise ValueError(
+                    f"first_pass: got site {first_pass[0]!r}; the name of a site is required"
+                )
+            first_pass = (first_pass[0], check_fraction("first_pass", first_pass[1]))
+        if lymph_node is not None and not isinstance(lymph_node, str):
+            raise ValueError(f"lymph_node: got {lymph_node!r}; the name of a site is required")
         self.first_pass = first_pass
         self.lymph_node = lymph_node
 

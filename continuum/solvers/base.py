@@ -20,7 +20,7 @@ from continuum.kernels.implicit import backward_euler_work, line_scratch
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.kernels.stage import N_STATS, row_buffer
 from continuum.solvers import loops
-from continuum.validation import check_positive
+from continuum.validation import check_integer, check_positive, check_real
 
 MIN_ROWS_FOR_THREADS = 4
 
@@ -41,8 +41,8 @@ class Solver:
         grid = state.grid
         self.rtol = check_positive("rtol", rtol)
         self.atol = check_positive("atol", atol)
-        self.max_steps = int(max_steps)
-        self.t = float(t)
+        self.max_steps = check_integer("max_steps", max_steps, minimum=1)
+        self.t = check_real("t", t, "day")
         self.steps = 0
         self.rejected = 0
         n_fields = len(state.field_names)
