@@ -37,6 +37,9 @@ def final_error(problem, method, **options):
     return np.abs(res.field("u")[-1] - reference).max()
 
 
+# Measured orders: euler 0.999, 0.999; explicit (SSP-RK3) 3.08, 3.04; imex 0.94, 0.97,
+# 0.99 (the first pair still pre-asymptotic at dt = 0.1). The bounds are the theoretical
+# orders 1, 3, 1 give or take 0.1 (0.15 above for imex).
 @pytest.mark.parametrize(
     ("method", "steps", "low", "high"),
     [
@@ -53,8 +56,10 @@ def test_fixed_step_order(problem, method, steps, low, high):
 
 @pytest.mark.parametrize("rtol", [1e-4, 1e-6])
 def test_adaptive_explicit_error_within_tolerance(problem, rtol):
-    # the global error of a unit-size solution stays within a modest multiple of rtol
-    assert final_error(problem, "explicit", rtol=rtol, atol=rtol * 1e-2) < 20 * rtol
+    # the global error of a unit-size solution stays below the rtol the solver was given:
+    # measured 8.0e-8 at rtol 1e-4 (the steps are held by the stability limit there, not by
+    # the error estimate) and 1.6e-8 at rtol 1e-6
+    assert final_error(problem, "explicit", rtol=rtol, atol=rtol * 1e-2) < rtol
 
 
 def test_adaptive_imex_error_decreases_with_tolerance(problem):
@@ -62,5 +67,6 @@ def test_adaptive_imex_error_decreases_with_tolerance(problem):
     # falls about as sqrt(rtol) (documented in the README)
     loose = final_error(problem, "imex", rtol=1e-4, atol=1e-6)
     tight = final_error(problem, "imex", rtol=1e-6, atol=1e-8)
+    # measured 2.3e-3 and 3.4e-4: a factor 6.8 for 100x in rtol (sqrt: 10)
     assert tight < loose / 4
     assert tight < 1e-3
