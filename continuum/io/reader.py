@@ -41,14 +41,59 @@ def _open(path, mode="r") -> h5py.File:
     if fmt != FORMAT:
         handle.close()
         raise RunFileError(f"{str(path)!r} is not a continuum run file (format={fmt!r})")
-    version = int(handle.attrs.get("format_version", -1))
-    if version > FORMAT_VERSION:
+    try:
+        _check_attributes(handle, path)
+    except BaseException:
         handle.close()
+        raise
+    return handle
+
+
+def _check_attributes(handle: h5py.File, path: Path) -> None:
+    """The root attributes a reader relies on, present and consistent (attributes carry no
+    checksum: a damaged one must not be read as data)."""
+    attrs = handle.attrs
+
+    def bad(what):
+        return RunFileError(f"{str(path)!r} is damaged: {what}")
+
+    version = _plain(attrs.get("format_version"))
+    if version is None:
+        raise bad("it has no format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise bad(f"format_version = {version!r} is not a version number")
+    if version > FORMAT_VERSION:
         raise RunFileError(
             f"{str(path)!r} has format_version {version}; this continuum reads up to "
             f"{FORMAT_VERSION}: upgrade continuum"
         )
-    return handle
+    for key in ("spec", "solver", "grid"):
+        try:
+            json.loads(attrs[key])
+        except (KeyError, TypeError, ValueError):
+            raise bad(f"its {key!r} attribute is missing or not valid JSON") from None
+    frames = _plain(attrs.get("frames"))
+    stored = handle["time"].shape[0] if "time" in handle else 0
+    if not isinstance(frames, int) or isinstance(frames, bool) or not 0 <= frames <= stored:
+        raise bad(f"frames = {frames!r}, but it holds {stored} times")
+    if attrs.get("checkpoint") not in ("", *CHECKPOINT_SLOTS):
+        raise bad(f"checkpoint = {attrs.get('checkpoint')!r} names no checkpoint slot")
+
+
+def _plain(value):
+    """A NumPy scalar attribute as the Python value it holds (for messages and checks)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _read(path: Path, ds: h5py.Dataset, selection=()):
+    """``ds[selection]``, with a damaged chunk (its checksum fails) as a RunFileError."""
+    try:
+        return ds[selection]
+    except OSError as error:
+        raise RunFileError(
+            f"{str(path)!r} is damaged: {ds.name} cannot be read back ({error}); its "
+            "checksum shows the stored bytes changed"
+        ) from None
 
 
 class RunFile(ColonyQueries):
@@ -84,7 +129,7 @@ class RunFile(ColonyQueries):
 
     @property
     def times(self) -> np.ndarray:
-        return self._file["time"][: self._frames]
+        return _read(self.path, self._file["time"], slice(0, self._frames))
 
     @property
     def spec(self) -> dict:
@@ -106,7 +151,10 @@ class RunFile(ColonyQueries):
         stored = json.loads(self._file.attrs.get("interventions", "[]"))
         targets = self._file.get("interventions", {})
         return [
-            from_json(item, targets[f"target{i}"][()] if f"target{i}" in targets else None)
+            from_json(
+                item,
+                _read(self.path, targets[f"target{i}"]) if f"target{i}" in targets else None,
+            )
             for i, item in enumerate(stored)
         ]
 
@@ -115,14 +163,14 @@ class RunFile(ColonyQueries):
         maps = {name: self.static_map(name) for name in self.map_names}
         for site, group in self._file.get("sites", {}).items():
             for name, ds in group.get("maps", {}).items():
-                maps[f"sites/{site}/maps/{name}"] = ds[()]
+                maps[f"sites/{site}/maps/{name}"] = _read(self.path, ds)
         return Model.from_spec(self.spec, maps)
 
     def static_map(self, name: str) -> np.ndarray:
         """A static map of the run (e.g. ``"blood_vessels"``), on the grid."""
         if name not in self.map_names:
             raise KeyError(f"unknown map {name!r}; this run stores {self.map_names}")
-        return self._file["maps"][name][()]
+        return _read(self.path, self._file["maps"][name])
 
     @property
     def map_names(self) -> list[str]:
@@ -133,7 +181,7 @@ class RunFile(ColonyQueries):
     @property
     def grid(self) -> Grid:
         info = json.loads(self._file.attrs["grid"])
-        mask = self._file["mask"][()].astype(bool) if "mask" in self._file else None
+        mask = _read(self.path, self._file["mask"]).astype(bool) if "mask" in self._file else None
         return Grid.from_description(info, mask)
 
     @property
@@ -159,13 +207,13 @@ class RunFile(ColonyQueries):
             raise KeyError(f"unknown field {name!r}; fields are {list(names)}")
         ds = self._file["fields"][name]
         if t is None:
-            return ds[: self._frames]
-        return ds[frame_index(self.times, t)]  # a time outside the run: ValueError
+            return _read(self.path, ds, slice(0, self._frames))
+        return _read(self.path, ds, frame_index(self.times, t))  # outside the run: ValueError
 
     def series(self, name: str) -> np.ndarray:
         if name not in self.series_names:
             raise KeyError(f"unknown series {name!r}; series are {list(self.series_names)}")
-        return self._file[series_path(name)][: self._frames]
+        return _read(self.path, self._file[series_path(name)], slice(0, self._frames))
 
     def to_xarray(self):
         """Fields and series as an ``xarray.Dataset`` (:func:`continuum.analysis.to_xarray`)."""
@@ -179,7 +227,7 @@ class RunFile(ColonyQueries):
         return str(self._file[series_path(name)].attrs.get("units", ""))
 
     def _tissue_field(self, site, name, frame):
-        return self._file["sites"][site][name][frame]
+        return _read(self.path, self._file["sites"][site][name], frame)
 
     def _cohort_arrays(self, site, frame):
         self._cascade().site_index(site)  # a clear error for an unknown site
@@ -190,7 +238,7 @@ class RunFile(ColonyQueries):
                 f"{self._file.attrs.get('format_version')}); colony queries need format "
                 f"{FORMAT_VERSION}, which stores their sizes: rerun it"
             )
-        return tuple(group[name][frame] for name in COHORT_ARRAYS)
+        return tuple(_read(self.path, group[name], frame) for name in COHORT_ARRAYS)
 
     def checkpoint(self) -> dict:
         """The last complete checkpoint: state arrays, solver memory and attributes."""
@@ -198,7 +246,7 @@ class RunFile(ColonyQueries):
         if slot not in CHECKPOINT_SLOTS:
             raise RunFileError(f"{str(self.path)!r} holds no checkpoint to resume from")
         group = self._file[slot]
-        arrays = {key: group[key][()] for key in group}
+        arrays = {key: _read(self.path, group[key]) for key in group}
         return {"arrays": arrays, **{k: v.item() for k, v in group.attrs.items()}}
 
     def state(self, model=None) -> State:
