@@ -45,7 +45,7 @@ def test_ctcs_of_the_default_patient_lie_in_published_ranges(patient):
     assert 0.1 <= at_resection <= 1.5
     diameters = np.array([sphere_diameter(p) for p in patient.series("tumor_cells")])
     small = np.argmin(np.abs(diameters - 2.7))
-    assert abs(diameters[small] - 2.7) < 0.2
+    assert abs(diameters[small] - 2.7) < 0.1  # the nearest 10-day frame: 2.734 mm measured
     assert 3.0 <= blood[small] / (BLOOD_VOLUME_ML / 1000.0) <= 15.0
 
 
@@ -96,7 +96,8 @@ def test_organ_capacity_holds_a_fast_growing_site():
     model = ct.Cascade(primary, circulation, [site], horizon=400.0, cohort_days=5.0)
     res = ct.simulate(model, model.initial_state(tumor_cells=1e6), 400.0, save_every=20.0)
     burden = res.series("sites/liver/burden")
-    assert burden[-1] == pytest.approx(site.capacity, rel=1e-3)
+    # measured 2.9e-6 above it: the founders' own cells (below)
+    assert burden[-1] == pytest.approx(site.capacity, rel=8e-6)
     # founders arriving in a full organ still add their own cell each (measured: 5.25e5
     # cells over the capacity, 2.9e-6 of it, fewer than the colonies founded)
     founded = res.series("sites/liver/founded")
@@ -105,7 +106,7 @@ def test_organ_capacity_holds_a_fast_growing_site():
 
 def test_colonies_shrink_and_die_out_under_therapy_with_the_budget_closed():
     """Therapy kills cells: a colony shrinks along its characteristic, colonies below one
-    cell are booked (extinct/removed), and the whole budget closes to 1e-10."""
+    cell are booked (extinct/removed), and the whole budget closes to round-off."""
     site = ct.SecondarySite(
         "lung",
         survival=0.5,
@@ -124,16 +125,19 @@ def test_colonies_shrink_and_die_out_under_therapy_with_the_budget_closed():
         model, model.initial_state(tumor_cells=1e7), 900.0, save_every=30.0, interventions=therapy
     )
     scale = res.series("born")[-1] + 1e7
-    np.testing.assert_allclose(cascade_budget(res, [site]), 1e7, rtol=0, atol=1e-10 * scale)
+    # round-off of the largest terms: measured 3.8e-5 cells, 2.8 eps x scale (scale 6e10)
+    eps = np.finfo(float).eps
+    np.testing.assert_allclose(cascade_budget(res, [site]), 1e7, rtol=0, atol=8 * eps * scale)
     colonies_count = res.series("sites/lung/colonies")
     before, after = np.interp([300.0, 600.0], res.times, colonies_count)
-    assert after < 0.2 * before  # whole colonies lost only when they reach one cell
+    # whole colonies lost only when they reach one cell: measured none of the 1.7e6 left
+    assert after == 0.0 < before
     assert res.series("sites/lung/extinct")[-1] > 0 and res.series("sites/lung/removed")[-1] > 0
 
 
 def test_wake_boost_after_resection_multiplies_the_wake_up_rate():
     """A resection with wake_boost = 5 for 100 days: the woken cells over the window equal
-    5 w times the integral of the exact dormant pool (1e-9); none before."""
+    5 w times the integral of the exact dormant pool (to round-off); none before."""
     w, z0 = 0.002, 1e5
     site = ct.SecondarySite("bone", dormancy=1.0, wake=w, dormant_death=0.0)
     primary = ct.models.LumpedPrimary(growth={"law": "exponential", "a": 0.0}, mu=0.0)
@@ -144,8 +148,9 @@ def test_wake_boost_after_resection_multiplies_the_wake_up_rate():
     z100 = z0 * math.exp(-w * 100.0)
     z200 = z100 * math.exp(-5 * w * 100.0)
     expected = np.interp(res.times, [0, 100, 200, 300], [z0, z100, z200, z200 * math.exp(-w * 100)])
+    # exponentials composed per stretch: measured at most 1 ulp
     assert res.series("sites/bone/dormant")[[0, 2, 4, 6]] == pytest.approx(
-        expected[[0, 2, 4, 6]], rel=1e-9
+        expected[[0, 2, 4, 6]], rel=3 * np.finfo(float).eps, abs=0
     )
 
 
@@ -156,6 +161,8 @@ def test_parameter_table_holds_the_site_defaults_and_the_patients_values():
         rows = list(csv.DictReader(handle))
     sites = {r["name"]: r for r in rows if r["model"] == "SecondarySite"}
     for p in ct.SecondarySite.PARAMETERS:
+        # the table gives three significant digits: capacity 6.54e6 for 6544985 (7.6e-4),
+        # the others exact
         assert float(sites[p.name]["value"]) == pytest.approx(p.default, rel=1e-3), p.name
         assert sites[p.name]["source"].strip(), p.name
     patient = {r["name"]: float(r["value"]) for r in rows if r["model"] == "BreastPatient"}
@@ -166,6 +173,7 @@ def test_parameter_table_holds_the_site_defaults_and_the_patients_values():
     assert scenario.primary.parameters["mu"] == patient["mu"]
     assert scenario.circulation.clusters["fraction"] == patient["cluster_fraction"]
     doubling = math.log(2) / scenario.primary.parameters["a"]
+    # three significant digits in the table: 51.7 for 51.748 (9.3e-4)
     assert doubling == pytest.approx(patient["doubling_time"], rel=1e-3)
 
 
