@@ -4,17 +4,18 @@ Lengths in mm, time in days, cells as counts; tissue fields are fractions of a c
 capacity. ``import continuum as ct`` gives the public surface below.
 """
 
-from continuum import analysis, calibration, models, vessels
+from continuum import analysis, calibration, ensemble, models, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.calibration import calibrate
 from continuum.grid import Grid
 from continuum.interventions import Radiotherapy, Resection, SystemicTherapy
 from continuum.io import RunFile, RunFileError, open_run
+from continuum.io.writer import RunWriteError
 from continuum.models.cascade import Cascade
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.result import Result
 from continuum.scenario import Scenario, ScenarioError, load_scenario
-from continuum.simulation import resume, simulate
+from continuum.simulation import RunInterrupted, resume, simulate
 from continuum.solvers import SimulationError
 from continuum.state import State
 
@@ -32,6 +33,8 @@ __all__ = [
     "Result",
     "RunFile",
     "RunFileError",
+    "RunInterrupted",
+    "RunWriteError",
     "Scenario",
     "ScenarioError",
     "SecondarySite",
@@ -42,6 +45,7 @@ __all__ = [
     "analysis",
     "calibrate",
     "calibration",
+    "ensemble",
     "load_scenario",
     "models",
     "open_run",

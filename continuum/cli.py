@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 DEFAULT_SCENARIO = "breast_patient.toml"
@@ -23,28 +25,27 @@ def default_scenario_path() -> Path:
 
 
 def _run(args) -> int:
-    from continuum.scenario import ScenarioError, load_scenario, parse_override
+    from continuum.scenario import load_scenario, parse_override
 
     default = args.scenario is None
     source = default_scenario_path() if default else args.scenario
-    try:
-        overrides = dict(parse_override(item) for item in args.set)
-        scenario = load_scenario(source, overrides)
-        settings = scenario.run_settings
-        t_end = args.t_end if args.t_end is not None else settings["t_end"]
-        output = args.output or ("run.h5" if default else settings.get("output", "run.h5"))
-        # the demo replaces its own run.h5; any other existing file needs --overwrite
-        overwrite = args.overwrite or (default and args.output is None)
-        started = time.perf_counter()
-        result = scenario.run(
-            output=output,
-            t_end=t_end,
-            overwrite=overwrite,
-            progress=False if args.quiet else None,
-        )
-    except (ScenarioError, ValueError) as error:
-        print(f"continuum run: {error}", file=sys.stderr)
-        return 2
+    overrides = dict(parse_override(item) for item in args.set)
+    scenario = load_scenario(source, overrides)
+    settings = scenario.run_settings
+    t_end = args.t_end if args.t_end is not None else settings["t_end"]
+    output = args.output or ("run.h5" if default else settings.get("output", "run.h5"))
+    picture = args.picture or ("run.png" if default else str(Path(output).with_suffix(".png")))
+    _check_writable_folder(picture, "--picture")  # before the run, not after hours of it
+    # the demo replaces its own run.h5; any other existing file needs --overwrite
+    overwrite = args.overwrite or (default and args.output is None)
+    args.resume_hint = (output, t_end)  # for the message of a stopped run
+    started = time.perf_counter()
+    result = scenario.run(
+        output=output,
+        t_end=t_end,
+        overwrite=overwrite,
+        progress=False if args.quiet else None,
+    )
     elapsed = time.perf_counter() - started
     title = scenario.title or Path(str(source)).stem
     print(
@@ -53,9 +54,31 @@ def _run(args) -> int:
     )
     _print_outcome(result)
     print(f"  run file: {output} (continuum info {output}; continuum plot {output})")
-    picture = args.picture or ("run.png" if default else str(Path(output).with_suffix(".png")))
-    _save_picture(result, picture, title)
+    try:
+        _save_picture(result, picture, title)
+    except OSError as error:
+        print(
+            f"continuum run: the run is saved in {output}, but its picture was not written: "
+            f"{_os_message(error)}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
+
+
+def _check_writable_folder(path, option: str) -> None:
+    """Refuse a file whose folder does not exist or cannot be written."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise ValueError(
+            f"{option} {str(path)!r}: the folder {str(folder)!r} does not exist; create it "
+            f"or choose another {option}"
+        )
+    if not os.access(folder, os.W_OK):
+        raise ValueError(
+            f"{option} {str(path)!r}: the folder {str(folder)!r} is not writable; choose "
+            f"another {option}"
+        )
 
 
 def _print_outcome(run) -> None:
@@ -108,100 +131,117 @@ def _save_picture(run, picture, title) -> None:
 def _resume(args) -> int:
     import continuum as ct
 
-    try:
-        with ct.resume(args.path, args.t_end, progress=False if args.quiet else None) as run:
-            print(f"{args.path}: now to t = {run.times[-1]:g} day, {run.frames} frames")
-    except (ct.RunFileError, ValueError) as error:
-        print(f"continuum resume: {error}", file=sys.stderr)
-        return 2
+    args.resume_hint = (args.path, args.t_end)
+    with ct.resume(args.path, args.t_end, progress=False if args.quiet else None) as run:
+        print(f"{args.path}: now to t = {run.times[-1]:g} day, {run.frames} frames")
     return 0
 
 
 def _plot(args) -> int:
+    from continuum.frames import frame_index
     from continuum.io import RunFileError, open_run
 
     picture = args.output or str(Path(args.path).with_suffix(".png"))
-    try:
-        with open_run(args.path) as run:
-            from continuum import plotting
+    _check_writable_folder(picture, "-o")
+    with open_run(args.path) as run:
+        from continuum import plotting
 
-            if args.field is None and args.t is None:
-                title = _scenario_title(run) or Path(args.path).stem
-                plotting.plot_summary(run, picture, title=title)
-            else:
-                plotting.save_plot(picture, plotting.plot_field, run, args.field, args.t)
-    except (RunFileError, KeyError, ValueError) as error:
-        message = error.args[0] if error.args else str(error)
-        print(f"continuum plot: {message}", file=sys.stderr)
-        return 2
-    except ImportError:
-        print("continuum plot: needs matplotlib (pip install 'continuum-metastasis[plot]')")
-        return 2
+        if run.frames == 0:
+            raise RunFileError(
+                f"{args.path!r} holds no frames (the run stopped before its first save); "
+                "there is nothing to plot"
+            )
+        if args.field is None and args.t is None:
+            title = _scenario_title(run) or Path(args.path).stem
+            plotting.plot_summary(run, picture, title=title)
+        else:
+            fields = [plotting.CELLS, *run.field_names] if run.model.cell_fields else []
+            fields += [name for name in run.field_names if name not in fields]
+            if not fields:
+                raise ValueError(
+                    f"{args.path!r}: a {type(run.model).__name__} run has no fields to draw; "
+                    f"continuum plot {args.path} draws its summary"
+                )
+            if args.field is not None and args.field not in fields:
+                raise ValueError(f"--field: got {args.field!r}; fields are {fields}")
+            if args.t is not None:
+                # a time outside the run is refused; inside, the nearest frame is at most
+                # half a save interval away, and a different time is named
+                times = run.times
+                shown = float(times[frame_index(times, args.t)])
+                if abs(shown - args.t) > 1e-9 * max(1.0, abs(args.t)):
+                    print(
+                        f"--t {args.t:g}: no frame at that time; drawing the nearest, "
+                        f"t = {shown:g} day"
+                    )
+            plotting.save_plot(picture, plotting.plot_field, run, args.field, args.t)
     print(f"{args.path}: picture {picture}")
     return 0
 
 
 def _ensemble(args) -> int:
     from continuum import ensemble
-    from continuum.scenario import ScenarioError
 
-    try:
-        if (args.samples is None) == (args.design is None):
-            raise ValueError("give either --samples FILE or --design KIND:N (with --vary)")
-        ranges = None
-        if args.samples is not None:
-            samples = ensemble.read_samples(args.samples)
-        else:
-            kind, _, size = args.design.partition(":")
-            if not size.isdigit():
-                raise ValueError(f"--design: got {args.design!r}; use lhs:N, sobol:N, grid:N")
-            ranges = dict(ensemble.parse_range(item) for item in args.vary)
-            samples = ensemble.design(kind, int(size), ranges, seed=args.seed)
-        summary = ensemble.run(
-            args.scenario,
-            samples,
-            args.output,
-            scheduler=args.scheduler,
-            workers=args.workers,
-            t_end=args.t_end,
-            progress=False if args.quiet else None,
-            ranges=ranges,
-        )
-    except (ScenarioError, ValueError, OSError) as error:
-        print(f"continuum ensemble: {error}", file=sys.stderr)
-        return 2
+    if (args.samples is None) == (args.design is None):
+        raise ValueError("give either --samples FILE or --design KIND:N (with --vary)")
+    ranges = None
+    if args.samples is not None:
+        samples = ensemble.read_samples(args.samples)
+    else:
+        kind, _, size = args.design.partition(":")
+        if not size.isdigit():
+            raise ValueError(f"--design: got {args.design!r}; use lhs:N, sobol:N, grid:N")
+        ranges = dict(ensemble.parse_range(item) for item in args.vary)
+        samples = ensemble.design(kind, int(size), ranges, seed=args.seed)
+    summary = ensemble.run(
+        args.scenario,
+        samples,
+        args.output,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        t_end=args.t_end,
+        progress=False if args.quiet else None,
+        ranges=ranges,
+        design=args.design,
+    )
     done = len(summary.rows) - len(summary.failed)
     print(
         f"{args.output}: {len(summary.rows)} members ({summary.executed} run now, "
         f"{done} ok, {len(summary.failed)} failed); table {Path(args.output) / 'summary.csv'}"
     )
+    if summary.rerun:
+        print(
+            f"  {len(summary.rerun)} member file(s) were damaged or incomplete and were run "
+            f"again: {', '.join(summary.rerun[:5])}"
+        )
     for row in summary.failed[:5]:
-        print(f"  {row['id']}: {row['status']}")
+        status = " ".join(str(row["status"]).split())
+        print(f"  {row['id']}: {status}")
     return 0 if not summary.failed else 1
 
 
 def _sensitivity(args) -> int:
     from continuum import ensemble
 
-    try:
-        summary = ensemble.load_summary(args.path)
-        indices = ensemble.summary_sensitivity(summary, args.output_name)
-    except (ValueError, KeyError) as error:
-        message = error.args[0] if error.args else str(error)
-        print(f"continuum sensitivity: {message}", file=sys.stderr)
-        return 2
+    summary = ensemble.load_summary(args.path)
+    if args.output_name not in summary.columns:
+        raise ValueError(f"output: got {args.output_name!r}; columns are {summary.columns}")
+    indices = ensemble.summary_sensitivity(summary, args.output_name)
     print(f"Sobol indices of {args.output_name} (95 % intervals):")
     print(ensemble.sensitivity_table(indices))
+    for warning in ensemble.sensitivity_warnings(indices, len(summary.sample_ids)):
+        print(f"continuum sensitivity: warning: {warning}", file=sys.stderr)
     picture = args.picture or str(Path(args.path) / "sensitivity.png")
+    _check_writable_folder(picture, "-o")
     try:
         from continuum import plotting
-
-        plotting.save_plot(
-            picture, plotting.plot_sensitivity, indices, figsize=(6, 4), title=args.output_name
-        )
-        print(f"picture: {picture}")
     except ImportError:
         print("no picture: matplotlib is not installed")
+        return 0
+    plotting.save_plot(
+        picture, plotting.plot_sensitivity, indices, figsize=(6, 4), title=args.output_name
+    )
+    print(f"picture: {picture}")
     return 0
 
 
@@ -219,63 +259,75 @@ def _info(args) -> int:
     from pathlib import Path
 
     from continuum.interventions import to_json
-    from continuum.io import RunFileError, open_run
+    from continuum.io import open_run
 
-    try:
-        run = open_run(args.path)
-    except RunFileError as error:
-        print(f"continuum info: {error}", file=sys.stderr)
-        return 2
-    with run:
+    lines = []  # printed once all is read: a damaged file gives one line, not half a text
+    with open_run(args.path) as run:
         attrs = run.attrs
         grid = run.grid
         times = run.times
-        solver = run.solver_settings
+        spec = run.spec
         size = Path(args.path).stat().st_size
-        print(
-            f"{args.path}: {attrs['format']} v{attrs['format_version']}, written by "
-            f"continuum {attrs['continuum_version']} on {attrs['created']}"
+        lines.append(
+            f"{args.path}: {attrs.get('format')} v{attrs.get('format_version')}, written by "
+            f"continuum {attrs.get('continuum_version', '?')} on {attrs.get('created', '?')}"
         )
-        print(f"  file size   {size / 2**20:.2f} MiB")
-        print(f"  model       {attrs['model']}")
+        lines.append(f"  file size   {size / 2**20:.2f} MiB")
+        lines.append(f"  model       {attrs.get('model', type(run.model).__name__)}")
         for name, value in run.parameters.items():
-            unit = run.spec["units"].get(name, "")
-            print(f"    {name:<20} {value:<12g} {unit}")
+            unit = spec["units"].get(name, "")
+            lines.append(f"    {name:<20} {value:<12g} {unit}")
         masked = ", masked" if grid.mask is not None else ""
-        print(
+        lines.append(
             f"  grid        {' x '.join(map(str, grid.shape))} cells of "
             f"{' x '.join(f'{h:g}' for h in grid.spacing)} mm{masked}"
         )
-        print(f"  fields      {', '.join(run.field_names)}")
-        print(f"  series      {', '.join(run.series_names)}")
-        for site in run.spec.get("sites", []) if len(times) else []:
+        for name in run.field_names if len(times) else ():
+            run.field(name, times[-1])  # the last frame reads back
+        for name in run.series_names:
+            run.series(name)
+        lines.append(f"  fields      {', '.join(run.field_names)}")
+        lines.append(f"  series      {', '.join(run.series_names)}")
+        for site in spec.get("sites", []) if len(times) else []:
             prefix = f"sites/{site['name']}/"
-            print(
+            lines.append(
                 f"  site        {site['name']} ({site['organ']}): "
                 f"{run.series(prefix + 'colonies')[-1]:.4g} colonies, "
                 f"{run.series(prefix + 'detectable')[-1]:.4g} detectable, "
                 f"{run.series(prefix + 'dormant')[-1]:.4g} dormant cells at the last frame"
             )
         if len(times):
-            print(f"  time        {times[0]:g} to {times[-1]:g} day, {run.frames} frames")
+            lines.append(f"  time        {times[0]:g} to {times[-1]:g} day, {run.frames} frames")
         else:
-            print("  time        no frames")
+            lines.append("  time        no frames")
         for item in run.interventions:
             settings = to_json(item)
             kind = settings.pop("kind")
             described = ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None)
-            print(f"  treatment   {kind}: {described}")
-        print(f"  solver      {json.dumps(solver)}")
-        checkpoint = attrs.get("checkpoint") or "none"
-        print(f"  checkpoint  {checkpoint}")
+            lines.append(f"  treatment   {kind}: {described}")
+        lines.append(f"  solver      {json.dumps(run.solver_settings)}")
+        lines.append(f"  checkpoint  {attrs.get('checkpoint') or 'none'}")
+    print("\n".join(lines))
     return 0
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="continuum", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="continuum",
+        description=__doc__,
+        epilog="Exit status: 0 done; 1 some ensemble members failed, or an unexpected error; "
+        "2 an error in the input, a file, the simulation or the disk (one line on stderr); "
+        "130 stopped by Ctrl-C, 143 by SIGTERM.",
+    )
+    debug_help = "show the traceback of an error (default: one line)"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    common = argparse.ArgumentParser(add_help=False)  # --debug after the command, too
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
-        "run", help="run a scenario file, or the default breast scenario, and save a picture"
+        "run",
+        parents=[common],
+        help="run a scenario file, or the default breast scenario, and save a picture",
     )
     run.add_argument(
         "scenario", nargs="?", help="scenario file (.toml); default: examples/breast_patient.toml"
@@ -299,19 +351,25 @@ def main(argv=None) -> int:
         "--picture", help="path of the summary picture (default: the run file's, .png)"
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    info = commands.add_parser("info", help="describe a run file")
+    info = commands.add_parser("info", parents=[common], help="describe a run file")
     info.add_argument("path", help="run file (.h5)")
-    resume = commands.add_parser("resume", help="continue a run file from its checkpoint")
+    resume = commands.add_parser(
+        "resume", parents=[common], help="continue a run file from its checkpoint"
+    )
     resume.add_argument("path", help="run file (.h5)")
     resume.add_argument("--t-end", type=float, required=True, help="new end time [day]")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
-    plot = commands.add_parser("plot", help="draw a run file: a summary, or one field")
+    plot = commands.add_parser(
+        "plot", parents=[common], help="draw a run file: a summary, or one field"
+    )
     plot.add_argument("path", help="run file (.h5)")
     plot.add_argument("-o", "--output", help="picture (default: the run file's name, .png)")
     plot.add_argument("--field", help="a field, or 'cells' for the tumour-cell density")
     plot.add_argument("--t", type=float, help="time of the snapshot [day] (default: the last)")
     sweep = commands.add_parser(
-        "ensemble", help="run many members of a scenario on Dask (a cohort, a sweep)"
+        "ensemble",
+        parents=[common],
+        help="run many members of a scenario on Dask (a cohort, a sweep)",
     )
     sweep.add_argument("scenario", help="scenario file (.toml)")
     sweep.add_argument("--samples", help="CSV file: dotted keys as header, a member per row")
@@ -330,25 +388,186 @@ def main(argv=None) -> int:
     sweep.add_argument("--seed", type=int, default=0, help="seed of the design")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sobol = commands.add_parser(
-        "sensitivity", help="Sobol indices of an output of a sweep on a saltelli design"
+        "sensitivity",
+        parents=[common],
+        help="Sobol indices of an output of a sweep on a saltelli design",
     )
     sobol.add_argument("path", help="the ensemble's folder (with summary.h5)")
     sobol.add_argument("output_name", metavar="OUTPUT", help="a summary column")
     sobol.add_argument("-o", "--picture", help="bar chart (default: PATH/sensitivity.png)")
     args = parser.parse_args(argv)
     try:
-        commands = {
-            "sensitivity": _sensitivity,
-            "run": _run,
-            "info": _info,
-            "resume": _resume,
-            "plot": _plot,
-            "ensemble": _ensemble,
-        }
-        return commands[args.command](args)
+        return COMMANDS[args.command](args)
     except BrokenPipeError:  # output piped into a command that stopped reading (| head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"continuum {args.command}: {_stopped(error, args)}", file=sys.stderr)
+        name = getattr(error, "signal_name", "SIGINT")  # a simulation's RunInterrupted
+        return 128 + getattr(signal.Signals, str(name), signal.SIGINT).value
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        message, code = _describe(error, args)
+        print(f"continuum {args.command}: {message}", file=sys.stderr)
+        return code
+
+
+COMMANDS = {
+    "run": _run,
+    "info": _info,
+    "resume": _resume,
+    "plot": _plot,
+    "ensemble": _ensemble,
+    "sensitivity": _sensitivity,
+}
+
+
+# -- errors: one line each, never a traceback (``continuum --debug ...`` shows it) ---------
+EXIT_ERROR = 2  # a known error: bad input, a bad file, a failed simulation, a full disk
+EXIT_UNEXPECTED = 1  # anything else (a bug: rerun with --debug and report it)
+DEBUG_HINT = "continuum --debug ... shows the traceback"
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def _describe(error: BaseException, args) -> tuple[str, int]:
+    """The message and exit status of an error that stopped a command."""
+    import json
+
+    from continuum.io import RunFileError
+    from continuum.scenario import ScenarioError
+    from continuum.solvers import SimulationError
+
+    if isinstance(error, ScenarioError):
+        return str(error), EXIT_ERROR  # its problems, one per line
+    if isinstance(error, RunFileError):
+        return _one_line(error), EXIT_ERROR
+    if isinstance(error, SimulationError):
+        return f"the simulation failed: {_one_line(error)}", EXIT_ERROR
+    if isinstance(error, MemoryError):
+        detail = f" ({_one_line(error)})" if str(error) else ""
+        return (
+            f"not enough memory{detail}; use a coarser grid, fewer frames (a larger "
+            "save_every) or a shorter run",
+            EXIT_ERROR,
+        )
+    if isinstance(error, OSError):
+        return _os_message(error, args), EXIT_ERROR
+    if isinstance(error, ImportError):
+        name = getattr(error, "name", None) or ""
+        if name.split(".")[0] == "matplotlib":
+            return "needs matplotlib (pip install 'continuum-metastasis[plot]')", EXIT_ERROR
+        return f"a package is missing: {_one_line(error)}", EXIT_ERROR
+    if isinstance(error, UnicodeDecodeError) and args.command in ("run", "ensemble"):
+        scenario = args.scenario or default_scenario_path()
+        return f"{str(scenario)!r} is not a TOML text file ({_one_line(error)})", EXIT_ERROR
+    source = _file_of(args)
+    damage = (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError)
+    if source is not None and isinstance(error, (*damage, IndexError)):
+        # a low-level failure while reading a file: name the file and what broke
+        detail = error.args[0] if isinstance(error, KeyError) and error.args else error
+        return (
+            f"{str(source)!r} is damaged or not a complete {_kind_of(args)} "
+            f"({type(error).__name__}: {_one_line(detail)}); {DEBUG_HINT}",
+            EXIT_ERROR,
+        )
+    if isinstance(error, ValueError | OverflowError):
+        return _one_line(error), EXIT_ERROR
+    if isinstance(error, KeyError) and error.args:
+        return _one_line(error.args[0]), EXIT_ERROR
+    return (
+        f"unexpected {type(error).__name__}: {_one_line(error)} ({DEBUG_HINT}; please report it)",
+        EXIT_UNEXPECTED,
+    )
+
+
+def _file_of(args):
+    """The file a command reads, if any."""
+    if args.command in ("info", "plot", "resume"):
+        return args.path
+    if args.command == "sensitivity":
+        return Path(args.path) / "summary.h5"
+    return None
+
+
+def _kind_of(args) -> str:
+    return "ensemble summary" if args.command == "sensitivity" else "run file"
+
+
+def _os_message(error: OSError, args=None) -> str:
+    """An ``OSError`` (also h5py's, which carry the errno in their text) in words."""
+    import errno
+    import re
+
+    text = str(error)
+    number = error.errno
+    if number is None:
+        found = re.search(r"errno = (\d+)", text)
+        number = int(found[1]) if found else None
+    name = error.filename
+    if name is None:
+        found = re.search(r"name = '([^']*)'", text)
+        name = found[1] if found else None
+    where = f" ({str(name)!r})" if name is not None else ""
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        message = f"no space left on the device{where}; free some space or write elsewhere"
+        hint = getattr(args, "resume_hint", None)
+        if hint is not None and Path(hint[0]).is_file():
+            message += (
+                f"; the run file keeps the frames written before, and continues with: "
+                f"{_resume_command(*hint)}"
+            )
+        return message
+    if number == errno.EROFS:
+        return f"cannot write{where}: the file system is read-only; write elsewhere"
+    if number in (errno.EACCES, errno.EPERM):
+        return f"permission denied{where}; write elsewhere or check the folder's permissions"
+    if number == errno.ENOENT:
+        return f"no such file or folder{where}"
+    reason = error.strerror or text or type(error).__name__
+    return _one_line(f"{reason}{where}" if name is not None and str(name) not in text else reason)
+
+
+def _resume_command(path, t_end) -> str:
+    import shlex
+
+    return f"continuum resume {shlex.quote(str(path))} --t-end {t_end:g}"
+
+
+def _stopped(error: KeyboardInterrupt, args) -> str:
+    """Where a run stopped by Ctrl-C (or SIGTERM) is, and how to continue it. The
+    simulation may raise an interrupt carrying the time ``t`` of the checkpoint it wrote
+    and the run file's ``path``; without them, resume restarts from the file's last
+    checkpoint."""
+    if args.command == "ensemble":
+        return (
+            f"stopped; the finished members are kept in {args.output}: the same command "
+            "runs the others"
+        )
+    hint = getattr(args, "resume_hint", None)
+    if hint is None:
+        return "stopped"
+    path = getattr(error, "path", None) or hint[0]
+    t_end = hint[1]
+    t = getattr(error, "t", None)
+    if t is not None:
+        return f"stopped at t = {float(t):g} day; resume with: {_resume_command(path, t_end)}"
+    try:
+        from continuum.io import open_run
+
+        with open_run(path) as run:
+            last = float(run.checkpoint()["t"])
+    except Exception:  # no file yet, or no checkpoint in it
+        return "stopped before the run saved a checkpoint; there is nothing to resume"
+    return (
+        f"stopped; resume with: {_resume_command(path, t_end)} (it restarts from the last "
+        f"checkpoint in the file, t = {last:g} day)"
+    )
 
 
 if __name__ == "__main__":
