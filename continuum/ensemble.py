@@ -169,6 +169,7 @@ def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dic
             checkpoint_every=end,  # one checkpoint, at the end: a member restarts whole
         )
         row.update(outputs(result))
+        _check_member_file(partial, result.times)  # on disk as in memory, or it failed
         os.replace(partial, path)
     except Exception as error:  # the member fails alone: its error goes into the summary
         row["status"] = f"{type(error).__name__}: {error}".strip()
@@ -176,6 +177,23 @@ def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dic
         partial.unlink(missing_ok=True)
     row["seconds"] = time.perf_counter() - started
     return row
+
+
+def _check_member_file(path, times) -> None:
+    """Read a member's file back: every frame of the run, its series and a checkpoint."""
+    from continuum.io import RunFileError, open_run
+
+    with open_run(path) as run_file:
+        stored = np.asarray(run_file.times)
+        if run_file.frames != len(times) or not np.array_equal(stored, times):
+            raise RunFileError(
+                f"{str(path)!r} holds {run_file.frames} frames to t = "
+                f"{stored[-1] if len(stored) else math.nan:g} day; the run made {len(times)} "
+                f"to t = {times[-1]:g} day"
+            )
+        if not run_file.attrs.get("checkpoint"):
+            raise RunFileError(f"{str(path)!r} holds no checkpoint")
+        outputs(run_file)
 
 
 def outputs(run) -> dict:
@@ -213,6 +231,8 @@ class Summary:
         self.executed = executed  # members run by this call (the others were done)
         self.sample_ids: list[str] = []  # the member of each sample, in the design's order
         self.ranges: dict = {}  # the design's ranges, when the sweep was given them
+        self.design: str = ""  # the design, e.g. "saltelli:64", when the sweep was given it
+        self.rerun: list[str] = []  # members whose run files were damaged and ran again
 
     @property
     def columns(self) -> list[str]:
@@ -243,6 +263,7 @@ class Summary:
             handle.attrs["rows"] = len(self.rows)
             handle.attrs["sample_ids"] = json.dumps(self.sample_ids)
             handle.attrs["ranges"] = json.dumps(self.ranges)
+            handle.attrs["design"] = self.design
             for name in columns:
                 values = [row.get(name, math.nan) for row in self.rows]
                 if name in ("id", "status"):
@@ -272,13 +293,29 @@ def run(
     t_end: float | None = None,
     progress: bool | None = None,
     ranges: dict | None = None,
+    design: str | None = None,
 ) -> Summary:
     """Run every member of ``samples`` (dicts of dotted-key overrides) of ``scenario``
     (a path or a :class:`~continuum.Scenario`) and write ``out_dir``; see the module.
-    ``ranges`` (those of the design) are stored with the summary for
-    :func:`summary_sensitivity`."""
+    ``ranges`` and ``design`` (e.g. ``"saltelli:64"``) are stored with the summary for
+    :func:`summary_sensitivity`.
+
+    Before any member runs (and before a cluster starts), keys that no member can take
+    are refused: a sweep whose every member is an invalid scenario, and a growth-law
+    parameter the law does not use (``model.growth.b`` on a Gompertz law). A member's
+    run file from an earlier call counts as done only if it reads back whole and ends at
+    this sweep's ``t_end``; otherwise the member runs again (``Summary.rerun``).
+    """
     from continuum.scenario import Scenario, load_scenario
 
+    if client is None and scheduler is None:
+        if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+            raise ValueError(f"workers: got {workers!r}; give at least 1 local worker process")
+    if t_end is not None:
+        if isinstance(t_end, bool) or not isinstance(t_end, int | float | np.integer | np.floating):
+            raise ValueError(f"t_end: got {t_end!r}; a number of days is required")
+        if not (math.isfinite(t_end) and t_end > 0):
+            raise ValueError(f"t_end: got {t_end!r}; a finite number of days > 0 is required")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     samples = as_samples(samples)
@@ -291,42 +328,109 @@ def run(
     members = {}
     for sample in samples:
         members.setdefault(member_id(sample), sample)
-    rows = _previous_rows(out_dir, members)
+    ends = {key: _end(scenario, sample, t_end) for key, sample in members.items()}
+    rows, damaged = _previous_rows(out_dir, members, ends)
     todo = [key for key in members if key not in rows]
-    for key in list(rows):  # a complete run file without its row: read it back
-        if rows[key] is None:
-            rows[key] = _row_from_file(out_dir, key, members[key])
     summary = Summary([], parameters)
     summary.sample_ids = [member_id(sample) for sample in samples]
     summary.ranges = {k: list(v) for k, v in (ranges or {}).items()}
+    summary.design = design or ""
+    summary.rerun = [key for key in members if key in damaged]
     summary.rows = [rows[k] for k in members if k in rows]
     own_client = None
-    if todo:
-        if client is None:
-            own_client = client = _client(scheduler, workers)
-        summary.executed = len(todo)
-        _execute(client, scenario, members, todo, out_dir, t_end, summary, progress)
-    if own_client is not None:
-        cluster = own_client.cluster  # None when connected to a scheduler's address
-        own_client.close()
-        if cluster is not None:
-            cluster.close()
-    summary.rows = sorted(summary.rows, key=lambda row: list(members).index(row["id"]))
-    summary.write(out_dir)
+    try:
+        if todo:
+            if client is None:
+                own_client = client = _client(scheduler, workers)
+            summary.executed = len(todo)
+            _execute(client, scenario, members, todo, out_dir, t_end, summary, progress)
+    finally:  # also on Ctrl-C: stop the cluster, keep the members that finished
+        try:
+            _close(own_client)
+        finally:
+            summary.rows = sorted(summary.rows, key=lambda row: list(members).index(row["id"]))
+            summary.write(out_dir)
     return summary
 
 
+def _close(client) -> None:
+    if client is None:
+        return
+    cluster = client.cluster  # None when connected to a scheduler's address
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def _end(scenario, sample, t_end) -> float:
+    """The end of a member's run [day]: ``t_end``, its ``run.t_end`` or the scenario's."""
+    if t_end is not None:
+        return float(t_end)
+    try:
+        return float(sample.get("run.t_end", scenario.run_settings["t_end"]))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+# the parameters each growth law of LumpedPrimary reads (continuum/kernels/lumped.py)
+GROWTH_LAW_PARAMETERS = {
+    "exponential": ("a",),
+    "logistic": ("a", "K"),
+    "gompertz": ("a", "K"),
+    "bertalanffy": ("a", "gamma", "b"),
+    "power": ("a", "gamma"),
+    "exponential_linear": ("a", "a1"),
+}
+
+
 def _check_keys(scenario, samples) -> None:
-    """Refuse, before any work, keys that name no scenario entry (every member would
-    fail); a bad value fails its member alone."""
+    """Refuse, before any work, keys no member can take: growth-law parameters the law
+    ignores, and a sweep whose every member is an invalid scenario (a misspelled key).
+    A bad value fails its member alone."""
     from continuum.scenario import Scenario, ScenarioError
 
+    keys = sorted({k for s in samples for k in s})
+    problems = _growth_law_problems(scenario, keys)
+    if problems:
+        raise ScenarioError(scenario.source, problems)
+    first = None
+    for sample in samples:  # usually the first member builds, and that settles it
+        try:
+            Scenario.from_text(scenario.text, scenario.source, _folder(scenario), sample)
+            return
+        except ScenarioError as error:
+            first = first or error.problems
+        except (ValueError, TypeError, OverflowError, MemoryError) as error:
+            first = first or [f"{type(error).__name__}: {error}"]
+    raise ScenarioError(f"{scenario.source} (every member of the sweep)", first)
+
+
+def _growth_law_problems(scenario, keys) -> list[str]:
+    """Keys that set a growth-law parameter the scenario's law does not use."""
+    import tomllib
+
     try:
-        Scenario.from_text(scenario.text, scenario.source, _folder(scenario), samples[0])
-    except ScenarioError as error:
-        unknown = [p for p in error.problems if "unknown key" in p or "--set" in p]
-        if unknown:
-            raise ScenarioError(scenario.source, unknown) from None
+        table = tomllib.loads(scenario.text).get("model", {})
+    except tomllib.TOMLDecodeError:
+        return []
+    if not isinstance(table, dict) or table.get("name") != "LumpedPrimary":
+        return []
+    growth = table.get("growth", "gompertz")
+    law = growth.get("law") if isinstance(growth, dict) else growth
+    if law not in GROWTH_LAW_PARAMETERS:
+        return []
+    used = GROWTH_LAW_PARAMETERS[law]
+    every = {name for names in GROWTH_LAW_PARAMETERS.values() for name in names}
+    problems = []
+    for key in keys:
+        section, _, name = key.partition(".")[2].partition(".")
+        if key.startswith("model.") and section in ("growth", "parameters"):
+            if name in every and name not in used:
+                problems.append(
+                    f"{key}: the {law} growth law has no parameter {name!r} (it uses "
+                    f"{', '.join(used)}); varying it would change nothing"
+                )
+    return problems
 
 
 def _folder(scenario) -> str:
@@ -356,7 +460,7 @@ def _execute(client, scenario, members, todo, out_dir, t_end, summary, progress)
     from tqdm.auto import tqdm
 
     folder = _folder(scenario)
-    futures = [
+    futures = {
         client.submit(
             run_member,
             scenario.text,
@@ -366,57 +470,74 @@ def _execute(client, scenario, members, todo, out_dir, t_end, summary, progress)
             t_end,
             key=f"continuum-member-{key}",
             pure=False,
-        )
+        ): key
         for key in todo
-    ]
+    }
     show = sys.stderr.isatty() if progress is None else bool(progress)
     last_write = time.perf_counter()
     with tqdm(total=len(futures), unit="member", disable=not show) as bar:
         for future in as_completed(futures):
-            row = future.result()
-            summary.rows.append({**row, **members[row["id"]]})
+            key = futures[future]
+            try:
+                row = future.result()
+            except Exception as error:  # the worker died (a crash, memory): this member fails
+                status = f"{type(error).__name__}: {error}".strip()
+                row = {"id": key, "status": status, "seconds": math.nan}
+            summary.rows.append({**row, **members[key]})
             bar.update(1)
             if time.perf_counter() - last_write > 5.0:  # kill-safe progress on disk
                 summary.write(out_dir)
                 last_write = time.perf_counter()
 
 
-def _previous_rows(out_dir, members) -> dict:
-    """Rows of members already done: ``{id: row}`` from the summary, ``{id: None}`` for
-    complete run files the summary does not list (the client was killed)."""
-    rows = {}
+def _previous_rows(out_dir, members, ends) -> tuple[dict, set]:
+    """Rows of the members already done, ``{id: row}``, and the ids of run files that
+    exist but are damaged, incomplete or end elsewhere than ``ends[id]`` (to run again).
+    A member is done when its run file reads back whole; its row comes from the summary
+    when it lists the member as ok, else from the file (the client was killed)."""
+    listed = {}
     path = out_dir / "summary.h5"
     if path.exists():
-        import h5py
-
-        with h5py.File(path, "r") as handle:
-            data = {ds.attrs["column"]: ds[()] for ds in handle.values()}
-        for i, key in enumerate(data.get("id", [])):
-            key = key.decode() if isinstance(key, bytes) else str(key)
-            status = data["status"][i]
-            status = status.decode() if isinstance(status, bytes) else str(status)
-            if key in members and status == STATUS_OK and _complete(out_dir, key):
-                row = {
-                    n: (v[i].decode() if isinstance(v[i], bytes) else float(v[i]))
-                    for n, v in data.items()
-                }
-                rows[key] = row
+        try:
+            previous = load_summary(out_dir)
+        except ValueError:  # an unreadable summary: the run files tell what is done
+            previous = Summary([], [])
+        listed = {
+            row["id"]: row
+            for row in previous.rows
+            if row.get("id") in members and row.get("status") == STATUS_OK
+        }
+    rows, damaged = {}, set()
     for key in members:
-        if key not in rows and _complete(out_dir, key):
-            rows[key] = None
-    return rows
+        run_file = out_dir / "runs" / f"{key}.h5"
+        if not run_file.is_file():
+            continue
+        values = _read_member(run_file, ends[key])
+        if values is None:
+            damaged.add(key)
+        elif key in listed:
+            rows[key] = listed[key]
+        else:
+            rows[key] = {"id": key, "status": STATUS_OK, "seconds": math.nan, **values}
+            rows[key].update(members[key])
+    return rows, damaged
 
 
-def _complete(out_dir, key) -> bool:
-    return (out_dir / "runs" / f"{key}.h5").is_file()
-
-
-def _row_from_file(out_dir, key, overrides) -> dict:
+def _read_member(path, t_end) -> dict | None:
+    """A complete member run file's outputs, or None if it does not read back whole (or
+    ends elsewhere than ``t_end``)."""
     from continuum.io import open_run
 
-    with open_run(out_dir / "runs" / f"{key}.h5") as run_file:
-        row = {"id": key, "status": STATUS_OK, "seconds": math.nan, **outputs(run_file)}
-    return {**row, **overrides}
+    try:
+        with open_run(path) as run_file:
+            times = np.asarray(run_file.times)
+            if run_file.frames < 1 or not run_file.attrs.get("checkpoint"):
+                return None
+            if not abs(times[-1] - t_end) <= 1e-9 * max(1.0, abs(t_end)):
+                return None
+            return outputs(run_file)
+    except Exception:  # truncated, corrupt, foreign: run the member again
+        return None
 
 
 def load_summary(out_dir) -> Summary:
@@ -426,29 +547,46 @@ def load_summary(out_dir) -> Summary:
     path = Path(out_dir) / "summary.h5"
     if not path.is_file():
         raise ValueError(f"out_dir: {str(path)!r} does not exist; run the ensemble first")
-    with h5py.File(path, "r") as handle:
-        data = {ds.attrs["column"]: ds[()] for ds in handle.values()}
-        summary = Summary([], json.loads(handle.attrs["parameters"]))
-        summary.sample_ids = json.loads(handle.attrs.get("sample_ids", "[]"))
-        summary.ranges = json.loads(handle.attrs.get("ranges", "{}"))
-    count = len(data.get("id", []))
-    summary.rows = [
-        {
-            name: (values[i].decode() if isinstance(values[i], bytes) else values[i].item())
-            for name, values in data.items()
-        }
-        for i in range(count)
-    ]
+    try:
+        with h5py.File(path, "r") as handle:
+            data = {ds.attrs["column"]: ds[()] for ds in handle.values()}
+            summary = Summary([], json.loads(handle.attrs["parameters"]))
+            summary.sample_ids = json.loads(handle.attrs.get("sample_ids", "[]"))
+            summary.ranges = json.loads(handle.attrs.get("ranges", "{}"))
+            design = handle.attrs.get("design", "")
+            summary.design = design.decode() if isinstance(design, bytes) else str(design)
+        count = len(data.get("id", []))
+        summary.rows = [
+            {
+                name: (values[i].decode() if isinstance(values[i], bytes) else values[i].item())
+                for name, values in data.items()
+            }
+            for i in range(count)
+        ]
+    except (OSError, KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+        reason = " ".join(f"{type(error).__name__}: {error}".split())
+        raise ValueError(
+            f"{str(path)!r} is not a readable ensemble summary ({reason}); run the ensemble "
+            "again to rewrite it"
+        ) from None
     return summary
 
 
 def summary_sensitivity(summary: Summary, output: str, level: float = 0.95) -> dict:
     """Sobol indices of column ``output`` of a sweep run on a ``"saltelli"`` design
-    (:func:`sensitivity`, with the ranges and sample order stored in the summary)."""
+    (:func:`sensitivity`, with the ranges and sample order stored in the summary). Any
+    other design (LHS, Sobol points, a grid, a table) is refused: its indices would be
+    numbers without meaning."""
     if not summary.ranges or not summary.sample_ids:
         raise ValueError(
             "summary: no design ranges stored; run the sweep with --design saltelli:N (or "
             "ensemble.run(..., ranges=...))"
+        )
+    kind = summary.design.partition(":")[0]
+    if kind and kind != "saltelli":
+        raise ValueError(
+            f"summary: the sweep ran the design {summary.design}; Sobol indices need a "
+            "Saltelli design: run a sweep with --design saltelli:N"
         )
     by_id = {row["id"]: row for row in summary.rows}
     missing = [key for key in summary.sample_ids if by_id.get(key, {}).get("status") != STATUS_OK]
@@ -461,8 +599,67 @@ def summary_sensitivity(summary: Summary, output: str, level: float = 0.95) -> d
         raise KeyError(f"output: got {output!r}; columns are {summary.columns}")
     values = [by_id[key][output] for key in summary.sample_ids]
     samples = [{k: by_id[key][k] for k in summary.ranges} for key in summary.sample_ids]
+    if not is_saltelli(samples, list(summary.ranges)):
+        raise ValueError(
+            "summary: the sweep's samples are not a Saltelli design; Sobol indices need "
+            "one: run a sweep with --design saltelli:N"
+        )
     ranges = {k: tuple(v) for k, v in summary.ranges.items()}
     return sensitivity(samples, values, ranges, level)
+
+
+def is_saltelli(samples: list[dict], keys: list[str]) -> bool:
+    """Whether ``samples`` have the structure of :func:`design`'s ``"saltelli"`` (first
+    order): blocks of ``d + 2`` rows ``A, AB_1, ..., AB_d, B`` where ``AB_i`` is ``A``
+    with its ``i``-th value from ``B``."""
+    d = len(keys)
+    if d == 0 or not samples or len(samples) % (d + 2):
+        return False
+    try:
+        x = np.array([[float(s[k]) for k in keys] for s in samples]).reshape(-1, d + 2, d)
+    except (KeyError, TypeError, ValueError):
+        return False
+    first, last = x[:, 0], x[:, -1]
+    for i in range(d):
+        expected = first.copy()
+        expected[:, i] = last[:, i]
+        if not np.array_equal(x[:, 1 + i], expected):
+            return False
+    return True
+
+
+def sensitivity_warnings(indices: dict, members: int | None = None) -> list[str]:
+    """What makes Sobol indices untrustworthy: an index outside [0, 1] by more than its
+    interval (the estimate is inconsistent), or outside [0, 1] at all or with intervals
+    wider than 0.1 (the sample is too small). Empty when they look sound."""
+    notes = []
+    inconsistent, loose = [], []
+    widest = 0.0
+    for key, value in indices.items():
+        for name in ("S1", "ST"):
+            index, half = value[name], value[f"{name}_conf"]
+            text = f"{name}({key}) = {index:.3g} ± {half:.3g}"
+            if not (math.isfinite(index) and math.isfinite(half)):
+                inconsistent.append(text)
+                continue
+            widest = max(widest, half)
+            if index - half > 1.0 or index + half < 0.0:
+                inconsistent.append(text)
+            elif index > 1.0 or index < 0.0:
+                loose.append(text)
+    size = f" ({members} members)" if members else ""
+    if inconsistent:
+        notes.append(
+            f"{', '.join(inconsistent)} lies outside [0, 1] beyond its interval: the sample"
+            f"{size} is too small; use a larger saltelli:N"
+        )
+    if loose or widest > 0.1:
+        shown = f"{', '.join(loose)} outside [0, 1]; " if loose else ""
+        notes.append(
+            f"{shown}intervals up to ± {widest:.2g}: the sample{size} is too small for "
+            "precise indices; use a larger saltelli:N"
+        )
+    return notes
 
 
 def sensitivity_table(indices: dict) -> str:

@@ -225,3 +225,171 @@ def test_bad_designs_and_ranges_are_refused(option, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "x" / "runs").exists()
+
+
+# -- issue 15: bad sweeps refused before any member runs, damaged members run again --------
+@pytest.fixture
+def no_cluster(monkeypatch):
+    """Fail if a sweep starts a cluster."""
+
+    def refuse(*args):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr(ensemble, "_client", refuse)
+
+
+@pytest.mark.parametrize("workers", ["0", "-1"])
+def test_no_workers_is_refused(workers, tmp_path, capsys, no_cluster):
+    args = ["ensemble", str(PATIENT), "--design", "lhs:2", "--vary", "model.growth.a=0.003:0.006"]
+    assert main([*args, "-o", str(tmp_path / "x"), "--workers", workers, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"workers: got {workers}" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="workers"):
+        ensemble.run(PATIENT, [{"model.growth.a": 0.004}], tmp_path / "y", workers=0)
+
+
+@pytest.mark.parametrize(
+    ("vary", "message"),
+    [
+        ("model.growth.b=0.001:0.002", "the gompertz growth law has no parameter 'b'"),
+        ("model.parameters.gamma=0.5:0.7", "the gompertz growth law has no parameter 'gamma'"),
+        ("model.growth.zzz=1:2", "unknown parameter(s) ['zzz']"),
+        ("model.growht.a=1:2", "did you mean 'growth'"),
+        ("sites.1.afinity=1:2", "did you mean 'affinity'"),
+        ("sites.9.affinity=1:2", "sites.9 is not an entry"),
+    ],
+)
+def test_keys_no_member_can_take_fail_once_before_the_sweep(
+    vary, message, tmp_path, capsys, no_cluster
+):
+    out = tmp_path / "sweep"
+    args = ["ensemble", str(PATIENT), "--design", "lhs:6", "--vary", vary, "-o", str(out)]
+    assert main([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count(message) == 1 and "Traceback" not in err, err
+    assert not out.exists()
+
+
+def test_a_bertalanffy_law_takes_b(tmp_path):
+    text = PATIENT.read_text().replace(
+        'law = "gompertz", a = 0.004, K = 1e11', 'law = "bertalanffy"'
+    )
+    scenario = Scenario.from_text(text, "bertalanffy", str(PATIENT.parent))
+    ensemble._check_keys(scenario, [{"model.growth.b": 0.01, "model.growth.gamma": 0.7}])
+    with pytest.raises(ValueError, match="has no parameter 'K'"):
+        ensemble._check_keys(scenario, [{"model.growth.K": 1e10}])
+
+
+def test_a_damaged_member_file_runs_again(client, tmp_path, capsys):
+    """A truncated member file neither aborts a rerun of the sweep nor counts as done,
+    with or without the summary listing it; nor does a file of another t_end."""
+    samples = ensemble.design("lhs", 3, {"model.growth.a": (0.003, 0.006)}, seed=2)
+    first = ensemble.run(PATIENT, samples, tmp_path, client, t_end=200.0, progress=False)
+    assert first.executed == 3 and not first.failed and not first.rerun
+    ids = [row["id"] for row in first.rows]
+
+    def truncate(key):
+        path = tmp_path / "runs" / f"{key}.h5"
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+
+    truncate(ids[1])
+    again = ensemble.run(PATIENT, samples, tmp_path, client, t_end=200.0, progress=False)
+    assert again.executed == 1 and again.rerun == [ids[1]] and not again.failed
+    for name in ("peak_ctc", "sites/lung/colonies"):
+        np.testing.assert_array_equal(again.column(name), first.column(name))
+    (tmp_path / "summary.h5").unlink()  # the client was killed before writing it
+    truncate(ids[2])
+    third = ensemble.run(PATIENT, samples, tmp_path, client, t_end=200.0, progress=False)
+    assert third.executed == 1 and third.rerun == [ids[2]] and len(third.rows) == 3
+    assert not third.failed
+    np.testing.assert_array_equal(third.column("peak_ctc"), first.column("peak_ctc"))
+    truncate(ids[0])
+    args = ["ensemble", str(PATIENT), "--design", "lhs:3", "--seed", "2", "-o", str(tmp_path)]
+    args += ["--vary", "model.growth.a=0.003:0.006", "--t-end", "200", "--quiet"]
+    assert main([*args, "--scheduler", client.scheduler.address]) == 0
+    out = capsys.readouterr().out
+    assert "(1 run now, 3 ok, 0 failed)" in out and f"run again: {ids[0]}" in out
+    longer = ensemble.run(PATIENT, samples, tmp_path, client, t_end=250.0, progress=False)
+    assert longer.executed == 3 and not longer.failed
+    for key in ids:
+        with ensemble_run_file(tmp_path, key) as run:
+            assert run.times[-1] == 250.0
+
+
+def ensemble_run_file(folder, key):
+    from continuum.io import open_run
+
+    return open_run(Path(folder) / "runs" / f"{key}.h5")
+
+
+def _sweep_summary(out, kind, n, function, design=True):
+    """A summary written as a sweep of ``kind`` would, outputs from ``function``."""
+    ranges = {"x1": (-math.pi, math.pi), "x2": (-math.pi, math.pi)}
+    samples = ensemble.design(kind, n, ranges, seed=1)
+    summary = ensemble.Summary([], sorted(ranges))
+    summary.sample_ids = [ensemble.member_id(s) for s in samples]
+    summary.ranges = {k: list(v) for k, v in ranges.items()}
+    summary.design = f"{kind}:{n}" if design else ""
+    rows = {}
+    for sample, key in zip(samples, summary.sample_ids, strict=True):
+        rows.setdefault(key, {"id": key, "status": "ok", "seconds": 0.0, **sample})
+        rows[key]["y"] = function(sample)
+    summary.rows = list(rows.values())
+    out.mkdir()
+    summary.write(out)
+    return samples
+
+
+@pytest.mark.parametrize("design", [True, False])
+@pytest.mark.parametrize("kind", ["lhs", "sobol", "grid"])
+def test_sensitivity_refuses_a_sweep_that_is_not_saltelli(kind, design, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    _sweep_summary(out, kind, 8, lambda s: s["x1"] + 2.0 * s["x2"], design)
+    assert main(["sensitivity", str(out), "y"]) == 2
+    err = capsys.readouterr().err
+    assert "Saltelli" in err and len(err.strip().splitlines()) == 1, err
+    assert not (out / "sensitivity.png").exists()
+
+
+def test_sensitivity_warns_when_the_sample_is_too_small(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(4)
+    small = tmp_path / "small"
+    _sweep_summary(small, "saltelli", 4, lambda s: s["x1"] ** 3 + rng.normal(0.0, 30.0))
+    assert main(["sensitivity", str(small), "y", "-o", str(tmp_path / "s.png")]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "too small" in err and "use a larger saltelli:N" in err
+    large = tmp_path / "large"
+    _sweep_summary(large, "saltelli", 1024, lambda s: s["x1"] + 2.0 * s["x2"])
+    assert main(["sensitivity", str(large), "y", "-o", str(tmp_path / "l.png")]) == 0
+    text = capsys.readouterr()
+    assert text.err == "" and "x1" in text.out
+    indices = ensemble.summary_sensitivity(ensemble.load_summary(large), "y")
+    assert indices["x1"]["S1"] == pytest.approx(0.2, abs=0.05)  # 1 : 4 of the variance
+    assert ensemble.sensitivity_warnings(indices) == []
+    wild = {"x": {"S1": 1.25, "S1_conf": 0.1, "ST": 1.3, "ST_conf": 0.1}}
+    (note,) = ensemble.sensitivity_warnings(wild, 12)
+    assert "S1(x) = 1.25 ± 0.1" in note and "beyond its interval" in note and "12 members" in note
+    loose = {"x": {"S1": 1.25, "S1_conf": 0.5, "ST": 0.9, "ST_conf": 0.5}}
+    (note,) = ensemble.sensitivity_warnings(loose)
+    assert "outside [0, 1]" in note and "too small" in note
+
+
+@pytest.mark.slow
+def test_the_first_sweep_on_a_cold_kernel_cache(tmp_path):
+    """Issue 15, item 8: on an empty kernel cache every member failed with "Cannot set
+    NUMBA_NUM_THREADS to a different value once the threads have been launched" (a
+    worker's threads start with its CPU count, the cluster's environment then says 1,
+    and the first compile re-reads it). Measured: without the fix both members fail in
+    12 s; with it they compile and run (about 2 minutes on 2 busy cores)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("NUMBA_NUM_THREADS", None)
+    out = tmp_path / "cohort"
+    command = [sys.executable, "-m", "continuum.cli", "ensemble", str(PATIENT)]
+    command += ["--design", "lhs:2", "--vary", "model.growth.a=0.003:0.006", "-o", str(out)]
+    command += ["--t-end", "300", "--workers", "1", "--quiet"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "2 members (2 run now, 2 ok, 0 failed)" in done.stdout
