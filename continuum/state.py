@@ -37,7 +37,9 @@ class State:
         self.data = data
         self.scalar_layout = dict(scalar_layout or {})
         size = sum(int(np.prod(shape)) for _, shape in self.scalar_layout.values())
-        self.scalars = np.zeros(size) if scalars is None else real_array("scalars", scalars)
+        self.scalars = (
+            np.zeros(size) if scalars is None else np.array(real_array("scalars", scalars))
+        )
         if self.scalars.shape != (size,):
             raise ValueError(f"scalars: got shape {self.scalars.shape}; expected ({size},)")
 

@@ -91,12 +91,12 @@ def check_choice(name, value, allowed):
 
 
 def real_array(name, values) -> np.ndarray:
-    """``values`` as a float64 array, or raise unless it holds real numbers only (no
-    bools, strings, objects or complex numbers)."""
+    """``values`` as a float64 array (the same array when it already is one), or raise
+    unless it holds real numbers only (no bools, strings, objects or complex numbers)."""
     array = np.asarray(values)
     if array.dtype.kind not in "iuf":
         raise ValueError(f"{name}: got an array of {array.dtype} values; real numbers are required")
-    return array.astype(np.float64)
+    return array.astype(np.float64, copy=False)
 
 
 def check_finite_array(name, values, nonnegative=False) -> np.ndarray:

@@ -197,11 +197,11 @@ class Model:
                 f"initial_state: unknown name(s) {sorted(unknown)}; fields are "
                 f"{list(self.field_names)}, scalars are {list(self.scalar_names)}"
             )
-        values = {**self.default_fields(grid), **overrides}
         shape = (len(self.field_names), *grid.shape)
         n_scalars = sum(math.prod(s) for _, s in self.scalar_layout().values())
         what = f"a state of fields {shape} and {n_scalars} scalars"
         check_memory("initial_state", what, 8.0 * (math.prod(shape) + n_scalars))
+        values = {**self.default_fields(grid), **overrides}
         data = np.zeros(shape)
         for f, name in enumerate(self.field_names):
             if name in values:
