@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 DEFAULT_SCENARIO = "breast_patient.toml"
@@ -396,6 +397,15 @@ def main(argv=None) -> int:
     sobol.add_argument("output_name", metavar="OUTPUT", help="a summary column")
     sobol.add_argument("-o", "--picture", help="bar chart (default: PATH/sensitivity.png)")
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        if not args.debug:  # a warning is one line too, not a path and a source line
+            warnings.showwarning = lambda message, *rest, **kw: print(
+                f"continuum {args.command}: warning: {_one_line(message)}", file=sys.stderr
+            )
+        return _command(args)
+
+
+def _command(args) -> int:
     try:
         return COMMANDS[args.command](args)
     except BrokenPipeError:  # output piped into a command that stopped reading (| head)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import math
 import os
 import time
@@ -449,6 +450,7 @@ def _client(scheduler, workers):
         processes=True,
         dashboard_address=":0",  # any free port: never clash with a running cluster
         env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+        silence_logs=logging.ERROR,  # not the nannies' routine warnings at shutdown
     )
     return Client(cluster)
 

@@ -467,3 +467,41 @@ def test_the_exit_codes_are_documented(capsys):
         main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "Exit status" in text and "130 stopped by Ctrl-C" in text and "--debug" in text
+
+
+def test_warnings_are_one_line_each(heat_scenario, monkeypatch, capsys):
+    import warnings
+
+    def run(self, *args, **kwargs):
+        warnings.warn("the XDMF sidecar was not written\n(disk full)", RuntimeWarning, 2)
+        raise ct.SimulationError("non-finite values in u")
+
+    monkeypatch.setattr(Scenario, "run", run)
+    assert main(["run", str(heat_scenario), "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "continuum run: warning: the XDMF sidecar was not written (disk full)",
+        "continuum run: the simulation failed: non-finite values in u",
+    ]
+
+
+def test_resume_says_which_frames_it_drops(tmp_path, capsys):
+    """A run killed after a checkpoint, its last frames past it (made here by pointing
+    the file at its earlier checkpoint slot): resume names the frames it computes again."""
+    path = tmp_path / "heat.h5"
+    model = ct.models.Heat(diffusivity=0.1)
+    state = model.initial_state(ct.Grid((16,), 0.1), u=1.0)
+    ct.simulate(model, state, 10.0, save_every=1.0, checkpoint_every=4.0, output=path)
+    with h5py.File(path, "r+") as handle:
+        slots = sorted(key for key in handle if key.startswith("checkpoint_"))
+        current = handle.attrs["checkpoint"]
+        earlier = next(slot for slot in slots if slot != current)
+        t = float(handle[earlier].attrs["t"])
+        handle.attrs["checkpoint"] = earlier
+    assert t == 8.0
+    assert main(["resume", str(path), "--t-end", "12", "--quiet"]) == 0
+    text = capsys.readouterr()
+    (line,) = text.err.strip().splitlines()
+    assert line.startswith("continuum resume: warning: resuming") and "t = 8 day" in line
+    assert "2 frame(s) after it (to t = 10 day)" in line
+    assert "now to t = 12 day, 13 frames" in text.out
