@@ -111,16 +111,25 @@ def _scale(u, bounds):
 
 def read_samples(path) -> list[dict]:
     """Samples from a CSV file: a header of dotted keys, one member per row."""
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    if Path(path).exists() and not Path(path).is_file():
+        raise ValueError(f"samples: {str(path)!r} is a folder, not a CSV file")
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"samples: {str(path)!r} is not a CSV text file ({error})") from None
     if not rows:
         raise ValueError(f"samples: {str(path)!r} has no rows")
     samples = []
     for i, row in enumerate(rows):
         try:
+            if None in row or None in row.values():
+                raise ValueError  # more or fewer values than the header names
             samples.append({k: float(v) for k, v in row.items()})
         except (TypeError, ValueError):
-            raise ValueError(f"samples: row {i + 1} of {str(path)!r} holds a non-number") from None
+            raise ValueError(
+                f"samples: row {i + 1} of {str(path)!r} holds a non-number or a missing value"
+            ) from None
     return samples
 
 

@@ -505,3 +505,48 @@ def test_resume_says_which_frames_it_drops(tmp_path, capsys):
     assert line.startswith("continuum resume: warning: resuming") and "t = 8 day" in line
     assert "2 frame(s) after it (to t = 10 day)" in line
     assert "now to t = 12 day, 13 frames" in text.out
+
+
+@pytest.mark.parametrize(
+    "kind", ["missing", "empty", "binary", "folder", "header only", "not numbers", "ragged"]
+)
+def test_ensemble_on_bad_sample_files(kind, tmp_path, capsys):
+    path = tmp_path / "samples.csv"
+    if kind == "empty":
+        path.write_text("")
+    elif kind == "binary":
+        path.write_bytes(bytes(range(128, 256)) * 8)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "header only":
+        path.write_text("model.growth.a\n")
+    elif kind == "not numbers":
+        path.write_text("model.growth.a\n0.004\nfast\n")
+    elif kind == "ragged":
+        path.write_text("model.growth.a,sites.1.affinity\n0.004,1.0\n0.005\n")
+    out = tmp_path / "out"
+    args = ["ensemble", str(PATIENT), "--samples", str(path), "-o", str(out), "--quiet"]
+    line = one_line(capsys, main(args))
+    assert "samples.csv" in line and not out.exists()
+
+
+def test_ctrl_c_during_a_sweep_keeps_the_finished_members(tmp_path, monkeypatch, capsys):
+    from continuum import ensemble
+
+    samples = [{"model.growth.a": 0.004}, {"model.growth.a": 0.005}]
+
+    def execute(client, scenario, members, todo, out_dir, t_end, summary, progress):
+        summary.rows.append({"id": todo[0], "status": "ok", "seconds": 1.0, **members[todo[0]]})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ensemble, "_execute", execute)
+    with pytest.raises(KeyboardInterrupt):
+        ensemble.run(PATIENT, samples, tmp_path / "api", client=object(), progress=False)
+    assert [row["id"] for row in ensemble.load_summary(tmp_path / "api").rows] == [
+        ensemble.member_id(samples[0])
+    ]
+    monkeypatch.setattr(ensemble, "_client", lambda *args: None)
+    out = tmp_path / "cli"
+    args = ["ensemble", str(PATIENT), "--design", "lhs:2", "--vary", "model.growth.a=0.003:0.006"]
+    line = one_line(capsys, main([*args, "-o", str(out), "--quiet"]), status=130)
+    assert "stopped; the finished members are kept in" in line and "same command" in line
