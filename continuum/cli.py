@@ -152,6 +152,19 @@ def _plot(args) -> int:
                 f"{args.path!r} holds no frames (the run stopped before its first save); "
                 "there is nothing to plot"
             )
+        note = None
+        if args.t is not None:
+            # a time outside the run is refused; inside, the nearest frame is at most half
+            # a save interval away, and drawn with a note when its time differs
+            times = run.times
+            try:
+                shown = float(times[frame_index(times, args.t)])
+            except ValueError as error:
+                raise ValueError(f"--t: {error}") from None
+            if abs(shown - args.t) > 1e-9 * max(1.0, abs(args.t)):
+                note = (
+                    f"--t {args.t:g}: no frame at that time; drawing the nearest, t = {shown:g} day"
+                )
         if args.field is None and args.t is None:
             title = _scenario_title(run) or Path(args.path).stem
             plotting.plot_summary(run, picture, title=title)
@@ -160,21 +173,13 @@ def _plot(args) -> int:
             fields += [name for name in run.field_names if name not in fields]
             if not fields:
                 raise ValueError(
-                    f"{args.path!r}: a {type(run.model).__name__} run has no fields to draw; "
-                    f"continuum plot {args.path} draws its summary"
+                    f"{args.path!r}: a {type(run.model).__name__} run has no fields to draw "
+                    f"at a time; continuum plot {args.path} draws its summary"
                 )
             if args.field is not None and args.field not in fields:
                 raise ValueError(f"--field: got {args.field!r}; fields are {fields}")
-            if args.t is not None:
-                # a time outside the run is refused; inside, the nearest frame is at most
-                # half a save interval away, and a different time is named
-                times = run.times
-                shown = float(times[frame_index(times, args.t)])
-                if abs(shown - args.t) > 1e-9 * max(1.0, abs(args.t)):
-                    print(
-                        f"--t {args.t:g}: no frame at that time; drawing the nearest, "
-                        f"t = {shown:g} day"
-                    )
+            if note:
+                print(note)
             plotting.save_plot(picture, plotting.plot_field, run, args.field, args.t)
     print(f"{args.path}: picture {picture}")
     return 0

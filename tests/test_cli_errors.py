@@ -550,3 +550,18 @@ def test_ctrl_c_during_a_sweep_keeps_the_finished_members(tmp_path, monkeypatch,
     args = ["ensemble", str(PATIENT), "--design", "lhs:2", "--vary", "model.growth.a=0.003:0.006"]
     line = one_line(capsys, main([*args, "-o", str(out), "--quiet"]), status=130)
     assert "stopped; the finished members are kept in" in line and "same command" in line
+
+
+def test_plot_of_a_lumped_run_at_a_time(tmp_path, capsys):
+    """Issue 15: `continuum plot run.h5 --t 5000` on a 730-day run drew day 730."""
+    out = tmp_path / "patient.h5"
+    args = ["run", str(PATIENT), "-o", str(out), "--t-end", "730", "--quiet"]
+    assert main([*args, "--picture", str(tmp_path / "patient.png")]) == 0
+    capsys.readouterr()
+    picture = str(tmp_path / "p.png")
+    line = one_line(capsys, main(["plot", str(out), "--t", "5000", "-o", picture]))
+    assert line == (
+        "continuum plot: --t: t = 5000 day is outside the run, whose frames span 0 to 730 day"
+    )
+    line = one_line(capsys, main(["plot", str(out), "--t", "365", "-o", picture]))
+    assert "no fields to draw at a time" in line and "draws its summary" in line
