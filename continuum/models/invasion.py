@@ -13,7 +13,7 @@ from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
 from continuum.models.base import Model, Parameter, Transport
 from continuum.units import CELLS_PER_MM3
-from continuum.validation import real_array
+from continuum.validation import check_finite_array
 
 CIRCULATION_SCALARS = (
     "blood_ctc",
@@ -425,10 +425,10 @@ class Invasion(Model):
 def _vessel_value(name, value):
     if value is None:
         return None
-    array = real_array(name, value)
-    if not np.all(np.isfinite(array)) or array.min(initial=0.0) < 0 or array.max(initial=0.0) > 1:
+    array = check_finite_array(name, value)
+    if array.min(initial=0.0) < 0 or array.max(initial=0.0) > 1:
         raise ValueError(
-            f"{name}: vessel densities must be finite and lie in [0, 1]; got values in "
-            f"[{np.nanmin(array):g}, {np.nanmax(array):g}]"
+            f"{name}: vessel densities must lie in [0, 1]; got values in "
+            f"[{array.min():g}, {array.max():g}]"
         )
     return float(array) if array.ndim == 0 else array.copy()
