@@ -10,13 +10,17 @@ from continuum.calibration import calibrate
 from continuum.grid import Grid
 from continuum.interventions import Radiotherapy, Resection, SystemicTherapy
 from continuum.io import RunFile, RunFileError, open_run
+from continuum.io.writer import RunWriteError
+from continuum.kernels.registry import refresh_disk_cache
 from continuum.models.cascade import Cascade
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.result import Result
 from continuum.scenario import Scenario, ScenarioError, load_scenario
-from continuum.simulation import resume, simulate
+from continuum.simulation import RunInterrupted, resume, simulate
 from continuum.solvers import SimulationError
 from continuum.state import State
+
+refresh_disk_cache()  # before any kernel is compiled or loaded from the disk cache
 
 __version__ = "0.1.0"
 
@@ -32,6 +36,8 @@ __all__ = [
     "Result",
     "RunFile",
     "RunFileError",
+    "RunInterrupted",
+    "RunWriteError",
     "Scenario",
     "ScenarioError",
     "SecondarySite",

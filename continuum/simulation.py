@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -167,13 +170,58 @@ def simulate(
             schedule.items,
         )
     try:
-        result = _run(model, state, solver, schedule, times, writer, settings, progress, callback)
+        with _stop_on_signals(writer is not None) as stop:
+            result = _run(
+                model, state, solver, schedule, times, writer, settings, progress, callback, stop
+            )
     finally:
         if writer is not None:
             writer.close()
     if output is not None:
         _write_sidecar(output)
     return result
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped (Ctrl-C, SIGTERM) and checkpointed at ``t`` [day] in ``path``."""
+
+    def __init__(self, t: float, path, signal_name: str):
+        self.t = float(t)
+        self.path = path
+        super().__init__(
+            f"stopped by {signal_name} at t = {t:g} day; {str(path)!r} holds the run to "
+            f"there: continue it with `continuum resume {path} --t-end ...` or "
+            "ct.resume(path, t_end)"
+        )
+
+
+class _StopRequest:
+    """Set by a signal handler; the run stops at its next frame."""
+
+    signal_name = ""
+
+
+@contextmanager
+def _stop_on_signals(enabled: bool):
+    """While a run writes a file, SIGINT and SIGTERM ask it to stop at its next frame,
+    after a checkpoint there (the compiled loops return to Python only between frames);
+    a second signal stops it at once (the last checkpoint still holds)."""
+    stop = _StopRequest()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def request(number, frame):
+        if stop.signal_name:
+            raise KeyboardInterrupt
+        stop.signal_name = signal.Signals(number).name
+
+    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _write_sidecar(path) -> None:
@@ -210,8 +258,14 @@ def _make_solver(model, state, settings, t=None):
     return make_solver(settings["method"], model, state, **options)
 
 
-def _run(model, state, solver, schedule, times, writer, settings, progress, callback) -> Result:
-    """Advance through ``times`` (the first is the current time), storing every frame."""
+def _run(
+    model, state, solver, schedule, times, writer, settings, progress, callback, stop
+) -> Result:
+    """Advance through ``times`` (the first is the current time), storing every frame.
+
+    A final time off the save grid gets a checkpoint at the frame before it too, so that
+    ``resume`` can continue from the save grid (the run that was not stopped there)."""
+    off_grid_end = not _on_save_grid(times[-1], settings)
     frames = np.empty((len(times), *state.data.shape))
     scalar_frames = np.empty((len(times), state.scalars.size))
     series = {name: np.empty(len(times)) for name in _series_units(model, state)}
@@ -234,9 +288,12 @@ def _run(model, state, solver, schedule, times, writer, settings, progress, call
             if writer is not None and (i > 0 or writer.frames == 0):
                 writer.append(t_out, state, values, model.frame_arrays(state))
                 due = t_out - last_checkpoint >= checkpoint_every * (1 - 1e-12)
-                if due or i == len(times) - 1:
+                before_off_grid_end = off_grid_end and i == len(times) - 2
+                if due or before_off_grid_end or i == len(times) - 1 or stop.signal_name:
                     writer.checkpoint(state, solver)
                     last_checkpoint = t_out
+            if stop.signal_name and i < len(times) - 1:
+                raise RunInterrupted(t_out, writer.path, stop.signal_name)
             bar.update(t_out, values)
             if callback is not None and writer is not None:
                 writer.flush()  # a frame the callback sees is counted in the file
@@ -264,15 +321,23 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
     """Continue the run in ``path`` from its last checkpoint to ``t_end`` [day].
 
     Frames written after that checkpoint (by a run that was killed) are dropped first, so
-    the time axis stays monotone; the continuation is bit-for-bit the run that was not
-    interrupted. Returns the run file opened for reading.
+    the time axis stays monotone, with a warning that says what is dropped. A run that
+    ended off the save grid continues from its last frame on the grid (its final frame
+    is dropped), so the continuation is bit-for-bit the run that was not interrupted.
+    Returns the run file opened for reading.
     """
     with open_run(path) as run:
         model = run.model
         settings = run.solver_settings
         interventions = run.interventions
+        slot = run.attrs["checkpoint"]
         point = run.checkpoint()
-        state = run.state(model)
+        if not _on_save_grid(point["t"], settings):
+            other = run.other_checkpoint()
+            if other is not None and _on_save_grid(other["t"], settings):
+                slot, point = other["slot"], other
+        state = run.state(model, point)
+        stored_times = run.times
     t_end = float(t_end)
     if isinstance(model, Cascade):
         _check_cascade_times(model, 0.0, t_end)
@@ -286,11 +351,28 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
     solver.restore(point["t"], point["dt"], point["steps"], point["rejected"], point["arrays"])
     planned = output_times(settings["t_start"], t_end, settings["save_every"])
     times = np.concatenate([[point["t"]], planned[planned > point["t"] * (1 + 1e-15)]])
+    kept = int(point["frame"]) + 1
+    if len(stored_times) > kept:
+        warnings.warn(
+            f"resuming {str(path)!r} from its checkpoint at t = {point['t']:g} day: the "
+            f"{len(stored_times) - kept} frame(s) after it (to t = {stored_times[-1]:g} day) "
+            "are dropped and computed again",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     writer = RunWriter.reopen(path)
     try:
-        writer.truncate(int(point["frame"]) + 1)
-        _run(model, state, solver, schedule, times, writer, settings, progress, callback)
+        writer.truncate(kept)
+        writer.use_checkpoint(slot)
+        with _stop_on_signals(True) as stop:
+            _run(model, state, solver, schedule, times, writer, settings, progress, callback, stop)
     finally:
         writer.close()
     _write_sidecar(path)
     return open_run(path)
+
+
+def _on_save_grid(t: float, settings: dict) -> bool:
+    """Whether ``t`` [day] is one of the run's save times ``t_start + k save_every``."""
+    steps = (t - settings["t_start"]) / settings["save_every"]
+    return abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))

@@ -240,19 +240,33 @@ class RunFile(ColonyQueries):
             )
         return tuple(_read(self.path, group[name], frame) for name in COHORT_ARRAYS)
 
-    def checkpoint(self) -> dict:
-        """The last complete checkpoint: state arrays, solver memory and attributes."""
-        slot = self._file.attrs["checkpoint"]
+    def checkpoint(self, slot: str | None = None) -> dict:
+        """The last complete checkpoint (or the one in ``slot``): state arrays, solver
+        memory, attributes (``t``, ``dt``, ``steps``, ``rejected``, ``frame``) and its
+        ``slot``."""
+        slot = self._file.attrs["checkpoint"] if slot is None else slot
         if slot not in CHECKPOINT_SLOTS:
             raise RunFileError(f"{str(self.path)!r} holds no checkpoint to resume from")
         group = self._file[slot]
         arrays = {key: _read(self.path, group[key]) for key in group}
-        return {"arrays": arrays, **{k: v.item() for k, v in group.attrs.items()}}
+        return {"arrays": arrays, "slot": slot, **{k: v.item() for k, v in group.attrs.items()}}
 
-    def state(self, model=None) -> State:
-        """The state stored in the last checkpoint."""
+    def other_checkpoint(self) -> dict | None:
+        """The checkpoint of the frame just before the last one, when the other slot holds
+        it complete (the writer's last-but-one checkpoint); else ``None``."""
+        current = self._file.attrs["checkpoint"]
+        if current not in CHECKPOINT_SLOTS:
+            return None
+        other = CHECKPOINT_SLOTS[1 - CHECKPOINT_SLOTS.index(current)]
+        attrs = self._file[other].attrs
+        if "frame" not in attrs or attrs["frame"] != self._file[current].attrs["frame"] - 1:
+            return None
+        return self.checkpoint(other)
+
+    def state(self, model=None, point: dict | None = None) -> State:
+        """The state stored in the last checkpoint (or in ``point``, a :meth:`checkpoint`)."""
         model = model or self.model
-        point = self.checkpoint()
+        point = self.checkpoint() if point is None else point
         stored = point["arrays"]["scalars"].size
         expected = sum(int(np.prod(shape)) for _, shape in model.scalar_layout().values())
         if stored != expected:

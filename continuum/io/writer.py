@@ -212,10 +212,10 @@ class RunWriter:
                     ds.attrs["long_name"] = f"{name.replace('_', ' ')} (static map)"
                     for i, scale in enumerate(scales):
                         ds.dims[i].attach_scale(scale)
-            for path, values in model.extra_maps().items():
-                ds = handle.create_dataset(path, data=values, **_checksum_for(values.size))
+            for where, values in model.extra_maps().items():
+                ds = handle.create_dataset(where, data=values, **_checksum_for(values.size))
                 ds.attrs["units"] = "1"
-                ds.attrs["long_name"] = f"{path.rsplit('/', 1)[-1].replace('_', ' ')} (static map)"
+                ds.attrs["long_name"] = f"{where.rsplit('/', 1)[-1].replace('_', ' ')} (static map)"
             fields = handle.create_group("fields")
             series = handle.create_group("series")
             # Hard links to the coordinates, so that each group opens on its own in xarray
@@ -376,6 +376,16 @@ class RunWriter:
             self.file.attrs["checkpoint"] = slot
             self.file.flush()
         self._checkpoint_t = solver.t
+
+    def use_checkpoint(self, slot: str) -> None:
+        """Make ``slot`` (a complete checkpoint) the current one, so the next checkpoint
+        goes to the other slot and never overwrites the one a resume started from."""
+        if self.file.attrs["checkpoint"] == slot:
+            return
+        with self._guarded("switching the checkpoint"):
+            self.file.attrs["checkpoint"] = slot
+            self.file.flush()
+        self._checkpoint_t = self.file[slot].attrs["t"]
 
     def truncate(self, frames: int) -> None:
         """Drop frames written after frame ``frames - 1`` (those after a checkpoint)."""

@@ -44,10 +44,14 @@ inlines it (Numba by itself only watches the file of the function being cached).
 from __future__ import annotations
 
 import hashlib
+import importlib
+import pkgutil
+from contextlib import suppress
 from pathlib import Path
 
 from numba import njit, typeof
 from numba.core import types
+from numba.core.dispatcher import Dispatcher
 from numba.extending import overload
 from numba.np.ufunc.parallel import _launch_threads
 
@@ -101,6 +105,37 @@ def _compute_fingerprint() -> int:
 
 
 FINGERPRINT = _compute_fingerprint()
+_STAMP = "continuum-kernels.fingerprint"
+
+
+def refresh_disk_cache() -> None:
+    """Forget the on-disk compiled code of every kernel when the kernel sources changed.
+
+    Numba keys a function's disk cache on its own file only: ``invasion_scalar_rate``
+    would keep serving the ``circulation_rates`` of ``circulation.py`` it was compiled
+    with after that file changed. The entry points take ``FINGERPRINT`` as a literal;
+    every other cached function of ``continuum.kernels`` and ``continuum.solvers`` has its
+    cache index cleared here, once per change of the sources, recorded in a stamp file
+    beside the cache.
+    """
+    modules = []
+    for package in ("continuum.kernels", "continuum.solvers"):
+        root = importlib.import_module(package)
+        for info in pkgutil.iter_modules(root.__path__, f"{package}."):
+            modules.append(importlib.import_module(info.name))
+    stamp = Path(_no_stiff_rate._cache.cache_path) / _STAMP
+    try:
+        if stamp.read_text() == str(FINGERPRINT):
+            return
+    except OSError:
+        pass
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, Dispatcher) and value._cache is not None:
+                value._cache.flush()
+    with suppress(OSError):  # a read-only cache folder: Numba does not save there either
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(str(FINGERPRINT))
 
 
 def entry_point(dispatcher, args):

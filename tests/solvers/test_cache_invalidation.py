@@ -36,7 +36,9 @@ def reference(growth_rate):
     return float(res.state.data.sum())
 
 
-def test_an_edited_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
+def package_copy(tmp_path, script):
+    """A copy of the package with its own Numba cache, and a function running ``script``
+    in a new process on it (returns the float it prints)."""
     package = Path(ct.__file__).resolve().parent
     copy = tmp_path / "src" / "continuum"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -48,7 +50,7 @@ def test_an_edited_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
 
     def run():
         out = subprocess.run(
-            [sys.executable, "-c", SCRIPT],
+            [sys.executable, "-c", script],
             env=env,
             cwd=tmp_path,
             capture_output=True,
@@ -59,6 +61,11 @@ def test_an_edited_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
         assert Path(where).resolve().parent == copy.resolve()  # the copy ran, not ours
         return float(value)
 
+    return copy, run
+
+
+def test_an_edited_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
+    copy, run = package_copy(tmp_path, SCRIPT)
     first = run()
     assert any((tmp_path / "cache").rglob("*.nbi"))  # kernels were cached
     assert run() == first  # served from the cache, same numbers
@@ -70,3 +77,29 @@ def test_an_edited_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
     assert first == reference(0.4)
     assert edited == reference(0.8)  # the new source ran: growth doubled
     assert edited != first
+
+
+# A kernel calling a function of another file: Numba's own cache of
+# ``invasion_scalar_rate`` is keyed on invasion.py only, and kept serving the old
+# ``circulation_rates`` after circulation.py changed, until ``refresh_disk_cache``.
+CALLER_SCRIPT = """
+import numpy as np, continuum as ct
+from continuum.kernels import invasion
+params = ct.models.Invasion(first_pass=0.5).param_vector()
+scalars, exports, rates = np.zeros(9), np.array([1.0, 0, 0, 0, 0]), np.zeros(9)
+invasion.invasion_scalar_rate(scalars, exports, params, 0.0, rates)
+print(repr(float(rates[0])), ct.__file__)
+"""
+
+
+def test_a_kernel_edited_in_another_file_reaches_its_cached_callers(tmp_path):
+    copy, run = package_copy(tmp_path, CALLER_SCRIPT)
+    first = run()
+    assert first == 0.5 * ct.models.Invasion().parameters["K_cell"]  # half arrested
+    assert run() == first  # from the cache
+    callee = copy / "kernels" / "circulation.py"
+    text = callee.read_text()
+    old = "arrested = first_pass * flux_blood"
+    assert old in text
+    callee.write_text(text.replace(old, "arrested = 0.0 * flux_blood"))
+    assert run() == 2 * first  # no longer arrested: the edit reached the cached caller
