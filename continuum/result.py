@@ -11,6 +11,9 @@ from continuum.frames import frame_index
 class Result(ColonyQueries):
     """Frames and series of a finished run, in memory.
 
+    A run that wrote a file streamed its fields there (``frames`` is ``None``, ``path``
+    the file): ``field`` reads them back from it, so a long run needs no memory for them.
+
     ``times`` [day]; ``field(name)`` -> ``(n_frames, *grid.shape)``; ``series(name)`` ->
     ``(n_frames,)``; ``state`` is the final :class:`State`; ``scalars(t)`` the whole
     scalar vector at the frame nearest ``t``. A cascade run also answers
@@ -28,6 +31,7 @@ class Result(ColonyQueries):
         self.solver_stats = solver_stats
         self.interventions = []
         self.units: dict[str, str] = {}  # of the series, set by ``simulate``
+        self.path = None  # the run file the fields were streamed to, if any
 
     @property
     def field_names(self):
@@ -46,6 +50,11 @@ class Result(ColonyQueries):
         time outside the run (:func:`continuum.frames.frame_index`)."""
         if name not in self.state.field_names:
             raise KeyError(f"unknown field {name!r}; fields are {list(self.state.field_names)}")
+        if self._frames is None:
+            from continuum.io.reader import open_run
+
+            with open_run(self.path) as run:
+                return run.field(name, t)
         frames = self._frames[:, self.state.field_names.index(name)]
         if t is None:
             return frames

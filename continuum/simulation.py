@@ -14,7 +14,7 @@ import numpy as np
 from continuum.interventions import Schedule
 from continuum.io.layout import COMPRESSIONS
 from continuum.io.reader import RunFile, open_run
-from continuum.io.writer import RunWriter, check_output_path
+from continuum.io.writer import RunWriter, check_disk_space, check_output_path
 from continuum.io.xdmf import write_xdmf
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
@@ -130,7 +130,7 @@ def simulate(
     if save_every is None:
         save_every = (t_end - t_start) / 100.0
     save_every = check_positive("save_every", save_every, "day")
-    check_frames_fit(state, t_start, t_end, save_every)
+    check_frames_fit(state, t_start, t_end, save_every, fields=output is None)
     if checkpoint_every is None:
         checkpoint_every = 10 * save_every
     checkpoint_every = check_positive("checkpoint_every", checkpoint_every, "day")
@@ -141,6 +141,8 @@ def simulate(
     schedule = Schedule(interventions, model, state.grid, t_start)
     if output is not None:
         output = check_output_path(output, overwrite)
+        frames = math.floor((t_end - t_start) / save_every) + 2
+        check_disk_space(output, frames * 8.0 * state.data.size, compression)
     state = state.copy()
     settings = {
         "method": method,
@@ -266,7 +268,8 @@ def _run(
     A final time off the save grid gets a checkpoint at the frame before it too, so that
     ``resume`` can continue from the save grid (the run that was not stopped there)."""
     off_grid_end = not _on_save_grid(times[-1], settings)
-    frames = np.empty((len(times), *state.data.shape))
+    # With a run file the fields go there and the result reads them back from it.
+    frames = np.empty((len(times), *state.data.shape)) if writer is None else None
     scalar_frames = np.empty((len(times), state.scalars.size))
     series = {name: np.empty(len(times)) for name in _series_units(model, state)}
     show = sys.stderr.isatty() if progress is None else bool(progress)
@@ -277,7 +280,8 @@ def _run(
         for i, t_out in enumerate(times):
             if i > 0:
                 schedule.advance(solver, model, state, t_out)
-            frames[i] = state.data
+            if frames is not None:
+                frames[i] = state.data
             scalar_frames[i] = state.scalars
             values = diagnostics(model, state)
             values["dt"] = np.nan if solver.dt is None else solver.dt
@@ -306,7 +310,7 @@ def _run(
         model,
         state.grid,
         times[:n_done],
-        frames[:n_done],
+        None if frames is None else frames[:n_done],
         {k: v[:n_done] for k, v in series.items()},
         state,
         stats,
@@ -314,6 +318,7 @@ def _run(
     )
     result.interventions = list(schedule.items)
     result.units = _series_units(model, state)
+    result.path = None if writer is None else writer.path
     return result
 
 

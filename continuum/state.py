@@ -190,12 +190,15 @@ def _describe(array) -> str:
     return f"{array.dtype} of shape {array.shape}"
 
 
-def check_frames_fit(state: State, t_start: float, t_end: float, save_every: float) -> None:
+def check_frames_fit(
+    state: State, t_start: float, t_end: float, save_every: float, fields: bool = True
+) -> None:
     """Raise when the frames of a run from ``t_start`` to ``t_end`` every ``save_every``
-    [day] (fields and scalars, held in memory) would not fit in this machine's memory."""
+    [day] held in memory (scalars, and fields unless ``fields`` is false: a run writing a
+    file streams them there) would not fit in this machine's memory."""
     frames = (t_end - t_start) / save_every + 2
     check_memory(
         "save_every",
         f"{frames:.4g} frames (every {save_every:g} day from {t_start:g} to {t_end:g} day)",
-        frames * 8.0 * (state.data.size + state.scalars.size),
+        frames * 8.0 * (state.data.size * fields + state.scalars.size),
     )

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time as clock
+import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -39,6 +41,7 @@ from continuum.io.layout import (
     frame_chunks,
     series_path,
 )
+from continuum.validation import GIB
 
 
 class RunWriteError(OSError):
@@ -64,6 +67,22 @@ def check_output_path(path, overwrite: bool) -> Path:
     if not os.access(folder, os.W_OK):
         raise ValueError(f"output: folder {str(folder)!r} is not writable")
     return path
+
+
+def check_disk_space(path: Path, nbytes: float, compression) -> None:
+    """Refuse a run whose frames (``nbytes`` uncompressed) cannot fit on the disk of
+    ``path``; with compression the file may fit anyway, so that is only a warning (a
+    write that fails still stops the run cleanly)."""
+    free = shutil.disk_usage(path.parent if str(path.parent) else ".").free
+    if nbytes <= free:
+        return
+    what = (
+        f"output: the run's frames need about {nbytes / GIB:.4g} GiB uncompressed; "
+        f"{str(path.parent)!r} has {free / GIB:.4g} GiB free"
+    )
+    if compression is None:
+        raise ValueError(f"{what}: save less often, or free space")
+    warnings.warn(f"{what}; compression may make it fit", RuntimeWarning, stacklevel=3)
 
 
 def _shuffle_deflate(block: np.ndarray, level: int, checksum: bool) -> bytes:

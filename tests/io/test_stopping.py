@@ -108,3 +108,34 @@ def test_resume_says_which_frames_it_drops(tmp_path):
         run = ct.resume(path, 3.0)
     with run:
         np.testing.assert_array_equal(run.field("u"), whole.field("u"))
+
+
+def test_a_run_writing_a_file_streams_its_fields_there(tmp_path, monkeypatch):
+    """Fields go to the file, not to memory: the result reads them back from it; a run
+    whose frames would not fit in memory is refused only when it keeps them there, and a
+    file is checked against the free disk space instead."""
+    from collections import namedtuple
+
+    from continuum.validation import physical_memory
+
+    model, state = fisher()
+    path = tmp_path / "streamed.h5"
+    res = ct.simulate(model, state, 1.0, save_every=0.1, output=path)
+    assert res._frames is None and res.path == path
+    whole = ct.simulate(model, state, 1.0, save_every=0.1)
+    np.testing.assert_array_equal(res.field("u"), whole.field("u"))
+    np.testing.assert_array_equal(res.field("u", t=0.5), whole.field("u", t=0.5))
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr("shutil.disk_usage", lambda _: usage(1 << 20, 1 << 20, 10_000))
+    frame = 8 * state.data.size  # bytes
+    save_every = 1e3 * frame / physical_memory()  # more frames than memory holds
+    with pytest.raises(ValueError, match=r"save_every: .* GiB of memory"):
+        ct.simulate(model, state, 1e3, save_every=save_every)
+    other = tmp_path / "other.h5"
+    disk = r"output: the run's frames need about .* GiB uncompressed; .* GiB free"
+    with pytest.raises(ValueError, match=disk):  # streamed: memory is fine, the disk is not
+        ct.simulate(model, state, 1e3, save_every=save_every, output=other, compression=None)
+    assert not other.exists()
+    with pytest.warns(RuntimeWarning, match="compression may make it fit"):
+        ct.simulate(model, state, 0.1, save_every=0.01, output=other)  # 11 frames, 90 kB
