@@ -6,7 +6,8 @@ Rules for adding a model (numbered, as SciPy's ``OdeSolver`` does):
    ``@njit(cache=True)`` functions in ``continuum/kernels/`` (signatures in
    ``continuum.kernels.registry``) and register them under a unique ``kernel_name``.
 2. Subclass :class:`Model`; declare ``field_names``, ``scalar_names``, ``export_names``,
-   ``map_names`` and a ``PARAMETERS`` table of :class:`Parameter` (value, unit, meaning).
+   ``map_names``, the ``nonnegative_fields`` (densities, refused below zero) and a
+   ``PARAMETERS`` table of :class:`Parameter` (value, unit, meaning).
 3. Return per-field diffusivities, relative-diffusivity maps and taxis pairs from
    :meth:`transport`, and the kernel parameter vector from :meth:`param_vector`.
 4. Keep a readable NumPy :meth:`reference_rate` of the whole right-hand side for tests.
