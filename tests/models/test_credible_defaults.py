@@ -77,9 +77,11 @@ def test_no_site_exceeds_its_organs_capacity(name, patient, tmp_path):
     else:
         scenario = ct.load_scenario(EXAMPLES / f"{name}.toml")
         res = scenario.run(output=tmp_path / "run.h5", progress=False)
+    # measured: the fullest organ, breast_patient's lymph node, stays 6.8e-6 below its
+    # capacity (lumped_patient's 4.7e-5; the others at most 35 % full)
     for site in res.model.sites:
         burden = res.series(f"sites/{site.name}/burden")
-        assert np.all(burden <= site.capacity * (1 + 1e-8)), site.name
+        assert np.all(burden <= site.capacity), site.name
 
 
 def test_organ_capacity_holds_a_fast_growing_site():
