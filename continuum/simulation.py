@@ -190,6 +190,7 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, t: float, path, signal_name: str):
         self.t = float(t)
         self.path = path
+        self.signal_name = signal_name
         super().__init__(
             f"stopped by {signal_name} at t = {t:g} day; {str(path)!r} holds the run to "
             f"there: continue it with `continuum resume {path} --t-end ...` or "
