@@ -142,7 +142,7 @@ def simulate(
     if output is not None:
         output = check_output_path(output, overwrite)
         frames = math.floor((t_end - t_start) / save_every) + 2
-        check_disk_space(output, frames * 8.0 * state.data.size, compression)
+        check_disk_space(output, frames * _frame_bytes(model, state), compression)
     state = state.copy()
     settings = {
         "method": method,
@@ -225,6 +225,14 @@ def _stop_on_signals(enabled: bool):
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _frame_bytes(model: Model, state: State) -> float:
+    """Bytes one frame takes in a run file, uncompressed: fields, series, frame arrays."""
+    values = state.data.size + len(_series_units(model, state))
+    for item in model.frame_array_info().values():
+        values += math.prod(len(axis.values) for axis in item.axes)
+    return 8.0 * values
 
 
 def _write_sidecar(path) -> None:
