@@ -28,13 +28,15 @@ def test_depth_speed_and_volume_of_a_growing_disk():
     radii = 1.0 + 0.1 * times  # the front moves at 0.1 mm/day
     run = constructed(ct.models.FisherKPP(), grid, times, disks(grid, radii, 0.8))
     depth = analysis.invasion_depth(run, threshold=0.5)
-    np.testing.assert_allclose(depth, radii - radii[0], atol=grid.spacing[0])
-    assert analysis.front_speed(run, threshold=0.5) == pytest.approx(0.1, rel=0.03)
-    assert analysis.front_speed(run, 0.5, since=0.0, until=10.0) == pytest.approx(0.1, rel=0.05)
+    # a disk drawn on the grid is resolved to a cell: measured 0.011 mm (one cell 0.05)
+    np.testing.assert_allclose(depth, radii - radii[0], rtol=0, atol=grid.spacing[0])
+    # fits through those depths: measured 2.0e-3 (11 frames) and 8.8e-3 (6 frames)
+    assert analysis.front_speed(run, threshold=0.5) == pytest.approx(0.1, rel=6e-3)
+    assert analysis.front_speed(run, 0.5, since=0.0, until=10.0) == pytest.approx(0.1, rel=0.025)
     area = analysis.tumor_volume(run, threshold=0.5)
-    np.testing.assert_allclose(area, np.pi * radii**2, rtol=0.02)
+    np.testing.assert_allclose(area, np.pi * radii**2, rtol=0.015)  # measured 5.9e-3
     cells = analysis.tumor_cells(run)  # the integral of the density
-    np.testing.assert_allclose(cells, 0.8 * area, rtol=1e-12)
+    np.testing.assert_allclose(cells, 0.8 * area, rtol=1e-12)  # round-off: measured 2.8e-16
 
 
 def test_depth_of_a_planar_front_is_its_advance():
@@ -43,8 +45,9 @@ def test_depth_of_a_planar_front_is_its_advance():
     fronts = [0.5, 0.9, 1.7, 2.5]
     frames = np.stack([np.where(x <= f, 1.0, 0.0) for f in fronts])[:, None]
     run = constructed(ct.models.FisherKPP(), grid, [0.0, 1.0, 2.0, 3.0], frames)
+    # fronts on cell faces are found there (measured: exactly; a cell is 0.02 mm)
     np.testing.assert_allclose(
-        analysis.invasion_depth(run, 0.5), np.array(fronts) - 0.5, atol=0.021
+        analysis.invasion_depth(run, 0.5), np.array(fronts) - 0.5, rtol=0, atol=1e-12
     )
     with pytest.raises(ValueError, match=r"threshold: got 1\.5"):
         analysis.invasion_depth(run, 1.5)
@@ -88,4 +91,4 @@ def test_to_xarray_carries_fields_series_and_units(tmp_path):
             np.testing.assert_array_equal(data["epithelial"].values, result.field("epithelial"))
             assert data["blood_ctc"].attrs["units"] == "cells"
             assert data["x"].attrs["units"] == "mm" and data["time"].attrs["units"] == "day"
-            np.testing.assert_allclose(data["time"].values, [0.0, 1.0, 2.0])
+            np.testing.assert_array_equal(data["time"].values, [0.0, 1.0, 2.0])

@@ -24,7 +24,9 @@ def test_known_parameters_are_recovered_within_their_intervals(law, true):
     fit = cal.calibrate(t, v, law)
     for name, (low, high) in fit.interval(0.95).items():
         assert low < true[name] < high, (name, low, true[name], high)
-        assert high / low < 2.0  # informative, not just wide
+        assert high / low < 2.0  # informative, not just wide (measured at most 1.5)
+    # three standard errors of a sigma estimated from 66 residuals (1 / sqrt(2 n) = 8.7 %);
+    # measured 5.8-6.3 % low for the four laws
     assert fit.sigma == pytest.approx(0.15, rel=0.25)
 
 
@@ -46,7 +48,9 @@ def test_pooled_gompertz_passes_through_the_lung_data():
             assert low <= fit.predict(day) <= high, day
             checked += 1
     assert checked >= 8
-    assert abs(np.mean(fit.residuals)) < 0.1 and fit.sigma < 0.6  # log units
+    # log units: the mean within 3 standard errors (sigma / sqrt(188) = 0.036; measured
+    # 0.0073), the spread measured 0.49
+    assert abs(np.mean(fit.residuals)) < 0.1 and fit.sigma < 0.6
     individual = cal.calibrate(times, volumes, "gompertz", individual=True)
     assert set(individual) == set(data)
     # individuals fit better than the population curve
@@ -67,8 +71,9 @@ def test_the_fitted_lumped_primary_grows_like_the_fit(law):
     model = fit.to_lumped()
     state = model.initial_state(ct.Grid((1,), 1.0), tumor_cells=fit.v0 * CELLS_PER_MM3)
     res = ct.simulate(model, state, 30.0, save_every=5.0)
+    # at the solver's default rtol 1e-8: measured at most 6.4e-9
     np.testing.assert_allclose(
-        res.series("tumor_cells"), CELLS_PER_MM3 * fit.predict(res.times), rtol=1e-6
+        res.series("tumor_cells"), CELLS_PER_MM3 * fit.predict(res.times), rtol=2e-8
     )
 
 
@@ -76,7 +81,7 @@ def test_fitted_initial_volume_and_bad_input():
     t = np.arange(0.0, 20.0, 2.0)
     v = cal.volume("gompertz", {"a": 0.1, "K": 2000.0}, t, 3.0)
     fit = cal.calibrate(t, v, "gompertz", v0=None)
-    assert fit.v0 == pytest.approx(3.0, rel=1e-5)
+    assert fit.v0 == pytest.approx(3.0, rel=1e-8)  # the optimiser's xtol; measured 3.0e-13
     with pytest.raises(ValueError, match="every volume must be finite and > 0"):
         cal.calibrate(t, -v, "gompertz")
     with pytest.raises(ValueError, match="law: got 'gompretz'"):

@@ -93,6 +93,7 @@ def test_killed_run_keeps_its_frames_and_resumes(tmp_path):
     assert child.returncode == -signal.SIGKILL
     with ct.open_run(path) as run:
         assert run.frames >= 23  # every frame reported by the callback was on disk
+        # round-off of the frame times (measured: equal)
         np.testing.assert_allclose(run.times, 0.05 * np.arange(run.frames), rtol=1e-12)
         model, grid = run.model, run.grid
     state = model.initial_state(grid, u=np.random.default_rng(1).random((64, 64)))
@@ -367,6 +368,7 @@ def test_sigkill_at_random_moments_and_between_a_checkpoint_and_its_switch(tmp_p
         child = subprocess.run([sys.executable, "-c", KILL_CHILD, str(path), name, str(count)])
         assert child.returncode == -signal.SIGKILL, (name, count)
         with ct.open_run(path) as run:
+            # round-off of the frame times (measured: equal)
             np.testing.assert_allclose(run.times, 0.05 * np.arange(run.frames), rtol=1e-12)
             if run.frames:
                 np.testing.assert_array_equal(run.field("u"), whole.field("u")[: run.frames])
