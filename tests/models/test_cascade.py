@@ -17,6 +17,7 @@ from continuum.organs import BLOOD_FLOW_FRACTION
 DATA = Path(__file__).resolve().parents[2] / "data"
 IWATA = {"a": 0.00286, "b": 7.3e10, "m": 5.3e-8, "alpha": 2.0 / 3.0}
 DIRECT = {"k_clear": 0.0, "k_ext": 0.0, "k_LN": 0.0, "k_LB": 0.0}
+EPS = np.finfo(float).eps
 
 
 def gompertz(t, x0=1.0, a=IWATA["a"], b=IWATA["b"]):
@@ -45,7 +46,9 @@ LAWS = [
 @pytest.mark.parametrize("start", [1.0, 3e4])
 def test_characteristics_with_cell_death_solve_the_growth_law(law, values, death, start):
     """ln s(t) on ds/dt = G(s) - death s, composed over steps of 7.5 days, follows SciPy's
-    DOP853 (rtol 1e-11) to 1e-7 (measured: below 1e-9); colonies that die out end at 0."""
+    DOP853 (rtol 1e-11) to 1.4e-9 relative (measured 4.8e-10, Gompertz from one cell; the
+    other laws <= 5.1e-11) and 1.5e-12 absolute (colonies that die out: measured 5.3e-13,
+    the reference's atol 1e-12)."""
     site = ct.SecondarySite("s", flow=1.0, growth={"law": law, **values})
     g = site.growth
     args = (g["a"], g["K"], g["gamma"], g["b"], g["a1"])
@@ -61,12 +64,13 @@ def test_characteristics_with_cell_death_solve_the_growth_law(law, values, death
     logs = [math.log(start)]
     for h in np.diff(times):
         logs.append(colonies.advance_log_size(code, *args, death, logs[-1], h))
-    np.testing.assert_allclose(np.exp(logs), solution.y[0], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(np.exp(logs), solution.y[0], rtol=1.4e-9, atol=1.5e-12)
 
 
 def test_gompertz_colony_under_cell_death_has_the_shifted_plateau():
     """Gompertz with per-cell death d stays Gompertz: ln s = ln K' + (ln s0 - ln K')
-    e^{-a t}, ln K' = ln K - d/a (to 1e-8 over one long step and 100 short ones)."""
+    e^{-a t}, ln K' = ln K - d/a (to round-off over one long step and 100 short ones:
+    measured equal)."""
     a, capacity, death = 0.01, 1e11, 0.05
     plateau = math.log(capacity) - death / a
     log0 = math.log(1e9)
@@ -79,15 +83,16 @@ def test_gompertz_colony_under_cell_death_has_the_shifted_plateau():
         steps = colonies.advance_log_size(
             GROWTH_LAWS["gompertz"], a, capacity, 1, 0, 0, death, steps, 3.0
         )
-    assert once == pytest.approx(exact, rel=1e-8)
-    assert steps == pytest.approx(exact, rel=1e-8)
+    assert once == pytest.approx(exact, rel=4 * EPS, abs=0)  # a few roundings
+    assert steps == pytest.approx(exact, rel=100 * EPS, abs=0)  # a few per step
     assert math.exp(exact) < 1e9  # the plateau K e^{-d/a} = 6.7e8 cells: the colony shrinks
 
 
 @pytest.mark.parametrize("law", ["gompertz", "exponential"])
 def test_primary_only_seeding_counts_the_integral_of_beta(law):
-    """Colonies that do not emit: N(T) = int_0^T beta(x_p(s)) ds (to 1e-6), x_p the
-    closed-form growth of a primary that emission does not deplete (Iwata's model)."""
+    """Colonies that do not emit: N(T) = int_0^T beta(x_p(s)) ds (to 5e-8; measured at
+    most 1.1e-8 for Gompertz, 1.7e-8 for exponential growth), x_p the closed-form growth of
+    a primary that emission does not deplete (Iwata's model)."""
     if law == "gompertz":
         growth = {"law": "gompertz", "a": IWATA["a"], "K": IWATA["b"]}
         m, alpha, t_end = IWATA["m"], IWATA["alpha"], 1500.0
@@ -111,8 +116,8 @@ def test_primary_only_seeding_counts_the_integral_of_beta(law):
     res = ct.simulate(model, model.initial_state(tumor_cells=1.0), t_end, save_every=t_end / 4)
     for t in res.times[1:]:
         expected = quad(lambda s: m * primary(s) ** alpha, 0, t, epsrel=1e-12, limit=200)[0]
-        assert res.colony_count(t) == pytest.approx(expected, rel=1e-6)
-        assert res.colony_count(t, site="organ") == pytest.approx(expected, rel=1e-6)
+        assert res.colony_count(t) == pytest.approx(expected, rel=5e-8)
+        assert res.colony_count(t, site="organ") == pytest.approx(expected, rel=5e-8)
 
 
 def test_benzekry_closed_form_for_exponential_growth_and_linear_emission():
@@ -127,13 +132,14 @@ def test_benzekry_closed_form_for_exponential_growth_and_linear_emission():
     )
     res = ct.simulate(model, model.initial_state(tumor_cells=1.0), t_end)
     exact = mu / alpha * math.expm1(alpha * t_end)
-    assert exact == pytest.approx(32.742, abs=1e-3)
-    assert res.colony_count(t_end) == pytest.approx(exact, rel=1e-6)
+    assert exact == pytest.approx(32.742, abs=5e-4)  # quoted to three decimals
+    assert res.colony_count(t_end) == pytest.approx(exact, rel=1.5e-7)  # measured 5.1e-8
 
 
 def test_cohorts_lie_on_the_gompertz_characteristic():
     """A cohort's edge (a colony born at its start t0) has size b^(1 - exp(-a (t - t0)))
-    from one cell (1e-9), and its mean size lies between its edge and the next one's."""
+    from one cell (to round-off: measured 1.6e-15), and its mean size lies between its edge
+    and the next one's (measured: at least 0.011 inside on either side)."""
     model = ct.models.Iwata(horizon=1200.0)
     res = ct.simulate(model, model.initial_state(), 1200.0, save_every=300.0)
     for t in (600.0, 1200.0):
@@ -142,10 +148,10 @@ def test_cohorts_lie_on_the_gompertz_characteristic():
         _, _, edges = res._cohort_arrays("metastases", res._frame(t))
         index = np.round(starts / model.cohort_days).astype(int)
         expected = math.log(IWATA["b"]) * -np.expm1(-IWATA["a"] * (t - starts))
-        np.testing.assert_allclose(edges[index], expected, rtol=1e-9)
+        np.testing.assert_allclose(edges[index], expected, rtol=4e-15)
         younger = np.append(expected[1:], 0.0)
-        assert np.all(np.log(sizes) <= expected + 1e-12)
-        assert np.all(np.log(sizes) >= younger - 1e-12)
+        assert np.all(np.log(sizes) <= expected)
+        assert np.all(np.log(sizes) >= younger)
         assert np.all(np.diff(starts) > 0) and np.all(np.diff(sizes) < 0)
 
 
@@ -167,20 +173,22 @@ def renewal_reference(t_end, h=0.25):
 
 
 def test_iwata_matches_the_renewal_equation_within_one_percent():
-    """Colonies seeding colonies, to t = 2000 days: counts within 1 % (issue target)."""
+    """Colonies seeding colonies, to t = 2000 days: counts within 1 % (the issue's target;
+    measured 6.2e-4 (colonies), 7.7e-4 (detectable), 6.3e-4 (burden): asserted 2e-3), and
+    with 5-day cohorts 6.3e-5 and 9.0e-5."""
     t_end = 2000.0
     model = ct.models.Iwata(horizon=t_end)
     res = ct.simulate(model, model.initial_state(), t_end, save_every=500.0)
     total, detectable, burden = renewal_reference(t_end)
     assert total > 1e4 and detectable > 1e3  # the cascade is well under way
-    assert res.colony_count(t_end) == pytest.approx(total, rel=0.01)
-    assert res.colony_count(t_end, min_size=1e8) == pytest.approx(detectable, rel=0.01)
-    assert res.series("sites/metastases/detectable")[-1] == pytest.approx(detectable, rel=0.01)
-    assert res.series("sites/metastases/burden")[-1] == pytest.approx(burden, rel=0.01)
+    assert res.colony_count(t_end) == pytest.approx(total, rel=2e-3)
+    assert res.colony_count(t_end, min_size=1e8) == pytest.approx(detectable, rel=2e-3)
+    assert res.series("sites/metastases/detectable")[-1] == pytest.approx(detectable, rel=2e-3)
+    assert res.series("sites/metastases/burden")[-1] == pytest.approx(burden, rel=2e-3)
     finer = ct.models.Iwata(horizon=t_end, cohort_days=5.0)
     res = ct.simulate(finer, finer.initial_state(), t_end, save_every=500.0)
-    assert res.colony_count(t_end) == pytest.approx(total, rel=2e-4)
-    assert res.colony_count(t_end, min_size=1e8) == pytest.approx(detectable, rel=5e-4)
+    assert res.colony_count(t_end) == pytest.approx(total, rel=1.8e-4)
+    assert res.colony_count(t_end, min_size=1e8) == pytest.approx(detectable, rel=2.5e-4)
 
 
 def test_dormancy_alone_follows_the_exponential_solution():
@@ -197,14 +205,16 @@ def test_dormancy_alone_follows_the_exponential_solution():
     t, lam = res.times, w + d
     pool = z0 * np.exp(-lam * t) + mu / lam * -np.expm1(-lam * t)
     woken = w * (z0 * -np.expm1(-lam * t) / lam + mu / lam * (t + np.expm1(-lam * t) / lam))
-    np.testing.assert_allclose(res.series("sites/bone/dormant"), pool, rtol=1e-9)
-    np.testing.assert_allclose(res.series("sites/bone/woken"), woken, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(res.series("sites/bone/wake_flux"), w * pool, rtol=1e-9)
-    # founders (the woken cells) establish colonies with probability p (1e-12)
+    # exact per stretch: measured 7.0e-15 (pool), 1.1e-15 (woken; 0 at t = 0), 7.0e-15
+    np.testing.assert_allclose(res.series("sites/bone/dormant"), pool, rtol=2e-14)
+    np.testing.assert_allclose(res.series("sites/bone/woken"), woken, rtol=3.5e-15, atol=0)
+    np.testing.assert_allclose(res.series("sites/bone/wake_flux"), w * pool, rtol=2e-14)
+    # founders (the woken cells) establish colonies with probability p (1e-12; measured
+    # 4.6e-16 and 6.9e-16)
     founded, extinct = res.series("sites/bone/founded"), res.series("sites/bone/extinct")
     np.testing.assert_allclose(founded, p * res.series("sites/bone/woken"), rtol=1e-12)
     np.testing.assert_allclose(founded + extinct, res.series("sites/bone/woken"), rtol=1e-12)
-    np.testing.assert_allclose(res.series("sites/bone/arrived"), mu * t, rtol=1e-9)
+    np.testing.assert_allclose(res.series("sites/bone/arrived"), mu * t, rtol=1e-14)  # 3.5e-15
 
 
 def test_arrivals_split_by_flow_times_affinity_and_first_pass():
@@ -230,19 +240,24 @@ def test_arrivals_split_by_flow_times_affinity_and_first_pass():
     elsewhere = 0.19 + 0.17 + 0.12 + 0.05 + 0.05 + 0.04 + 0.14 + 0.03 + 0.01 + 0.01 + 0.075
     total = weights.sum() + elsewhere
     systemic = res.series("extravasated")
+    # shares of the same flux: round-off, measured at most 3.6e-15 (1e-12 asserted)
     for site, weight in zip(sites[1:4], weights[1:4], strict=True):
         np.testing.assert_allclose(
             res.series(f"sites/{site.name}/arrived"), systemic * weight / total, rtol=1e-12
         )
     np.testing.assert_allclose(res.series("unsited"), systemic * elsewhere / total, rtol=1e-12)
     shed_into_blood = (1 - lymph) * 1e3 * res.times
-    np.testing.assert_allclose(res.series("first_pass"), fraction * shed_into_blood, rtol=1e-9)
+    np.testing.assert_allclose(
+        res.series("first_pass"), fraction * shed_into_blood, rtol=1e-12
+    )  # measured 1.5e-16
     np.testing.assert_allclose(
         res.series("sites/lung/arrived"),
         res.series("first_pass") + systemic * weights[0] / total,
         rtol=1e-12,
     )
-    np.testing.assert_allclose(res.series("sites/node/arrived"), res.series("node_arrested"))
+    np.testing.assert_allclose(
+        res.series("sites/node/arrived"), res.series("node_arrested"), rtol=3.3e-15
+    )  # measured 1.1e-15
     assert res.series("node_arrested")[-1] > 100
 
 
@@ -283,7 +298,8 @@ def test_whole_cascade_budget_with_a_lumped_primary():
     model = ct.Cascade(primary, ct.Circulation(first_pass=("lung", 0.3)), sites, horizon=300.0)
     res = ct.simulate(model, model.initial_state(tumor_cells=1e6), 300.0, save_every=20.0)
     scale = max(res.series("born")[-1], 1e6)
-    np.testing.assert_allclose(cascade_budget(res, sites), 1e6, rtol=0, atol=1e-10 * scale)
+    # round-off of the largest terms: measured 0.64 eps x scale (6.1e-5 cells)
+    np.testing.assert_allclose(cascade_budget(res, sites), 1e6, rtol=0, atol=2 * EPS * scale)
     for site in sites:  # every kind of term is exercised
         assert res.series(f"sites/{site.name}/colonies")[-1] > 1.0
         assert res.series(f"sites/{site.name}/burden")[-1] > 1e3
@@ -308,7 +324,8 @@ def test_whole_cascade_budget_with_a_spatial_primary():
     model = ct.Cascade(primary, ct.Circulation(first_pass=("lung", 0.3)), sites, horizon=20.0)
     res = ct.simulate(model, model.initial_state(grid), 20.0, save_every=2.0)
     initial = res.series("tumor_cells")[0]
-    np.testing.assert_allclose(cascade_budget(res, sites), initial, rtol=1e-10)
+    # round-off: measured 1.3e-13
+    np.testing.assert_allclose(cascade_budget(res, sites), initial, rtol=4e-13)
     assert res.series("sites/lung/colonies")[-1] > 1.0
     assert res.series("sites/node/arrived")[-1] > 1.0
 
@@ -335,7 +352,7 @@ def test_run_file_round_trip_and_bit_exact_resume(tmp_path):
     assert group["size_distribution"].dims == ("time", "size")
     assert group["size"].attrs["units"] == "cells"
     binned = group["size_distribution"].isel(time=-1).sum().item()
-    assert binned == pytest.approx(whole.colony_count(1500), rel=1e-9)
+    assert binned == pytest.approx(whole.colony_count(1500), rel=1e-12)  # measured equal
     assert group["colonies"].attrs["units"] == "colonies"
 
 
@@ -399,6 +416,7 @@ def test_spatial_site_is_seeded_through_its_vessel_map():
     founded = res.series("sites/lung/founded")[-1]
     assert founded > 100
     per_cell = 1e6 * grid.cell_volume
+    # round-off: measured 2.0e-15 (field), 2.2e-15 (burden)
     np.testing.assert_allclose(
         res.site_field("lung", "epithelial", 12.0),
         founded * vessels / vessels.sum() / per_cell,
@@ -418,7 +436,7 @@ def test_spatial_site_budget_file_and_bit_exact_resume(tmp_path):
     state = model.initial_state(tumor_cells=1e6)
     whole = ct.simulate(model, state, 20.0, save_every=2.0, method="imex")
     sites = model.sites
-    np.testing.assert_allclose(cascade_budget(whole, sites), 1e6, rtol=1e-10)
+    np.testing.assert_allclose(cascade_budget(whole, sites), 1e6, rtol=1.5e-12)  # 5.4e-13
     assert whole.series("sites/lung/burden")[-1] > 2 * whole.series("sites/lung/founded")[-1]
     assert whole.series("sites/lung/colonies")[-1] >= 1
     assert whole.colony_count(20.0, site="lung") == whole.series("sites/lung/colonies")[-1]
@@ -441,9 +459,10 @@ def test_spatial_site_budget_file_and_bit_exact_resume(tmp_path):
 
 def test_circulation_of_a_lumped_primary_is_advanced_exactly():
     """In a cascade the blood and lymph of a lumped primary are solved in closed form
-    between stretches: exact for constant shedding (two exponentials), and within 5e-5 of
-    the standalone primary integrated to rtol 1e-10 for a tumour whose shedding doubles
-    in 1.5 days (0.78-day stretches: quadratic shedding within a stretch)."""
+    between stretches: exact for constant shedding (two exponentials; measured 1.2e-15),
+    and within 3e-5 of the standalone primary integrated to rtol 1e-10 for a tumour whose
+    shedding doubles in 1.5 days (0.78-day stretches: quadratic shedding within a
+    stretch; measured 1.1e-5 (blood), 7.5e-6 (lymph), 4.9e-7, 9.3e-7 (the integrals))."""
     mu, f, k_clear, k_ext, k_ln, k_lb = 40.0, 0.3, 8.0, 1.5, 2.0, 0.7
     rates = {"k_clear": k_clear, "k_ext": k_ext, "k_LN": k_ln, "k_LB": k_lb}
     constant = ct.models.LumpedPrimary(
@@ -459,8 +478,8 @@ def test_circulation_of_a_lumped_primary_is_advanced_exactly():
     blood = c0 / k_b * -np.expm1(-k_b * t) - k_lb * a / (k_b - k_l) * (
         np.exp(-k_l * t) - np.exp(-k_b * t)
     )
-    np.testing.assert_allclose(res.series("lymph_ctc"), lymph, rtol=1e-10)
-    np.testing.assert_allclose(res.series("blood_ctc"), blood, rtol=1e-10)
+    np.testing.assert_allclose(res.series("lymph_ctc"), lymph, rtol=3.5e-15)
+    np.testing.assert_allclose(res.series("blood_ctc"), blood, rtol=1.6e-15)  # 5.4e-16
 
     growing = ct.models.LumpedPrimary(
         growth={"law": "gompertz", "a": 0.05, "K": 1e10}, mu=1e-3, lymph_fraction=f, **rates
@@ -470,12 +489,13 @@ def test_circulation_of_a_lumped_primary_is_advanced_exactly():
     model = ct.Cascade(growing, ct.Circulation(**rates), [ct.SecondarySite("lung")], horizon=100)
     res = ct.simulate(model, model.initial_state(tumor_cells=1e6), 100.0, save_every=10.0)
     for name in ("blood_ctc", "lymph_ctc", "extravasated", "node_arrested"):
-        np.testing.assert_allclose(res.series(name)[1:], alone.series(name)[1:], rtol=5e-5)
+        np.testing.assert_allclose(res.series(name)[1:], alone.series(name)[1:], rtol=3e-5)
 
 
 def test_compiled_stretch_loop_matches_the_python_one():
     """The lumped cascade's compiled loop and the general stretch loop (used when a site
-    is spatial) are two codings of one method: same results to round-off."""
+    is spatial) are two codings of one method: same results to round-off (measured
+    3.2e-14)."""
     from continuum.solvers.cascade import CascadeSolver
 
     primary = ct.models.LumpedPrimary(
@@ -489,7 +509,7 @@ def test_compiled_stretch_loop_matches_the_python_one():
     for t in (7.3, 30.0, 60.0):
         for solver in solvers:
             solver.advance(t)
-        np.testing.assert_allclose(states[0].scalars, states[1].scalars, rtol=1e-11, atol=1e-9)
+        np.testing.assert_allclose(states[0].scalars, states[1].scalars, rtol=9e-14, atol=0)
     assert states[0].scalar("sites/lung/colonies") > 1.0
 
 
@@ -497,8 +517,8 @@ def test_first_pass_and_delivery_split_the_blood_balance_in_closed_form():
     """Constant shedding J into blood, a fraction s = exp(-k_clear tau) alive after the
     venous transit tau: at steady state B* = (1 - f) s J / (k_clear + k_ext); per day the
     first organ receives f s J + s_lung k_ext B*, the others s_k k_ext B*, the organs
-    without a site s_sink k_ext B*, and (1 - s) J + k_clear B* die (1e-10); the shares
-    over all organs sum to one with the sink."""
+    without a site s_sink k_ext B*, and (1 - s) J + k_clear B* die (to round-off: measured
+    1.6e-14 and 1.2e-14); the shares over all organs sum to one with the sink."""
     shedding, f, k_clear, k_ext, tau = 2e4, 0.6, 9.0, 1.5, 0.01
     sites = [ct.SecondarySite("lung"), ct.SecondarySite("liver"), ct.SecondarySite("bone")]
     primary = ct.models.LumpedPrimary(
@@ -513,7 +533,7 @@ def test_first_pass_and_delivery_split_the_blood_balance_in_closed_form():
     days = np.diff(res.times[late])
     alive = math.exp(-k_clear * tau)
     blood = (1 - f) * alive * shedding / (k_clear + k_ext)
-    np.testing.assert_allclose(res.series("blood_ctc")[late], blood, rtol=1e-10)
+    np.testing.assert_allclose(res.series("blood_ctc")[late], blood, rtol=4.5e-14)
     total = sum(BLOOD_FLOW_FRACTION.values())
     shares = {"lung": 1.0 / total, "liver": 0.065 / total, "bone": 0.05 / total}
     sink = 1.0 - sum(shares.values())
@@ -526,7 +546,7 @@ def test_first_pass_and_delivery_split_the_blood_balance_in_closed_form():
     }
     for name, rate in expected.items():
         per_day = np.diff(res.series(name)[late]) / days
-        np.testing.assert_allclose(per_day, rate, rtol=1e-10, err_msg=name)
+        np.testing.assert_allclose(per_day, rate, rtol=3.5e-14, err_msg=name)
     assert sum(expected.values()) == pytest.approx(shedding, rel=1e-12)
     assert model.shares[:, 0].sum() + sink == pytest.approx(1.0, rel=1e-12)
 
@@ -535,7 +555,8 @@ def test_metastases_shed_into_the_blood_and_seed_other_organs():
     """After the primary is resected, colonies that shed (mu s^alpha cells/day each, once
     vascularised) keep feeding the blood and the other organs: arrivals go on, the shed
     cells are the shedding rate held over each stretch (5-day cohorts = frames: the left
-    Riemann sum of the stored rates, 1e-12), and the whole budget closes to 1e-10."""
+    Riemann sum of the stored rates, 1e-12; measured equal), and the whole budget closes
+    to round-off (measured 3.0 and 3.3 eps x the cells born)."""
     growth = {"law": "gompertz", "a": 0.02, "K": 1e10}
     arrivals_after = {}
     for shedding in (None, (50.0, 1 / 3)):
@@ -565,13 +586,13 @@ def test_metastases_shed_into_the_blood_and_seed_other_organs():
         liver = res.series("sites/liver/arrived")
         arrivals_after[shedding is None] = liver[-1] - np.interp(310.0, res.times, liver)
         scale = res.series("born")[-1]
-        np.testing.assert_allclose(cascade_budget(res, sites), 1e8, rtol=0, atol=1e-10 * scale)
+        np.testing.assert_allclose(cascade_budget(res, sites), 1e8, rtol=0, atol=10 * EPS * scale)
         if shedding is not None:
             rate = res.series("sites/lung/shedding")
             shed = res.series("sites/lung/shed")
             assert shed[-1] > 1e5
             np.testing.assert_allclose(shed[1:], np.cumsum(rate[:-1] * 5.0), rtol=1e-12)
-    assert arrivals_after[True] < 1e-6  # nothing circulates after resection without
+    assert arrivals_after[True] == 0.0  # nothing circulates after resection without
     assert arrivals_after[False] > 10.0
 
 
@@ -580,7 +601,8 @@ def test_ctc_clusters_have_their_own_compartment_clearance_and_seeding():
     C* = (1 - f) phi J / (k_c + k_ext) beside B* = (1 - f)(1 - phi) J / (k_clear + k_ext);
     the lung receives f J (both kinds) + its share of both extravasations, and clustered
     cells seed b times better: failed = (1 - eps) singles + (1 - min(1, b eps)) clustered
-    (1e-10); the budget with clusters closes to 1e-10."""
+    (to round-off: measured at most 1.6e-14); the budget with clusters closes to round-off
+    (measured 67 eps x scale)."""
     shedding, f, phi, k_c, boost, eps = 1e4, 0.5, 0.2, 40.0, 20.0, 0.01
     k_clear, k_ext = 10.0, 0.5
     sites = [ct.SecondarySite("lung", survival=eps), ct.SecondarySite("bone", survival=eps)]
@@ -597,8 +619,8 @@ def test_ctc_clusters_have_their_own_compartment_clearance_and_seeding():
     days = np.diff(res.times[late])
     clusters = (1 - f) * phi * shedding / (k_c + k_ext)
     singles = (1 - f) * (1 - phi) * shedding / (k_clear + k_ext)
-    np.testing.assert_allclose(res.series("cluster_ctc")[late], clusters, rtol=1e-10)
-    np.testing.assert_allclose(res.series("blood_ctc")[late], singles, rtol=1e-10)
+    np.testing.assert_allclose(res.series("cluster_ctc")[late], clusters, rtol=4.5e-14)
+    np.testing.assert_allclose(res.series("blood_ctc")[late], singles, rtol=4.5e-14)
 
     def per_day(name):
         return np.diff(res.series(name)[late]) / days
@@ -611,18 +633,19 @@ def test_ctc_clusters_have_their_own_compartment_clearance_and_seeding():
     for site in share:
         arrived = single_in[site] + cluster_in[site]
         failed = (1 - eps) * single_in[site] + (1 - min(1.0, boost * eps)) * cluster_in[site]
-        np.testing.assert_allclose(per_day(f"sites/{site}/arrived"), arrived, rtol=1e-10)
-        np.testing.assert_allclose(per_day(f"sites/{site}/failed"), failed, rtol=1e-10)
-    np.testing.assert_allclose(per_day("cluster_cleared"), k_c * clusters, rtol=1e-10)
+        np.testing.assert_allclose(per_day(f"sites/{site}/arrived"), arrived, rtol=3e-14)
+        np.testing.assert_allclose(per_day(f"sites/{site}/failed"), failed, rtol=3e-14)
+    np.testing.assert_allclose(per_day("cluster_cleared"), k_c * clusters, rtol=3e-14)
     total = cascade_budget(res, sites) + res.series("cluster_ctc")
     scale = res.series("born")[-1] + res.series("tumor_cells")[0]
-    np.testing.assert_allclose(total, 1e9, rtol=0, atol=1e-10 * scale)
+    np.testing.assert_allclose(total, 1e9, rtol=0, atol=200 * EPS * scale)
 
 
 def test_spatial_site_sheds_through_its_intravasation(tmp_path):
     """A spatial site with shedding=True sheds its model's intravasation flux J_B + J_L
-    (from its fields and vessel maps, 1e-12) into the blood, which carries it to the other
-    organs after the primary is gone; the budget closes to 1e-10 and resume is bit-exact."""
+    (from its fields and vessel maps, 1e-12; measured equal) into the blood, which carries
+    it to the other organs after the primary is gone; the budget closes to round-off
+    (measured 6.7e-14) and resume is bit-exact."""
     grid = ct.Grid((12, 10), 0.05)
     site_model = ct.models.Invasion(
         blood_vessels=ct.vessels.random_capillaries(grid, 0.2, seed=3, radius=0.03),
@@ -643,7 +666,7 @@ def test_spatial_site_sheds_through_its_intravasation(tmp_path):
     state = model.initial_state(tumor_cells=1e6)
     plan = [ct.Resection(t=6.0)]
     res = ct.simulate(model, state, 20.0, save_every=2.0, method="imex", interventions=plan)
-    np.testing.assert_allclose(cascade_budget(res, model.sites), 1e6, rtol=1e-10)
+    np.testing.assert_allclose(cascade_budget(res, model.sites), 1e6, rtol=2e-13)
     liver_arrived = res.series("sites/liver/arrived")
     assert liver_arrived[-1] > np.interp(8.0, res.times, liver_arrived) > 0
     assert res.series("sites/lung/shed")[-1] > 0
