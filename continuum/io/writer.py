@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time as clock
 import warnings
 import zlib
@@ -64,8 +65,15 @@ def check_output_path(path, overwrite: bool) -> Path:
         raise ValueError(f"output: {str(folder)!r} is a file, not a folder")
     if not folder.is_dir():
         raise ValueError(f"output: folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"output: folder {str(folder)!r} is not writable")
+    # A real write, not os.access: root passes os.access where no file can be created.
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".continuum-probe-", dir=folder)
+    except OSError as error:
+        raise ValueError(
+            f"output: folder {str(folder)!r} is not writable ({error.strerror})"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
     return path
 
 
