@@ -70,3 +70,8 @@ def compression_options(compression) -> dict:
 def series_path(name: str) -> str:
     """Where series ``name`` lives: ``sites/<site>/...`` at the root, others in ``series/``."""
     return name if name.startswith("sites/") else f"series/{name}"
+
+
+def is_lock_error(error: OSError) -> bool:
+    """Whether opening a file failed on HDF5's lock (another process holds it open)."""
+    return "unable to lock file" in str(error).lower() or isinstance(error, BlockingIOError)

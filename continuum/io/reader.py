@@ -12,7 +12,13 @@ import numpy as np
 from continuum.colony_queries import ColonyQueries
 from continuum.frames import frame_index
 from continuum.grid import Grid
-from continuum.io.layout import CHECKPOINT_SLOTS, FORMAT, FORMAT_VERSION, series_path
+from continuum.io.layout import (
+    CHECKPOINT_SLOTS,
+    FORMAT,
+    FORMAT_VERSION,
+    is_lock_error,
+    series_path,
+)
 from continuum.kernels.colonies import COHORT_ARRAYS
 from continuum.models.base import Model
 from continuum.state import State
@@ -29,7 +35,7 @@ def _open(path, mode="r") -> h5py.File:
     try:
         handle = h5py.File(path, mode)
     except OSError as error:
-        if "unable to lock file" in str(error).lower():
+        if is_lock_error(error):
             raise RunFileError(
                 f"{str(path)!r} is open for writing by another process (a running "
                 "simulation?); set HDF5_USE_FILE_LOCKING=FALSE to read it while it runs"

@@ -40,6 +40,7 @@ from continuum.io.layout import (
     GZIP_LEVEL,
     compression_options,
     frame_chunks,
+    is_lock_error,
     series_path,
 )
 from continuum.validation import GIB
@@ -306,7 +307,7 @@ class RunWriter:
         try:
             handle = _open_file(path, "r+")
         except OSError as error:
-            if _is_lock_error(error):
+            if is_lock_error(error):
                 raise RunFileError(
                     f"{str(path)!r} is open in another process; close it there first"
                 ) from None
@@ -468,16 +469,12 @@ def _close_quietly(handle: h5py.File) -> None:
         handle.close()
 
 
-def _is_lock_error(error: OSError) -> bool:
-    return "unable to lock file" in str(error).lower() or isinstance(error, BlockingIOError)
-
-
 def _refuse_if_open(path: Path) -> None:
     """Refuse to replace a run file another process holds open (HDF5's file lock)."""
     try:
         h5py.File(path, "r+").close()
     except OSError as error:
-        if _is_lock_error(error):
+        if is_lock_error(error):
             raise ValueError(
                 f"output: {str(path)!r} is open in another process; close it there, or "
                 "choose another path"
