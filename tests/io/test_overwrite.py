@@ -30,11 +30,11 @@ def heat_run(path):
 
 HOLDER = textwrap.dedent(
     """
-    import sys, time
+    import sys
     import continuum as ct
     with ct.open_run(sys.argv[1]):
         print("holding", flush=True)
-        time.sleep(60)
+        sys.stdin.read()  # until the test closes it (however slow the machine)
     """
 )
 
@@ -44,7 +44,10 @@ def test_a_file_held_open_elsewhere_is_not_replaced(tmp_path):
     heat_run(path)
     before = path.read_bytes()
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "holding"
