@@ -6,10 +6,12 @@ from continuum.models.base import Model, Parameter
 from continuum.models.cascade import Cascade, Iwata
 from continuum.models.invasion import Invasion
 from continuum.models.lumped import LumpedPrimary
+from continuum.models.pde import PDE
 from continuum.models.simple import FisherKPP, Heat, Taxis
 from continuum.models.sites import Circulation, SecondarySite
 
 __all__ = [
+    "PDE",
     "AcidMediated",
     "AndersonChaplain",
     "Cascade",

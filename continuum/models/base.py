@@ -30,6 +30,7 @@ from continuum.validation import (
     check_memory,
     check_nonnegative,
     check_positive,
+    check_real,
     is_real,
     real_array,
 )
@@ -43,11 +44,13 @@ class Parameter:
     default: float
     unit: str
     description: str
-    rule: str = "nonnegative"  # "nonnegative", "positive" or "fraction" (in [0, 1])
+    rule: str = "nonnegative"  # "nonnegative", "positive", "fraction" (in [0, 1]) or "real"
 
     def check(self, value):
         if self.rule == "fraction":
             return check_fraction(self.name, value)
+        if self.rule == "real":
+            return check_real(self.name, value, unit=self.unit)
         checker = check_positive if self.rule == "positive" else check_nonnegative
         return checker(self.name, value, unit=self.unit)
 
