@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from continuum.kernels import registry
 from continuum.kernels.flags import FASTMATH
-from continuum.kernels.simple import no_reaction_row, no_scalar_rate
 
 # params = (delta_1, rho_2, Delta_2, delta_3); fields 0 = normal, 1 = tumor, 2 = acid.
 
@@ -20,8 +18,3 @@ def acid_mediated_point(u, maps, i0, i1, k, f, scalars, params, t):
     tumor_rate = params[1] * tumor * (1.0 - tumor)
     acid_rate = params[3] * (tumor - acid)
     return (f == 0) * normal_rate + (f == 1) * tumor_rate + (f == 2) * acid_rate
-
-
-registry.register(
-    "acid_mediated", acid_mediated_point, no_reaction_row, no_scalar_rate, row_terms=False
-)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from continuum.kernels import registry
 from continuum.kernels.flags import FASTMATH
-from continuum.kernels.simple import no_reaction_row, no_scalar_rate
 
 # params = (d_n, gamma, eta, d_m, alpha, beta); fields 0 = n, 1 = f, 2 = m.
 
@@ -19,8 +17,3 @@ def anderson_chaplain_point(u, maps, i0, i1, k, f, scalars, params, t):
     degradation = -params[2] * enzyme * matrix
     production = params[4] * n - params[5] * enzyme
     return (f == 1) * degradation + (f == 2) * production
-
-
-registry.register(
-    "anderson_chaplain", anderson_chaplain_point, no_reaction_row, no_scalar_rate, row_terms=False
-)

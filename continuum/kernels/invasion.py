@@ -15,10 +15,8 @@ import math
 
 from numba import njit
 
-from continuum.kernels import registry
 from continuum.kernels.circulation import circulation_rates, relax_circulation
 from continuum.kernels.flags import FASTMATH
-from continuum.kernels.simple import no_reaction_point
 
 EPITHELIAL, MESENCHYMAL, ECM, MMP, OXYGEN = range(5)
 BLOOD_MAP, LYMPH_MAP = 0, 1
@@ -257,14 +255,3 @@ def invasion_scalar_relax(s_in, s_out, exports, params, t, dt):
     relax_circulation(
         s_in, s_out, 0, cells * exports[0], cells * exports[1], rates, params[FIRST_PASS], dt
     )
-
-
-registry.register(
-    "invasion",
-    no_reaction_point,
-    invasion_row,
-    invasion_scalar_rate,
-    row_terms=True,
-    stiff_rate=invasion_stiff_rate,
-    scalar_relax=invasion_scalar_relax,
-)

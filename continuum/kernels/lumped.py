@@ -6,7 +6,6 @@ import math
 
 from numba import njit
 
-from continuum.kernels import registry
 from continuum.kernels.circulation import (
     BORN,
     DIED,
@@ -15,7 +14,6 @@ from continuum.kernels.circulation import (
     circulation_rates,
 )
 from continuum.kernels.flags import FASTMATH
-from continuum.kernels.simple import no_reaction_point, no_reaction_row
 
 EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR = range(6)
 
@@ -112,9 +110,3 @@ def lumped_shedding_rate(scalars, exports, params, t, dscalars):
     dscalars[1 + REMOVED] = treated
     dscalars[1 + N_CIRCULATION] = to_blood
     dscalars[2 + N_CIRCULATION] = to_lymph
-
-
-registry.register("lumped_primary", no_reaction_point, no_reaction_row, lumped_scalar_rate, False)
-registry.register(
-    "lumped_shedding", no_reaction_point, no_reaction_row, lumped_shedding_rate, False
-)

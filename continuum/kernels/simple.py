@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from numba import njit
 
-from continuum.kernels import registry
 from continuum.kernels.flags import FASTMATH
 
 
@@ -29,8 +28,3 @@ def logistic_point(u, maps, i0, i1, k, f, scalars, params, t):
     """Logistic growth ``rho * u * (1 - u)`` of field 0; ``params = (D, rho)``."""
     x = u[0, i0, i1, k]
     return params[1] * x * (1.0 - x)
-
-
-registry.register("heat", no_reaction_point, no_reaction_row, no_scalar_rate, row_terms=False)
-registry.register("fisher_kpp", logistic_point, no_reaction_row, no_scalar_rate, row_terms=False)
-registry.register("taxis", no_reaction_point, no_reaction_row, no_scalar_rate, row_terms=False)

@@ -2,9 +2,10 @@
 
 from continuum.models.acid_mediated import AcidMediated
 from continuum.models.anderson_chaplain import AndersonChaplain
-from continuum.models.base import Model, Parameter
+from continuum.models.base import KernelSet, Model, Parameter, Transport, parameter_index
 from continuum.models.cascade import Cascade, Iwata
 from continuum.models.invasion import Invasion
+from continuum.models.keller_segel import KellerSegel
 from continuum.models.lumped import LumpedPrimary
 from continuum.models.pde import PDE
 from continuum.models.simple import FisherKPP, Heat, Taxis
@@ -20,9 +21,13 @@ __all__ = [
     "Heat",
     "Invasion",
     "Iwata",
+    "KellerSegel",
+    "KernelSet",
     "LumpedPrimary",
     "Model",
     "Parameter",
     "SecondarySite",
     "Taxis",
+    "Transport",
+    "parameter_index",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import continuum.kernels.acid_mediated  # noqa: F401  (registers the kernels)
-from continuum.models.base import Model, Parameter, Transport
+from continuum.kernels.acid_mediated import acid_mediated_point
+from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
 class AcidMediated(Model):
@@ -34,7 +34,7 @@ class AcidMediated(Model):
     delta_3 : acid washout rate (d3 / r1); 70.
     """
 
-    kernel_name = "acid_mediated"
+    kernels = KernelSet(point=acid_mediated_point)
     field_names = ("normal", "tumor", "acid")
     cell_fields = ("tumor",)
     nonnegative_fields = field_names

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import continuum.kernels.anderson_chaplain  # noqa: F401  (registers the kernels)
-from continuum.models.base import Model, Parameter, Transport
+from continuum.kernels.anderson_chaplain import anderson_chaplain_point
+from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
 class AndersonChaplain(Model):
@@ -38,7 +38,7 @@ class AndersonChaplain(Model):
     ``f = f0 exp(-eta \int_0^t m\, ds)`` pointwise.
     """
 
-    kernel_name = "anderson_chaplain"
+    kernels = KernelSet(point=anderson_chaplain_point)
     field_names = ("n", "f", "m")
     cell_fields = ("n",)
     nonnegative_fields = field_names

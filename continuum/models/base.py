@@ -2,27 +2,42 @@
 
 Rules for adding a model (numbered, as SciPy's ``OdeSolver`` does):
 
-1. Write its pointwise kernels ``reaction_row`` and ``scalar_rate`` as module-level
-   ``@njit(cache=True)`` functions in ``continuum/kernels/`` (signatures in
-   ``continuum.kernels.registry``) and register them under a unique ``kernel_name``.
-2. Subclass :class:`Model`; declare ``field_names``, ``scalar_names``, ``export_names``,
-   ``map_names``, the ``nonnegative_fields`` (densities, refused below zero) and a
-   ``PARAMETERS`` table of :class:`Parameter` (value, unit, meaning).
-3. Return per-field diffusivities, relative-diffusivity maps and taxis pairs from
-   :meth:`transport`, and the kernel parameter vector from :meth:`param_vector`.
-4. Keep a readable NumPy :meth:`reference_rate` of the whole right-hand side for tests.
+1. Write its pointwise kernels as ``@njit(cache=True)`` functions (signatures in
+   ``continuum.kernels.registry``: ``reaction_point`` inlined into the stencil loop,
+   ``reaction_row`` for row terms and exports, ``scalar_rate`` for compartments, optional
+   ``stiff_rate`` and ``scalar_relax``), in ``continuum/kernels/`` or in your own file.
+2. Subclass :class:`Model` and declare them in one place, ``kernels = KernelSet(point=...,
+   row=..., scalars=...)``: the class registers them under a name carrying the hash of
+   their source files, so an edited kernel is never served a stale compiled stepper.
+3. Declare ``field_names``, ``scalar_names``, ``export_names``, ``map_names``, the
+   ``nonnegative_fields`` (densities, refused below zero) and a ``PARAMETERS`` table of
+   :class:`Parameter` (value, unit, meaning, rule); :func:`parameter_index` gives the
+   kernels named positions in :meth:`Model.param_vector`.
+4. Return diffusion, taxis and variable coefficients by name from :meth:`Model.transport`
+   (``Transport.of(...)``).
+5. Keep a readable NumPy :meth:`Model.reference_rate` of the whole right-hand side for
+   tests (``continuum.reference`` has the transport operators).
+
+Equations written as text need none of this: :class:`continuum.models.PDE`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
+from collections import namedtuple
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
 from continuum.boundary import boundary_conditions_to_json, pack_boundary_conditions
 from continuum.grid import Grid
+from continuum.kernels import registry
+from continuum.kernels.simple import no_reaction_point, no_reaction_row, no_scalar_rate
+from continuum.models.loading import class_reference, is_builtin, load_model_class
 from continuum.state import State
 from continuum.validation import (
     check_finite_array,
@@ -96,9 +111,16 @@ class FrameArray:
     axes: tuple[Axis, ...]
 
 
+def parameter_index(names, name: str = "P"):
+    """Named positions of a parameter vector: ``P = parameter_index(("D", "rho"))`` gives
+    ``P.D == 0``, ``P.rho == 1``. Numba freezes the tuple as a constant, so kernels read
+    ``params[P.rho]`` at no cost, and the positions follow the parameter table."""
+    return namedtuple(name, names)(*range(len(names)))
+
+
 @dataclass(frozen=True)
 class Transport:
-    """Transport terms of a model, in the kernels' layout.
+    """Transport terms of a model, in the kernels' layout (build it with :meth:`of`).
 
     diffusivity : (n_fields,) [mm^2/day]
     diffusivity_map : (n_fields,) int index into the static maps (relative diffusivity), -1
@@ -114,6 +136,43 @@ class Transport:
     taxis: np.ndarray
     diffusivity_field: np.ndarray | None = None
 
+    @classmethod
+    def of(cls, fields, diffusion=None, taxis=(), maps=None, laws=None, map_names=()):
+        """Transport by name.
+
+        Parameters
+        ----------
+        fields : the model's field names, in order.
+        diffusion : field -> diffusivity D [mm^2/day] (fields not named do not diffuse).
+        taxis : ``(field, attractant, chi)`` triples, chi [mm^2/day]: the flux
+            ``-chi u grad(a)`` up the attractant's gradient.
+        maps : field -> name of a static map multiplying its diffusivity.
+        laws : field -> ``(w, a, b)``: its diffusivity is multiplied by
+            ``max(0, a + b w)``, ``w`` a field name.
+        map_names : the model's static map names, in order.
+        """
+        index = {name: i for i, name in enumerate(fields)}
+
+        def position(name, what):
+            if name not in index:
+                raise ValueError(f"{what}: unknown field {name!r}; fields are {list(fields)}")
+            return index[name]
+
+        n = len(fields)
+        diffusivity = np.zeros(n)
+        for name, value in (diffusion or {}).items():
+            diffusivity[position(name, "diffusion")] = value
+        diffusivity_map = np.full(n, -1, dtype=np.int64)
+        for name, map_name in (maps or {}).items():
+            diffusivity_map[position(name, "maps")] = list(map_names).index(map_name)
+        rows = [(position(f, "taxis"), position(a, "taxis"), chi) for f, a, chi in taxis]
+        law = None
+        if laws:
+            law = np.tile([-1.0, 0.0, 0.0], (n, 1))
+            for name, (w, a, b) in laws.items():
+                law[position(name, "laws")] = (position(w, "laws"), a, b)
+        return cls(diffusivity, diffusivity_map, np.array(rows, float).reshape(-1, 3), law)
+
     def law(self) -> np.ndarray:
         """``(n_fields, 4)`` rows ``(map, field, a, b)`` in the kernels' layout."""
         n = len(self.diffusivity)
@@ -125,6 +184,58 @@ class Transport:
         return law
 
 
+@dataclass(frozen=True)
+class KernelSet:
+    """A model's pointwise ``@njit`` kernels, declared in one place (``kernels = KernelSet(
+    ...)`` in the class body); signatures in ``continuum.kernels.registry``.
+
+    Parameters
+    ----------
+    point : ``reaction_point(u, maps, i0, i1, k, f, scalars, params, t)`` -> the reaction
+        of field ``f`` in cell ``(i0, i1, k)`` [field unit/day]; inlined in the stencil loop
+        (declare it ``inline="always"``, branch-free).
+    row : ``reaction_row(u, maps, i0, i1, scalars, params, t, rate, exports)``: adds row
+        rates and export densities.
+    scalars : ``scalar_rate(scalars, exports, params, t, dscalars)``.
+    stiff : ``stiff_rate(u, maps, i0, i1, k, f, params, t)`` -> ``R >= 0`` of the implicit
+        loss ``-R u_f`` of the model's ``stiff_fields``.
+    relax : ``scalar_relax(s_in, s_out, exports, params, t, dt)``: exact relaxation of fast
+        linear scalars over an IMEX step.
+    """
+
+    point: object = None
+    row: object = None
+    scalars: object = None
+    stiff: object = None
+    relax: object = None
+
+    def digest(self) -> str:
+        """Hash of the source files of the kernels (what the compiled steppers inline)."""
+        sha = hashlib.sha256()
+        files = {
+            inspect.getsourcefile(getattr(fn, "py_func", fn))
+            for fn in (self.point, self.row, self.scalars, self.stiff, self.relax)
+            if fn is not None
+        }
+        for path in sorted(files):
+            sha.update(Path(path).read_bytes())
+        return sha.hexdigest()[:12]
+
+    def register(self, owner: str) -> str:
+        """Register the kernels under ``owner`` + their :meth:`digest`; returns the name."""
+        name = f"{owner}@{self.digest()}"
+        registry.register(
+            name,
+            self.point or no_reaction_point,
+            self.row or no_reaction_row,
+            self.scalars or no_scalar_rate,
+            row_terms=self.row is not None,
+            stiff_rate=self.stiff,
+            scalar_relax=self.relax,
+        )
+        return name
+
+
 MODEL_CLASSES: dict[str, type] = {}
 
 
@@ -133,8 +244,12 @@ class Model:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        MODEL_CLASSES[cls.__name__] = cls
+        if is_builtin(cls):  # others are found by their "module:Class" (run files say it)
+            MODEL_CLASSES[cls.__name__] = cls
+        if cls.__dict__.get("kernels") is not None:
+            cls.kernel_name = cls.kernels.register(f"{cls.__module__}.{cls.__qualname__}")
 
+    kernels: KernelSet | None = None
     kernel_name: str = ""
     field_names: tuple[str, ...] = ()
     scalar_names: tuple[str, ...] = ()
@@ -264,8 +379,10 @@ class Model:
     def to_spec(self, grid: Grid) -> dict:
         """A JSON-able description from which :meth:`from_spec` rebuilds the model."""
         kind, value = self.boundary_arrays(grid)
+        origin = {} if is_builtin(type(self)) else {"class": class_reference(type(self))}
         return {
             "model": type(self).__name__,
+            **origin,
             "parameters": dict(self.parameters),
             "units": {p.name: p.unit for p in self.PARAMETERS},
             "bc": boundary_conditions_to_json(kind, value, self.field_names, grid.ndim),
@@ -275,7 +392,9 @@ class Model:
     def from_spec(spec: dict, maps: dict | None = None) -> Model:
         """Rebuild a model written by :meth:`to_spec`; ``maps`` are its stored static maps."""
         try:
-            cls = MODEL_CLASSES[spec["model"]]
+            cls = (
+                load_model_class(spec["class"]) if "class" in spec else MODEL_CLASSES[spec["model"]]
+            )
         except KeyError:
             raise ValueError(
                 f"model: unknown model {spec.get('model')!r}; known are {sorted(MODEL_CLASSES)}"

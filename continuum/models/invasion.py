@@ -7,11 +7,11 @@ from typing import ClassVar
 
 import numpy as np
 
-import continuum.kernels.invasion as kernels
+import continuum.kernels.invasion as invasion_kernels
 from continuum import vessels
 from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
-from continuum.models.base import Model, Parameter, Transport
+from continuum.models.base import KernelSet, Model, Parameter, Transport
 from continuum.units import CELLS_PER_MM3
 from continuum.validation import check_finite_array
 
@@ -187,13 +187,18 @@ class Invasion(Model):
     **parameters : any of ``Invasion.PARAMETERS`` (units mm, day, cells).
     """
 
-    kernel_name = "invasion"
+    kernels = KernelSet(
+        row=invasion_kernels.invasion_row,
+        scalars=invasion_kernels.invasion_scalar_rate,
+        stiff=invasion_kernels.invasion_stiff_rate,
+        relax=invasion_kernels.invasion_scalar_relax,
+    )
     field_names = ("epithelial", "mesenchymal", "ecm", "mmp", "oxygen")
     cell_fields = ("epithelial", "mesenchymal")
     nonnegative_fields = field_names
     scalar_names = CIRCULATION_SCALARS
     export_names = ("flux_blood", "flux_lymph", "births", "deaths", "treated")
-    therapy_slots = (kernels.THERAPY_CELLS, kernels.THERAPY_CIRCULATING)
+    therapy_slots = (invasion_kernels.THERAPY_CELLS, invasion_kernels.THERAPY_CIRCULATING)
     map_names = ("blood_vessels", "lymph_vessels")
     stiff_fields = ("mmp", "oxygen")
     series_units: ClassVar[dict[str, str]] = {
@@ -204,7 +209,7 @@ class Invasion(Model):
         "flux_lymph": "cells/day",
     }
     PARAMETERS: ClassVar[tuple[Parameter, ...]] = tuple(
-        PARAMETERS[name] for name in kernels.PARAMETER_ORDER
+        PARAMETERS[name] for name in invasion_kernels.PARAMETER_ORDER
     )
 
     def __init__(self, blood_vessels=None, lymph_vessels=None, bc=None, **parameters):
@@ -219,7 +224,7 @@ class Invasion(Model):
         return Transport(
             np.array([p["D_e"], p["D_m"], 0.0, p["D_p"], p["D_o"]]),
             np.full(5, -1, dtype=np.int64),
-            np.array([[kernels.MESENCHYMAL, kernels.ECM, p["chi"]]]),
+            np.array([[invasion_kernels.MESENCHYMAL, invasion_kernels.ECM, p["chi"]]]),
         )
 
     def static_maps(self, grid: Grid) -> np.ndarray:
@@ -242,7 +247,7 @@ class Invasion(Model):
 
     def boundary_arrays(self, grid: Grid):
         kind, value = super().boundary_arrays(grid)
-        for f in (kernels.EPITHELIAL, kernels.MESENCHYMAL):
+        for f in (invasion_kernels.EPITHELIAL, invasion_kernels.MESENCHYMAL):
             if np.any(kind[f] == DIRICHLET):
                 raise ValueError(
                     f"bc: field {self.field_names[f]!r} has a Dirichlet boundary; tumour-cell "
@@ -252,7 +257,7 @@ class Invasion(Model):
 
     def param_vector(self) -> np.ndarray:
         """The parameters in kernel order, then the two therapy rates (0: untreated)."""
-        return np.array([*(self.parameters[n] for n in kernels.PARAMETER_ORDER), 0.0, 0.0])
+        return np.array([*(self.parameters[n] for n in invasion_kernels.PARAMETER_ORDER), 0.0, 0.0])
 
     def default_fields(self, grid: Grid):
         """A disk (ball, interval) of epithelial cells at the centre, normal tissue around.

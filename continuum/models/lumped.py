@@ -6,19 +6,19 @@ from typing import ClassVar
 
 import numpy as np
 
-import continuum.kernels.lumped as kernels
+import continuum.kernels.lumped as lumped_kernels
 from continuum.grid import Grid
-from continuum.models.base import Model, Parameter
+from continuum.models.base import KernelSet, Model, Parameter
 from continuum.models.invasion import CIRCULATION_PARAMETERS, CIRCULATION_SCALARS
 from continuum.validation import check_choice
 
 GROWTH_LAWS = {
-    "exponential": kernels.EXPONENTIAL,
-    "logistic": kernels.LOGISTIC,
-    "gompertz": kernels.GOMPERTZ,
-    "bertalanffy": kernels.BERTALANFFY,
-    "power": kernels.POWER,
-    "exponential_linear": kernels.EXPONENTIAL_LINEAR,
+    "exponential": lumped_kernels.EXPONENTIAL,
+    "logistic": lumped_kernels.LOGISTIC,
+    "gompertz": lumped_kernels.GOMPERTZ,
+    "bertalanffy": lumped_kernels.BERTALANFFY,
+    "power": lumped_kernels.POWER,
+    "exponential_linear": lumped_kernels.EXPONENTIAL_LINEAR,
 }
 
 
@@ -58,10 +58,10 @@ class LumpedPrimary(Model):
     **parameters : any of ``LumpedPrimary.PARAMETERS`` (units mm, day, cells).
     """
 
-    kernel_name = "lumped_primary"
+    kernels = KernelSet(scalars=lumped_kernels.lumped_scalar_rate)
     field_names = ()
     scalar_names = ("tumor_cells", *CIRCULATION_SCALARS)
-    therapy_slots = (kernels.THERAPY_CELLS, kernels.THERAPY_CIRCULATING)
+    therapy_slots = (lumped_kernels.THERAPY_CELLS, lumped_kernels.THERAPY_CIRCULATING)
     series_units: ClassVar[dict[str, str]] = {"flux_blood": "cells/day", "flux_lymph": "cells/day"}
     PARAMETERS = (
         Parameter("law", 0.0, "1", "growth law code (set through growth=...)"),
@@ -151,5 +151,5 @@ class LumpedShedding(LumpedPrimary):
     letting them hold explicit steps at their stability limit.
     """
 
-    kernel_name = "lumped_shedding"
+    kernels = KernelSet(scalars=lumped_kernels.lumped_shedding_rate)
     scalar_names = (*LumpedPrimary.scalar_names, "shed_blood", "shed_lymph")

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import numpy as np
 
-import continuum.kernels.simple  # noqa: F401  (registers the kernels)
-from continuum.models.base import Model, Parameter, Transport
+from continuum.kernels.simple import logistic_point
+from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
 class Heat(Model):
@@ -20,7 +20,7 @@ class Heat(Model):
     bc : boundary conditions of field ``u`` (default no-flux).
     """
 
-    kernel_name = "heat"
+    kernels = KernelSet()
     field_names = ("u",)
     PARAMETERS = (Parameter("diffusivity", 1.0, "mm^2/day", "diffusion coefficient"),)
 
@@ -63,7 +63,7 @@ class FisherKPP(Heat):
         rho, net proliferation rate [1/day].
     """
 
-    kernel_name = "fisher_kpp"
+    kernels = KernelSet(point=logistic_point)
     cell_fields = ("u",)
     nonnegative_fields = ("u",)
     # what treatments removed: the integral of u they took [mm^3 of tissue at capacity]
@@ -101,7 +101,7 @@ class Taxis(Model):
         Taxis sensitivity [mm^2/day per unit attractant].
     """
 
-    kernel_name = "taxis"
+    kernels = KernelSet()
     field_names = ("n", "a")
     nonnegative_fields = ("n",)
     PARAMETERS = (
