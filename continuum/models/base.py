@@ -277,24 +277,79 @@ class Model:
 
     # -- layout -------------------------------------------------------------------------
     def scalar_layout(self) -> dict[str, tuple[int, tuple]]:
+        """Where each scalar lives in the state's scalar vector.
+
+        Returns
+        -------
+        dict
+            Scalar name -> ``(offset, shape)``: the scalar occupies
+            ``prod(shape)`` entries from ``offset`` (``shape == ()`` for one number).
+            Default: one number per name of ``scalar_names``, in order. Models with
+            structured scalars (a cascade's per-site cohorts) override it.
+        """
         return {name: (i, ()) for i, name in enumerate(self.scalar_names)}
 
     def field_unit(self, name: str) -> str:
+        """Unit of field ``name`` as stored in run files (``"1"``: a fraction)."""
         return self.field_units.get(name, "1")
 
     # -- hooks for the solvers ----------------------------------------------------------
     def param_vector(self) -> np.ndarray:
+        """The kernels' parameter vector ``params``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n,)`` float64: the values of ``PARAMETERS`` in table order (units as
+            the table says), which :func:`parameter_index` names. Models whose kernels
+            take more (therapy rates at ``therapy_slots``) append them.
+        """
         return np.array([self.parameters[p.name] for p in self.PARAMETERS], dtype=np.float64)
 
     def transport(self) -> Transport:
-        n = len(self.field_names)
-        return Transport(np.zeros(n), np.full(n, -1, dtype=np.int64), np.zeros((0, 3)))
+        """Diffusion and taxis of the fields.
+
+        Returns
+        -------
+        Transport
+            Diffusivities [mm^2/day], the static map or field law that varies them,
+            and taxis rows ``(field, attractant, chi [mm^2/day])``: the equation of field
+            ``u`` gains ``div(D m(x) max(0, a + b w) grad u) - div(chi u grad a)``.
+            Build it by name with :meth:`Transport.of`. Default: nothing moves.
+        """
+        return Transport.of(self.field_names)
 
     def static_maps(self, grid: Grid) -> np.ndarray:
-        """Static maps ``(n_maps, *grid.shape3)`` (vessel densities, relative diffusivity)."""
+        """Static maps (vessel densities, relative diffusivities), one per ``map_names``.
+
+        Parameters
+        ----------
+        grid : the tissue grid.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_maps, *grid.shape3)`` float64 (``shape3`` pads the grid to 3D), in
+            ``map_names`` order; kernels read ``maps[m, i0, i1, k]``.
+        """
         return np.zeros((len(self.map_names), *grid.shape3))
 
     def boundary_arrays(self, grid: Grid):
+        """The boundary conditions packed for the kernels.
+
+        Parameters
+        ----------
+        grid : the tissue grid (its dimension decides which sides exist).
+
+        Returns
+        -------
+        kind : numpy.ndarray
+            ``(n_fields, 3, 2)`` int64 codes per field, kernel axis (the padded 3D
+            order of ``Grid.shape3``) and side (low, high):
+            ``continuum.boundary.NOFLUX``, ``DIRICHLET`` or ``PERIODIC``.
+        value : numpy.ndarray
+            ``(n_fields, 3, 2)`` float64 Dirichlet values (field units), 0 elsewhere.
+        """
         return pack_boundary_conditions(self.bc, self.field_names, grid.ndim)
 
     # -- states -------------------------------------------------------------------------
