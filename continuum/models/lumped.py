@@ -20,6 +20,17 @@ GROWTH_LAWS = {
     "power": kernels.POWER,
     "exponential_linear": kernels.EXPONENTIAL_LINEAR,
 }
+# The parameters each growth law reads (``growth_rate`` in continuum/kernels/lumped.py);
+# the others of PARAMETERS' growth block (``a``, ``K``, ``gamma``, ``b``, ``a1``) are
+# ignored by that law.
+GROWTH_LAW_PARAMETERS = {
+    "exponential": ("a",),
+    "logistic": ("a", "K"),
+    "gompertz": ("a", "K"),
+    "bertalanffy": ("a", "gamma", "b"),
+    "power": ("a", "gamma"),
+    "exponential_linear": ("a", "a1"),
+}
 
 
 class LumpedPrimary(Model):
