@@ -15,7 +15,7 @@ import numpy as np
 
 from continuum.ensemble.designs import as_samples, member_id
 from continuum.ensemble.summary import STATUS_OK, Summary, load_summary, outputs
-from continuum.models.lumped import GROWTH_LAW_PARAMETERS
+from continuum.models.lumped import GROWTH_LAW_PARAMETERS, unused_growth_parameters
 
 
 def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dict:
@@ -193,18 +193,15 @@ def _growth_law_problems(scenario, keys) -> list[str]:
         return []
     growth = table.get("growth", "gompertz")
     law = growth.get("law") if isinstance(growth, dict) else growth
-    if law not in GROWTH_LAW_PARAMETERS:
-        return []
-    used = GROWTH_LAW_PARAMETERS[law]
-    every = {name for names in GROWTH_LAW_PARAMETERS.values() for name in names}
     problems = []
     for key in keys:
         section, _, name = key.partition(".")[2].partition(".")
         if key.startswith("model.") and section in ("growth", "parameters"):
-            if name in every and name not in used:
+            if unused_growth_parameters(law, [name]):
+                used = ", ".join(GROWTH_LAW_PARAMETERS[law])
                 problems.append(
                     f"{key}: the {law} growth law has no parameter {name!r} (it uses "
-                    f"{', '.join(used)}); varying it would change nothing"
+                    f"{used}); varying it would change nothing"
                 )
     return problems
 

@@ -33,6 +33,16 @@ GROWTH_LAW_PARAMETERS = {
 }
 
 
+def unused_growth_parameters(law: str, names) -> list[str]:
+    """The names among ``names`` that are growth-law parameters (of any law) which
+    ``law`` does not read: setting them changes nothing. Empty for an unknown law."""
+    used = GROWTH_LAW_PARAMETERS.get(law) if isinstance(law, str) else None
+    if used is None:
+        return []
+    every = {name for names in GROWTH_LAW_PARAMETERS.values() for name in names}
+    return [name for name in names if name in every and name not in used]
+
+
 class LumpedPrimary(Model):
     r"""Primary tumour size ``P`` [cells] shedding into lymph ``L`` and blood ``B`` [cells].
 
