@@ -9,7 +9,7 @@ import numpy as np
 
 from continuum.grid import Grid
 from continuum.kernels import colonies
-from continuum.models.base import Axis, FrameArray, Model
+from continuum.models.base import Axis, FrameArray, Model, TreatmentTarget
 from continuum.models.invasion import CIRCULATION_SCALARS
 from continuum.models.lumped import LumpedPrimary, LumpedShedding
 from continuum.models.sites import Circulation, SecondarySite
@@ -163,7 +163,7 @@ class Cascade(Model):
         self.circulation = circulation
         self.sites = sites
         self.shares = self._shares(circulation, sites)
-        self.primary = copy.copy(primary)
+        self._primary = copy.copy(primary)
         fraction = 0.0 if circulation.first_pass is None else circulation.first_pass[1]
         self.primary.parameters = {
             **primary.parameters,
@@ -209,6 +209,19 @@ class Cascade(Model):
                 for entry, unit in SITE_SERIES_UNITS.items()
             },
         }
+
+    @property
+    def primary(self) -> Model:
+        """The primary tumour's model (a copy of the one given, with the circulation's
+        rates)."""
+        return self._primary
+
+    def treatment_target(self) -> TreatmentTarget | None:
+        """The primary's target; what treatments kill is booked in ``primary_removed``."""
+        target = self.primary.treatment_target()
+        if target is None:
+            return None
+        return TreatmentTarget(target.model, PRIMARY_RENAMES[target.removed], target.lumped_cells)
 
     @staticmethod
     def _shares(circulation, sites) -> np.ndarray:

@@ -345,7 +345,8 @@ def parse_run(table: dict, model, check: Checker) -> dict:
             check.add(f"run.output: got {table['output']!r}; a file path is required")
         else:
             settings["output"] = table["output"]
-    if isinstance(model, Cascade) and t_end is not None and t_end > model.horizon:
+    composite = model is not None and model.primary is not model  # a cascade
+    if composite and t_end is not None and t_end > model.horizon:
         check.add(
             f"run.t_end: got {t_end:g} day; the cascade's horizon is {model.horizon:g} day "
             "(set [cascade] horizon)"
