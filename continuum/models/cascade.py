@@ -113,44 +113,7 @@ class Cascade(Model):
     """
 
     def __init__(self, primary, circulation=None, sites=(), *, cohort_days=None, horizon=3650.0):
-        if not isinstance(primary, Model) or isinstance(primary, Cascade):
-            raise ValueError(
-                f"primary: got {type(primary).__name__}; a primary-tumour model such as "
-                "LumpedPrimary or Invasion is required"
-            )
-        missing = set(CIRCULATION_SCALARS) - set(primary.scalar_names)
-        if missing:
-            raise ValueError(
-                f"primary: {type(primary).__name__} has no circulation block (missing "
-                f"{sorted(missing)}); use LumpedPrimary or Invasion"
-            )
-        circulation = Circulation() if circulation is None else circulation
-        if not isinstance(circulation, Circulation):
-            raise ValueError(f"circulation: got {type(circulation).__name__}; use ct.Circulation")
-        sites = list(sites)
-        for site in sites:
-            if not isinstance(site, SecondarySite):
-                raise ValueError(f"sites: got {type(site).__name__}; use ct.SecondarySite")
-        names = [site.name for site in sites]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"sites: duplicate site name(s) {duplicates}; names must differ")
-        shedding = [s.name for s in sites if s.shedding["mu"] > 0 or s.intravasation]
-        if shedding and primary.field_names:
-            raise ValueError(
-                f"sites {shedding}: colonies shed into the blood only with a lumped primary "
-                "(its circulation is solved in closed form); set their shedding to None"
-            )
-        if primary.field_names and circulation.clusters["fraction"] > 0:
-            raise ValueError(
-                "circulation clusters: CTC clusters need a lumped primary (its circulation "
-                "is solved in closed form); set their fraction to 0"
-            )
-        if primary.field_names and circulation.transit_time > 0:
-            raise ValueError(
-                "circulation transit_time: deaths on the way to the first capillary bed need "
-                "a lumped primary (its circulation is solved in closed form); set it to 0"
-            )
+        circulation, sites = self._check_parts(primary, circulation, sites)
         self.horizon = check_positive("horizon", horizon, "day")
         if cohort_days is None:
             cohort_days = self.horizon / DEFAULT_COHORTS
@@ -195,7 +158,56 @@ class Cascade(Model):
         )
         site_scalars = [f"sites/{s.name}/{e}" for s in sites for e in colonies.SITE_SCALARS]
         self.scalar_names = (*self.primary_scalars, *CASCADE_SCALARS, *site_scalars)
-        self.series_units = {
+        self.series_units = self._series_units(primary, sites)
+
+    @staticmethod
+    def _check_parts(primary, circulation, sites) -> tuple[Circulation, list]:
+        """The checked circulation (default if ``None``) and sites of a cascade around
+        ``primary``; a part that does not fit raises ``ValueError``."""
+        if not isinstance(primary, Model) or isinstance(primary, Cascade):
+            raise ValueError(
+                f"primary: got {type(primary).__name__}; a primary-tumour model such as "
+                "LumpedPrimary or Invasion is required"
+            )
+        missing = set(CIRCULATION_SCALARS) - set(primary.scalar_names)
+        if missing:
+            raise ValueError(
+                f"primary: {type(primary).__name__} has no circulation block (missing "
+                f"{sorted(missing)}); use LumpedPrimary or Invasion"
+            )
+        circulation = Circulation() if circulation is None else circulation
+        if not isinstance(circulation, Circulation):
+            raise ValueError(f"circulation: got {type(circulation).__name__}; use ct.Circulation")
+        sites = list(sites)
+        for site in sites:
+            if not isinstance(site, SecondarySite):
+                raise ValueError(f"sites: got {type(site).__name__}; use ct.SecondarySite")
+        names = [site.name for site in sites]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"sites: duplicate site name(s) {duplicates}; names must differ")
+        shedding = [s.name for s in sites if s.shedding["mu"] > 0 or s.intravasation]
+        if shedding and primary.field_names:
+            raise ValueError(
+                f"sites {shedding}: colonies shed into the blood only with a lumped primary "
+                "(its circulation is solved in closed form); set their shedding to None"
+            )
+        if primary.field_names and circulation.clusters["fraction"] > 0:
+            raise ValueError(
+                "circulation clusters: CTC clusters need a lumped primary (its circulation "
+                "is solved in closed form); set their fraction to 0"
+            )
+        if primary.field_names and circulation.transit_time > 0:
+            raise ValueError(
+                "circulation transit_time: deaths on the way to the first capillary bed need "
+                "a lumped primary (its circulation is solved in closed form); set it to 0"
+            )
+        return circulation, sites
+
+    @staticmethod
+    def _series_units(primary, sites) -> dict[str, str]:
+        """Units of the series a cascade records besides the scalars."""
+        return {
             **primary.series_units,
             "born": "cells",
             "died": "cells",
