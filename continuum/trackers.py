@@ -32,7 +32,8 @@ import numpy as np
 
 class RunInfo:
     """What trackers know about the run: ``t_start``, ``t_end`` [day], ``save_every``
-    [day], ``model``, ``path`` (the run file, or ``None``), and, at each frame,
+    [day], ``times`` (the frame times of this call [day]), ``model``, ``path`` (the run
+    file, or ``None``), and, at each frame,
     ``frame`` (its index in this call) and ``series`` (its recorded series, e.g.
     ``total_<field>``, the scalars, ``dt``)."""
 
