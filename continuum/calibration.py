@@ -195,6 +195,12 @@ def calibrate(
     else:
         t, v = np.asarray(times, dtype=float), np.asarray(volumes, dtype=float)
     _check_data(t, v)
+    return _fit(law, t, v, v0, scale, guess, bounds)
+
+
+def _fit(law: str, t, v, v0, scale: str, guess, bounds) -> Fit:
+    """The least-squares fit of :func:`calibrate` to checked data ``t`` [day], ``v``
+    [mm^3]: parameters on a log scale where the law's table says so, within bounds."""
     spec = list(LAWS[law])
     if v0 is None:
         spec.append(("v0", "mm^3", True))
@@ -224,15 +230,12 @@ def calibrate(
             return np.log(np.maximum(model, 1e-300)) - np.log(v)
         return model - v
 
-    x0 = np.array(
-        [np.log(start[n]) if lg else start[n] for n, lg in zip(names, logged, strict=True)]
-    )
-    low = np.array(
-        [np.log(limits[n][0]) if lg else limits[n][0] for n, lg in zip(names, logged, strict=True)]
-    )
-    high = np.array(
-        [np.log(limits[n][1]) if lg else limits[n][1] for n, lg in zip(names, logged, strict=True)]
-    )
+    def pack(values):
+        return np.array([np.log(x) if lg else x for x, lg in zip(values, logged, strict=True)])
+
+    x0 = pack([start[n] for n in names])
+    low = pack([limits[n][0] for n in names])
+    high = pack([limits[n][1] for n in names])
     x0 = np.clip(x0, low + 1e-9 * (high - low), high - 1e-9 * (high - low))
     solution = optimize.least_squares(residuals, x0, bounds=(low, high), x_scale="jac")
     values, initial = unpack(solution.x)

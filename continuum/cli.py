@@ -317,7 +317,9 @@ def _info(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The parser of the command line: a subcommand each for run, info, resume, plot,
+    ensemble and sensitivity."""
     parser = argparse.ArgumentParser(
         prog="continuum",
         description=__doc__,
@@ -330,6 +332,13 @@ def main(argv=None) -> int:
     common = argparse.ArgumentParser(add_help=False)  # --debug after the command, too
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     commands = parser.add_subparsers(dest="command", required=True)
+    _run_commands(commands, common)
+    _ensemble_commands(commands, common)
+    return parser
+
+
+def _run_commands(commands, common) -> None:
+    """``run``, ``info``, ``resume`` and ``plot``."""
     run = commands.add_parser(
         "run",
         parents=[common],
@@ -372,6 +381,10 @@ def main(argv=None) -> int:
     plot.add_argument("-o", "--output", help="picture (default: the run file's name, .png)")
     plot.add_argument("--field", help="a field, or 'cells' for the tumour-cell density")
     plot.add_argument("--t", type=float, help="time of the snapshot [day] (default: the last)")
+
+
+def _ensemble_commands(commands, common) -> None:
+    """``ensemble`` and ``sensitivity``."""
     sweep = commands.add_parser(
         "ensemble",
         parents=[common],
@@ -401,6 +414,11 @@ def main(argv=None) -> int:
     sobol.add_argument("path", help="the ensemble's folder (with summary.h5)")
     sobol.add_argument("output_name", metavar="OUTPUT", help="a summary column")
     sobol.add_argument("-o", "--picture", help="bar chart (default: PATH/sensitivity.png)")
+
+
+def main(argv=None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    parser = _parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         if not args.debug:  # a warning is one line too, not a path and a source line

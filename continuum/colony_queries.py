@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from continuum.frames import frame_index
+from continuum.models.base import Model
 from continuum.models.cascade import Cascade
 
 
@@ -18,7 +19,7 @@ class ColonyQueries:
 
     def _cascade(self) -> Cascade:
         model = self.model
-        if not isinstance(model, Cascade):
+        if not isinstance(model, Model) or model.primary is model:
             raise TypeError(
                 f"colony queries need a Cascade run; this run's model is {type(model).__name__}"
             )

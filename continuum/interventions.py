@@ -348,13 +348,13 @@ class _Target:
     its lumped cell count, and the scalar that books what it kills."""
 
     def __init__(self, model, state):
-        from continuum.models.cascade import Cascade
-
-        primary = model.primary if isinstance(model, Cascade) else model
+        target = model.treatment_target()
+        primary = target.model
         self.grid = state.grid
         self.state = state
-        self.removed = "primary_removed" if isinstance(model, Cascade) else "removed"
-        if primary.field_names:
+        self.removed = target.removed
+        self.lumped_cells = target.lumped_cells
+        if target.lumped_cells is None:
             names = primary.field_names
             self.fields = state.data
             self.cell_indices = [names.index(n) for n in primary.cell_fields]
@@ -373,8 +373,8 @@ class _Target:
         return self._book(killed * self.cells_per_unit)
 
     def scale_lumped(self, factor: float) -> float:
-        cells = float(self.state.scalar("tumor_cells"))
-        self.state.set_scalar("tumor_cells", cells * factor)
+        cells = float(self.state.scalar(self.lumped_cells))
+        self.state.set_scalar(self.lumped_cells, cells * factor)
         return self._book(cells * (1.0 - factor))
 
     def _book(self, killed: float) -> float:
@@ -390,19 +390,15 @@ class Schedule:
     """
 
     def __init__(self, interventions, model, grid, t_start: float):
-        from continuum.models.cascade import Cascade
-
         self.items = tuple(interventions or ())
-        primary = model.primary if isinstance(model, Cascade) else model
+        primary = model.primary
         for i, item in enumerate(self.items):
             if not isinstance(item, tuple(KINDS.values())):
                 raise ValueError(
                     f"interventions[{i}]: got {type(item).__name__}; use continuum.Resection, "
                     "Radiotherapy or SystemicTherapy"
                 )
-            budget = "removed" in primary.scalar_names
-            treatable = budget and (primary.cell_fields or "tumor_cells" in primary.scalar_names)
-            if not treatable:
+            if model.treatment_target() is None:
                 raise ValueError(
                     f"interventions[{i}]: {item.kind} needs a model with a cell budget "
                     "(Invasion, LumpedPrimary, a Cascade of them, or FisherKPP); got "

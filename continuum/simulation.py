@@ -18,12 +18,17 @@ from continuum.io.writer import RunWriter, check_disk_space, check_output_path
 from continuum.io.xdmf import write_xdmf
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
-from continuum.models.cascade import Cascade
 from continuum.result import Result
 from continuum.solvers.base import METHODS, make_solver
 from continuum.solvers.cascade import CascadeSolver
 from continuum.state import State, check_frames_fit, check_state_fits
-from continuum.trackers import ProgressBar
+from continuum.trackers import (
+    Callback,
+    FileStorage,
+    ProgressBar,
+    RunInfo,
+    check_trackers,
+)
 from continuum.validation import check_choice, check_positive, check_real
 
 
@@ -61,6 +66,22 @@ def _series_units(model: Model, state: State) -> dict[str, str]:
     return units
 
 
+# The rarely-used options of :func:`simulate` and their defaults (keywords of simulate).
+OPTIONS = {
+    "overwrite": False,
+    "compression": "gzip",
+    "checkpoint_every": None,
+    "t_start": 0.0,
+    "rtol": None,
+    "atol": 1e-8,
+    "max_steps": 10**9,
+    "progress": None,
+    "callback": None,
+    "implicit": None,
+    "scenario": None,
+}
+
+
 def simulate(
     model: Model,
     state: State,
@@ -70,18 +91,9 @@ def simulate(
     dt: float | None = None,
     output=None,
     *,
-    overwrite: bool = False,
-    compression: str | None = "gzip",
-    checkpoint_every: float | None = None,
-    t_start: float = 0.0,
-    rtol: float | None = None,
-    atol: float = 1e-8,
-    max_steps: int = 10**9,
-    progress: bool | None = None,
-    callback=None,
-    implicit=None,
-    scenario: str | None = None,
     interventions=(),
+    trackers=(),
+    **options,
 ) -> Result:
     """Integrate ``model`` from ``state`` at ``t_start`` to ``t_end`` [day].
 
@@ -95,93 +107,132 @@ def simulate(
         explicit reactions and taxis; order 1, adaptive unless ``dt`` is given).
     dt : fixed step [day]; ``None`` for adaptive steps.
     output : path of an HDF5 run file to stream frames to (see ``docs/run-file-format.md``).
+    interventions : treatments (:class:`~continuum.interventions.Resection`,
+        ``Radiotherapy``, ``SystemicTherapy``) applied on the way; what they kill is booked
+        in ``removed``. Stored in the run file, so ``resume`` applies the later ones.
+    trackers : :class:`~continuum.trackers.Tracker` objects called between frames, each
+        at its own ``interval`` (e.g. :class:`~continuum.trackers.SteadyState`), after
+        the ones the options below build (file storage, progress bar, callback).
+
+    Other Parameters
+    ----------------
     overwrite : replace an existing ``output`` file (refused otherwise).
     compression : ``"gzip"`` (with shuffle; default), ``"lzf"`` or ``None``.
     checkpoint_every : interval between checkpoints [day]; default every 10 frames. A
         checkpoint is always written at the end, so any run can be extended by ``resume``.
-    rtol, atol : tolerances of the adaptive step control; ``rtol`` defaults to 1e-4 for
-        models with fields and 1e-8 for lumped (scalar-only) models, whose steps are cheap.
+    t_start : initial time [day]; default 0.
+    rtol, atol : tolerances of the adaptive step control; ``rtol`` defaults to 1e-4 with
+        fields, 1e-8 for lumped (scalar-only) models, ``atol`` to 1e-8.
+    max_steps : the most steps the run may take (default 10^9).
     progress : show a progress bar (default: when standard error is a terminal).
-    callback : ``callback(t, state)`` at every frame; returning ``True`` stops the run.
-        The file counts frames in blocks (at most 64 frames or 2 s behind the run) and
-        always before the callback sees a frame.
+    callback : ``callback(t, state)`` at every frame; ``True`` stops the run. The file
+        counts frames in blocks (at most 64 frames or 2 s behind) and before a callback.
     implicit : for ``"imex"``, the fields diffused implicitly (default all that diffuse).
     scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
-    interventions : treatments (:class:`~continuum.interventions.Resection`,
-        ``Radiotherapy``, ``SystemicTherapy``) applied on the way; what they kill is booked
-        in ``removed``. Stored in the run file, so ``resume`` applies the later ones.
 
     Returns
     -------
     Result
         Frames in memory (also in ``output`` when given).
     """
-    if not isinstance(model, Model):
-        raise ValueError(f"model: got {type(model).__name__}; a continuum model is required")
-    check_state_fits(model, state)
-    check_choice("method", method, METHODS)
-    check_choice("compression", compression, COMPRESSIONS)
-    t_start = check_real("t_start", t_start, "day")
-    t_end = check_real("t_end", t_end, "day")
-    if not t_end > t_start:
-        raise ValueError(f"t_end: got {t_end:g} day; it must be > t_start = {t_start:g} day")
-    if isinstance(model, Cascade):
-        _check_cascade_times(model, t_start, t_end)
-    if save_every is None:
-        save_every = (t_end - t_start) / 100.0
-    save_every = check_positive("save_every", save_every, "day")
-    check_frames_fit(state, t_start, t_end, save_every, fields=output is None)
-    if checkpoint_every is None:
-        checkpoint_every = 10 * save_every
-    checkpoint_every = check_positive("checkpoint_every", checkpoint_every, "day")
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback: got {callback!r}; a callable (t, state) is required")
-    if rtol is None:
-        rtol = 1e-4 if model.has_tissue() else 1e-8
-    schedule = Schedule(interventions, model, state.grid, t_start)
+    options = _options(options)
+    settings, t_end = _settings(model, state, t_end, save_every, method, dt, output, options)
+    user = check_trackers(trackers)
+    if options["callback"] is not None:
+        user.insert(0, Callback(options["callback"]))
+    schedule = Schedule(interventions, model, state.grid, settings["t_start"])
     if output is not None:
-        output = check_output_path(output, overwrite)
-        frames = math.floor((t_end - t_start) / save_every) + 2
-        check_disk_space(output, frames * _frame_bytes(model, state), compression)
+        output = check_output_path(output, options["overwrite"])
+        frames = math.floor((t_end - settings["t_start"]) / settings["save_every"]) + 2
+        check_disk_space(output, frames * _frame_bytes(model, state), settings["compression"])
     state = state.copy()
-    settings = {
-        "method": method,
-        "dt": dt,
-        "rtol": rtol,
-        "atol": atol,
-        "max_steps": max_steps,
-        "implicit": implicit,
-        "t_start": t_start,
-        "save_every": save_every,
-        "checkpoint_every": checkpoint_every,
-        "compression": compression,
-    }
     solver = _make_solver(model, state, settings)
-    times = output_times(t_start, t_end, save_every)
+    times = output_times(settings["t_start"], t_end, settings["save_every"])
     writer = None
     if output is not None:
-        writer = RunWriter.create(
-            output,
-            model,
-            state,
-            solver,
-            settings,
-            _series_units(model, state),
-            compression,
-            scenario or "",
-            schedule.items,
-        )
+        writer = _create_writer(output, model, state, solver, settings, schedule, options)
     try:
         with _stop_on_signals(writer is not None) as stop:
-            result = _run(
-                model, state, solver, schedule, times, writer, settings, progress, callback, stop
-            )
+            run_trackers = _trackers(writer, solver, times, settings, options["progress"], stop)
+            result = _run(model, state, solver, schedule, times, settings, run_trackers + user)
     finally:
         if writer is not None:
             writer.close()
     if output is not None:
         _write_sidecar(output)
     return result
+
+
+def _create_writer(output, model, state, solver, settings, schedule, options) -> RunWriter:
+    units = _series_units(model, state)
+    text = options["scenario"] or ""
+    compression = settings["compression"]
+    return RunWriter.create(
+        output, model, state, solver, settings, units, compression, text, schedule.items
+    )
+
+
+def _options(given: dict) -> dict:
+    """The rarely-used keywords of :func:`simulate` with their defaults; an unknown one
+    is a ``TypeError``, as for any Python function."""
+    unknown = sorted(set(given) - set(OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"simulate() got an unexpected keyword argument {unknown[0]!r}; the options are "
+            f"{', '.join(OPTIONS)}"
+        )
+    return {**OPTIONS, **given}
+
+
+def _settings(model, state, t_end, save_every, method, dt, output, options):
+    """The checked settings of a run, as stored in its file (``solver_settings``), and
+    its checked ``t_end`` [day]."""
+    if not isinstance(model, Model):
+        raise ValueError(f"model: got {type(model).__name__}; a continuum model is required")
+    check_state_fits(model, state)
+    check_choice("method", method, METHODS)
+    compression = options["compression"]
+    check_choice("compression", compression, COMPRESSIONS)
+    t_start = check_real("t_start", options["t_start"], "day")
+    t_end = check_real("t_end", t_end, "day")
+    if not t_end > t_start:
+        raise ValueError(f"t_end: got {t_end:g} day; it must be > t_start = {t_start:g} day")
+    _check_composite_times(model, t_start, t_end)
+    if save_every is None:
+        save_every = (t_end - t_start) / 100.0
+    save_every = check_positive("save_every", save_every, "day")
+    check_frames_fit(state, t_start, t_end, save_every, fields=output is None)
+    checkpoint_every = options["checkpoint_every"]
+    if checkpoint_every is None:
+        checkpoint_every = 10 * save_every
+    checkpoint_every = check_positive("checkpoint_every", checkpoint_every, "day")
+    rtol = options["rtol"]
+    if rtol is None:
+        rtol = 1e-4 if model.has_tissue() else 1e-8
+    return {
+        "method": method,
+        "dt": dt,
+        "rtol": rtol,
+        "atol": options["atol"],
+        "max_steps": options["max_steps"],
+        "implicit": options["implicit"],
+        "t_start": t_start,
+        "save_every": save_every,
+        "checkpoint_every": checkpoint_every,
+        "compression": compression,
+    }, t_end
+
+
+def _trackers(writer, solver, times, settings, progress, stop) -> list:
+    """The trackers a run always has: file storage (with a run file), the progress bar."""
+    trackers = []
+    if writer is not None:
+        off_grid_end = not _on_save_grid(times[-1], settings)
+        every = settings["checkpoint_every"]
+        trackers.append(FileStorage(writer, solver, every, off_grid_end, stop))
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    trackers.append(ProgressBar(enabled=show))
+    return trackers
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -249,7 +300,10 @@ def _write_sidecar(path) -> None:
         )
 
 
-def _check_cascade_times(model, t_start, t_end):
+def _check_composite_times(model, t_start, t_end):
+    """A cascade (a model around a primary) covers ``[0, horizon]`` days."""
+    if model.primary is model:
+        return
     if t_start < 0:
         raise ValueError(f"t_start: got {t_start:g} day; a cascade's clock starts at 0 day")
     if t_end > model.horizon * (1 + 1e-12):
@@ -264,82 +318,109 @@ def _make_solver(model, state, settings, t=None):
     options["t"] = settings["t_start"] if t is None else t
     if settings["method"] == "imex":
         options["implicit"] = settings["implicit"]
-    if isinstance(model, Cascade):
+    if model.primary is not model:  # a cascade: primary, circulation and sites
         return CascadeSolver(settings["method"], model, state, **options)
     return make_solver(settings["method"], model, state, **options)
 
 
-def _run(
-    model, state, solver, schedule, times, writer, settings, progress, callback, stop
-) -> Result:
-    """Advance through ``times`` (the first is the current time), storing every frame.
+class _Record:
+    """What a run keeps in memory for its :class:`Result`: the scalars and series of
+    every frame, and the fields when there is no run file to read them back from."""
 
-    A final time off the save grid gets a checkpoint at the frame before it too, so that
-    ``resume`` can continue from the save grid (the run that was not stopped there)."""
-    off_grid_end = not _on_save_grid(times[-1], settings)
-    # With a run file the fields go there and the result reads them back from it.
-    frames = np.empty((len(times), *state.data.shape)) if writer is None else None
-    scalar_frames = np.empty((len(times), state.scalars.size))
-    series = {name: np.empty(len(times)) for name in _series_units(model, state)}
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    checkpoint_every = settings["checkpoint_every"]
-    last_checkpoint = times[0]
-    n_done = 0
-    with ProgressBar(times[0], times[-1], enabled=show) as bar:
+    def __init__(self, model, state, times, fields: bool):
+        self.frames = np.empty((len(times), *state.data.shape)) if fields else None
+        self.scalars = np.empty((len(times), state.scalars.size))
+        self.units = _series_units(model, state)
+        self.series = {name: np.empty(len(times)) for name in self.units}
+        self.count = 0
+
+    def add(self, i: int, model, state, solver) -> dict[str, float]:
+        """Record frame ``i``; returns its series."""
+        if self.frames is not None:
+            self.frames[i] = state.data
+        self.scalars[i] = state.scalars
+        values = diagnostics(model, state)
+        values["dt"] = np.nan if solver.dt is None else solver.dt
+        values["steps"] = solver.steps
+        for name, value in values.items():
+            self.series[name][i] = value
+        self.count = i + 1
+        return values
+
+    def result(self, model, state, times, solver, settings, schedule, path) -> Result:
+        n = self.count
+        stats = {"steps": solver.steps, "rejected": solver.rejected, "method": settings["method"]}
+        frames = None if self.frames is None else self.frames[:n]
+        series = {k: v[:n] for k, v in self.series.items()}
+        result = Result(
+            model, state.grid, times[:n], frames, series, state, stats, self.scalars[:n]
+        )
+        result.interventions = list(schedule.items)
+        result.units = _series_units(model, state)
+        result.path = path
+        return result
+
+
+def _run(model, state, solver, schedule, times, settings, trackers) -> Result:
+    """Advance through ``times`` (the first is the current time), handing every frame
+    to the trackers due there; one returning ``True`` stops the run at that frame (with
+    a checkpoint in the run file). A signal (``stop``) stops it with
+    :class:`RunInterrupted` once the file holds the frame and a checkpoint."""
+    storage = next((t for t in trackers if isinstance(t, FileStorage)), None)
+    path = None if storage is None else storage.path
+    record = _Record(model, state, times, fields=storage is None)
+    info = RunInfo(model, times, settings["save_every"], path)
+    last: list = [None] * len(trackers)
+    started = []
+    try:
+        for tracker in trackers:
+            tracker.start(info)
+            started.append(tracker)
         for i, t_out in enumerate(times):
             if i > 0:
                 schedule.advance(solver, model, state, t_out)
-            if frames is not None:
-                frames[i] = state.data
-            scalar_frames[i] = state.scalars
-            values = diagnostics(model, state)
-            values["dt"] = np.nan if solver.dt is None else solver.dt
-            values["steps"] = solver.steps
-            for name, value in values.items():
-                series[name][i] = value
-            n_done = i + 1
-            if writer is not None and (i > 0 or writer.frames == 0):
-                writer.append(t_out, state, values, model.frame_arrays(state))
-                due = t_out - last_checkpoint >= checkpoint_every * (1 - 1e-12)
-                before_off_grid_end = off_grid_end and i == len(times) - 2
-                if due or before_off_grid_end or i == len(times) - 1 or stop.signal_name:
-                    writer.checkpoint(state, solver)
-                    last_checkpoint = t_out
-            if stop.signal_name and i < len(times) - 1:
-                raise RunInterrupted(t_out, writer.path, stop.signal_name)
-            bar.update(t_out, values)
-            if callback is not None and writer is not None:
-                writer.flush()  # a frame the callback sees is counted in the file
-            if callback is not None and callback(t_out, state) is True:
-                if writer is not None:
-                    writer.checkpoint(state, solver)
+            info.frame = i
+            info.series = record.add(i, model, state, solver)
+            if _handle(trackers, last, t_out, state, info, storage):
+                if storage is not None:
+                    storage.checkpoint(state)
                 break
-    stats = {"steps": solver.steps, "rejected": solver.rejected, "method": settings["method"]}
-    result = Result(
-        model,
-        state.grid,
-        times[:n_done],
-        None if frames is None else frames[:n_done],
-        {k: v[:n_done] for k, v in series.items()},
-        state,
-        stats,
-        scalar_frames[:n_done],
-    )
-    result.interventions = list(schedule.items)
-    result.units = _series_units(model, state)
-    result.path = None if writer is None else writer.path
-    return result
+    finally:
+        for tracker in started:
+            tracker.finish()
+    return record.result(model, state, times, solver, settings, schedule, path)
 
 
-def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -> RunFile:
+def _handle(trackers, last, t, state, info, storage) -> bool:
+    """Hand frame ``t`` [day] to the trackers due; whether one asks to stop."""
+    stopped = False
+    for k, tracker in enumerate(trackers):
+        if not tracker.due(t, last[k], info):
+            continue
+        if tracker.reads_file and storage is not None:
+            storage.flush()  # a frame a tracker sees is counted in the file
+        last[k] = t
+        stopped |= tracker.handle(t, state) is True
+        if tracker is storage and storage.stop.signal_name and not info.last_frame:
+            raise RunInterrupted(t, storage.path, storage.stop.signal_name)
+    return stopped
+
+
+def resume(
+    path, t_end: float, *, progress: bool | None = None, callback=None, trackers=()
+) -> RunFile:
     """Continue the run in ``path`` from its last checkpoint to ``t_end`` [day].
 
     Frames written after that checkpoint (by a run that was killed) are dropped first, so
     the time axis stays monotone, with a warning that says what is dropped. A run that
     ended off the save grid continues from its last frame on the grid (its final frame
     is dropped), so the continuation is bit-for-bit the run that was not interrupted.
-    Returns the run file opened for reading.
+    ``progress``, ``callback`` and ``trackers`` as in :func:`simulate`. Returns the run
+    file opened for reading.
     """
+    user = check_trackers(trackers)
+    if callback is not None:
+        user.insert(0, Callback(callback))
     with open_run(path) as run:
         model = run.model
         settings = run.solver_settings
@@ -353,8 +434,7 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
         state = run.state(model, point)
         stored_times = run.times
     t_end = float(t_end)
-    if isinstance(model, Cascade):
-        _check_cascade_times(model, 0.0, t_end)
+    _check_composite_times(model, 0.0, t_end)
     if not t_end > point["t"]:
         raise ValueError(
             f"t_end: got {t_end:g} day; the run in {str(path)!r} is already at "
@@ -379,7 +459,8 @@ def resume(path, t_end: float, *, progress: bool | None = None, callback=None) -
         writer.truncate(kept)
         writer.use_checkpoint(slot)
         with _stop_on_signals(True) as stop:
-            _run(model, state, solver, schedule, times, writer, settings, progress, callback, stop)
+            run_trackers = _trackers(writer, solver, times, settings, progress, stop)
+            _run(model, state, solver, schedule, times, settings, run_trackers + user)
     finally:
         writer.close()
     _write_sidecar(path)

@@ -539,13 +539,13 @@ def test_ctrl_c_during_a_sweep_keeps_the_finished_members(tmp_path, monkeypatch,
         summary.rows.append({"id": todo[0], "status": "ok", "seconds": 1.0, **members[todo[0]]})
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ensemble, "_execute", execute)
+    monkeypatch.setattr(ensemble.execution, "_execute", execute)
     with pytest.raises(KeyboardInterrupt):
         ensemble.run(PATIENT, samples, tmp_path / "api", client=object(), progress=False)
     assert [row["id"] for row in ensemble.load_summary(tmp_path / "api").rows] == [
         ensemble.member_id(samples[0])
     ]
-    monkeypatch.setattr(ensemble, "_client", lambda *args: None)
+    monkeypatch.setattr(ensemble.execution, "_client", lambda *args: None)
     out = tmp_path / "cli"
     args = ["ensemble", str(PATIENT), "--design", "lhs:2", "--vary", "model.growth.a=0.003:0.006"]
     line = one_line(capsys, main([*args, "-o", str(out), "--quiet"]), status=130)

@@ -239,7 +239,7 @@ def no_cluster(monkeypatch):
     def refuse(*args):
         raise AssertionError("a cluster was started")
 
-    monkeypatch.setattr(ensemble, "_client", refuse)
+    monkeypatch.setattr(ensemble.execution, "_client", refuse)
 
 
 @pytest.mark.parametrize("workers", ["0", "-1"])
@@ -280,9 +280,9 @@ def test_a_bertalanffy_law_takes_b(tmp_path):
         'law = "gompertz", a = 0.004, K = 1e11', 'law = "bertalanffy"'
     )
     scenario = Scenario.from_text(text, "bertalanffy", str(PATIENT.parent))
-    ensemble._check_keys(scenario, [{"model.growth.b": 0.01, "model.growth.gamma": 0.7}])
+    ensemble.execution._check_keys(scenario, [{"model.growth.b": 0.01, "model.growth.gamma": 0.7}])
     with pytest.raises(ValueError, match="has no parameter 'K'"):
-        ensemble._check_keys(scenario, [{"model.growth.K": 1e10}])
+        ensemble.execution._check_keys(scenario, [{"model.growth.K": 1e10}])
 
 
 def test_a_damaged_member_file_runs_again(client, tmp_path, capsys):

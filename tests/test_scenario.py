@@ -275,3 +275,46 @@ def test_a_spatial_site_from_a_scenario(tmp_path):
     message = str(error.value)
     assert "2 problems" in message and "did you mean 'rho_e'" in message
     assert "sites[1] ('liver').tissue.vessels.blood" in message
+
+
+# -- review of issue 16: ignored growth-law parameters, binary scenario files ----------------
+@pytest.mark.parametrize(
+    ("key", "value", "law", "name", "uses"),
+    [
+        ("model.growth.b", 1.0, "gompertz", "b", "a, K"),
+        ("model.parameters.gamma", 0.7, "gompertz", "gamma", "a, K"),
+        ("model.growth.K", 1e10, "exponential", "K", "a"),
+    ],
+)
+def test_a_growth_parameter_the_law_ignores_is_refused(key, value, law, name, uses):
+    """``--set model.growth.b=1`` on a Gompertz primary changed nothing, silently."""
+    text = LUMPED.replace('law = "gompertz"', f'law = "{law}"')
+    if law == "exponential":
+        text = text.replace(", K = 1e12", "")
+    with pytest.raises(ct.ScenarioError) as error:
+        ct.Scenario.from_text(text, "patient", overrides={key: value})
+    expected = f"{key}: the {law} growth law has no parameter {name!r} (it uses {uses})"
+    assert error.value.problems == [f"{expected}; setting it would change nothing"]
+
+
+def test_a_growth_parameter_the_law_reads_is_taken():
+    text = LUMPED.replace('law = "gompertz", a = 0.004, K = 1e12', 'law = "bertalanffy", a = 0.004')
+    scenario = ct.Scenario.from_text(text, "patient", overrides={"model.growth.b": 0.01})
+    assert scenario.model.primary.parameters["b"] == 0.01
+
+
+def test_cli_refuses_an_ignored_growth_parameter(tmp_path, capsys):
+    from continuum.cli import main
+
+    path = write(tmp_path, "patient.toml", LUMPED)
+    status = main(["run", str(path), "--set", "model.growth.b=1", "-o", str(tmp_path / "r.h5")])
+    err = capsys.readouterr().err
+    assert status == 2 and "model.growth.b: the gompertz growth law has no parameter 'b'" in err
+    assert not (tmp_path / "r.h5").exists()
+
+
+def test_a_binary_scenario_file_is_a_scenario_error(tmp_path):
+    path = tmp_path / "patient.toml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(ct.ScenarioError, match=r"patient\.toml.*is not a TOML text file"):
+        ct.load_scenario(path)

@@ -236,6 +236,22 @@ class KernelSet:
         return name
 
 
+@dataclass(frozen=True)
+class TreatmentTarget:
+    """What treatments (``continuum.interventions``) act on in a model.
+
+    model : the model whose tissue fields (its ``cell_fields``, and ``oxygen``) or lumped
+        cell count a treatment kills: the model itself, or a cascade's primary.
+    removed : the cumulative scalar [cells] that books the cells treatments kill.
+    lumped_cells : the scalar of a lumped primary's cells [cells]; ``None`` when the
+        cells are ``model.cell_fields``.
+    """
+
+    model: Model
+    removed: str
+    lumped_cells: str | None = None
+
+
 MODEL_CLASSES: dict[str, type] = {}
 
 
@@ -403,6 +419,23 @@ class Model:
                 f"{grid.shape} or a number"
             )
         return check_finite_array(name, array, name in self.nonnegative_fields)
+
+    @property
+    def primary(self) -> Model:
+        """The primary tumour's model: the model itself (a cascade returns its primary)."""
+        return self
+
+    def treatment_target(self) -> TreatmentTarget | None:
+        """What treatments act on, or ``None`` for a model without a cell budget (a
+        ``removed`` scalar and tumour cells: ``cell_fields`` or a lumped ``tumor_cells``),
+        on which treatments are refused. Models with another layout override it."""
+        if "removed" not in self.scalar_names:
+            return None
+        if self.cell_fields:
+            return TreatmentTarget(self, "removed")
+        if "tumor_cells" in self.scalar_names:
+            return TreatmentTarget(self, "removed", "tumor_cells")
+        return None
 
     def has_tissue(self) -> bool:
         """Whether the model carries tissue fields (lumped models have none)."""

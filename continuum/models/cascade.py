@@ -9,7 +9,7 @@ import numpy as np
 
 from continuum.grid import Grid
 from continuum.kernels import colonies
-from continuum.models.base import Axis, FrameArray, Model
+from continuum.models.base import Axis, FrameArray, Model, TreatmentTarget
 from continuum.models.invasion import CIRCULATION_SCALARS
 from continuum.models.lumped import LumpedPrimary, LumpedShedding
 from continuum.models.sites import Circulation, SecondarySite
@@ -113,6 +113,57 @@ class Cascade(Model):
     """
 
     def __init__(self, primary, circulation=None, sites=(), *, cohort_days=None, horizon=3650.0):
+        circulation, sites = self._check_parts(primary, circulation, sites)
+        self.horizon = check_positive("horizon", horizon, "day")
+        if cohort_days is None:
+            cohort_days = self.horizon / DEFAULT_COHORTS
+        self.cohort_days = check_positive("cohort_days", cohort_days, "day")
+        cohorts = self.horizon / self.cohort_days * (1 - 1e-12)
+        arrays = len(colonies.COHORT_ARRAYS) * len(sites) + 1  # and the cohorts' start times
+        what = f"{cohorts:.4g} cohorts over {self.horizon:g} days for {len(sites)} site(s)"
+        check_memory("cohort_days", what, 8.0 * arrays * cohorts)
+        self.n_cohorts = math.ceil(cohorts)
+        self.circulation = circulation
+        self.sites = sites
+        self.shares = self._shares(circulation, sites)
+        self._primary = copy.copy(primary)
+        fraction = 0.0 if circulation.first_pass is None else circulation.first_pass[1]
+        self.primary.parameters = {
+            **primary.parameters,
+            **circulation.rates,
+            "first_pass": fraction,
+        }
+        self.parameters = self.primary.parameters
+        # A lumped primary runs as LumpedShedding: the cascade advances its circulation.
+        self.runner = self.primary
+        if isinstance(primary, LumpedPrimary):
+            self.runner = LumpedShedding(growth=primary.growth, **self.primary.parameters)
+            self.runner.parameters = self.primary.parameters
+        self.exact_circulation = self.runner is not self.primary
+        self.bc = primary.bc
+        for name in (
+            "kernel_name",
+            "field_names",
+            "export_names",
+            "map_names",
+            "stiff_fields",
+            "field_units",
+            "cell_fields",
+            "nonnegative_fields",
+        ):
+            setattr(self, name, getattr(primary, name))
+        self.primary_scalars = tuple(PRIMARY_RENAMES.get(n, n) for n in primary.scalar_names)
+        self.site_parameters = np.array([site.parameter_row() for site in sites]).reshape(
+            len(sites), len(colonies.SITE_PARAMETERS)
+        )
+        site_scalars = [f"sites/{s.name}/{e}" for s in sites for e in colonies.SITE_SCALARS]
+        self.scalar_names = (*self.primary_scalars, *CASCADE_SCALARS, *site_scalars)
+        self.series_units = self._series_units(primary, sites)
+
+    @staticmethod
+    def _check_parts(primary, circulation, sites) -> tuple[Circulation, list]:
+        """The checked circulation (default if ``None``) and sites of a cascade around
+        ``primary``; a part that does not fit raises ``ValueError``."""
         if not isinstance(primary, Model) or isinstance(primary, Cascade):
             raise ValueError(
                 f"primary: got {type(primary).__name__}; a primary-tumour model such as "
@@ -151,51 +202,12 @@ class Cascade(Model):
                 "circulation transit_time: deaths on the way to the first capillary bed need "
                 "a lumped primary (its circulation is solved in closed form); set it to 0"
             )
-        self.horizon = check_positive("horizon", horizon, "day")
-        if cohort_days is None:
-            cohort_days = self.horizon / DEFAULT_COHORTS
-        self.cohort_days = check_positive("cohort_days", cohort_days, "day")
-        cohorts = self.horizon / self.cohort_days * (1 - 1e-12)
-        arrays = len(colonies.COHORT_ARRAYS) * len(sites) + 1  # and the cohorts' start times
-        what = f"{cohorts:.4g} cohorts over {self.horizon:g} days for {len(sites)} site(s)"
-        check_memory("cohort_days", what, 8.0 * arrays * cohorts)
-        self.n_cohorts = math.ceil(cohorts)
-        self.circulation = circulation
-        self.sites = sites
-        self.shares = self._shares(circulation, sites)
-        self.primary = copy.copy(primary)
-        fraction = 0.0 if circulation.first_pass is None else circulation.first_pass[1]
-        self.primary.parameters = {
-            **primary.parameters,
-            **circulation.rates,
-            "first_pass": fraction,
-        }
-        self.parameters = self.primary.parameters
-        # A lumped primary runs as LumpedShedding: the cascade advances its circulation.
-        self.runner = self.primary
-        if isinstance(primary, LumpedPrimary):
-            self.runner = LumpedShedding(growth=primary.growth, **self.primary.parameters)
-            self.runner.parameters = self.primary.parameters
-        self.exact_circulation = self.runner is not self.primary
-        self.bc = primary.bc
-        for name in (
-            "kernel_name",
-            "field_names",
-            "export_names",
-            "map_names",
-            "stiff_fields",
-            "field_units",
-            "cell_fields",
-            "nonnegative_fields",
-        ):
-            setattr(self, name, getattr(primary, name))
-        self.primary_scalars = tuple(PRIMARY_RENAMES.get(n, n) for n in primary.scalar_names)
-        self.site_parameters = np.array([site.parameter_row() for site in sites]).reshape(
-            len(sites), len(colonies.SITE_PARAMETERS)
-        )
-        site_scalars = [f"sites/{s.name}/{e}" for s in sites for e in colonies.SITE_SCALARS]
-        self.scalar_names = (*self.primary_scalars, *CASCADE_SCALARS, *site_scalars)
-        self.series_units = {
+        return circulation, sites
+
+    @staticmethod
+    def _series_units(primary, sites) -> dict[str, str]:
+        """Units of the series a cascade records besides the scalars."""
+        return {
             **primary.series_units,
             "born": "cells",
             "died": "cells",
@@ -209,6 +221,19 @@ class Cascade(Model):
                 for entry, unit in SITE_SERIES_UNITS.items()
             },
         }
+
+    @property
+    def primary(self) -> Model:
+        """The primary tumour's model (a copy of the one given, with the circulation's
+        rates)."""
+        return self._primary
+
+    def treatment_target(self) -> TreatmentTarget | None:
+        """The primary's target; what treatments kill is booked in ``primary_removed``."""
+        target = self.primary.treatment_target()
+        if target is None:
+            return None
+        return TreatmentTarget(target.model, PRIMARY_RENAMES[target.removed], target.lumped_cells)
 
     @staticmethod
     def _shares(circulation, sites) -> np.ndarray:

@@ -20,6 +20,27 @@ GROWTH_LAWS = {
     "power": lumped_kernels.POWER,
     "exponential_linear": lumped_kernels.EXPONENTIAL_LINEAR,
 }
+# The parameters each growth law reads (``growth_rate`` in continuum/kernels/lumped.py);
+# the others of PARAMETERS' growth block (``a``, ``K``, ``gamma``, ``b``, ``a1``) are
+# ignored by that law.
+GROWTH_LAW_PARAMETERS = {
+    "exponential": ("a",),
+    "logistic": ("a", "K"),
+    "gompertz": ("a", "K"),
+    "bertalanffy": ("a", "gamma", "b"),
+    "power": ("a", "gamma"),
+    "exponential_linear": ("a", "a1"),
+}
+
+
+def unused_growth_parameters(law: str, names) -> list[str]:
+    """The names among ``names`` that are growth-law parameters (of any law) which
+    ``law`` does not read: setting them changes nothing. Empty for an unknown law."""
+    used = GROWTH_LAW_PARAMETERS.get(law) if isinstance(law, str) else None
+    if used is None:
+        return []
+    every = {name for names in GROWTH_LAW_PARAMETERS.values() for name in names}
+    return [name for name in names if name in every and name not in used]
 
 
 class LumpedPrimary(Model):

@@ -1,0 +1,65 @@
+"""Scenario files: a patient or an experiment described in TOML, validated up front.
+
+A scenario names the grid, the model and its parameters, the initial conditions, the
+vessel maps, the circulation and the secondary sites (which make it a
+:class:`~continuum.models.cascade.Cascade`) and the run settings::
+
+    title = "breast primary, two years"
+    [grid]
+    shape = [64, 64]
+    spacing = 0.05                      # mm
+    [model]
+    name = "Invasion"
+    parameters = { k_emt = 0.02 }       # any of the model's parameters
+    [initial]
+    epithelial = { shape = "disk", radius = 0.5, value = 0.9 }   # mm; or a number, or
+                              # { file = "e0.npy" }, or { file = "run.h5", dataset =
+                              # "fields/epithelial", frame = -1 } (a run's last frame)
+    [vessels]
+    blood = { fraction = 0.03, seed = 1 }                        # or a number or a file
+    [circulation]
+    first_pass = { site = "lung", fraction = 0.5 }
+    [[sites]]
+    name = "lung"
+    [[sites]]                           # a spatial site: its own tissue grid and model
+    name = "liver"
+    grid = { shape = [32, 32], spacing = 0.05 }
+    tissue = { parameters = { rho_e = 0.1 }, vessels = { blood = { fraction = 0.05 } } }
+    [cascade]
+    horizon = 730.0                     # days
+    [[interventions]]
+    kind = "resection"                  # or "radiotherapy", "systemic"
+    t = 400.0                           # day
+    margin = 1.0                        # mm
+    [run]
+    t_end = 730.0                       # days
+    save_every = 7.0
+    method = "imex"
+
+Every problem (unknown keys, with a suggestion; wrong types; values out of range;
+missing entries; arrays that do not fit the grid) is collected and reported at once in
+one :class:`ScenarioError`, before any file is created.
+
+The package: :mod:`~continuum.scenario.core` (:class:`Scenario`, reading and building),
+:mod:`~continuum.scenario.tables` (parsing and validation of the tables: overrides,
+model, grid, cascade, interventions, run settings), :mod:`~continuum.scenario.initial`
+(initial fields, arrays from ``.npy`` and HDF5 files) and
+:mod:`~continuum.scenario.checker` (:class:`ScenarioError` and the problem collector).
+"""
+
+from continuum.scenario.checker import Checker, ScenarioError
+from continuum.scenario.core import Scenario, load_scenario
+from continuum.scenario.initial import SHAPES
+from continuum.scenario.tables import MODELS, RUN_KEYS, SECTIONS, parse_override
+
+__all__ = [
+    "MODELS",
+    "RUN_KEYS",
+    "SECTIONS",
+    "SHAPES",
+    "Checker",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "parse_override",
+]

@@ -1,0 +1,354 @@
+"""The tables of a scenario file, parsed and validated: overrides, ``[model]`` and its
+``[grid]``, ``[vessels]``, ``[circulation]``, ``[[sites]]`` and ``[cascade]``,
+``[[interventions]]`` and ``[run]``. Each parser writes its problems into a
+:class:`~continuum.scenario.checker.Checker` and returns ``None`` for what it could not
+build."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+
+from continuum import models as model_classes
+from continuum import vessels as vessel_maps
+from continuum.grid import Grid
+from continuum.interventions import KINDS
+from continuum.models.cascade import Cascade
+from continuum.models.lumped import (
+    GROWTH_LAW_PARAMETERS,
+    LumpedPrimary,
+    unused_growth_parameters,
+)
+from continuum.models.sites import Circulation, SecondarySite
+from continuum.scenario.checker import Checker
+from continuum.scenario.initial import file_name, initial_field
+from continuum.validation import check_integer
+
+SECTIONS = {
+    "title": "a name for the run",
+    "grid": "the tissue grid: shape, spacing [mm], origin [mm]",
+    "model": "name and parameters of the model",
+    "initial": "initial fields and compartments",
+    "vessels": "blood and lymph vessel maps (Invasion)",
+    "circulation": "blood and lymph rates, first pass, lymph node",
+    "sites": "secondary sites",
+    "cascade": "horizon and cohort_days of a cascade",
+    "interventions": "treatments: resection, radiotherapy, systemic therapy",
+    "run": "t_end, save_every, method, dt, rtol, atol, output, compression",
+}
+MODELS = (
+    "Heat",
+    "FisherKPP",
+    "Taxis",
+    "AndersonChaplain",
+    "AcidMediated",
+    "Invasion",
+    "LumpedPrimary",
+)
+MODEL_KEYS = ("name", "parameters", "growth")
+RUN_KEYS = ("t_end", "save_every", "method", "dt", "rtol", "atol", "output", "compression")
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"key.path=value"`` -> ``("key.path", value)``; the value is read as TOML (a
+    number, a boolean, a quoted string, an array) or else kept as a plain string."""
+    if "=" not in text:
+        raise ValueError(f"--set: got {text!r}; use key=value, e.g. run.t_end=100")
+    key, raw = (part.strip() for part in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def apply_override(data: dict, key: str, value, check: Checker) -> None:
+    """Set a dotted key in the scenario's tables (``sites.0.survival`` for arrays)."""
+    parts = key.split(".")
+    table = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(table, list):
+            if not part.isdigit() or int(part) >= len(table):
+                check.add(f"--set {key}: {'.'.join(parts[: i + 1])} is not an entry")
+                return
+            table = table[int(part)]
+        else:
+            table = table.setdefault(part, {})
+        if not isinstance(table, dict | list):
+            check.add(f"--set {key}: {'.'.join(parts[: i + 1])} is not a table")
+            return
+    if isinstance(table, list):
+        check.add(f"--set {key}: give the index of the entry, e.g. sites.0.survival")
+        return
+    table[parts[-1]] = value
+
+
+def _grid(table: dict, check: Checker):
+    check.keys(table, ("shape", "spacing", "origin"), "grid")
+    shape = table.get("shape")
+    if shape is None:
+        check.add("grid: missing required entry 'shape'")
+        return None
+    return check.attempt("grid", Grid, shape, table.get("spacing", 1.0), table.get("origin", 0.0))
+
+
+def parse_model(data: dict, check: Checker):
+    """The model of ``[model]`` (a :class:`Cascade` around it when the scenario has sites
+    or a circulation) and its tissue grid (``None`` for a model without fields).
+
+    ``[model]`` names a built-in class (``name``, one of :data:`MODELS`) and its
+    ``parameters``; the class decides which other tables apply (a tissue ``[grid]`` when
+    it has fields, ``growth`` for a lumped primary, ``[vessels]`` for Invasion). Returns
+    ``(None, None)`` when the model cannot be named; other problems go to ``check``.
+    """
+    table = check.table(data.get("model"), "model")
+    check.keys(table, MODEL_KEYS, "model")
+    cls = _model_class(table, check)
+    if cls is None:
+        return None, None
+    grid = _tissue_grid(cls, data, check)
+    options = _model_parameters(cls, table, check)
+    options.update(_model_growth(cls, table, check))
+    options.update(_model_vessels(cls, data, grid, check))
+    model = check.attempt("model", cls, **options)
+    if "circulation" in data or data.get("sites"):
+        model = _cascade(model, data, check)  # checks the sites even without a primary
+    return model, grid
+
+
+def _model_class(table: dict, check: Checker):
+    """The model class ``[model] name`` names, or ``None`` (a problem)."""
+    name = table.get("name")
+    if name is None:
+        check.add("model: missing required entry 'name'")
+        return None
+    if name not in MODELS:
+        close = difflib.get_close_matches(str(name), MODELS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        check.add(f"model.name: got {name!r}{hint} (known: {', '.join(MODELS)})")
+        return None
+    return getattr(model_classes, name)
+
+
+def _tissue_grid(cls, data: dict, check: Checker):
+    """The ``[grid]`` of a model with tissue fields; a model without refuses one."""
+    if cls.field_names:
+        return _grid(check.table(data.get("grid"), "grid"), check)
+    if "grid" in data:
+        check.add(f"grid: a {cls.__name__} has no tissue; remove the [grid] section")
+    return None
+
+
+def _model_parameters(cls, table: dict, check: Checker) -> dict:
+    """``[model] parameters``: the class's known ones (unknown names are problems)."""
+    parameters = dict(check.table(table.get("parameters"), "model.parameters"))
+    known = {p.name for p in cls.PARAMETERS}
+    check.keys(parameters, known, "model.parameters")
+    return {k: v for k, v in parameters.items() if k in known}
+
+
+def _model_growth(cls, table: dict, check: Checker) -> dict:
+    """``[model] growth``, the growth law of a lumped primary (only it takes one)."""
+    if issubclass(cls, LumpedPrimary):
+        growth = table.get("growth", "gompertz")
+        _check_growth_law(growth, table.get("parameters"), check)
+        return {"growth": growth}
+    if "growth" in table:
+        check.add(f"model.growth: only LumpedPrimary takes a growth law, not {cls.__name__}")
+    return {}
+
+
+def _check_growth_law(growth, parameters, check: Checker) -> None:
+    """Refuse a growth-law parameter the law does not read (``model.growth.b`` on a
+    Gompertz law), given in ``growth`` or in ``[model] parameters``: it would be ignored."""
+    law = growth.get("law") if isinstance(growth, dict) else growth
+    if not isinstance(law, str) or law not in GROWTH_LAW_PARAMETERS:
+        return  # an unknown law is the model's problem
+    keys = [f"model.growth.{k}" for k in growth if k != "law"] if isinstance(growth, dict) else []
+    if isinstance(parameters, dict):
+        keys += [f"model.parameters.{k}" for k in parameters]
+    used = ", ".join(GROWTH_LAW_PARAMETERS[law])
+    for key in keys:
+        name = key.rpartition(".")[2]
+        if unused_growth_parameters(law, [name]):
+            check.add(
+                f"{key}: the {law} growth law has no parameter {name!r} (it uses {used}); "
+                "setting it would change nothing"
+            )
+
+
+def _model_vessels(cls, data: dict, grid, check: Checker) -> dict:
+    """``[vessels]``: the vessel maps of an Invasion model (only it has them)."""
+    vessels = check.table(data.get("vessels"), "vessels")
+    if not vessels:
+        return {}
+    if cls is not model_classes.Invasion:
+        check.add(f"vessels: only the Invasion model has vessel maps, not {cls.__name__}")
+        return {}
+    return {} if grid is None else _vessels(vessels, grid, check)
+
+
+def _vessels(table: dict, grid: Grid, check: Checker, prefix: str = "vessels") -> dict:
+    check.keys(table, ("blood", "lymph"), prefix)
+    maps = {}
+    for key, default_seed in (("blood", 1), ("lymph", 2)):
+        if key not in table:
+            continue
+        where = f"{prefix}.{key}"
+        value = table[key]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            maps[f"{key}_vessels"] = float(value)
+            continue
+        spec = check.table(value, where)
+        check.keys(spec, ("fraction", "seed", "radius", "file"), where)
+        if "file" in spec:
+            name = file_name(spec, where, check)
+            array = (
+                None if name is None else check.attempt(where, vessel_maps.from_image, grid, name)
+            )
+        else:
+            fraction = check.number(spec, "fraction", where, required=True)
+            seed = check.value(check_integer, f"{where}.seed", spec.get("seed", default_seed), 0)
+            if fraction is None or seed is None:
+                continue
+            array = check.attempt(
+                where,
+                vessel_maps.random_capillaries,
+                grid,
+                fraction,
+                seed=seed,
+                **({"radius": spec["radius"]} if "radius" in spec else {}),
+            )
+        if array is not None:
+            maps[f"{key}_vessels"] = array
+    return maps
+
+
+def _cascade(primary, data: dict, check: Checker):
+    table = dict(check.table(data.get("circulation"), "circulation"))
+    entries = (*Circulation.RATES, "first_pass", "lymph_node", "clusters", "transit_time")
+    check.keys(table, entries, "circulation")
+    if isinstance(table.get("first_pass"), dict):
+        check.keys(table["first_pass"], ("site", "fraction"), "circulation.first_pass")
+    circulation = check.attempt("circulation", Circulation, **table)
+    sites = []
+    entries = data.get("sites", [])
+    if not isinstance(entries, list):
+        check.add("sites: an array of tables ([[sites]]) is required")
+        entries = []
+    parameters = [p.name for p in SecondarySite.PARAMETERS]
+    allowed = (
+        "name",
+        "organ",
+        "flow",
+        "affinity",
+        "capacity",
+        "growth",
+        "seeding",
+        "shedding",
+        *parameters,
+    )
+    for i, entry in enumerate(entries):
+        entry = check.table(entry, f"sites[{i}]")
+        where = f"sites[{i}]" + (f" ({entry['name']!r})" if "name" in entry else "")
+        check.keys(entry, (*allowed, "grid", "tissue"), where)
+        if "name" not in entry:
+            check.add(f"{where}: missing required entry 'name'")
+            continue
+        options = {k: v for k, v in entry.items() if k in allowed}
+        if "grid" in entry or "tissue" in entry:
+            tissue = _site_tissue(entry, where, check)
+            if tissue is None:
+                continue
+            options["grid"], options["model"] = tissue
+        site = check.attempt(where, SecondarySite, **options)
+        if site is not None:
+            sites.append(site)
+    options = dict(check.table(data.get("cascade"), "cascade"))
+    check.keys(options, ("horizon", "cohort_days"), "cascade")
+    if primary is None or circulation is None or len(sites) != len(entries):
+        return None
+    return check.attempt("cascade", Cascade, primary, circulation, sites, **options)
+
+
+def parse_interventions(entries, grid, folder: Path, check: Checker) -> list:
+    """``[[interventions]]``: each a table with ``kind`` and the fields of its class."""
+    if not isinstance(entries, list):
+        check.add("interventions: an array of tables ([[interventions]]) is required")
+        return []
+    built = []
+    for i, entry in enumerate(entries):
+        where = f"interventions[{i}]"
+        entry = dict(check.table(entry, where))
+        kind = entry.pop("kind", None)
+        if not isinstance(kind, str) or kind not in KINDS:
+            close = difflib.get_close_matches(str(kind), list(KINDS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            check.add(f"{where}.kind: got {kind!r}{hint} (allowed: {', '.join(KINDS)})")
+            continue
+        where = f"{where} ({kind})"
+        cls = KINDS[kind]
+        allowed = [f for f in cls.__dataclass_fields__ if f != "kind"]
+        check.keys(entry, allowed, where)
+        target = entry.get("target")
+        if isinstance(target, dict) and "file" in target and grid is not None:
+            array = initial_field(target, grid, folder, f"{where}.target", check)
+            entry["target"] = None if array is None else array != 0
+        item = check.attempt(where, cls, **{k: v for k, v in entry.items() if k in allowed})
+        if item is not None:
+            built.append(item)
+    return built
+
+
+def _site_tissue(entry: dict, where: str, check: Checker):
+    """``(grid, Invasion model)`` of a spatial site, from its ``grid`` and ``tissue``."""
+    if "grid" not in entry:
+        check.add(f"{where}: 'tissue' needs a 'grid' (shape, spacing [mm])")
+        return None
+    grid = _grid(check.table(entry["grid"], f"{where}.grid"), check)
+    tissue = check.table(entry.get("tissue"), f"{where}.tissue")
+    check.keys(tissue, ("parameters", "vessels"), f"{where}.tissue")
+    parameters = dict(check.table(tissue.get("parameters"), f"{where}.tissue.parameters"))
+    known = {p.name for p in model_classes.Invasion.PARAMETERS}
+    check.keys(parameters, known, f"{where}.tissue.parameters")
+    parameters = {k: v for k, v in parameters.items() if k in known}
+    if grid is None:
+        return None
+    prefix = f"{where}.tissue.vessels"
+    vessels = _vessels(check.table(tissue.get("vessels"), prefix), grid, check, prefix)
+    model = check.attempt(f"{where}.tissue", model_classes.Invasion, **vessels, **parameters)
+    return None if model is None else (grid, model)
+
+
+def parse_run(table: dict, model, check: Checker) -> dict:
+    check.keys(table, RUN_KEYS, "run")
+    settings = {}
+    t_end = check.number(table, "t_end", "run", required=True, positive=True)
+    if t_end is not None:
+        settings["t_end"] = t_end
+    for key in ("save_every", "dt", "rtol", "atol"):
+        value = check.number(table, key, "run", positive=True)
+        if value is not None:
+            settings[key] = value
+    for key, allowed in (
+        ("method", ("euler", "explicit", "imex")),
+        ("compression", ("gzip", "lzf", "none")),
+    ):
+        if key in table:
+            if table[key] not in allowed:
+                check.add(f"run.{key}: got {table[key]!r}; allowed are {', '.join(allowed)}")
+            else:
+                settings[key] = None if table[key] == "none" else table[key]
+    if "output" in table:
+        if not isinstance(table["output"], str):
+            check.add(f"run.output: got {table['output']!r}; a file path is required")
+        else:
+            settings["output"] = table["output"]
+    composite = model is not None and model.primary is not model  # a cascade
+    if composite and t_end is not None and t_end > model.horizon:
+        check.add(
+            f"run.t_end: got {t_end:g} day; the cascade's horizon is {model.horizon:g} day "
+            "(set [cascade] horizon)"
+        )
+    return settings
