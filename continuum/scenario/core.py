@@ -68,7 +68,7 @@ class Scenario:
             lines = "".join(f"# {key} = {value!r}\n" for key, value in overrides.items())
             text = f"{text.rstrip()}\n\n# overrides (continuum run --set):\n{lines}"
         check.keys(data, SECTIONS, "scenario")
-        model, grid = parse_model(data, check)
+        model, grid = parse_model(data, check, Path(folder))
         state = None
         initial = check.table(data.get("initial"), "initial")
         if model is not None and (grid is not None or not model.field_names):

@@ -14,16 +14,19 @@ from continuum import models as model_classes
 from continuum import vessels as vessel_maps
 from continuum.grid import Grid
 from continuum.interventions import KINDS
+from continuum.models.base import Model
 from continuum.models.cascade import Cascade
+from continuum.models.loading import load_model_class
 from continuum.models.lumped import (
     GROWTH_LAW_PARAMETERS,
     LumpedPrimary,
     unused_growth_parameters,
 )
+from continuum.models.pde import PDE
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.scenario.checker import Checker
 from continuum.scenario.initial import file_name, initial_field
-from continuum.validation import check_integer
+from continuum.validation import check_integer, check_real
 
 SECTIONS = {
     "title": "a name for the run",
@@ -37,16 +40,17 @@ SECTIONS = {
     "interventions": "treatments: resection, radiotherapy, systemic therapy",
     "run": "t_end, save_every, method, dt, rtol, atol, output, compression",
 }
-MODELS = (
-    "Heat",
-    "FisherKPP",
-    "Taxis",
-    "AndersonChaplain",
-    "AcidMediated",
-    "Invasion",
-    "LumpedPrimary",
+# The built-in models a scenario names (every exported class with kernels, but cascades).
+MODELS = tuple(
+    name
+    for name in model_classes.__all__
+    if isinstance(cls := getattr(model_classes, name), type)
+    and issubclass(cls, Model)
+    and cls.kernel_name
+    and not issubclass(cls, Cascade)
 )
-MODEL_KEYS = ("name", "parameters", "growth")
+MODEL_KEYS = ("name", "class", "equations", "parameters", "growth")
+EQUATION_KEYS = ("units", "maps", "scalars", "exports", "stiff", "cell_fields")
 RUN_KEYS = ("t_end", "save_every", "method", "dt", "rtol", "atol", "output", "compression")
 
 
@@ -93,35 +97,46 @@ def _grid(table: dict, check: Checker):
     return check.attempt("grid", Grid, shape, table.get("spacing", 1.0), table.get("origin", 0.0))
 
 
-def parse_model(data: dict, check: Checker):
+def parse_model(data: dict, check: Checker, folder: Path = Path(".")):
     """The model of ``[model]`` (a :class:`Cascade` around it when the scenario has sites
     or a circulation) and its tissue grid (``None`` for a model without fields).
 
-    ``[model]`` names a built-in class (``name``, one of :data:`MODELS`) and its
-    ``parameters``; the class decides which other tables apply (a tissue ``[grid]`` when
-    it has fields, ``growth`` for a lumped primary, ``[vessels]`` for Invasion). Returns
-    ``(None, None)`` when the model cannot be named; other problems go to ``check``.
+    ``[model]`` names a built-in class (``name``, one of :data:`MODELS`), a user's class
+    (``class = "file.py:Class"`` or ``"module:Class"``, relative to ``folder``) or gives
+    ``equations`` (a :class:`~continuum.models.PDE`), with its ``parameters``; the class
+    decides which other tables apply (a tissue ``[grid]`` when it has fields, ``growth``
+    for a lumped primary, ``[vessels]`` for Invasion). Returns ``(None, None)`` when the
+    model cannot be named; other problems go to ``check``.
     """
     table = check.table(data.get("model"), "model")
-    check.keys(table, MODEL_KEYS, "model")
-    cls = _model_class(table, check)
-    if cls is None:
-        return None, None
-    grid = _tissue_grid(cls, data, check)
-    options = _model_parameters(cls, table, check)
-    options.update(_model_growth(cls, table, check))
-    options.update(_model_vessels(cls, data, grid, check))
-    model = check.attempt("model", cls, **options)
+    if "equations" in table:
+        check.keys(table, (*MODEL_KEYS, *EQUATION_KEYS), "model")
+        grid = _grid(check.table(data.get("grid"), "grid"), check)
+        model = _equations_model(table, grid, folder, check)
+    else:
+        check.keys(table, MODEL_KEYS, "model")
+        cls = _model_class(table, folder, check)
+        if cls is None:
+            return None, None
+        grid = _tissue_grid(cls, data, check)
+        options = _model_parameters(cls, table, check)
+        options.update(_model_growth(cls, table, check))
+        options.update(_model_vessels(cls, data, grid, check))
+        model = check.attempt("model", cls, **options)
     if "circulation" in data or data.get("sites"):
         model = _cascade(model, data, check)  # checks the sites even without a primary
     return model, grid
 
 
-def _model_class(table: dict, check: Checker):
-    """The model class ``[model] name`` names, or ``None`` (a problem)."""
+def _model_class(table: dict, folder: Path, check: Checker):
+    """The model class ``[model] name`` or ``class`` names, or ``None`` (a problem)."""
     name = table.get("name")
+    if "class" in table:
+        if name is not None:
+            check.add("model: give either 'name' (a built-in model) or 'class', not both")
+        return _user_class(table["class"], folder, check)
     if name is None:
-        check.add("model: missing required entry 'name'")
+        check.add("model: missing required entry 'name' (or 'class', or 'equations')")
         return None
     if name not in MODELS:
         close = difflib.get_close_matches(str(name), MODELS, n=1)
@@ -129,6 +144,41 @@ def _model_class(table: dict, check: Checker):
         check.add(f"model.name: got {name!r}{hint} (known: {', '.join(MODELS)})")
         return None
     return getattr(model_classes, name)
+
+
+def _user_class(reference, folder: Path, check: Checker):
+    """``[model] class``: a Model subclass in the user's own file or module."""
+    try:
+        return load_model_class(reference, folder)
+    except ValueError as error:
+        check.add(str(error))
+    except Exception as error:  # the user's module failed while it was imported
+        check.add(f"model class: {reference!r} failed to load ({type(error).__name__}: {error})")
+    return None
+
+
+def _equations_model(table: dict, grid, folder: Path, check: Checker):
+    """``[model] equations = {...}``: a :class:`~continuum.models.PDE` with the
+    ``parameters``, ``units``, ``scalars``, ``exports``, ``stiff`` and ``cell_fields``
+    beside them; ``maps`` are numbers or arrays given like initial fields."""
+    for key in ("name", "class", "growth"):
+        if key in table:
+            check.add(f"model.{key}: not with 'equations' (a model written as equations)")
+    maps = {}
+    for name, spec in check.table(table.get("maps"), "model.maps").items():
+        if isinstance(spec, dict):
+            maps[name] = (
+                None
+                if grid is None
+                else initial_field(spec, grid, folder, f"model.maps.{name}", check)
+            )
+        else:
+            maps[name] = check.value(check_real, f"model.maps.{name}", spec)
+    options = {key: table[key] for key in EQUATION_KEYS if key in table and key != "maps"}
+    parameters = check.table(table.get("parameters"), "model.parameters")
+    if any(value is None for value in maps.values()):
+        return None
+    return check.attempt("model", PDE, table["equations"], parameters, maps=maps, **options)
 
 
 def _tissue_grid(cls, data: dict, check: Checker):
