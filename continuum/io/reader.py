@@ -127,26 +127,35 @@ class RunFile(ColonyQueries):
 
     @property
     def attrs(self) -> dict:
+        """The file's root attributes (``format_version``, ``frames``, ``spec``, units
+        conventions ...) as a dict; see ``docs/run-file-format.md``."""
         return dict(self._file.attrs)
 
     @property
     def frames(self) -> int:
+        """Number of complete frames (written and flushed); later rows are ignored."""
         return self._frames
 
     @property
     def times(self) -> np.ndarray:
+        """``(frames,)`` times of the frames [day]."""
         return _read(self.path, self._file["time"], slice(0, self._frames))
 
     @property
     def spec(self) -> dict:
+        """The model's description (``Model.to_spec``: class, parameters, units,
+        boundary conditions, ...), from which :attr:`model` is rebuilt."""
         return json.loads(self._file.attrs["spec"])
 
     @property
     def solver_settings(self) -> dict:
+        """Method, tolerances [rtol 1, atol field units], fixed step [day] and the other
+        settings the run was started with (what :func:`continuum.resume` reuses)."""
         return json.loads(self._file.attrs["solver"])
 
     @property
     def parameters(self) -> dict:
+        """The model's parameters by name (units in ``spec["units"]``)."""
         return dict(self.spec["parameters"])
 
     @property
@@ -166,6 +175,8 @@ class RunFile(ColonyQueries):
 
     @cached_property
     def model(self) -> Model:
+        """The model rebuilt from :attr:`spec` and the stored static maps (a user's class
+        is imported again from the place ``spec["class"]`` names)."""
         maps = {name: self.static_map(name) for name in self.map_names}
         for site, group in self._file.get("sites", {}).items():
             for name, ds in group.get("maps", {}).items():
@@ -180,22 +191,26 @@ class RunFile(ColonyQueries):
 
     @property
     def map_names(self) -> list[str]:
+        """Names of the static maps stored under ``maps/`` (vessel densities ...)."""
         if "maps" not in self._file:
             return []
         return [name for name, ds in self._file["maps"].items() if not ds.is_scale]
 
     @property
     def grid(self) -> Grid:
+        """The tissue grid (shape, spacing [mm], origin [mm], mask)."""
         info = json.loads(self._file.attrs["grid"])
         mask = _read(self.path, self._file["mask"]).astype(bool) if "mask" in self._file else None
         return Grid.from_description(info, mask)
 
     @property
     def field_names(self) -> tuple[str, ...]:
+        """The model's fields, in the order of the state."""
         return tuple(self.model.field_names)
 
     @property
     def series_names(self) -> tuple[str, ...]:
+        """Every time series of the run (``series/`` and each site's), by path."""
         names = [n for n, ds in self._file["series"].items() if not ds.is_scale]
         for site, group in self._file.get("sites", {}).items():
             names += [

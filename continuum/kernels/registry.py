@@ -46,6 +46,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+from collections import namedtuple
 from contextlib import suppress
 from pathlib import Path
 
@@ -93,6 +94,14 @@ def register(
         stiff_rate,
         scalar_relax,
     )
+
+
+def parameter_index(names):
+    """Named positions of a kernel parameter vector: ``P = parameter_index(("D", "rho"))``
+    gives ``P.D == 0``, ``P.rho == 1``. Numba freezes the tuple as a constant, so kernels
+    read ``params[P.rho]`` at no cost; a model declaring ``KernelSet(parameters=P)`` is
+    checked at class creation to list its ``PARAMETERS`` in this order."""
+    return namedtuple("ParameterIndex", names)(*range(len(names)))
 
 
 def _compute_fingerprint() -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from numba import njit
 
 from continuum.kernels.flags import FASTMATH
+from continuum.kernels.registry import parameter_index
+
+FISHER = parameter_index(("diffusivity", "growth_rate"))
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -25,6 +28,6 @@ def no_reaction_point(u, maps, i0, i1, k, f, scalars, params, t):
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def logistic_point(u, maps, i0, i1, k, f, scalars, params, t):
-    """Logistic growth ``rho * u * (1 - u)`` of field 0; ``params = (D, rho)``."""
+    """Logistic growth ``rho * u * (1 - u)`` of field 0 (``rho`` = ``growth_rate``)."""
     x = u[0, i0, i1, k]
-    return params[1] * x * (1.0 - x)
+    return params[FISHER.growth_rate] * x * (1.0 - x)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from continuum.kernels.acid_mediated import acid_mediated_point
+from continuum.kernels.acid_mediated import P, acid_mediated_point
 from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
@@ -34,7 +34,7 @@ class AcidMediated(Model):
     delta_3 : acid washout rate (d3 / r1); 70.
     """
 
-    kernels = KernelSet(point=acid_mediated_point)
+    kernels = KernelSet(point=acid_mediated_point, parameters=P)
     field_names = ("normal", "tumor", "acid")
     cell_fields = ("tumor",)
     nonnegative_fields = field_names
@@ -49,11 +49,10 @@ class AcidMediated(Model):
         super().__init__(bc=bc, delta_1=delta_1, rho_2=rho_2, Delta_2=Delta_2, delta_3=delta_3)
 
     def transport(self) -> Transport:
-        return Transport(
-            np.array([0.0, self.parameters["Delta_2"], 1.0]),
-            np.array([-1, -1, -1], dtype=np.int64),
-            np.zeros((0, 3)),
-            diffusivity_field=np.array([[-1, 0, 0], [0, 1.0, -1.0], [-1, 0, 0]]),
+        return Transport.of(
+            self.field_names,
+            diffusion={"tumor": self.parameters["Delta_2"], "acid": 1.0},
+            laws={"tumor": ("normal", 1.0, -1.0)},  # motility Delta_2 max(0, 1 - normal)
         )
 
     def reference_rate(self, state, t=0.0):

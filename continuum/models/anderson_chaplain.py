@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from continuum.kernels.anderson_chaplain import anderson_chaplain_point
+from continuum.kernels.anderson_chaplain import P, anderson_chaplain_point
 from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
@@ -38,7 +38,7 @@ class AndersonChaplain(Model):
     ``f = f0 exp(-eta \int_0^t m\, ds)`` pointwise.
     """
 
-    kernels = KernelSet(point=anderson_chaplain_point)
+    kernels = KernelSet(point=anderson_chaplain_point, parameters=P)
     field_names = ("n", "f", "m")
     cell_fields = ("n",)
     nonnegative_fields = field_names
@@ -56,10 +56,10 @@ class AndersonChaplain(Model):
 
     def transport(self) -> Transport:
         p = self.parameters
-        return Transport(
-            np.array([p["d_n"], 0.0, p["d_m"]]),
-            np.array([-1, -1, -1], dtype=np.int64),
-            np.array([[0.0, 1.0, p["gamma"]]]),
+        return Transport.of(
+            self.field_names,
+            diffusion={"n": p["d_n"], "m": p["d_m"]},
+            taxis=[("n", "f", p["gamma"])],
         )
 
     def reference_rate(self, state, t=0.0):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
-from collections import namedtuple
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -36,6 +35,7 @@ import numpy as np
 from continuum.boundary import boundary_conditions_to_json, pack_boundary_conditions
 from continuum.grid import Grid
 from continuum.kernels import registry
+from continuum.kernels.registry import parameter_index  # noqa: F401  (part of this API)
 from continuum.kernels.simple import no_reaction_point, no_reaction_row, no_scalar_rate
 from continuum.models.loading import class_reference, is_builtin, load_model_class
 from continuum.state import State
@@ -109,13 +109,6 @@ class FrameArray:
     units: str
     long_name: str
     axes: tuple[Axis, ...]
-
-
-def parameter_index(names, name: str = "P"):
-    """Named positions of a parameter vector: ``P = parameter_index(("D", "rho"))`` gives
-    ``P.D == 0``, ``P.rho == 1``. Numba freezes the tuple as a constant, so kernels read
-    ``params[P.rho]`` at no cost, and the positions follow the parameter table."""
-    return namedtuple(name, names)(*range(len(names)))
 
 
 @dataclass(frozen=True)
@@ -201,6 +194,8 @@ class KernelSet:
         loss ``-R u_f`` of the model's ``stiff_fields``.
     relax : ``scalar_relax(s_in, s_out, exports, params, t, dt)``: exact relaxation of fast
         linear scalars over an IMEX step.
+    parameters : the kernels' :func:`parameter_index`; the model's ``PARAMETERS`` must
+        list these names first, in this order (checked when the class is created).
     """
 
     point: object = None
@@ -208,6 +203,18 @@ class KernelSet:
     scalars: object = None
     stiff: object = None
     relax: object = None
+    parameters: tuple | None = None
+
+    def check_table(self, owner: str, table) -> None:
+        """Refuse a parameter table whose order differs from the kernels' index."""
+        if self.parameters is None:
+            return
+        names = tuple(p.name for p in table)[: len(self.parameters)]
+        if names != self.parameters._fields:
+            raise TypeError(
+                f"{owner}: PARAMETERS start with {names}, but its kernels read "
+                f"{self.parameters._fields} in that order"
+            )
 
     def digest(self) -> str:
         """Hash of the source files of the kernels (what the compiled steppers inline)."""
@@ -263,6 +270,7 @@ class Model:
         if is_builtin(cls):  # others are found by their "module:Class" (run files say it)
             MODEL_CLASSES[cls.__name__] = cls
         if cls.__dict__.get("kernels") is not None:
+            cls.kernels.check_table(cls.__qualname__, cls.PARAMETERS)
             cls.kernel_name = cls.kernels.register(f"{cls.__module__}.{cls.__qualname__}")
 
     kernels: KernelSet | None = None

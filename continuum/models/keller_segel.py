@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from continuum.kernels.keller_segel import PARAMETER_ORDER, keller_segel_point
+from continuum.kernels.keller_segel import P, keller_segel_point
 from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 PARAMETERS = {
@@ -33,11 +33,11 @@ class KellerSegel(Model):
     illustrative (below that threshold), not fitted to a tumour.
     """
 
-    kernels = KernelSet(point=keller_segel_point)
+    kernels = KernelSet(point=keller_segel_point, parameters=P)
     field_names = ("n", "c")
     cell_fields = ("n",)
     nonnegative_fields = field_names
-    PARAMETERS = tuple(PARAMETERS[name] for name in PARAMETER_ORDER)
+    PARAMETERS = tuple(PARAMETERS[name] for name in P._fields)
 
     def transport(self) -> Transport:
         p = self.parameters

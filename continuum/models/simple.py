@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from continuum.kernels.simple import logistic_point
+from continuum.kernels.simple import FISHER, logistic_point
 from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
@@ -28,11 +28,7 @@ class Heat(Model):
         super().__init__(bc=bc, diffusivity=diffusivity)
 
     def transport(self) -> Transport:
-        return Transport(
-            np.array([self.parameters["diffusivity"]]),
-            np.array([-1], dtype=np.int64),
-            np.zeros((0, 3)),
-        )
+        return Transport.of(self.field_names, diffusion={"u": self.parameters["diffusivity"]})
 
     def reference_rate(self, state, t=0.0):
         r"""NumPy :math:`D \nabla^2 u` (finite volumes, faces to masked cells closed; zero
@@ -63,7 +59,7 @@ class FisherKPP(Heat):
         rho, net proliferation rate [1/day].
     """
 
-    kernels = KernelSet(point=logistic_point)
+    kernels = KernelSet(point=logistic_point, parameters=FISHER)
     cell_fields = ("u",)
     nonnegative_fields = ("u",)
     # what treatments removed: the integral of u they took [mm^3 of tissue at capacity]
@@ -113,10 +109,9 @@ class Taxis(Model):
         super().__init__(bc=bc, diffusivity=diffusivity, chi=chi)
 
     def transport(self) -> Transport:
-        return Transport(
-            np.array([self.parameters["diffusivity"], 0.0]),
-            np.array([-1, -1], dtype=np.int64),
-            np.array([[0.0, 1.0, self.parameters["chi"]]]),
+        p = self.parameters
+        return Transport.of(
+            self.field_names, diffusion={"n": p["diffusivity"]}, taxis=[("n", "a", p["chi"])]
         )
 
     def reference_rate(self, state, t=0.0):
