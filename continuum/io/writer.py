@@ -464,8 +464,10 @@ def _reason(error: BaseException) -> str:
 
 
 def _close_quietly(handle: h5py.File) -> None:
-    """Close a file whose writes failed: HDF5 reports the failed flush again on closing."""
-    with suppress(OSError, RuntimeError):
+    """Close a file whose writes failed: HDF5 reports the failed flush again on closing
+    (as OSError, or as whatever the Python file object of h5py's fileobj driver raised);
+    the failure that matters has been reported already."""
+    with suppress(Exception):
         handle.close()
 
 
