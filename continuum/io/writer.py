@@ -174,9 +174,6 @@ class RunWriter:
         is the scenario's TOML text (empty for runs built in Python), ``interventions``
         the treatments (``attrs["interventions"]``, JSON; array targets as datasets
         ``interventions/target<i>``)."""
-        from continuum import __version__
-        from continuum.interventions import to_json
-
         grid = state.grid
         path = Path(path)
         if path.exists():
@@ -192,100 +189,14 @@ class RunWriter:
                 f"output: cannot create {str(partial)!r} ({_reason(error)})",
             ) from error
         try:
-            attrs = handle.attrs
-            attrs["format"] = FORMAT
-            attrs["format_version"] = FORMAT_VERSION
-            attrs["continuum_version"] = __version__
-            attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-            attrs["model"] = type(model).__name__
-            attrs["spec"] = json.dumps(model.to_spec(grid))
-            attrs["solver"] = json.dumps(settings)
-            attrs["grid"] = json.dumps(grid.describe())
-            attrs["scenario"] = scenario
-            attrs["interventions"] = json.dumps([to_json(item) for item in interventions])
-            for i, item in enumerate(interventions):
-                if isinstance(getattr(item, "target", None), np.ndarray):
-                    handle.create_dataset(f"interventions/target{i}", data=item.target, **CHECKSUM)
-            attrs["seed"] = 0
-            attrs["time_units"] = "day"
-            attrs["length_units"] = "mm"
-            attrs["frames"] = 0
-            attrs["checkpoint"] = ""
-            scales = []
-            for name, coord in zip(grid.axis_names, grid.coords, strict=True):
-                ds = handle.create_dataset(name, data=coord, **CHECKSUM)
-                ds.attrs["units"] = "mm"
-                ds.attrs["long_name"] = f"cell-centre {name} coordinate"
-                ds.make_scale(name)
-                scales.append(ds)
-            time = handle.create_dataset(
-                "time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(1024,), **CHECKSUM
-            )
-            time.attrs["units"] = "day"
-            time.attrs["long_name"] = "simulated time"
-            time.make_scale("time")
-            if grid.mask is not None:
-                mask = handle.create_dataset("mask", data=grid.mask.astype(np.uint8), **CHECKSUM)
-                mask.attrs["long_name"] = "tissue mask (1 inside)"
-                for i, scale in enumerate(scales):
-                    mask.dims[i].attach_scale(scale)
-            if model.map_names:
-                group = handle.create_group("maps")
-                for scale in scales:  # coordinates in the group, as for fields/
-                    group[scale.name.lstrip("/")] = scale
-                static = model.static_maps(grid)
-                for name, values in zip(model.map_names, static, strict=True):
-                    ds = group.create_dataset(name, data=values.reshape(grid.shape), **CHECKSUM)
-                    ds.attrs["units"] = "1"
-                    ds.attrs["long_name"] = f"{name.replace('_', ' ')} (static map)"
-                    for i, scale in enumerate(scales):
-                        ds.dims[i].attach_scale(scale)
-            for where, values in model.extra_maps().items():
-                ds = handle.create_dataset(where, data=values, **_checksum_for(values.size))
-                ds.attrs["units"] = "1"
-                ds.attrs["long_name"] = f"{where.rsplit('/', 1)[-1].replace('_', ' ')} (static map)"
-            fields = handle.create_group("fields")
-            series = handle.create_group("series")
-            # Hard links to the coordinates, so that each group opens on its own in xarray
-            # (netCDF looks for a dimension's coordinate in the variable's own group).
-            for scale in (time, *scales):
-                fields[scale.name.lstrip("/")] = scale
-            series["time"] = time
-            options = compression_options(compression)
-            for name in state.field_names:
-                ds = fields.create_dataset(
-                    name,
-                    shape=(0, *grid.shape),
-                    maxshape=(None, *grid.shape),
-                    dtype="f8",
-                    chunks=frame_chunks(grid.shape),
-                    **options,
-                )
-                ds.attrs["units"] = model.field_unit(name)
-                ds.attrs["long_name"] = name
-                ds.dims[0].attach_scale(time)
-                for i, scale in enumerate(scales):
-                    ds.dims[i + 1].attach_scale(scale)
-            for name, unit in series_names.items():
-                ds = _group_with_time(handle, series_path(name), time).create_dataset(
-                    name.rsplit("/", 1)[-1],
-                    shape=(0,),
-                    maxshape=(None,),
-                    dtype="f8",
-                    chunks=(1024,),
-                    **CHECKSUM,
-                )
-                ds.attrs["units"] = unit
-                ds.attrs["long_name"] = name
-                ds.dims[0].attach_scale(time)
+            _write_attributes(handle, model, grid, settings, scenario, interventions)
+            time, scales = _write_coordinates(handle, grid)
+            _write_maps(handle, model, grid, scales)
+            _create_fields(handle, model, state, compression, time, scales)
+            _create_series(handle, series_names, time)
             _create_frame_arrays(handle, model.frame_array_info(), time)
             arrays = {"data": state.data, "scalars": state.scalars, **solver.history_arrays()}
-            for slot in CHECKPOINT_SLOTS:
-                group = handle.create_group(slot)
-                for key, array in arrays.items():
-                    group.create_dataset(
-                        key, shape=array.shape, dtype="f8", **_checksum_for(array.size)
-                    )
+            _create_checkpoint_slots(handle, arrays)
             handle.flush()
             os.replace(partial, path)
         except BaseException as error:
@@ -461,6 +372,128 @@ def _reason(error: BaseException) -> str:
     if marker in text:
         return text.split(marker, 1)[1].split("'", 1)[0]
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _write_attributes(handle, model, grid, settings, scenario, interventions) -> None:
+    """Root attributes (format, versions, model spec, solver settings, grid, scenario,
+    treatments as JSON with their array targets as datasets, units, counters)."""
+    from continuum import __version__
+    from continuum.interventions import to_json
+
+    attrs = handle.attrs
+    attrs["format"] = FORMAT
+    attrs["format_version"] = FORMAT_VERSION
+    attrs["continuum_version"] = __version__
+    attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    attrs["model"] = type(model).__name__
+    attrs["spec"] = json.dumps(model.to_spec(grid))
+    attrs["solver"] = json.dumps(settings)
+    attrs["grid"] = json.dumps(grid.describe())
+    attrs["scenario"] = scenario
+    attrs["interventions"] = json.dumps([to_json(item) for item in interventions])
+    for i, item in enumerate(interventions):
+        if isinstance(getattr(item, "target", None), np.ndarray):
+            handle.create_dataset(f"interventions/target{i}", data=item.target, **CHECKSUM)
+    attrs["seed"] = 0
+    attrs["time_units"] = "day"
+    attrs["length_units"] = "mm"
+    attrs["frames"] = 0
+    attrs["checkpoint"] = ""
+
+
+def _write_coordinates(handle, grid):
+    """Cell-centre coordinates [mm] and the (growing) time axis [day] as dimension
+    scales, and the tissue mask; returns ``(time, scales)``."""
+    scales = []
+    for name, coord in zip(grid.axis_names, grid.coords, strict=True):
+        ds = handle.create_dataset(name, data=coord, **CHECKSUM)
+        ds.attrs["units"] = "mm"
+        ds.attrs["long_name"] = f"cell-centre {name} coordinate"
+        ds.make_scale(name)
+        scales.append(ds)
+    time = handle.create_dataset(
+        "time", shape=(0,), maxshape=(None,), dtype="f8", chunks=(1024,), **CHECKSUM
+    )
+    time.attrs["units"] = "day"
+    time.attrs["long_name"] = "simulated time"
+    time.make_scale("time")
+    if grid.mask is not None:
+        mask = handle.create_dataset("mask", data=grid.mask.astype(np.uint8), **CHECKSUM)
+        mask.attrs["long_name"] = "tissue mask (1 inside)"
+        for i, scale in enumerate(scales):
+            mask.dims[i].attach_scale(scale)
+    return time, scales
+
+
+def _write_maps(handle, model, grid, scales) -> None:
+    """The model's static maps under ``maps/`` (with their coordinates) and its extra
+    maps at their own paths."""
+    if model.map_names:
+        group = handle.create_group("maps")
+        for scale in scales:  # coordinates in the group, as for fields/
+            group[scale.name.lstrip("/")] = scale
+        static = model.static_maps(grid)
+        for name, values in zip(model.map_names, static, strict=True):
+            ds = group.create_dataset(name, data=values.reshape(grid.shape), **CHECKSUM)
+            ds.attrs["units"] = "1"
+            ds.attrs["long_name"] = f"{name.replace('_', ' ')} (static map)"
+            for i, scale in enumerate(scales):
+                ds.dims[i].attach_scale(scale)
+    for where, values in model.extra_maps().items():
+        ds = handle.create_dataset(where, data=values, **_checksum_for(values.size))
+        ds.attrs["units"] = "1"
+        ds.attrs["long_name"] = f"{where.rsplit('/', 1)[-1].replace('_', ' ')} (static map)"
+
+
+def _create_fields(handle, model, state, compression, time, scales) -> None:
+    """One growing dataset ``(time, *grid.shape)`` per field under ``fields/``, chunked
+    by frame, with its unit and dimension scales."""
+    grid = state.grid
+    fields = handle.create_group("fields")
+    # Hard links to the coordinates, so that each group opens on its own in xarray
+    # (netCDF looks for a dimension's coordinate in the variable's own group).
+    for scale in (time, *scales):
+        fields[scale.name.lstrip("/")] = scale
+    options = compression_options(compression)
+    for name in state.field_names:
+        ds = fields.create_dataset(
+            name,
+            shape=(0, *grid.shape),
+            maxshape=(None, *grid.shape),
+            dtype="f8",
+            chunks=frame_chunks(grid.shape),
+            **options,
+        )
+        ds.attrs["units"] = model.field_unit(name)
+        ds.attrs["long_name"] = name
+        ds.dims[0].attach_scale(time)
+        for i, scale in enumerate(scales):
+            ds.dims[i + 1].attach_scale(scale)
+
+
+def _create_series(handle, series_names, time) -> None:
+    """One growing dataset per time series (``series/`` or a site's group), with units."""
+    handle.create_group("series")["time"] = time
+    for name, unit in series_names.items():
+        ds = _group_with_time(handle, series_path(name), time).create_dataset(
+            name.rsplit("/", 1)[-1],
+            shape=(0,),
+            maxshape=(None,),
+            dtype="f8",
+            chunks=(1024,),
+            **CHECKSUM,
+        )
+        ds.attrs["units"] = unit
+        ds.attrs["long_name"] = name
+        ds.dims[0].attach_scale(time)
+
+
+def _create_checkpoint_slots(handle, arrays) -> None:
+    """The two checkpoint slots, each with a dataset per state and solver array."""
+    for slot in CHECKPOINT_SLOTS:
+        group = handle.create_group(slot)
+        for key, array in arrays.items():
+            group.create_dataset(key, shape=array.shape, dtype="f8", **_checksum_for(array.size))
 
 
 def _close_quietly(handle: h5py.File) -> None:
