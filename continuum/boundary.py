@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from continuum.grid import AXIS_NAMES
+from continuum.kernels.fv import DIRICHLET, NOFLUX, PERIODIC
 
-NOFLUX, DIRICHLET, PERIODIC = 0, 1, 2
+__all__ = ["DIRICHLET", "NOFLUX", "PERIODIC", "Dirichlet", "NoFlux", "Periodic"]
 
 
 @dataclass(frozen=True)

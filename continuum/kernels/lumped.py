@@ -46,21 +46,30 @@ def growth_rate(law, p, a, capacity, gamma, b, a1):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def shedding_rates(p, mu, alpha, lymph_fraction):
+    """Shedding ``J = mu P^alpha`` [cells/day] of a tumour of ``P`` cells (0 for ``P <= 0``;
+    ``mu`` [cells^(1-alpha)/day]), and its split ``(J, into blood, into lymph)``, a
+    fraction ``lymph_fraction`` into lymph."""
+    total = mu * p**alpha if p > 0.0 else 0.0
+    to_lymph = lymph_fraction * total
+    return total, total - to_lymph, to_lymph
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _tumour_rates(scalars, params):
     """``(dP/dt, births, deaths, killed by therapy, shed into blood, shed into lymph)``
     [cells/day]."""
     p = scalars[0]
     growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
-    shedding = params[6] * p ** params[7] if p > 0.0 else 0.0
-    to_lymph = params[8] * shedding
-    kept = (1.0 - params[14]) * shedding
+    shed, to_blood, to_lymph = shedding_rates(p, params[6], params[7], params[8])
+    kept = (1.0 - params[14]) * shed
     treated = params[THERAPY_CELLS] * p
     return (
-        growth - shedding + kept - treated,
+        growth - shed + kept - treated,
         max(growth, 0.0) + kept,
         max(-growth, 0.0),
         treated,
-        shedding - to_lymph,
+        to_blood,
         to_lymph,
     )
 
