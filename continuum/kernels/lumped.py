@@ -12,6 +12,8 @@ from continuum.kernels.circulation import (
     DIED,
     N_CIRCULATION,
     REMOVED,
+    CirculationRates,
+    TumourFluxes,
     circulation_rates,
 )
 from continuum.kernels.flags import FASTMATH
@@ -89,22 +91,11 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     """
     rate, births, deaths, treated, to_blood, to_lymph = _tumour_rates(scalars, params)
     dscalars[0] = rate
-    circulation_rates(
-        scalars,
-        1,
-        to_blood,
-        to_lymph,
-        births,
-        deaths,
-        params[9],
-        params[10],
-        params[11],
-        params[12],
-        params[13],
-        params[THERAPY_CIRCULATING],
-        treated,
-        dscalars,
+    tumour = TumourFluxes(to_blood, to_lymph, births, deaths, treated)
+    rates = CirculationRates(
+        params[9], params[10], params[11], params[12], params[13], params[THERAPY_CIRCULATING]
     )
+    circulation_rates(scalars, 1, tumour, rates, dscalars)
 
 
 @njit(cache=True, fastmath=FASTMATH)
