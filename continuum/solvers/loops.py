@@ -232,6 +232,15 @@ def swap(st):
     return States(st.ua, st.sa, st.u, st.s, st.ub, st.sb)
 
 
+@njit(cache=True, inline="always")
+def restore(st, swapped):
+    """After an odd number of swaps the solution lies in the caller's ``ua``, ``sa``
+    (``st.u``, ``st.s``): copy it into the caller's ``u``, ``s``."""
+    if swapped:
+        st.ua[...] = st.u
+        st.sa[:] = st.s
+
+
 @njit(cache=True)
 def _explicit_step(kind, fingerprint, st, h, t, control, problem, work):
     """One forward-Euler or SSP-RK3 step of ``h`` days from ``(st.u, st.s)`` at ``t`` into
@@ -326,9 +335,7 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
         st, swapped = swap(st), not swapped
         t += h
         steps += 1
-    if swapped:
-        st.ua[...] = st.u
-        st.sa[:] = st.s
+    restore(st, swapped)
     return t, dt, steps, rejected, status
 
 
@@ -478,7 +485,5 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
         st, swapped = swap(st), not swapped
         t += h
         steps += 1
-    if swapped:
-        st.ua[...] = st.u
-        st.sa[:] = st.s
+    restore(st, swapped)
     return t, dt, steps, rejected, status
