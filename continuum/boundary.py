@@ -17,9 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from continuum.grid import AXIS_NAMES
-from continuum.kernels.fv import DIRICHLET, NOFLUX, PERIODIC
-
-__all__ = ["DIRICHLET", "NOFLUX", "PERIODIC", "Dirichlet", "NoFlux", "Periodic"]
+from continuum.kernels.fv import DIRICHLET, NOFLUX, PERIODIC  # the codes, re-exported
 
 
 @dataclass(frozen=True)
