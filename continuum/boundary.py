@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from continuum.grid import AXIS_NAMES
-
-NOFLUX, DIRICHLET, PERIODIC = 0, 1, 2
+from continuum.kernels.fv import DIRICHLET, NOFLUX, PERIODIC  # the codes, re-exported
 
 
 @dataclass(frozen=True)

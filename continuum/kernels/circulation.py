@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from numba import njit
 
@@ -13,24 +14,34 @@ BLOOD, LYMPH, BORN, DIED, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS, REMO
 N_CIRCULATION = 9
 
 
+class TumourFluxes(NamedTuple):
+    """What the tumour feeds into the circulation block [cells/day]."""
+
+    blood: float
+    """``J_B``, cells entering blood."""
+    lymph: float
+    """``J_L``, cells entering lymph."""
+    birth: float
+    death: float
+    treated: float
+    """Tumour cells a therapy kills."""
+
+
+class CirculationRates(NamedTuple):
+    """Rate constants of the circulation block [1/day] and the first-pass fraction."""
+
+    k_clear: float
+    k_ext: float
+    k_ln: float
+    k_lb: float
+    first_pass: float
+    therapy: float
+
+
 @njit(cache=True, fastmath=FASTMATH)
-def circulation_rates(
-    scalars,
-    start,
-    flux_blood,
-    flux_lymph,
-    birth,
-    death,
-    k_clear,
-    k_ext,
-    k_ln,
-    k_lb,
-    first_pass,
-    therapy,
-    treated,
-    dscalars,
-):
-    """Rates of the circulation block at ``scalars[start:]`` (cells, cells/day).
+def circulation_rates(scalars, start, tumour, rates, dscalars):
+    """Rates of the circulation block at ``scalars[start:]`` (cells, cells/day), fed by
+    ``tumour`` (:class:`TumourFluxes`) under ``rates`` (:class:`CirculationRates`).
 
     .. math::
 
@@ -48,6 +59,9 @@ def circulation_rates(
     tumour cells the therapy kills [cells/day]. Then ``tumour cells + B + L + cleared +
     extravasated + node_arrested + first_pass + died + removed - born`` is constant.
     """
+    flux_blood, flux_lymph = tumour.blood, tumour.lymph
+    k_clear, k_ext, k_ln, k_lb = rates.k_clear, rates.k_ext, rates.k_ln, rates.k_lb
+    first_pass, therapy = rates.first_pass, rates.therapy
     blood = scalars[start + BLOOD]
     lymph = scalars[start + LYMPH]
     arrested = first_pass * flux_blood
@@ -55,13 +69,13 @@ def circulation_rates(
         flux_blood - arrested + k_lb * lymph - (k_clear + k_ext + therapy) * blood
     )
     dscalars[start + LYMPH] = flux_lymph - (k_ln + k_lb + therapy) * lymph
-    dscalars[start + BORN] = birth
-    dscalars[start + DIED] = death
+    dscalars[start + BORN] = tumour.birth
+    dscalars[start + DIED] = tumour.death
     dscalars[start + CLEARED] = k_clear * blood
     dscalars[start + EXTRAVASATED] = k_ext * blood
     dscalars[start + NODE_ARRESTED] = k_ln * lymph
     dscalars[start + FIRST_PASS] = arrested
-    dscalars[start + REMOVED] = treated + therapy * (blood + lymph)
+    dscalars[start + REMOVED] = tumour.treated + therapy * (blood + lymph)
 
 
 @njit(cache=True, fastmath=FASTMATH)

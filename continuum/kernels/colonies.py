@@ -296,6 +296,64 @@ def growth_factor(p, counts, logs, cohort, burden, death, h):
     return low
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _seed(block, p, arrivals, clustered, cluster_seeding, h):
+    """Seeding of ``arrivals`` single and ``clustered`` clustered cells over ``h`` days
+    (see :func:`site_step`): books ``arrived``, ``failed`` and the dormant pool (exact
+    exponential solution); returns the founders [cells], the seeds that did not go
+    dormant plus the woken cells."""
+    seeds = p[P_SURVIVAL] * arrivals + min(1.0, cluster_seeding * p[P_SURVIVAL]) * clustered
+    block[ARRIVED] += arrivals + clustered
+    block[FAILED] += arrivals + clustered - seeds
+    dormant, integral = _dormant_step(
+        block[DORMANT],
+        p[P_DORMANCY] * seeds / h,
+        p[P_WAKE],
+        p[P_DORMANT_DEATH] + p[P_THERAPY_DORMANT],
+        h,
+    )
+    woken = p[P_WAKE] * integral
+    block[DORMANT] = dormant
+    block[WOKEN] += woken
+    block[DORMANT_DIED] += p[P_DORMANT_DEATH] * integral
+    block[REMOVED] += p[P_THERAPY_DORMANT] * integral
+    return (1.0 - p[P_DORMANCY]) * seeds + woken
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _move_colonies(p, counts, logs, edges, cohort, phi, death, h):
+    """Move the colonies of cohorts ``0..cohort`` (and the cohorts' edges) along their
+    characteristics over ``h`` days; colonies below one cell are lost. Returns ``(burden
+    and emission at the middle of the step, burden [cells], emission [colonies/day],
+    shedding [cells/day] and colonies at its end, cells lost)``; the end values leave out
+    the open cohort ``cohort``, which newcomers join first."""
+    burden_mid = 0.0
+    emission_mid = 0.0
+    burden = 0.0
+    emission = 0.0
+    shedding = 0.0
+    colonies = 0.0
+    lost = 0.0
+    for i in range(cohort + 1):
+        edges[i] = _advance(p, phi, death, edges[i], h)
+        n = counts[i]
+        if n == 0.0:
+            continue
+        mid = _advance(p, phi, death, logs[i], 0.5 * h)
+        logs[i] = _advance(p, phi, death, mid, 0.5 * h)
+        burden_mid += n * math.exp(mid)
+        emission_mid += n * _emission(p, mid)
+        if logs[i] < 0.0:  # below one cell: the colonies are lost
+            lost += n * math.exp(logs[i])
+            counts[i] = 0.0
+        elif i < cohort:  # the open cohort is added after the newcomers joined it
+            burden += n * math.exp(logs[i])
+            emission += n * _emission(p, logs[i])
+            shedding += n * _shedding(p, logs[i])
+            colonies += n
+    return burden_mid, emission_mid, burden, emission, shedding, colonies, lost
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding):
     """Advance one site's block from ``t0`` to ``t1`` [day] (within one cohort's births).
@@ -323,22 +381,7 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
     counts = block[base : base + n_cohorts]
     logs = block[base + n_cohorts : base + 2 * n_cohorts]
     edges = block[base + 2 * n_cohorts : base + 3 * n_cohorts]
-    seeds = p[P_SURVIVAL] * arrivals + min(1.0, cluster_seeding * p[P_SURVIVAL]) * clustered
-    block[ARRIVED] += arrivals + clustered
-    block[FAILED] += arrivals + clustered - seeds
-    dormant, integral = _dormant_step(
-        block[DORMANT],
-        p[P_DORMANCY] * seeds / h,
-        p[P_WAKE],
-        p[P_DORMANT_DEATH] + p[P_THERAPY_DORMANT],
-        h,
-    )
-    woken = p[P_WAKE] * integral
-    block[DORMANT] = dormant
-    block[WOKEN] += woken
-    block[DORMANT_DIED] += p[P_DORMANT_DEATH] * integral
-    block[REMOVED] += p[P_THERAPY_DORMANT] * integral
-    founders = (1.0 - p[P_DORMANCY]) * seeds + woken
+    founders = _seed(block, p, arrivals, clustered, cluster_seeding, h)
     if p[P_SPATIAL] != 0.0:  # the founder cells join the site's tissue fields (the caller)
         block[FOUNDED] += founders
         return
@@ -349,30 +392,9 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
     treated_share = p[P_THERAPY] / death if death > 0.0 else 0.0
     phi = growth_factor(p, counts, logs, cohort, block[BURDEN], death, h)
     # Existing colonies: sizes and emission at the middle and the end of the step.
-    burden_mid = 0.0
-    emission_mid = 0.0
-    burden = 0.0  # at the end: cells, colony seeding [colonies/day], shedding [cells/day]
-    emission = 0.0
-    shedding = 0.0
-    colonies = 0.0
-    lost = 0.0  # cells of colonies that fall below one cell
-    for i in range(cohort + 1):
-        edges[i] = _advance(p, phi, death, edges[i], h)
-        n = counts[i]
-        if n == 0.0:
-            continue
-        mid = _advance(p, phi, death, logs[i], 0.5 * h)
-        logs[i] = _advance(p, phi, death, mid, 0.5 * h)
-        burden_mid += n * math.exp(mid)
-        emission_mid += n * _emission(p, mid)
-        if logs[i] < 0.0:  # below one cell: the colonies are lost
-            lost += n * math.exp(logs[i])
-            counts[i] = 0.0
-        elif i < cohort:  # the open cohort is added after the newcomers joined it
-            burden += n * math.exp(logs[i])
-            emission += n * _emission(p, logs[i])
-            shedding += n * _shedding(p, logs[i])
-            colonies += n
+    burden_mid, emission_mid, burden, emission, shedding, colonies, lost = _move_colonies(
+        p, counts, logs, edges, cohort, phi, death, h
+    )
     n = counts[cohort]
     open_end = n * math.exp(logs[cohort]) if n > 0.0 else 0.0
     open_emission = n * _emission(p, logs[cohort]) if n > 0.0 else 0.0

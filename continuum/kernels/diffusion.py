@@ -23,24 +23,17 @@ from numba import njit
 
 from continuum.kernels import registry
 from continuum.kernels.flags import FASTMATH
-
-NOFLUX, DIRICHLET, PERIODIC = 0, 1, 2
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def ghost_rule(kind, value, at_edge, n, i, step):
-    """Affine rule for a neighbour value: ``u_nb = a * u[index] + b * u_c + g``.
-
-    Returns ``(index, a, b, g)`` for the neighbour of cell ``i`` at ``i + step`` along an
-    axis of length ``n``.
-    """
-    if not at_edge:
-        return i + step, 1.0, 0.0, 0.0
-    if kind == PERIODIC:
-        return (i + step) % n, 1.0, 0.0, 0.0
-    if kind == DIRICHLET:
-        return i, 0.0, -1.0, 2.0 * value
-    return i, 0.0, 1.0, 0.0
+from continuum.kernels.fv import (
+    DIRICHLET,
+    NOFLUX,
+    boundary_face,
+    cell,
+    dirichlet_flux,
+    face_flux,
+    ghost_rule,
+    harmonic,
+    neighbour,
+)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -55,47 +48,27 @@ def _outer_neighbours(u, f, i0, i1, axis, bc_kind, bc_val, n):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def update_row(
-    kind,
-    u_in,
-    u_base,
-    u_out,
-    f,
-    i0,
-    i1,
-    d,
-    alpha,
-    beta,
-    dt,
-    t,
-    bc_kind,
-    bc_val,
-    inv_h2,
-    rate_row,
-    use_rate,
-    maps,
-    scalars,
-    params,
-):
+def update_row(kind, u_in, out, f, i0, i1, d, stage, problem, scalars):
     """Fused stage update of one row with constant-coefficient diffusion.
 
-    ``u_out = alpha u_base + beta u_in + beta dt (R_f + d laplacian(u_in) + rate_row)`` on
-    row ``(i0, i1)`` of field ``f``, where ``R_f`` is the model's inlined
-    ``reaction_point`` (``kind`` is the model's literal kernel name); ``d = 0`` skips
-    diffusion and ``rate_row`` is read only when ``use_rate``. The common case (no row
-    terms, ``alpha = 0``) is a single vectorised pass. Returns the number of written values
-    that are not finite (``x - x`` is NaN exactly for NaN and Inf).
+    ``out = beta u_in + beta dt (R_f + d laplacian(u_in))`` on row ``(i0, i1)`` of field
+    ``f`` (``out`` is that row of the output), where ``R_f`` is the model's inlined
+    ``reaction_point`` (``kind`` is the model's literal kernel name), ``d`` [mm^2/day] and
+    ``stage`` the :class:`~continuum.kernels.problem.Stage` (``beta``, ``dt`` [day],
+    ``t`` [day]); ``d = 0`` skips diffusion. The row terms and ``alpha u_base`` are added
+    by :func:`finish_row`.
     """
     n0, n1, n2 = u_in.shape[1], u_in.shape[2], u_in.shape[3]
+    bc_kind, bc_val, inv_h2 = problem.bc_kind, problem.bc_val, problem.inv_h2
+    maps, params, beta, t = problem.maps, problem.params, stage.beta, stage.t
     row = u_in[f, i0, i1]
-    out = u_out[f, i0, i1]
     lo0, hi0, a0l, a0h, b0, g0 = _outer_neighbours(u_in, f, i0, i1, 0, bc_kind, bc_val, n0)
     lo1, hi1, a1l, a1h, b1, g1 = _outer_neighbours(u_in, f, i0, i1, 1, bc_kind, bc_val, n1)
     c0, c1, c2 = d * inv_h2[0], d * inv_h2[1], d * inv_h2[2]
     w0l, w0h, w1l, w1h = c0 * a0l, c0 * a0h, c1 * a1l, c1 * a1h
     cx = c0 * b0 + c1 * b1 - 2.0 * c2
     cg = c0 * g0 + c1 * g1
-    bdt = beta * dt
+    bdt = beta * stage.dt
     if n0 > 1:
         for k in range(1, n2 - 1):
             lap = (
@@ -129,23 +102,25 @@ def update_row(
         )
         reaction = registry.reaction_point(kind, u_in, maps, i0, i1, k, f, scalars, params, t)
         out[k] = beta * x + bdt * (reaction + lap)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def finish_row(out, rate_row, use_rate, base, stage):
+    """Complete the stage on a row after :func:`update_row`: ``out += beta dt rate_row``
+    (when ``use_rate``) and ``out += alpha base`` (when ``alpha != 0``). Returns the number
+    of values that are not finite (``x - x`` is NaN exactly for NaN and Inf)."""
+    n2 = out.shape[0]
+    bdt = stage.beta * stage.dt
     if use_rate:
         for k in range(n2):
             out[k] += bdt * rate_row[k]
-    if alpha != 0.0:
-        base = u_base[f, i0, i1]
+    if stage.alpha != 0.0:
         for k in range(n2):
-            out[k] += alpha * base[k]
+            out[k] += stage.alpha * base[k]
     nonfinite = 0
     for k in range(n2):
         nonfinite += (out[k] - out[k]) != 0.0
     return nonfinite
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _harmonic(a, b):
-    s = a + b
-    return 2.0 * a * b / s if s > 0.0 else 0.0
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -169,14 +144,18 @@ def coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def add_diffusion_row_general(
-    u, f, i0, i1, d, law, maps, mask, has_mask, bc_kind, bc_val, inv_h2, rate_row
-):
-    """Variable-coefficient and/or masked diffusion on one row.
+def add_diffusion_row_general(u, f, i0, i1, d, problem, rate_row):
+    """Add variable-coefficient and/or masked diffusion of field ``f`` on row ``(i0, i1)``
+    to ``rate_row`` [u/day]: the divergence of the face fluxes of ``fv``.
 
-    The local coefficient is given by :func:`coefficient`; face conductances are harmonic
-    means, so a face between a tissue cell and an outside cell carries no flux.
+    ``d`` [mm^2/day] times the local factors of :func:`coefficient`; ``problem`` the
+    :class:`~continuum.kernels.problem.Problem` (law, maps, mask, boundaries). Face
+    conductances are harmonic means, so a face between a tissue cell and an outside cell
+    carries no flux.
     """
+    law, maps, mask, inv_h2 = problem.diffusivity_law, problem.maps, problem.mask, problem.inv_h2
+    bc_kind, bc_val = problem.bc_kind, problem.bc_val
+    has_mask = mask.size > 0
     shape = (u.shape[1], u.shape[2], u.shape[3])
     for k in range(shape[2]):
         idx = (i0, i1, k)
@@ -189,21 +168,13 @@ def add_diffusion_row_general(
             n = shape[axis]
             i = idx[axis]
             for side in range(2):
-                step = 2 * side - 1
-                at_edge = (i == 0) if side == 0 else (i == n - 1)
-                kind = bc_kind[f, axis, side]
-                if at_edge and kind == NOFLUX:
+                face = boundary_face(bc_kind[f, axis, side], side, i, n)
+                if face == NOFLUX:
                     continue
-                if at_edge and kind == DIRICHLET:
-                    total += 2.0 * dc * (bc_val[f, axis, side] - uc) * inv_h2[axis]
+                if face == DIRICHLET:
+                    total += dirichlet_flux(dc, bc_val[f, axis, side], uc, inv_h2[axis])
                     continue
-                j = (i + step) % n
-                if axis == 0:
-                    a, b, c = j, i1, k
-                elif axis == 1:
-                    a, b, c = i0, j, k
-                else:
-                    a, b, c = i0, i1, j
+                a, b, c = cell(axis, i0, i1, k, neighbour(i, side, n))
                 dn = coefficient(u, law, f, d, maps, mask, has_mask, a, b, c)
-                total += _harmonic(dc, dn) * (u[f, a, b, c] - uc) * inv_h2[axis]
+                total += face_flux(harmonic(dc, dn), u[f, a, b, c], uc, inv_h2[axis])
         rate_row[k] += total

@@ -22,6 +22,8 @@ order one for such fields at the cells' time step.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -29,9 +31,72 @@ from numba import njit, prange
 from continuum.kernels import multigrid, registry
 from continuum.kernels.diffusion import coefficient
 from continuum.kernels.flags import FASTMATH
+from continuum.kernels.fv import (
+    DIRICHLET,
+    NOFLUX,
+    PERIODIC,
+    boundary_face,
+    cell,
+    dirichlet_flux,
+    harmonic,
+    neighbour,
+)
+from continuum.kernels.problem import Problem
 
-NOFLUX, DIRICHLET, PERIODIC = 0, 1, 2
 ROUNDOFF = 64.0 * np.finfo(np.float64).eps
+
+
+class LineSystem(NamedTuple):
+    """The systems ``(omega + diag_add - lam T_axis) y = scale x`` of :func:`line_solve_axis`."""
+
+    lam: float
+    """``dt / h_axis^2`` [day/mm^2]."""
+    omega: float
+    diag_add: np.ndarray
+    """(n0, n1, n2) per-cell diagonal, or an empty array."""
+    scale: float
+    with_bc: bool
+    """Use the boundary values (homogeneous boundary data otherwise, for increments)."""
+
+
+class BackwardEulerWork(NamedTuple):
+    """Work arrays of :func:`solve_backward_euler` (:func:`backward_euler_work`)."""
+
+    x: np.ndarray
+    """(n0, n1, n2) the iterate."""
+    rate_old: np.ndarray
+    """(n0, n1, n2) the stiff rate at the start of the step [1/day]."""
+    rate: np.ndarray
+    """(n0, n1, n2) the stiff rate at the end of the step [1/day]."""
+    coef: np.ndarray
+    """Flat multigrid level buffers: cell coefficients [mm^2/day], ..."""
+    diagonal: np.ndarray
+    """... diagonals ``1 + dt R``, ..."""
+    correction: np.ndarray
+    """... the correction, ..."""
+    rhs: np.ndarray
+    """... the right-hand side (the residual on level 0) ..."""
+    temp: np.ndarray
+    """... and scratch."""
+    operator: tuple
+    """``(w0, w1, w2, total)`` flat level buffers (``multigrid.prepare_levels``)."""
+    offsets: np.ndarray
+    shapes: np.ndarray
+    inv_w: np.ndarray
+    """The level layout (``multigrid.hierarchy``)."""
+
+
+class System(NamedTuple):
+    """The backward-Euler system ``M = I + dt R - dt T`` of one field on level 0."""
+
+    coef: np.ndarray
+    """(n0, n1, n2) cell diffusion coefficients of ``T`` [mm^2/day]."""
+    rate_old: np.ndarray
+    """(n0, n1, n2) stiff rate at the start of the step [1/day]."""
+    rate: np.ndarray
+    """(n0, n1, n2) stiff rate ``R`` at the end of the step [1/day]."""
+    dt: float
+    """[day]"""
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -71,7 +136,7 @@ def cyclic_thomas(lower, diag, upper, rhs, n, cprime, z):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _cell(axis, line, n1, n2, j):
+def _line_cell(axis, line, n1, n2, j):
     if axis == 2:
         i0 = line // n1
         return i0, line - i0 * n1, j
@@ -82,132 +147,101 @@ def _cell(axis, line, n1, n2, j):
     return j, i1, line - i1 * n2
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _face(dl, dr):
-    s = dl + dr
-    return 2.0 * dl * dr / s if s > 0.0 else 0.0
-
-
 @njit(cache=True, fastmath=FASTMATH)
-def implicit_diffusion_axis(
-    u, f, axis, d, law, maps, mask, has_mask, bc_kind, bc_val, lam, scratch
-):
+def implicit_diffusion_axis(u, f, axis, d, lam, problem, scratch):
     """Backward-Euler diffusion of field ``f`` along ``axis``, in place.
 
     ``lam = dt / h_axis**2`` [day/mm^2]; the local coefficient is ``diffusion.coefficient``
-    (``d`` [mm^2/day] times the law's map and field factors and the mask), taken from the
-    state before the sweep (linearly implicit). ``scratch`` is ``(threads, 7, n_axis)``.
+    (``d`` [mm^2/day] times the law's map and field factors and the mask of ``problem``),
+    taken from the state before the sweep (linearly implicit). ``scratch`` is
+    ``(threads, 7, n_axis)``.
     """
-    no_diagonal = np.empty((0, 0, 0))
-    line_solve_axis(
-        u[f],
-        u,
-        f,
-        axis,
-        d,
-        law,
-        maps,
-        mask,
-        has_mask,
-        bc_kind,
-        bc_val,
-        True,
-        lam,
-        1.0,
-        no_diagonal,
-        1.0,
-        scratch,
-    )
+    system = LineSystem(lam, 1.0, np.empty((0, 0, 0)), 1.0, True)
+    line_solve_axis(u[f], u, f, axis, d, problem, system, scratch)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _assemble_line(x, u, f, axis, line, d, problem, system, buf):
+    """Fill the tridiagonal system of one line (``buf`` rows: lower, diag, upper, rhs,
+    coefficients) with the conservative operator of ``fv`` along ``axis``."""
+    n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
+    n = (n0, n1, n2)[axis]
+    lam, bc_val = system.lam, problem.bc_val
+    kind_lo, kind_hi = problem.bc_kind[f, axis, 0], problem.bc_kind[f, axis, 1]
+    periodic = kind_lo == PERIODIC
+    law, maps, mask = problem.diffusivity_law, problem.maps, problem.mask
+    lower, diag, upper, rhs, coef = buf[0], buf[1], buf[2], buf[3], buf[4]
+    for j in range(n):
+        a, b, c = _line_cell(axis, line, n1, n2, j)
+        coef[j] = coefficient(u, law, f, d, maps, mask, mask.size > 0, a, b, c)
+        rhs[j] = system.scale * x[a, b, c]
+    for j in range(n):
+        w_lo = harmonic(coef[j - 1], coef[j]) if j > 0 else 0.0
+        w_hi = harmonic(coef[j], coef[j + 1]) if j < n - 1 else 0.0
+        extra = 0.0
+        if j == 0:
+            if periodic:
+                w_lo = harmonic(coef[n - 1], coef[0])
+            elif kind_lo == DIRICHLET:
+                extra = 2.0 * lam * coef[0]
+                if system.with_bc:
+                    rhs[0] += extra * bc_val[f, axis, 0]
+        if j == n - 1:
+            if periodic:
+                w_hi = harmonic(coef[n - 1], coef[0])
+            elif kind_hi == DIRICHLET:
+                extra += 2.0 * lam * coef[n - 1]
+                if system.with_bc:
+                    rhs[n - 1] += 2.0 * lam * coef[n - 1] * bc_val[f, axis, 1]
+        lower[j] = -lam * w_lo
+        upper[j] = -lam * w_hi
+        diag[j] = system.omega + lam * (w_lo + w_hi) + extra
+        if system.diag_add.size > 0:
+            a, b, c = _line_cell(axis, line, n1, n2, j)
+            diag[j] += system.diag_add[a, b, c]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _solve_line(buf, n, periodic):
+    """Solve the assembled tridiagonal system of :func:`_assemble_line` in place (its
+    ``rhs`` row becomes the solution): 2x2 directly when both periodic faces join the
+    same two cells, Sherman-Morrison for other periodic lines, Thomas otherwise."""
+    lower, diag, upper, rhs, cprime, z = buf[0], buf[1], buf[2], buf[3], buf[5], buf[6]
+    if periodic and n == 2:
+        a00, a01 = diag[0], lower[0] + upper[0]
+        a10, a11 = lower[1] + upper[1], diag[1]
+        det = a00 * a11 - a01 * a10
+        r0, r1 = rhs[0], rhs[1]
+        rhs[0] = (a11 * r0 - a01 * r1) / det
+        rhs[1] = (a00 * r1 - a10 * r0) / det
+    elif periodic:
+        cyclic_thomas(lower, diag, upper, rhs, n, cprime, z)
+    else:
+        thomas(lower, diag, upper, rhs, n, cprime)
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def line_solve_axis(
-    x,
-    u,
-    f,
-    axis,
-    d,
-    law,
-    maps,
-    mask,
-    has_mask,
-    bc_kind,
-    bc_val,
-    with_bc,
-    lam,
-    omega,
-    diag_add,
-    scale,
-    scratch,
-):
+def line_solve_axis(x, u, f, axis, d, problem, system, scratch):
     """Solve ``(omega + diag_add - lam T_axis) y = scale x`` on every line; ``x = y``.
 
-    ``x`` is ``(n0, n1, n2)``; ``T_axis`` is the conservative diffusion operator of field
-    ``f`` along ``axis`` with coefficients from ``u`` (see ``diffusion.coefficient``) and
-    the boundary values ``bc_val`` when ``with_bc`` (homogeneous boundary data otherwise,
-    for increments); ``diag_add`` is a per-cell diagonal or an empty array.
+    ``x`` is ``(n0, n1, n2)``; ``system`` the :class:`LineSystem`; ``T_axis`` is the
+    conservative diffusion operator of field ``f`` along ``axis`` with coefficients from
+    ``u`` (``d`` [mm^2/day] times the factors of ``diffusion.coefficient``) and the
+    boundary values of ``problem`` when ``system.with_bc``.
     """
     n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
-    has_add = diag_add.size > 0
     n = (n0, n1, n2)[axis]
     if n == 1:
         return
     n_lines = (n0 * n1 * n2) // n
-    kind_lo, kind_hi = bc_kind[f, axis, 0], bc_kind[f, axis, 1]
-    periodic = kind_lo == PERIODIC
+    periodic = problem.bc_kind[f, axis, 0] == PERIODIC
     for line in prange(n_lines):
         buf = scratch[numba.get_thread_id()]
-        lower, diag, upper, rhs, coef, cprime, z = (
-            buf[0],
-            buf[1],
-            buf[2],
-            buf[3],
-            buf[4],
-            buf[5],
-            buf[6],
-        )
+        _assemble_line(x, u, f, axis, line, d, problem, system, buf)
+        _solve_line(buf, n, periodic)
+        rhs = buf[3]
         for j in range(n):
-            a, b, c = _cell(axis, line, n1, n2, j)
-            coef[j] = coefficient(u, law, f, d, maps, mask, has_mask, a, b, c)
-            rhs[j] = scale * x[a, b, c]
-        for j in range(n):
-            w_lo = _face(coef[j - 1], coef[j]) if j > 0 else 0.0
-            w_hi = _face(coef[j], coef[j + 1]) if j < n - 1 else 0.0
-            extra = 0.0
-            if j == 0:
-                if periodic:
-                    w_lo = _face(coef[n - 1], coef[0])
-                elif kind_lo == DIRICHLET:
-                    extra = 2.0 * lam * coef[0]
-                    if with_bc:
-                        rhs[0] += extra * bc_val[f, axis, 0]
-            if j == n - 1:
-                if periodic:
-                    w_hi = _face(coef[n - 1], coef[0])
-                elif kind_hi == DIRICHLET:
-                    extra += 2.0 * lam * coef[n - 1]
-                    if with_bc:
-                        rhs[n - 1] += 2.0 * lam * coef[n - 1] * bc_val[f, axis, 1]
-            lower[j] = -lam * w_lo
-            upper[j] = -lam * w_hi
-            diag[j] = omega + lam * (w_lo + w_hi) + extra
-            if has_add:
-                a, b, c = _cell(axis, line, n1, n2, j)
-                diag[j] += diag_add[a, b, c]
-        if periodic and n == 2:
-            # Both faces join the same two cells.
-            a00, a01 = diag[0], lower[0] + upper[0]
-            a10, a11 = lower[1] + upper[1], diag[1]
-            det = a00 * a11 - a01 * a10
-            r0, r1 = rhs[0], rhs[1]
-            rhs[0] = (a11 * r0 - a01 * r1) / det
-            rhs[1] = (a00 * r1 - a10 * r0) / det
-        elif periodic:
-            cyclic_thomas(lower, diag, upper, rhs, n, cprime, z)
-        else:
-            thomas(lower, diag, upper, rhs, n, cprime)
-        for j in range(n):
-            a, b, c = _cell(axis, line, n1, n2, j)
+            a, b, c = _line_cell(axis, line, n1, n2, j)
             x[a, b, c] = rhs[j]
 
 
@@ -235,74 +269,68 @@ def coefficients(u, f, d, law, maps, mask, has_mask, out):
             out[i0, i1, k] = coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k)
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _flux_sum(x, coef, f, where, bc_kind, bc_val, inv_h2):
+    """``(T x, size)`` in cell ``where = (i0, i1, k)``: the sum of its face fluxes [u/day]
+    (operator of ``fv`` with coefficients ``coef`` and the boundary values of field ``f``)
+    and the magnitude of their terms, for the round-off floor."""
+    i0, i1, k = where
+    shape = x.shape
+    xc = x[i0, i1, k]
+    dc = coef[i0, i1, k]
+    total = 0.0
+    size = 0.0
+    if dc == 0.0:
+        return total, size
+    for axis in range(3):
+        n = shape[axis]
+        if n == 1:
+            continue
+        i = where[axis]
+        for side in range(2):
+            face = boundary_face(bc_kind[f, axis, side], side, i, n)
+            if face == NOFLUX:
+                continue
+            if face == DIRICHLET:
+                flux = dirichlet_flux(dc, bc_val[f, axis, side], xc, inv_h2[axis])
+                total += flux
+                size += abs(flux)
+                continue
+            a, b, c = cell(axis, i0, i1, k, neighbour(i, side, n))
+            w = harmonic(dc, coef[a, b, c])
+            flux = w * (x[a, b, c] - xc) * inv_h2[axis]
+            total += flux
+            size += abs(flux) + w * (abs(x[a, b, c]) + abs(xc)) * inv_h2[axis]
+    return total, size
+
+
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def backward_euler_residual(
-    x,
-    u_old,
-    predictor,
-    f,
-    coef,
-    rate_old,
-    rate,
-    dt,
-    bc_kind,
-    bc_val,
-    inv_h2,
-    rtol,
-    atol,
-    residual,
-    row_stats,
+    x, u_old, predictor, f, system, problem, rtol, atol, residual, row_stats
 ):
     """Residual of the backward-Euler step of field ``f``, with row maxima.
 
     ``residual = predictor + dt (R_old u_old - R x) - x + dt T x``, where ``predictor`` is
     the explicit Euler predictor (which holds ``-R_old u_old``), ``R`` the stiff rate at
     the end of the step and ``T`` the diffusion operator with coefficients ``coef`` and the
-    boundary values. Zero exactly at the solution of ``x = u_old + dt (T x - R x + the
-    other reactions)``.
+    boundary values (``system`` the :class:`System`, ``problem`` the
+    :class:`~continuum.kernels.problem.Problem`). Zero exactly at the solution of ``x =
+    u_old + dt (T x - R x + the other reactions)``.
     ``row_stats[r, 0]`` gets the row maximum of ``|residual|``, ``row_stats[r, 1]`` that
     of ``|residual| / (atol + rtol |x|)``, less the round-off the residual's terms carry.
     """
     n0, n1, n2 = x.shape
-    shape = (n0, n1, n2)
+    rate_old, rate, dt = system.rate_old, system.rate, system.dt
     for r in prange(n0 * n1):
         i0 = r // n1
         i1 = r - i0 * n1
         r_max = 0.0
         ratio = 0.0
         for k in range(n2):
-            idx = (i0, i1, k)
             xc = x[i0, i1, k]
-            dc = coef[i0, i1, k]
-            total = 0.0
-            size = 0.0  # magnitude of the flux terms, for the round-off floor
-            if dc != 0.0:
-                for axis in range(3):
-                    n = shape[axis]
-                    if n == 1:
-                        continue
-                    i = idx[axis]
-                    for side in range(2):
-                        at_edge = (i == 0) if side == 0 else (i == n - 1)
-                        kind = bc_kind[f, axis, side]
-                        if at_edge and kind == NOFLUX:
-                            continue
-                        if at_edge and kind == DIRICHLET:
-                            flux = 2.0 * dc * (bc_val[f, axis, side] - xc) * inv_h2[axis]
-                            total += flux
-                            size += abs(flux)
-                            continue
-                        j = (i + 2 * side - 1) % n
-                        if axis == 0:
-                            a, b, c = j, i1, k
-                        elif axis == 1:
-                            a, b, c = i0, j, k
-                        else:
-                            a, b, c = i0, i1, j
-                        w = _face(dc, coef[a, b, c])
-                        flux = w * (x[a, b, c] - xc) * inv_h2[axis]
-                        total += flux
-                        size += abs(flux) + w * (abs(x[a, b, c]) + abs(xc)) * inv_h2[axis]
+            total, size = _flux_sum(
+                x, system.coef, f, (i0, i1, k), problem.bc_kind, problem.bc_val, problem.inv_h2
+            )
             value = (
                 predictor[i0, i1, k]
                 - xc
@@ -321,7 +349,87 @@ def backward_euler_residual(
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def solve_backward_euler(
+def _prepare_system(kind, fingerprint, u_old, predictor, f, dt, t, d, problem, work):
+    """Level 0 of the system of :func:`solve_backward_euler` (stiff rates, coefficients,
+    diagonal ``1 + dt R``; ``x = u_old[f]``) and, in 2D and 3D, every multigrid level.
+    Returns the :class:`System`."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    offsets, shapes = work.offsets, work.shapes
+    coef = multigrid.level(work.coef, offsets, shapes, 0)
+    diagonal = multigrid.level(work.diagonal, offsets, shapes, 0)
+    maps, params, mask = problem.maps, problem.params, problem.mask
+    stiff_rates(kind, fingerprint, u_old, f, maps, params, t, work.rate_old)
+    stiff_rates(kind, fingerprint, predictor, f, maps, params, t + dt, work.rate)
+    coefficients(u_old, f, d, problem.diffusivity_law, maps, mask, mask.size > 0, coef)
+    n0, n1, n2 = u_old.shape[1], u_old.shape[2], u_old.shape[3]
+    for i0 in range(n0):
+        for i1 in range(n1):
+            for k in range(n2):
+                diagonal[i0, i1, k] = 1.0 + dt * work.rate[i0, i1, k]
+                work.x[i0, i1, k] = u_old[f, i0, i1, k]
+    if _line_axis(u_old) < 0:
+        multigrid.prepare_levels(
+            work.coef,
+            work.diagonal,
+            work.operator,
+            offsets,
+            shapes,
+            work.inv_w,
+            problem.bc_kind[f],
+            dt,
+        )
+    return System(coef, work.rate_old, work.rate, dt)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _line_axis(u):
+    """The one axis longer than a cell of a 1D grid, or -1 (2D and 3D)."""
+    lines = 0
+    line_axis = 0
+    for axis in range(3):
+        if u.shape[1 + axis] > 1:
+            lines += 1
+            line_axis = axis
+    return line_axis if lines == 1 else -1
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _correct(u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats):
+    """Add to ``work.x`` the correction for the residual in level 0 of ``work.rhs``: one
+    line solve in 1D (exact), one multigrid V-cycle otherwise. Returns the largest
+    correction over ``atol + rtol |x|``."""
+    line_axis = _line_axis(u_old)
+    if line_axis >= 0:
+        rhs = multigrid.level(work.rhs, work.offsets, work.shapes, 0)
+        diagonal = multigrid.level(work.diagonal, work.offsets, work.shapes, 0)
+        lam = system.dt * problem.inv_h2[line_axis]
+        line_solve_axis(
+            rhs,
+            u_old,
+            f,
+            line_axis,
+            d,
+            problem,
+            LineSystem(lam, 0.0, diagonal, 1.0, False),
+            scratch,
+        )
+        return _add(work.x, rhs, rtol, atol, row_stats)
+    multigrid.v_cycle(
+        work.correction,
+        work.rhs,
+        work.temp,
+        work.operator,
+        work.offsets,
+        work.shapes,
+        work.inv_w,
+    )
+    correction = multigrid.level(work.correction, work.offsets, work.shapes, 0)
+    return _add(work.x, correction, rtol, atol, row_stats)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def solve_backward_euler(  # signature kept: tests/kernels/test_multigrid.py calls it
     kind,
     fingerprint,
     u_old,
@@ -343,115 +451,42 @@ def solve_backward_euler(
     Solves ``M x = b``, ``M = I + dt R - dt T`` (``R`` the model's ``stiff_rate`` taken
     from ``predictor``, where the fields before ``f`` already hold their new values: a
     quasi-static field then follows its drivers without a step of lag; ``T`` the diffusion
-    operator with coefficients from ``u_old``; the other reactions stay in the explicit
-    ``predictor[f]``, which receives ``x``), from ``x = u_old[f]``. ``M`` is
-    an M-matrix whose rows exceed their off-diagonal sums by at least 1, so
+    operator with coefficients from ``u_old`` (``d`` [mm^2/day] times the factors of
+    ``diffusion.coefficient``); the other reactions stay in the explicit
+    ``predictor[f]``, which receives ``x``), from ``x = u_old[f]``; ``dt``, ``t`` [day].
+    ``M`` is an M-matrix whose rows exceed their off-diagonal sums by at least 1, so
     ``max|x - x*| <= max|residual|``. The iteration stops when the residual is at the
     round-off of its terms, or when the last correction was below ``0.1 (atol + rtol |x|)``
     in every cell (a tenth of the step-size control's tolerance; the error left is a
     multigrid contraction factor, about 0.1, times that).
     Corrections come from one tridiagonal solve per line in 1D (exact) and from multigrid
     V-cycles in 2D and 3D (``continuum.kernels.multigrid``).
-    ``work`` is :func:`backward_euler_work`'s tuple. Returns the number of corrections, or
-    -1 if ``max_iterations`` did not suffice.
+    ``problem`` is a :class:`~continuum.kernels.problem.Problem` (or its positional
+    tuple), ``work`` :func:`backward_euler_work`'s :class:`BackwardEulerWork`. Returns the
+    number of corrections, or -1 if ``max_iterations`` did not suffice.
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    maps, params, _, law, bc_kind, bc_val, _, inv_h2, _, mask = problem
-    has_mask = mask.size > 0
-    (
-        x,
-        rate_old,
-        rate,
-        coef_levels,
-        diag_levels,
-        e_levels,
-        r_levels,
-        temp_levels,
-        operator,
-        offsets,
-        shapes,
-        inv_w_levels,
-    ) = work
-    n0, n1, n2 = u_old.shape[1], u_old.shape[2], u_old.shape[3]
-    lines = 0
-    line_axis = 0
-    for axis in range(3):
-        if (n0, n1, n2)[axis] > 1:
-            lines += 1
-            line_axis = axis
-    coef = multigrid.level(coef_levels, offsets, shapes, 0)
-    diagonal = multigrid.level(diag_levels, offsets, shapes, 0)
-    rhs = multigrid.level(r_levels, offsets, shapes, 0)
-    correction = multigrid.level(e_levels, offsets, shapes, 0)
-    stiff_rates(kind, fingerprint, u_old, f, maps, params, t, rate_old)
-    stiff_rates(kind, fingerprint, predictor, f, maps, params, t + dt, rate)
-    coefficients(u_old, f, d, law, maps, mask, has_mask, coef)
-    for i0 in range(n0):
-        for i1 in range(n1):
-            for k in range(n2):
-                diagonal[i0, i1, k] = 1.0 + dt * rate[i0, i1, k]
-                x[i0, i1, k] = u_old[f, i0, i1, k]
-    if lines != 1:
-        multigrid.prepare_levels(
-            coef_levels, diag_levels, operator, offsets, shapes, inv_w_levels, bc_kind[f], dt
-        )
+    problem = Problem(*problem)
+    system = _prepare_system(kind, fingerprint, u_old, predictor, f, dt, t, d, problem, work)
+    rhs = multigrid.level(work.rhs, work.offsets, work.shapes, 0)
     out = predictor[f]
     last_correction = np.inf
     for iteration in range(max_iterations + 1):
-        backward_euler_residual(
-            x,
-            u_old,
-            out,
-            f,
-            coef,
-            rate_old,
-            rate,
-            dt,
-            bc_kind,
-            bc_val,
-            inv_h2,
-            rtol,
-            atol,
-            rhs,
-            row_stats,
-        )
+        backward_euler_residual(work.x, u_old, out, f, system, problem, rtol, atol, rhs, row_stats)
         r_max = 0.0
         ratio = 0.0
         for r in range(row_stats.shape[0]):
             r_max = max(r_max, row_stats[r, 0])
             ratio = max(ratio, row_stats[r, 1])
         if ratio == 0.0 or last_correction <= 0.1:
-            out[...] = x
+            out[...] = work.x
             return iteration
         if iteration == max_iterations or r_max != r_max:
             break
-        if lines == 1:
-            line_solve_axis(
-                rhs,
-                u_old,
-                f,
-                line_axis,
-                d,
-                law,
-                maps,
-                mask,
-                has_mask,
-                bc_kind,
-                bc_val,
-                False,
-                dt * inv_h2[line_axis],
-                0.0,
-                diagonal,
-                1.0,
-                scratch,
-            )
-            last_correction = _add(x, rhs, rtol, atol, row_stats)
-        else:
-            multigrid.v_cycle(
-                e_levels, r_levels, temp_levels, operator, offsets, shapes, inv_w_levels
-            )
-            last_correction = _add(x, correction, rtol, atol, row_stats)
+        last_correction = _correct(
+            u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats
+        )
     return -1
 
 
@@ -478,7 +513,7 @@ def line_scratch(shape3) -> np.ndarray:
     return np.zeros((numba.config.NUMBA_NUM_THREADS, 7, max(shape3)))
 
 
-def backward_euler_work(shape3, spacing3, needed: bool) -> tuple:
+def backward_euler_work(shape3, spacing3, needed: bool) -> BackwardEulerWork:
     """Work arrays of :func:`solve_backward_euler` (small dummies when no field needs them).
 
     ``(x, rate_old, rate, coef, diagonal, correction, rhs, temp, operator, offsets,
@@ -493,4 +528,4 @@ def backward_euler_work(shape3, spacing3, needed: bool) -> tuple:
     buffers = tuple(np.zeros(size) for _ in range(5))
     operator = tuple(np.zeros(size) for _ in range(4))
     grids = tuple(np.zeros(shape3) for _ in range(3))
-    return (*grids, *buffers, operator, offsets, shapes, inv_w)
+    return BackwardEulerWork(*grids, *buffers, operator, offsets, shapes, inv_w)

@@ -15,7 +15,12 @@ import math
 
 from numba import njit
 
-from continuum.kernels.circulation import circulation_rates, relax_circulation
+from continuum.kernels.circulation import (
+    CirculationRates,
+    TumourFluxes,
+    circulation_rates,
+    relax_circulation,
+)
 from continuum.kernels.flags import FASTMATH
 
 EPITHELIAL, MESENCHYMAL, ECM, MMP, OXYGEN = range(5)
@@ -222,22 +227,22 @@ def invasion_stiff_rate(u, maps, i0, i1, k, f, params, t):
 def invasion_scalar_rate(scalars, exports, params, t, dscalars):
     """Circulation fed by the integrated exports (fractions x mm^3/day) times ``K_cell``."""
     cells = params[K_CELL]
-    circulation_rates(
-        scalars,
-        0,
+    tumour = TumourFluxes(
         cells * exports[0],
         cells * exports[1],
         cells * exports[2],
         cells * exports[3],
+        cells * exports[4],
+    )
+    rates = CirculationRates(
         params[K_CLEAR],
         params[K_EXT],
         params[K_LN],
         params[K_LB],
         params[FIRST_PASS],
         params[THERAPY_CIRCULATING],
-        cells * exports[4],
-        dscalars,
     )
+    circulation_rates(scalars, 0, tumour, rates, dscalars)
 
 
 @njit(cache=True, fastmath=FASTMATH)

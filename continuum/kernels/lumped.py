@@ -11,6 +11,8 @@ from continuum.kernels.circulation import (
     DIED,
     N_CIRCULATION,
     REMOVED,
+    CirculationRates,
+    TumourFluxes,
     circulation_rates,
 )
 from continuum.kernels.flags import FASTMATH
@@ -44,21 +46,30 @@ def growth_rate(law, p, a, capacity, gamma, b, a1):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def shedding_rates(p, mu, alpha, lymph_fraction):
+    """Shedding ``J = mu P^alpha`` [cells/day] of a tumour of ``P`` cells (0 for ``P <= 0``;
+    ``mu`` [cells^(1-alpha)/day]), and its split ``(J, into blood, into lymph)``, a
+    fraction ``lymph_fraction`` into lymph."""
+    total = mu * p**alpha if p > 0.0 else 0.0
+    to_lymph = lymph_fraction * total
+    return total, total - to_lymph, to_lymph
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _tumour_rates(scalars, params):
     """``(dP/dt, births, deaths, killed by therapy, shed into blood, shed into lymph)``
     [cells/day]."""
     p = scalars[0]
     growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
-    shedding = params[6] * p ** params[7] if p > 0.0 else 0.0
-    to_lymph = params[8] * shedding
-    kept = (1.0 - params[14]) * shedding
+    shed, to_blood, to_lymph = shedding_rates(p, params[6], params[7], params[8])
+    kept = (1.0 - params[14]) * shed
     treated = params[THERAPY_CELLS] * p
     return (
-        growth - shedding + kept - treated,
+        growth - shed + kept - treated,
         max(growth, 0.0) + kept,
         max(-growth, 0.0),
         treated,
-        shedding - to_lymph,
+        to_blood,
         to_lymph,
     )
 
@@ -78,22 +89,11 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     """
     rate, births, deaths, treated, to_blood, to_lymph = _tumour_rates(scalars, params)
     dscalars[0] = rate
-    circulation_rates(
-        scalars,
-        1,
-        to_blood,
-        to_lymph,
-        births,
-        deaths,
-        params[9],
-        params[10],
-        params[11],
-        params[12],
-        params[13],
-        params[THERAPY_CIRCULATING],
-        treated,
-        dscalars,
+    tumour = TumourFluxes(to_blood, to_lymph, births, deaths, treated)
+    rates = CirculationRates(
+        params[9], params[10], params[11], params[12], params[13], params[THERAPY_CIRCULATING]
     )
+    circulation_rates(scalars, 1, tumour, rates, dscalars)
 
 
 @njit(cache=True, fastmath=FASTMATH)

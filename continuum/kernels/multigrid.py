@@ -35,24 +35,9 @@ import numpy as np
 from numba import njit, prange
 
 from continuum.kernels.flags import FASTMATH
+from continuum.kernels.fv import DIRICHLET, PERIODIC, cell, harmonic
 
-NOFLUX, DIRICHLET, PERIODIC = 0, 1, 2
 PRE_SWEEPS, POST_SWEEPS, COARSEST_SWEEPS = 2, 2, 40
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _harmonic(a, b):
-    s = a + b
-    return 2.0 * a * b / s if s > 0.0 else 0.0
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _cell(axis, i0, i1, k, j):
-    if axis == 0:
-        return j, i1, k
-    if axis == 1:
-        return i0, j, k
-    return i0, i1, j
 
 
 def _faces(coef, bc_kind, inv_w, dt, w0, w1, w2):
@@ -77,9 +62,9 @@ def _faces(coef, bc_kind, inv_w, dt, w0, w1, w2):
                 weight = 0.0
                 if n > 1 and (i < n - 1 or bc_kind[axis, 1] == PERIODIC):
                     j = (i + 1) % n
-                    a, b, c = _cell(axis, i0, i1, k, j)
+                    a, b, c = cell(axis, i0, i1, k, j)
                     distance = 0.5 * (1.0 / inv_w[axis, i] + 1.0 / inv_w[axis, j])
-                    weight = dt * _harmonic(dc, coef[a, b, c]) / distance
+                    weight = dt * harmonic(dc, coef[a, b, c]) / distance
                 if axis == 0:
                     w0[i0, i1, k] = weight
                 elif axis == 1:
@@ -120,8 +105,12 @@ def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, lo0, hi0, lo1, hi1, n2):
-    """``sum_nb w e_nb / width`` over the six faces (wrapping indices carry zero weights)."""
+def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
+    """``sum_nb w e_nb / width`` over the six faces of cell ``(i0, i1, k)`` (wrapping
+    indices carry zero weights); ``outer = (lo0, hi0, lo1, hi1)``, its wrapped neighbour
+    indices along the outer axes."""
+    lo0, hi0, lo1, hi1 = outer
+    n2 = e.shape[2]
     lo2 = k - 1 if k > 0 else n2 - 1
     hi2 = k + 1 if k < n2 - 1 else 0
     return (
@@ -140,7 +129,7 @@ def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range((colour + i0 + i1) & 1, n2, 2):
-            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, lo0, hi0, lo1, hi1, n2)
+            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
             e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
 
 
@@ -153,7 +142,7 @@ def _residual(e, r, w0, w1, w2, inv_w, total, out):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range(n2):
-            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, lo0, hi0, lo1, hi1, n2)
+            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
             out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from continuum.kernels import registry
-from continuum.kernels.diffusion import add_diffusion_row_general, update_row
+from continuum.kernels.diffusion import add_diffusion_row_general, finish_row, update_row
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.taxis import add_taxis_row
 
@@ -30,132 +30,97 @@ STAT_NONFINITE, STAT_TAXIS_RATE, STAT_ERROR = 0, 1, 2
 N_STATS = 3
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _constant(problem, f):
+    """Whether field ``f`` diffuses with a constant coefficient (no law, no mask)."""
+    law = problem.diffusivity_law
+    return law[f, 0] < 0 and law[f, 1] < 0 and problem.mask.size == 0
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _uses_rate_rows(kind, problem):
+    """Whether the stage needs the row buffer: variable-coefficient or masked diffusion,
+    taxis, or a model whose ``reaction_row`` does something."""
+    general = False
+    for f in range(problem.diffusivity.shape[0]):
+        general |= problem.diffusivity[f] != 0.0 and not _constant(problem, f)
+    return general or problem.taxis.shape[0] > 0 or registry.has_row_terms(kind)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _transport_rows(u_in, i0, i1, problem, rate):
+    """Set ``rate`` (n_fields, n2) to the variable-coefficient diffusion and the taxis of
+    row ``(i0, i1)`` [u/day]; return the taxis positivity rate [1/day]."""
+    rate[:, :] = 0.0
+    for f in range(u_in.shape[0]):
+        if problem.diffusivity[f] != 0.0 and not _constant(problem, f):
+            add_diffusion_row_general(u_in, f, i0, i1, problem.diffusivity[f], problem, rate[f])
+    taxis_rate = 0.0
+    for j in range(problem.taxis.shape[0]):
+        f = int(problem.taxis[j, 0])
+        taxis_rate = max(taxis_rate, add_taxis_row(u_in, j, i0, i1, problem, rate[f]))
+    return taxis_rate
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _mask_and_error(out, now, base, mask, i0, i1, stage, err):
+    """Multiply ``out`` (row ``(i0, i1)``) by the mask (empty: none); with
+    ``stage.with_error`` return the maximum of ``err`` and the row's embedded error
+    ``|out - 2 now + base| / (atol + rtol |u|)`` (``err`` otherwise)."""
+    n2 = out.shape[0]
+    if mask.size > 0:
+        for k in range(n2):
+            out[k] *= mask[i0, i1, k]
+    if stage.with_error:
+        rtol, atol = stage.rtol, stage.atol
+        for k in range(n2):
+            e = abs(out[k] - 2.0 * now[k] + base[k])
+            err = max(err, e / (atol + rtol * max(abs(out[k]), abs(base[k]))))
+    return err
+
+
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def stage_pass(
-    kind,
-    fingerprint,
-    u_in,
-    u_base,
-    u_out,
-    alpha,
-    beta,
-    dt,
-    t,
-    scalars,
-    problem,
-    rtol,
-    atol,
-    with_error,
-    work,
-):
+def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
     """Write ``u_out = alpha * u_base + beta * (u_in + dt * L(u_in))``.
 
     Parameters
     ----------
     kind, fingerprint : literal str and int selecting the model kernels (see ``registry``).
-    problem : the tuple ``(maps, params, diffusivity, diffusivity_law, bc_kind, bc_val,
-        inv_h, inv_h2, taxis, mask)`` described below (see ``Solver.problem``).
-    work : the tuple ``(row_buffer, exports, row_stats)`` of work arrays.
     u_in, u_base, u_out : (n_fields, n0, n1, n2) arrays; ``u_base`` is read only if
-        ``alpha != 0`` or ``with_error``.
-    diffusivity : (n_fields,) [mm^2/day]; zero skips a field (e.g. treated implicitly).
-    diffusivity_law : (n_fields, 4) rows ``(map, field, a, b)``: the coefficient is
-        multiplied by ``maps[map]`` (map >= 0) and by ``max(0, a + b u[field])``
-        (field >= 0); see ``diffusion.coefficient``.
-    inv_h, inv_h2 : (3,) inverse cell widths [1/mm] and their squares.
-    taxis : (n_taxis, 3) rows ``(field, attractant, chi)``, chi in [mm^2/day].
-    mask : (n0, n1, n2) 0/1 floats, or an empty array for no mask.
-    with_error : if true, ``u_in`` is the SSP-RK3 stage ``u2`` and ``u_base`` is ``u_n``;
-        the embedded second-order error ``u_out - 2 u_in + u_base`` is measured against
-        ``atol + rtol * |u|`` and its row maximum stored.
-    row_buffer : (threads, n_fields, n2) scratch; exports : (rows, n_exports);
-    row_stats : (rows, 3) non-finite flag, taxis positivity rate, error ratio.
+        ``alpha != 0`` or ``stage.with_error``.
+    scalars : the scalar vector the reactions see.
+    stage : :class:`~continuum.kernels.problem.Stage`, the coefficients ``alpha``,
+        ``beta``, the step ``dt`` [day], the time ``t`` [day] and the error measurement.
+    problem : :class:`~continuum.kernels.problem.Problem`, the static arrays
+        (``Solver.problem``).
+    work : :class:`~continuum.kernels.problem.StageWork`; this pass writes its
+        ``exports`` (rows, n_exports) and ``row_stats`` (rows, 3): non-finite flag, taxis
+        positivity rate [1/day], embedded error ratio.
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    maps, params, diffusivity, diffusivity_law, bc_kind, bc_val, inv_h, inv_h2, taxis, mask = (
-        problem
-    )
-    row_buffer, exports, row_stats = work
-    n_fields, n0, n1, n2 = u_in.shape
-    has_mask = mask.size > 0
-    general = False
-    for f in range(n_fields):
-        variable = diffusivity_law[f, 0] >= 0 or diffusivity_law[f, 1] >= 0 or has_mask
-        general |= diffusivity[f] != 0.0 and variable
-    use_rate = general or taxis.shape[0] > 0 or registry.has_row_terms(kind)
+    maps, params, mask = problem.maps, problem.params, problem.mask
+    exports, row_stats = work.exports, work.row_stats
+    n_fields, n0, n1, _ = u_in.shape
+    use_rate = _uses_rate_rows(kind, problem)
     for r in prange(n0 * n1):
         i0 = r // n1
         i1 = r - i0 * n1
-        rate = row_buffer[numba.get_thread_id()]
-        taxis_rate = 0.0
-        if use_rate:
-            rate[:, :] = 0.0
-            for f in range(n_fields):
-                variable = diffusivity_law[f, 0] >= 0 or diffusivity_law[f, 1] >= 0
-                if diffusivity[f] != 0.0 and (variable or has_mask):
-                    add_diffusion_row_general(
-                        u_in,
-                        f,
-                        i0,
-                        i1,
-                        diffusivity[f],
-                        diffusivity_law,
-                        maps,
-                        mask,
-                        has_mask,
-                        bc_kind,
-                        bc_val,
-                        inv_h2,
-                        rate[f],
-                    )
-            for j in range(taxis.shape[0]):
-                f = int(taxis[j, 0])
-                a = int(taxis[j, 1])
-                row_rate = add_taxis_row(
-                    u_in, f, a, taxis[j, 2], i0, i1, bc_kind, inv_h, mask, has_mask, rate[f]
-                )
-                taxis_rate = max(taxis_rate, row_rate)
+        rate = work.row_buffer[numba.get_thread_id()]
+        taxis_rate = _transport_rows(u_in, i0, i1, problem, rate) if use_rate else 0.0
         exports[r, :] = 0.0
         if use_rate:
-            registry.reaction_row(kind, u_in, maps, i0, i1, scalars, params, t, rate, exports[r])
+            registry.reaction_row(
+                kind, u_in, maps, i0, i1, scalars, params, stage.t, rate, exports[r]
+            )
         nonfinite = 0
         err = 0.0
         for f in range(n_fields):
-            constant = diffusivity_law[f, 0] < 0 and diffusivity_law[f, 1] < 0 and not has_mask
-            fused = diffusivity[f] if constant else 0.0
-            nonfinite += update_row(
-                kind,
-                u_in,
-                u_base,
-                u_out,
-                f,
-                i0,
-                i1,
-                fused,
-                alpha,
-                beta,
-                dt,
-                t,
-                bc_kind,
-                bc_val,
-                inv_h2,
-                rate[f],
-                use_rate,
-                maps,
-                scalars,
-                params,
-            )
+            fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
             out = u_out[f, i0, i1]
-            if has_mask:
-                for k in range(n2):
-                    out[k] *= mask[i0, i1, k]
-            if with_error:
-                now = u_in[f, i0, i1]
-                base = u_base[f, i0, i1]
-                for k in range(n2):
-                    e = abs(out[k] - 2.0 * now[k] + base[k])
-                    err = max(err, e / (atol + rtol * max(abs(out[k]), abs(base[k]))))
+            update_row(kind, u_in, out, f, i0, i1, fused, stage, problem, scalars)
+            nonfinite += finish_row(out, rate[f], use_rate, u_base[f, i0, i1], stage)
+            err = _mask_and_error(out, u_in[f, i0, i1], u_base[f, i0, i1], mask, i0, i1, stage, err)
         row_stats[r, STAT_NONFINITE] = nonfinite
         row_stats[r, STAT_TAXIS_RATE] = taxis_rate
         row_stats[r, STAT_ERROR] = err

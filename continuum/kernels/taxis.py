@@ -27,8 +27,7 @@ from __future__ import annotations
 from numba import njit
 
 from continuum.kernels.flags import FASTMATH
-
-PERIODIC = 2
+from continuum.kernels.fv import PERIODIC, cell
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -40,11 +39,8 @@ def _minmod(a, b):
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _at(x, f, axis, i0, i1, k, j):
-    if axis == 0:
-        return x[f, j, i1, k]
-    if axis == 1:
-        return x[f, i0, j, k]
-    return x[f, i0, i1, j]
+    a, b, c = cell(axis, i0, i1, k, j)
+    return x[f, a, b, c]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -55,25 +51,24 @@ def _index(i, n, periodic):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _open(mask, has_mask, axis, i0, i1, k, j):
-    if not has_mask:
-        return 1.0
-    if axis == 0:
-        return mask[j, i1, k]
-    if axis == 1:
-        return mask[i0, j, k]
-    return mask[i0, i1, j]
+def _open(mask, axis, i0, i1, k, j):
+    a, b, c = cell(axis, i0, i1, k, j)
+    return mask[a, b, c]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _face_flux(u, f, a, chi, axis, i0, i1, k, left, n, periodic, inv_h, mask, has_mask):
-    """Upwind-limited flux through the face between ``left`` and ``left + 1``."""
+def _face_flux(u, f, a, chi, axis, where, left, periodic, inv_h, mask):
+    """Upwind-limited flux through the face between ``left`` and ``left + 1`` along
+    ``axis`` on the line through cell ``where = (i0, i1, k)``, and its speed ``|v|``
+    [mm/day]: ``(flux [u mm/day], |v|)``. ``mask`` is empty for no mask."""
+    i0, i1, k = where
+    n = u.shape[1 + axis]
     right = left + 1
     if not periodic and (left < 0 or right > n - 1):
         return 0.0, 0.0
-    if has_mask:
+    if mask.size > 0:
         jl, jr = _index(left, n, periodic), _index(right, n, periodic)
-        if _open(mask, True, axis, i0, i1, k, jl) * _open(mask, True, axis, i0, i1, k, jr) == 0:
+        if _open(mask, axis, i0, i1, k, jl) * _open(mask, axis, i0, i1, k, jr) == 0:
             return 0.0, 0.0
     um = _at(u, f, axis, i0, i1, k, _index(left - 1, n, periodic))
     ul = _at(u, f, axis, i0, i1, k, _index(left, n, periodic))
@@ -88,12 +83,18 @@ def _face_flux(u, f, a, chi, axis, i0, i1, k, left, n, periodic, inv_h, mask, ha
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def add_taxis_row(u, f, a, chi, i0, i1, bc_kind, inv_h, mask, has_mask, rate_row):
-    """Add ``-div(chi u_f grad u_a)`` on row ``(i0, i1)``; return the max positivity rate.
+def add_taxis_row(u, j, i0, i1, problem, rate_row):
+    """Add ``-div(chi u_f grad u_a)`` [u/day] of taxis term ``j`` (row ``problem.taxis[j]``
+    = ``(f, a, chi)``, chi [mm^2/day]) on row ``(i0, i1)`` of field ``f`` to ``rate_row``;
+    return the max positivity rate [1/day].
 
     The returned rate ``1.5 * sum_a (|v_lo| + |v_hi|) / h_a`` bounds the explicit step:
     forward Euler keeps ``u_f >= 0`` for ``dt * rate <= 1``.
     """
+    f = int(problem.taxis[j, 0])
+    a = int(problem.taxis[j, 1])
+    chi = problem.taxis[j, 2]
+    bc_kind, inv_h, mask = problem.bc_kind, problem.inv_h, problem.mask
     shape = (u.shape[1], u.shape[2], u.shape[3])
     max_rate = 0.0
     for k in range(shape[2]):
@@ -106,12 +107,8 @@ def add_taxis_row(u, f, a, chi, i0, i1, bc_kind, inv_h, mask, has_mask, rate_row
                 continue
             periodic = bc_kind[f, axis, 0] == PERIODIC
             i = idx[axis]
-            f_hi, v_hi = _face_flux(
-                u, f, a, chi, axis, i0, i1, k, i, n, periodic, inv_h[axis], mask, has_mask
-            )
-            f_lo, v_lo = _face_flux(
-                u, f, a, chi, axis, i0, i1, k, i - 1, n, periodic, inv_h[axis], mask, has_mask
-            )
+            f_hi, v_hi = _face_flux(u, f, a, chi, axis, idx, i, periodic, inv_h[axis], mask)
+            f_lo, v_lo = _face_flux(u, f, a, chi, axis, idx, i - 1, periodic, inv_h[axis], mask)
             divergence += (f_hi - f_lo) * inv_h[axis]
             speed += (v_hi + v_lo) * inv_h[axis]
         rate_row[k] -= divergence

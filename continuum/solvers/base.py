@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from continuum.kernels.implicit import backward_euler_work, line_scratch
+from continuum.kernels.problem import Problem, StageWork
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.kernels.stage import N_STATS, row_buffer
 from continuum.solvers import loops
@@ -65,13 +66,16 @@ class Solver:
         self.cell_volume = grid.cell_volume
         n_rows = shape3[0] * shape3[1]
         n_exports = max(len(model.export_names), 1)
-        self.work = (  # per-thread row buffer, per-row export sums, per-row statistics
-            row_buffer(n_fields, shape3[2]),
-            np.zeros((n_rows, n_exports)),
-            np.zeros((n_rows, N_STATS)),
-        )
         self.totals = np.zeros(n_exports)
         self.ds = np.zeros_like(self.s)
+        self.work = StageWork(
+            row_buffer=row_buffer(n_fields, shape3[2]),
+            exports=np.zeros((n_rows, n_exports)),
+            row_stats=np.zeros((n_rows, N_STATS)),
+            totals=self.totals,
+            ds=self.ds,
+            cell_volume=float(self.cell_volume),
+        )
         self.kind = model.kernel_name
         self.diffusion_rate = self._diffusion_rate(grid)
         self._entry = None
@@ -136,19 +140,38 @@ class Solver:
     def _advance_impl(self, t_stop):
         raise NotImplementedError
 
-    def problem(self, diffusivity) -> tuple:
+    def problem(self, diffusivity) -> Problem:
         """The static arrays of the problem, as the stage kernel takes them."""
-        return (
-            self.maps,
-            self.params,
-            diffusivity,
-            self.diffusivity_law,
-            self.bc_kind,
-            self.bc_val,
-            self.inv_h,
-            self.inv_h * self.inv_h,
-            self.taxis,
-            self.mask,
+        return Problem(
+            maps=self.maps,
+            params=self.params,
+            diffusivity=diffusivity,
+            diffusivity_law=self.diffusivity_law,
+            bc_kind=self.bc_kind,
+            bc_val=self.bc_val,
+            inv_h=self.inv_h,
+            inv_h2=self.inv_h * self.inv_h,
+            taxis=self.taxis,
+            mask=self.mask,
+        )
+
+    def states(self) -> loops.States:
+        """The state and the stage buffers, as the loops take them."""
+        ub = getattr(self, "ub", None)
+        if ub is None:  # IMEX takes no second stage
+            return loops.States(self.u, self.s, self.ua, self.sa, self.ua[:0], self.sa[:0])
+        return loops.States(self.u, self.s, self.ua, self.sa, ub, self.sb)
+
+    def control(self, method, explicit_rate, dt_min=None, max_steps=None) -> loops.Control:
+        """The step control of the loops: this solver's tolerances and limits."""
+        return loops.Control(
+            method=method,
+            adaptive=not self.fixed_dt,
+            dt_min=self._dt_min() if dt_min is None else dt_min,
+            max_steps=self.max_steps if max_steps is None else max_steps,
+            explicit_rate=float(explicit_rate),
+            rtol=float(self.rtol),
+            atol=float(self.atol),
         )
 
     def _call(self, dispatcher, args):
@@ -220,34 +243,18 @@ class ExplicitSolver(Solver):
 
     def _advance_impl(self, t_stop):
         dt = self._initial_dt(t_stop, 0.9 * self.limit)
-        return self._call(
-            loops.advance_explicit,
-            (
-                self.kind,
-                FINGERPRINT,
-                self.method,
-                not self.fixed_dt,
-                self.u,
-                self.s,
-                self.ua,
-                self.ub,
-                self.sa,
-                self.sb,
-                self.t,
-                t_stop,
-                dt,
-                self._dt_min(),
-                self.max_steps,
-                self.diffusion_rate,
-                self.rtol,
-                self.atol,
-                self.problem(self.diffusivity),
-                self.cell_volume,
-                self.work,
-                self.totals,
-                self.ds,
-            ),
+        args = (
+            self.kind,
+            FINGERPRINT,
+            self.states(),
+            self.t,
+            t_stop,
+            dt,
+            self.control(self.method, self.diffusion_rate),
+            self.problem(self.diffusivity),
+            self.work,
         )
+        return self._call(loops.advance_explicit, args)
 
 
 class IMEXSolver(Solver):
@@ -278,7 +285,7 @@ class IMEXSolver(Solver):
         self.stiff_work = backward_euler_work(
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
         )
-        self.stiff_stats = np.zeros((self.work[2].shape[0], 2))
+        self.stiff_stats = np.zeros((self.work.row_stats.shape[0], 2))
         rate_shape = (1, 1, 1, 1) if self.fixed_dt else self.u.shape
         self.rates = np.zeros((2, *rate_shape))
         self.history = np.zeros(2)
@@ -297,38 +304,28 @@ class IMEXSolver(Solver):
     def _advance_impl(self, t_stop):
         limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
         dt = self._initial_dt(t_stop, limit)
-        return self._call(
-            loops.advance_imex,
-            (
-                self.kind,
-                FINGERPRINT,
-                not self.fixed_dt,
-                self.u,
-                self.s,
-                self.ua,
-                self.sa,
-                self.t,
-                t_stop,
-                dt,
-                self._dt_min(),
-                self.max_steps,
-                self.explicit_rate,
-                self.rtol,
-                self.atol,
-                self.problem(self.explicit_diffusivity),
-                self.implicit_diffusivity,
-                self.stiff,
-                self.cell_volume,
-                self.work,
-                self.totals,
-                self.ds,
-                self.line_scratch,
-                self.stiff_work,
-                self.stiff_stats,
-                self.rates,
-                self.history,
-            ),
+        implicit = loops.Implicit(
+            diffusivity=self.implicit_diffusivity,
+            stiff=self.stiff,
+            line_scratch=self.line_scratch,
+            stiff_work=self.stiff_work,
+            stiff_stats=self.stiff_stats,
+            rates=self.rates,
+            history=self.history,
         )
+        args = (
+            self.kind,
+            FINGERPRINT,
+            self.states(),
+            self.t,
+            t_stop,
+            dt,
+            self.control(loops.SSPRK3, self.explicit_rate),
+            self.problem(self.explicit_diffusivity),
+            self.work,
+            implicit,
+        )
+        return self._call(loops.advance_imex, args)
 
 
 METHODS = ("euler", "explicit", "imex")

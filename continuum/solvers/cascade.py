@@ -16,6 +16,7 @@ from continuum.solvers import loops
 from continuum.solvers.base import make_solver
 from continuum.solvers.cascade_loop import (
     CASCADE_CONSTANTS,
+    CascadeSites,
     advance_lumped_cascade,
     settle_stretch,
 )
@@ -202,18 +203,7 @@ class CascadeSolver:
             if model.exact_circulation:
                 rates = np.concatenate([rates, self._shedding_rates()])[[0, 2, 1, 3]]
                 settle_stretch(
-                    scalars,
-                    self.cascade_constants,
-                    scalars[self.shed] - shed,
-                    rates,
-                    t0,
-                    self.inner.t,
-                    cohort,
-                    model.n_cohorts,
-                    model.shares,
-                    self.offsets,
-                    self.site_parameters,
-                    self.circulation_rates,
+                    self._sites(), scalars[self.shed] - shed, rates, t0, self.inner.t, cohort
                 )
             else:  # the primary's solver advanced its circulation
                 delta = scalars[self.sources] - before
@@ -239,34 +229,18 @@ class CascadeSolver:
     def _advance_compiled(self, t_stop):
         """The whole stretch loop in Numba (``cascade_loop``): a lumped primary and
         size-structured sites only."""
-        inner, model = self.inner, self.model
+        inner = self.inner
         args = (
             inner.kind,
             FINGERPRINT,
-            inner.u,
-            inner.s,
-            inner.ua,
-            inner.ub,
-            inner.sa,
-            inner.sb,
+            inner.states(),
             inner.t,
             t_stop,
             inner._initial_dt(t_stop, 0.9 * inner.limit),
-            inner.max_steps,
-            inner.rtol,
-            inner.atol,
+            inner.control(loops.SSPRK3, 0.0),
             inner.problem(inner.diffusivity),
-            inner.cell_volume,
             inner.work,
-            inner.totals,
-            inner.ds,
-            self.state.scalars,
-            self.cascade_constants,
-            model.shares,
-            self.offsets,
-            self.site_parameters,
-            self.circulation_rates,
-            model.n_cohorts,
+            self._sites(),
         )
         if self._compiled is None:
             self._compiled = entry_point(advance_lumped_cascade, args)
@@ -275,6 +249,18 @@ class CascadeSolver:
         inner.rejected += rejected
         if status != loops.STATUS_OK:
             inner._raise(status)
+
+    def _sites(self) -> CascadeSites:
+        """The circulation and the sites, as the compiled stretch kernels take them."""
+        return CascadeSites(
+            scalars=self.state.scalars,
+            cascade=self.cascade_constants,
+            shares=self.model.shares,
+            offsets=self.offsets,
+            site_params=self.site_parameters,
+            circulation=self.circulation_rates,
+            n_cohorts=int(self.model.n_cohorts),
+        )
 
     def _shedding_rates(self) -> np.ndarray:
         """A lumped primary's present shedding into blood and lymph [cells/day]."""

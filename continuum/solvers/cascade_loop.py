@@ -10,6 +10,7 @@ overhead per stretch would otherwise cost as much as the integration.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -17,16 +18,35 @@ from numba import njit
 
 from continuum.kernels.circulation import CLEARED, advance_circulation, advance_clusters
 from continuum.kernels.colonies import book_shedding, sites_step
-from continuum.solvers.loops import SSPRK3, STATUS_OK, _remaining, advance_explicit
+from continuum.kernels.lumped import shedding_rates
+from continuum.solvers.loops import SSPRK3, STATUS_OK, Control, _remaining, advance_explicit
+
+
+class CascadeSites(NamedTuple):
+    """What follows the lumped primary: its circulation and the secondary sites."""
+
+    scalars: np.ndarray
+    """The cascade's whole scalar vector (the tumour's kernel integrates a view of it)."""
+    cascade: np.ndarray
+    """Positions and constants, :data:`CASCADE_CONSTANTS`."""
+    shares: np.ndarray
+    """(n_sites, 3) the sites' shares of the three sources."""
+    offsets: np.ndarray
+    """(n_sites,) where each site's block starts in ``scalars``."""
+    site_params: np.ndarray
+    """(n_sites, n_parameters) the sites' parameter rows (``colonies.SITE_PARAMETERS``)."""
+    circulation: np.ndarray
+    """``(k_clear, k_ext, k_LN, k_LB, therapy rate on circulating cells)`` [1/day]."""
+    n_cohorts: int
 
 
 @njit(cache=True)
 def _shedding(scalars, mu, alpha, lymph_fraction, out, offset):
-    """The lumped tumour's shedding into blood and lymph [cells/day], into ``out``."""
-    size = scalars[0]
-    shedding = mu * size**alpha if size > 0.0 else 0.0
-    out[offset] = shedding - lymph_fraction * shedding
-    out[offset + 2] = lymph_fraction * shedding
+    """The lumped tumour's shedding into blood and lymph [cells/day] (``lumped``'s law),
+    into ``out[offset]`` and ``out[offset + 2]``."""
+    _, to_blood, to_lymph = shedding_rates(scalars[0], mu, alpha, lymph_fraction)
+    out[offset] = to_blood
+    out[offset + 2] = to_lymph
 
 
 # Entries of the ``cascade`` vector: positions in the scalar vector, then constants.
@@ -53,42 +73,12 @@ CASCADE_CONSTANTS = (
 
 
 @njit(cache=True)
-def settle_stretch(
-    scalars,
-    cascade,
-    shed,
-    rates,
-    t0,
-    t1,
-    cohort,
-    n_cohorts,
-    shares,
-    offsets,
-    site_params,
-    circulation,
-):
-    """What follows a lumped primary's stretch ``[t0, t1]`` [day]: the circulation in
-    closed form and the sites.
-
-    ``shed`` = cells the tumour shed into blood and lymph in the stretch, ``rates`` =
-    (blood at the start, at the end, lymph at the start, at the end) [cells/day]. The
-    colonies' shedding joins the venous blood (held over the stretch); a fraction
-    ``cluster_fraction`` of the cells entering blood travels in clusters; a fraction
-    ``transit_survival`` reaches the first capillary bed alive (the rest is cleared). The
-    clusters have their own compartment (clearance ``cluster_clearance``, the same
-    extravasation and first pass). The cells leaving blood and lymph are shared among the
-    sites (``shares``; the rest is ``unsited``), where clustered cells seed
-    ``cluster_seeding`` times as well (survival capped at 1), and the sites advance over
-    the stretch.
-    """
-    h = t1 - t0
-    n_sites = offsets.shape[0]
-    sources = (int(cascade[2]), int(cascade[3]), int(cascade[4]))
-    before = np.array([scalars[sources[0]], scalars[sources[1]], scalars[sources[2]]])
-    from_sites = book_shedding(scalars, offsets, h)
-    shed[0] += from_sites * h
-    rates[0] += from_sites
-    rates[1] += from_sites
+def _split_clusters(scalars, cascade, shed, rates):
+    """Take the clustered fraction ``cluster_fraction`` out of the cells entering blood
+    (``shed[0]`` [cells], ``rates[0:2]`` [cells/day]), and book as cleared the cells that
+    die on the way to the first capillary bed (survival ``transit_survival`` for single
+    cells, ``cluster_transit_survival`` for clusters). Returns the surviving clustered
+    cells and their inflow rates at the two ends: ``(cells, start, end)``."""
     fraction = cascade[13]
     clustered = fraction * shed[0]
     start, end = fraction * rates[0], fraction * rates[1]
@@ -103,22 +93,18 @@ def settle_stretch(
     shed[0] *= survive
     rates[0] *= survive
     rates[1] *= survive
-    clustered *= cluster_survive
-    start *= cluster_survive
-    end *= cluster_survive
-    first_pass = cascade[11]
-    advance_circulation(scalars, 1, shed, rates, h, circulation, first_pass)
-    cluster_out, cluster_arrested = advance_clusters(
-        scalars[c : c + 5],
-        clustered,
-        start,
-        end,
-        h,
-        first_pass,
-        cascade[14],
-        circulation[1],
-        circulation[4],
-    )
+    return clustered * cluster_survive, start * cluster_survive, end * cluster_survive
+
+
+@njit(cache=True)
+def _share_arrivals(sites, before, cluster_out, cluster_arrested):
+    """The cells that left blood and lymph since ``before`` (the three sources' cumulative
+    counts), and the clustered cells that extravasated or arrested, shared among the
+    sites (``sites.shares``; the rest is booked ``unsited``). Returns the sites' single
+    and clustered arrivals [cells]."""
+    scalars, shares, cascade = sites.scalars, sites.shares, sites.cascade
+    n_sites = sites.offsets.shape[0]
+    sources = (int(cascade[2]), int(cascade[3]), int(cascade[4]))
     unsited = int(cascade[5])
     arrivals = np.zeros(n_sites)
     clusters = np.zeros(n_sites)
@@ -137,54 +123,90 @@ def settle_stretch(
         received_first += shares[k, 2]
     scalars[unsited] += (1.0 - received_out) * cluster_out
     scalars[unsited] += (1.0 - received_first) * cluster_arrested
+    return arrivals, clusters
+
+
+@njit(cache=True)
+def settle_stretch(sites, shed, rates, t0, t1, cohort):
+    """What follows a lumped primary's stretch ``[t0, t1]`` [day]: the circulation in
+    closed form and the sites (``sites`` the :class:`CascadeSites`, ``cohort`` the cohort
+    the colonies founded in the stretch join).
+
+    ``shed`` = cells the tumour shed into blood and lymph in the stretch, ``rates`` =
+    (blood at the start, at the end, lymph at the start, at the end) [cells/day]. The
+    colonies' shedding joins the venous blood (held over the stretch); a fraction
+    ``cluster_fraction`` of the cells entering blood travels in clusters; a fraction
+    ``transit_survival`` reaches the first capillary bed alive (the rest is cleared). The
+    clusters have their own compartment (clearance ``cluster_clearance``, the same
+    extravasation and first pass). The cells leaving blood and lymph are shared among the
+    sites (``shares``; the rest is ``unsited``), where clustered cells seed
+    ``cluster_seeding`` times as well (survival capped at 1), and the sites advance over
+    the stretch.
+    """
+    scalars, cascade, offsets = sites.scalars, sites.cascade, sites.offsets
+    h = t1 - t0
+    sources = (int(cascade[2]), int(cascade[3]), int(cascade[4]))
+    before = np.array([scalars[sources[0]], scalars[sources[1]], scalars[sources[2]]])
+    from_sites = book_shedding(scalars, offsets, h)
+    shed[0] += from_sites * h
+    rates[0] += from_sites
+    rates[1] += from_sites
+    clustered, start, end = _split_clusters(scalars, cascade, shed, rates)
+    first_pass = cascade[11]
+    advance_circulation(scalars, 1, shed, rates, h, sites.circulation, first_pass)
+    c = int(cascade[12])
+    cluster_out, cluster_arrested = advance_clusters(
+        scalars[c : c + 5],
+        clustered,
+        start,
+        end,
+        h,
+        first_pass,
+        cascade[14],
+        sites.circulation[1],
+        sites.circulation[4],
+    )
+    arrivals, clusters = _share_arrivals(sites, before, cluster_out, cluster_arrested)
     sites_step(
-        scalars, offsets, site_params, n_cohorts, cohort, t0, t1, arrivals, clusters, cascade[15]
+        scalars,
+        offsets,
+        sites.site_params,
+        sites.n_cohorts,
+        cohort,
+        t0,
+        t1,
+        arrivals,
+        clusters,
+        cascade[15],
     )
 
 
+@njit(cache=True)
+def _cohort_stretch(t0, t_stop, width, n_cohorts):
+    """``(cohort, end)``: the cohort of births at ``t0`` [day] (a time within ``1e-9``
+    of a boundary belongs to the next) and the end of its stretch, at most ``t_stop``."""
+    cohort = math.floor(t0 / width)
+    if (cohort + 1) * width - t0 <= 1e-9 * width:
+        cohort += 1
+    t_next = min((cohort + 1) * width, t_stop)
+    return min(cohort, n_cohorts - 1), t_next
+
+
 @njit(cache=True, nogil=True)
-def advance_lumped_cascade(
-    kind,
-    fingerprint,
-    u,
-    s,
-    ua,
-    ub,
-    sa,
-    sb,
-    t,
-    t_stop,
-    dt,
-    max_steps,
-    rtol,
-    atol,
-    problem,
-    cell_volume,
-    work,
-    totals,
-    ds,
-    scalars,
-    cascade,
-    shares,
-    offsets,
-    site_params,
-    circulation,
-    n_cohorts,
-):
+def advance_lumped_cascade(kind, fingerprint, st, t, t_stop, dt, control, problem, work, sites):
     """Advance a lumped cascade from ``t`` to ``t_stop`` [day].
 
-    ``s`` is the view of ``scalars`` the tumour's kernel integrates; ``cascade`` holds
-    positions and constants (:data:`CASCADE_CONSTANTS`); ``shares`` (n_sites, 3) the
-    sites' shares of the three sources; ``circulation`` = (k_clear, k_ext, k_LN, k_LB,
-    therapy rate on circulating cells). Each stretch ends in :func:`settle_stretch`.
-    Returns
-    ``(t, dt, steps, rejected, status)`` like the other loops.
+    ``st``, ``control``, ``problem`` and ``work`` are those of the tumour's explicit loop
+    (``loops.advance_explicit``; ``st.s`` is the view of ``sites.scalars`` the tumour's
+    kernel integrates; ``control.max_steps`` counts for the whole call); ``sites`` the
+    :class:`CascadeSites`. Each stretch (up to a cohort boundary) takes adaptive SSP-RK3
+    steps, then ends in :func:`settle_stretch`. Returns ``(t, dt, steps, rejected,
+    status)`` like the other loops.
     """
     numba.literally(kind)
     numba.literally(fingerprint)
+    scalars, cascade = sites.scalars, sites.cascade
     shed_idx = np.array([int(cascade[0]), int(cascade[1])])
-    clock = int(cascade[6])
-    width = cascade[7]
     mu, alpha, lymph_fraction = cascade[8], cascade[9], cascade[10]
     shed = np.empty(2)
     rates = np.empty(4)
@@ -193,38 +215,21 @@ def advance_lumped_cascade(
     status = STATUS_OK
     while _remaining(t, t_stop):
         t0 = t
-        cohort = math.floor(t0 / width)
-        if (cohort + 1) * width - t0 <= 1e-9 * width:
-            cohort += 1
-        t_next = min((cohort + 1) * width, t_stop)
-        cohort = min(cohort, n_cohorts - 1)
+        cohort, t_next = _cohort_stretch(t0, t_stop, cascade[7], sites.n_cohorts)
         for j in range(2):
             shed[j] = scalars[shed_idx[j]]
         _shedding(scalars, mu, alpha, lymph_fraction, rates, 0)
-        t, dt, done, undone, status = advance_explicit(
-            kind,
-            fingerprint,
+        stretch = Control(
             SSPRK3,
             True,
-            u,
-            s,
-            ua,
-            ub,
-            sa,
-            sb,
-            t0,
-            t_next,
-            dt,
             1e-14 * max(1.0, abs(t0)),
-            max_steps - steps - rejected,
+            control.max_steps - steps - rejected,
             0.0,
-            rtol,
-            atol,
-            problem,
-            cell_volume,
-            work,
-            totals,
-            ds,
+            control.rtol,
+            control.atol,
+        )
+        t, dt, done, undone, status = advance_explicit(
+            kind, fingerprint, st, t0, t_next, dt, stretch, problem, work
         )
         steps += done
         rejected += undone
@@ -233,19 +238,6 @@ def advance_lumped_cascade(
         _shedding(scalars, mu, alpha, lymph_fraction, rates, 1)
         for j in range(2):
             shed[j] = scalars[shed_idx[j]] - shed[j]
-        settle_stretch(
-            scalars,
-            cascade,
-            shed,
-            rates,
-            t0,
-            t,
-            cohort,
-            n_cohorts,
-            shares,
-            offsets,
-            site_params,
-            circulation,
-        )
-        scalars[clock] = t
+        settle_stretch(sites, shed, rates, t0, t, cohort)
+        scalars[int(cascade[6])] = t
     return t, dt, steps, rejected, status

@@ -24,12 +24,15 @@ IMEX Euler with LOD diffusion (``advance_imex``), first order: explicit Euler fo
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 from numba import njit
 
 from continuum.kernels import registry
 from continuum.kernels.implicit import implicit_diffusion_axis, solve_backward_euler
+from continuum.kernels.problem import Problem, Stage, StageWork
 from continuum.kernels.stage import (
     STAT_ERROR,
     STAT_NONFINITE,
@@ -43,11 +46,94 @@ EULER, SSPRK3 = 0, 1
 THIRD = 1.0 / 3.0
 STATUS_OK, STATUS_NONFINITE, STATUS_UNSTABLE, STATUS_MAX_STEPS, STATUS_DT_UNDERFLOW = 0, 1, 2, 3, 4
 STATUS_SOLVER = 5
+# What a step of ``_explicit_step`` ended in besides ``STATUS_OK`` and ``STATUS_NONFINITE``:
+# the first stage already broke the positivity limit (the other stages were not taken).
+TOO_FAST = -1
 MAX_SOLVER_ITERATIONS = 400
+SLACK = 1e-12  # relative slack of the step-size comparisons
+
+
+class States(NamedTuple):
+    """The state ``(u, s)`` and the stage buffers of a loop (each ``u*`` shaped
+    ``(n_fields, n0, n1, n2)``, each ``s*`` ``(n_scalars,)``); the loops swap ``u`` and
+    ``ua`` on every accepted step and copy the result back into the caller's ``u`` at the
+    end. IMEX does not use ``ub``, ``sb`` (give empty arrays)."""
+
+    u: np.ndarray
+    s: np.ndarray
+    ua: np.ndarray
+    sa: np.ndarray
+    ub: np.ndarray
+    sb: np.ndarray
+
+
+class Control(NamedTuple):
+    """Step-size control of a loop."""
+
+    method: int
+    """``EULER`` or ``SSPRK3`` (IMEX: unused)."""
+    adaptive: bool
+    """Adapt dt to the error and positivity limits; else a fixed dt that breaks a limit
+    stops the loop with ``STATUS_UNSTABLE``."""
+    dt_min: float
+    """[day], a smaller step stops the loop with ``STATUS_DT_UNDERFLOW``."""
+    max_steps: int
+    """Accepted plus rejected steps allowed in this call."""
+    explicit_rate: float
+    """``2 sum_a max(D) / h_a^2`` [1/day] of the explicitly diffused fields."""
+    rtol: float
+    atol: float
+
+
+class Implicit(NamedTuple):
+    """What the IMEX loop adds: the implicit fields, their work arrays and the step
+    control's memory."""
+
+    diffusivity: np.ndarray
+    """(n_fields,) [mm^2/day]; > 0 for the fields diffused implicitly."""
+    stiff: np.ndarray
+    """(n_fields,) bool, the fields that take a full backward-Euler step."""
+    line_scratch: np.ndarray
+    """``implicit.line_scratch``."""
+    stiff_work: tuple
+    """``implicit.backward_euler_work``."""
+    stiff_stats: np.ndarray
+    """(rows, 2) per-row residual statistics."""
+    rates: np.ndarray
+    """(2, *u.shape): the previous and the new mean rates of the fields."""
+    history: np.ndarray
+    """(2,) 1 once ``rates[history[1]]`` is valid; which slot holds the previous rate."""
 
 
 @njit(cache=True)
-def _scalar_stage(
+def scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work):
+    """Scalar analogue of ``stage_pass``: ``s_out = alpha s_base + beta (s_in + dt f)``,
+    ``f`` the model's ``scalar_rate`` at ``stage.t`` given the export totals of the last
+    field stage (``work.exports`` summed times ``work.cell_volume``).
+
+    Takes the kernel fingerprint too, so that its disk cache follows the model's kernels.
+    """
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    sum_rows(work.exports, work.cell_volume, work.totals)
+    registry.scalar_rate(kind, s_in, work.totals, params, stage.t, work.ds)
+    alpha, beta, dt, ds = stage.alpha, stage.beta, stage.dt, work.ds
+    for i in range(s_out.shape[0]):
+        s_out[i] = beta * (s_in[i] + dt * ds[i]) + alpha * s_base[i]
+
+
+@njit(cache=True)
+def field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
+    """``stage_pass`` when the model has fields; nothing for a scalar-only (lumped) model,
+    whose per-row statistics and exports then stay zero."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    if u_in.shape[0] > 0:
+        stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work)
+
+
+@njit(cache=True)
+def _scalar_stage(  # the positional form tests/helpers.py calls
     kind,
     fingerprint,
     s_in,
@@ -63,44 +149,23 @@ def _scalar_stage(
     totals,
     ds,
 ):
-    """Scalar analogue of ``stage_pass``: ``s_out = alpha s_base + beta (s_in + dt f)``.
-
-    Takes the kernel fingerprint too, so that its disk cache follows the model's kernels.
-    """
+    """:func:`scalar_stage` with the stage and the work arrays given one by one."""
     numba.literally(kind)
     numba.literally(fingerprint)
-    sum_rows(exports, cell_volume, totals)
-    registry.scalar_rate(kind, s_in, totals, params, t, ds)
-    for i in range(s_out.shape[0]):
-        s_out[i] = beta * (s_in[i] + dt * ds[i]) + alpha * s_base[i]
+    work = StageWork(np.empty((0, 0, 0)), exports, exports, totals, ds, cell_volume)
+    stage = Stage(alpha, beta, dt, t, False, 0.0, 0.0)
+    scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work)
 
 
 @njit(cache=True)
-def _field_stage(
+def _field_stage(  # the positional form tests/helpers.py calls
     kind, fingerprint, u_in, u_base, u_out, alpha, beta, dt, t, s, problem, rtol, atol, err, work
 ):
-    """``stage_pass`` when the model has fields; nothing for a scalar-only (lumped) model,
-    whose per-row statistics and exports then stay zero."""
+    """:func:`field_stage` with the stage given coefficient by coefficient."""
     numba.literally(kind)
     numba.literally(fingerprint)
-    if u_in.shape[0] > 0:
-        stage_pass(
-            kind,
-            fingerprint,
-            u_in,
-            u_base,
-            u_out,
-            alpha,
-            beta,
-            dt,
-            t,
-            s,
-            problem,
-            rtol,
-            atol,
-            err,
-            work,
-        )
+    stage = Stage(alpha, beta, dt, t, err, rtol, atol)
+    field_stage(kind, fingerprint, u_in, u_base, u_out, s, stage, Problem(*problem), work)
 
 
 @njit(cache=True)
@@ -115,180 +180,162 @@ def _nonfinite(row_stats, scalars):
 
 @njit(cache=True)
 def _remaining(t, t_stop):
-    return t_stop - t > 1e-12 * max(1.0, abs(t_stop))
+    return t_stop - t > SLACK * max(1.0, abs(t_stop))
 
 
-@njit(cache=True, nogil=True)
-def advance_explicit(
-    kind,
-    fingerprint,
-    method,
-    adaptive,
-    u,
-    s,
-    ua,
-    ub,
-    sa,
-    sb,
-    t,
-    t_stop,
-    dt,
-    dt_min,
-    max_steps,
-    diffusion_rate,
-    rtol,
-    atol,
-    problem,
-    cell_volume,
-    work,
-    totals,
-    ds,
-):
-    """Advance with forward Euler or SSP-RK3 from ``t`` to ``t_stop`` (see module doc).
+@njit(cache=True, inline="always")
+def clip_step(dt, t, t_stop):
+    """The step [day] from ``t`` towards ``t_stop``: ``dt``, or what is left when that is
+    less, or would leave a sliver of at most ``SLACK`` relative."""
+    h = min(dt, t_stop - t)
+    if t_stop - t - h <= SLACK * max(1.0, abs(t_stop)):
+        h = t_stop - t
+    return h
 
-    ``diffusion_rate`` = ``2 sum_a max(D) / h_a^2`` [1/day]: forward Euler and SSP-RK3
-    preserve positivity for ``dt * (diffusion_rate + taxis_rate) <= 1``.
+
+@njit(cache=True, inline="always")
+def positivity_limit(rate):
+    """``0.9 / rate`` [day]: the explicit step that keeps densities non-negative with a
+    margin, for the explicit rate ``rate`` [1/day] (infinite for 0)."""
+    return 0.9 / rate if rate > 0 else np.inf
+
+
+@njit(cache=True, inline="always")
+def step_factor(err, power):
+    """Factor of the next step after an error ratio ``err`` of an estimate that scales as
+    ``h^power``: ``0.9 err^(-1/power)``, kept in ``[0.2, 5]`` (5 for ``err = 0``)."""
+    if err == 0.0:
+        return 5.0
+    if power == 2:
+        return min(5.0, max(0.2, 0.9 / np.sqrt(err)))
+    return min(5.0, max(0.2, 0.9 * err ** (-1.0 / power)))
+
+
+@njit(cache=True, inline="always")
+def grown_step(h, dt, proposal, limit):
+    """The next dt [day] after an accepted step ``h`` taken when ``dt`` was asked for: the
+    controller's ``proposal``, but a step clipped at an output time does not shrink dt;
+    at most ``limit``."""
+    dt = max(dt, proposal) if h < dt else proposal
+    return min(dt, limit)
+
+
+@njit(cache=True, inline="always")
+def underflow(dt, control):
+    """``STATUS_DT_UNDERFLOW`` if a rejected step leaves ``dt`` below ``dt_min``."""
+    return STATUS_DT_UNDERFLOW if dt < control.dt_min else STATUS_OK
+
+
+@njit(cache=True, inline="always")
+def swap(st):
+    """The states with the new solution (``ua``, ``sa``) as the current one."""
+    return States(st.ua, st.sa, st.u, st.s, st.ub, st.sb)
+
+
+@njit(cache=True, inline="always")
+def restore(st, swapped):
+    """After an odd number of swaps the solution lies in the caller's ``ua``, ``sa``
+    (``st.u``, ``st.s``): copy it into the caller's ``u``, ``s``."""
+    if swapped:
+        st.ua[...] = st.u
+        st.sa[:] = st.s
+
+
+@njit(cache=True)
+def _explicit_step(kind, fingerprint, st, h, t, control, problem, work):
+    """One forward-Euler or SSP-RK3 step of ``h`` days from ``(st.u, st.s)`` at ``t`` into
+    ``(st.ua, st.sa)`` (SSP-RK3 passes through ``st.ub``, ``st.sb``).
+
+    Returns ``(rate, err, outcome)``: the explicit rate ``explicit_rate + taxis rate``
+    [1/day] over the stages taken, the error ratio of the embedded second-order
+    solution (scalars included; 0 for Euler) and ``STATUS_OK``, ``STATUS_NONFINITE``, or
+    ``TOO_FAST`` when the first stage broke the positivity limit (no more stages taken).
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    params = problem[1]
-    row_stats, exports = work[2], work[1]
+    u, s, ua, sa, ub, sb = st.u, st.s, st.ua, st.sa, st.ub, st.sb
+    params, rtol, atol = problem.params, control.rtol, control.atol
+    row_stats = work.row_stats
+    stage = Stage(0.0, 1.0, h, t, False, rtol, atol)
+    field_stage(kind, fingerprint, u, u, ua, s, stage, problem, work)
+    scalar_stage(kind, fingerprint, s, s, sa, stage, params, work)
+    taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
+    if _nonfinite(row_stats, sa):
+        return control.explicit_rate + taxis_rate, 0.0, STATUS_NONFINITE
+    if h * (control.explicit_rate + taxis_rate) > 1.0 + SLACK:
+        return control.explicit_rate + taxis_rate, 0.0, TOO_FAST
+    if control.method == EULER:
+        return control.explicit_rate + taxis_rate, 0.0, STATUS_OK
+    stage = Stage(0.75, 0.25, h, t + h, False, rtol, atol)
+    field_stage(kind, fingerprint, ua, u, ub, sa, stage, problem, work)
+    scalar_stage(kind, fingerprint, sa, s, sb, stage, params, work)
+    taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
+    stage = Stage(THIRD, 1 - THIRD, h, t + 0.5 * h, True, rtol, atol)
+    field_stage(kind, fingerprint, ub, u, ua, sb, stage, problem, work)
+    scalar_stage(kind, fingerprint, sb, s, sa, stage, params, work)
+    taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
+    if _nonfinite(row_stats, sa):
+        return control.explicit_rate + taxis_rate, 0.0, STATUS_NONFINITE
+    err = column_max(row_stats, STAT_ERROR)
+    for i in range(s.shape[0]):
+        e = abs(sa[i] - 2.0 * sb[i] + s[i]) / (atol + rtol * max(abs(sa[i]), abs(s[i])))
+        err = max(err, e)
+    return control.explicit_rate + taxis_rate, err, STATUS_OK
+
+
+@njit(cache=True, nogil=True)
+def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, work):
+    """Advance with forward Euler or SSP-RK3 from ``t`` to ``t_stop`` [day] (module doc).
+
+    ``st`` are the :class:`States`, ``dt`` the step [day] to try first, ``control`` the
+    :class:`Control` (its ``explicit_rate`` = ``2 sum_a max(D) / h_a^2`` [1/day]: forward
+    Euler and SSP-RK3 preserve positivity for ``dt * (explicit_rate + taxis_rate) <=
+    1``), ``problem`` the :class:`~continuum.kernels.problem.Problem` and ``work`` the
+    :class:`~continuum.kernels.problem.StageWork`. Returns ``(t, dt_next, steps,
+    rejected, status)``.
+    """
+    numba.literally(kind)
+    numba.literally(fingerprint)
     swapped = False
     steps = 0
     rejected = 0
     status = STATUS_OK
     while _remaining(t, t_stop):
-        if steps + rejected >= max_steps:
+        if steps + rejected >= control.max_steps:
             status = STATUS_MAX_STEPS
             break
-        h = min(dt, t_stop - t)
-        if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
-            h = t_stop - t
-        _field_stage(
-            kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work
-        )
-        _scalar_stage(
-            kind, fingerprint, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds
-        )
-        taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
-        if _nonfinite(row_stats, sa):
+        h = clip_step(dt, t, t_stop)
+        rate, err, outcome = _explicit_step(kind, fingerprint, st, h, t, control, problem, work)
+        if outcome == STATUS_NONFINITE:
             status = STATUS_NONFINITE
-            u, ua = ua, u
-            s, sa = sa, s
-            swapped = not swapped
+            st, swapped = swap(st), not swapped
             break
-        if h * (diffusion_rate + taxis_rate) > 1.0 + 1e-12:
-            if not adaptive:
-                status = STATUS_UNSTABLE
-                break
-            dt = 0.9 / (diffusion_rate + taxis_rate)
-            rejected += 1
-            if dt < dt_min:
-                status = STATUS_DT_UNDERFLOW
-                break
-            continue
-        if method == EULER:
-            u, ua = ua, u
-            s, sa = sa, s
-            swapped = not swapped
-            t += h
-            steps += 1
-            continue
-        _field_stage(
-            kind, fingerprint, ua, u, ub, 0.75, 0.25, h, t + h, sa, problem, rtol, atol, False, work
-        )
-        _scalar_stage(
-            kind,
-            fingerprint,
-            sa,
-            s,
-            sb,
-            0.75,
-            0.25,
-            h,
-            t + h,
-            exports,
-            cell_volume,
-            params,
-            totals,
-            ds,
-        )
-        taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
-        mid = t + 0.5 * h
-        _field_stage(
-            kind,
-            fingerprint,
-            ub,
-            u,
-            ua,
-            THIRD,
-            1 - THIRD,
-            h,
-            mid,
-            sb,
-            problem,
-            rtol,
-            atol,
-            True,
-            work,
-        )
-        _scalar_stage(
-            kind,
-            fingerprint,
-            sb,
-            s,
-            sa,
-            THIRD,
-            1 - THIRD,
-            h,
-            mid,
-            exports,
-            cell_volume,
-            params,
-            totals,
-            ds,
-        )
-        taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
-        if _nonfinite(row_stats, sa):
-            status = STATUS_NONFINITE
-            u, ua = ua, u
-            s, sa = sa, s
-            swapped = not swapped
+        too_fast = h * rate > 1.0 + SLACK
+        if not control.adaptive and too_fast:
+            status = STATUS_UNSTABLE
             break
-        err = column_max(row_stats, STAT_ERROR)
-        for i in range(s.shape[0]):
-            e = abs(sa[i] - 2.0 * sb[i] + s[i]) / (atol + rtol * max(abs(sa[i]), abs(s[i])))
-            err = max(err, e)
-        limit = 0.9 / (diffusion_rate + taxis_rate) if diffusion_rate + taxis_rate > 0 else np.inf
-        if not adaptive:
-            if h * (diffusion_rate + taxis_rate) > 1.0 + 1e-12:
-                status = STATUS_UNSTABLE
-                break
-            u, ua = ua, u
-            s, sa = sa, s
-            swapped = not swapped
-            t += h
-            steps += 1
-            continue
-        factor = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / 3.0)))
-        if err > 1.0 or h * (diffusion_rate + taxis_rate) > 1.0 + 1e-12:
-            dt = min(h * factor, limit)
+        limit = positivity_limit(rate)
+        if control.adaptive and outcome == TOO_FAST:
+            dt = limit
             rejected += 1
-            if dt < dt_min:
-                status = STATUS_DT_UNDERFLOW
+            status = underflow(dt, control)
+            if status != STATUS_OK:
                 break
             continue
-        u, ua = ua, u
-        s, sa = sa, s
-        swapped = not swapped
+        if control.adaptive and control.method != EULER:
+            factor = step_factor(err, 3)
+            if err > 1.0 or too_fast:
+                dt = min(h * factor, limit)
+                rejected += 1
+                status = underflow(dt, control)
+                if status != STATUS_OK:
+                    break
+                continue
+            dt = grown_step(h, dt, min(h * factor, limit), limit)
+        st, swapped = swap(st), not swapped
         t += h
         steps += 1
-        proposal = min(h * factor, limit)
-        dt = max(dt, proposal) if h < dt else proposal
-        dt = min(dt, limit)
-    if swapped:
-        ua[...] = u
-        sa[:] = s
+    restore(st, swapped)
     return t, dt, steps, rejected, status
 
 
@@ -318,168 +365,125 @@ def _first_order_error(new, old, rate_prev, rate_new, h, have_prev, rtol, atol, 
     return column_max(row_stats, STAT_ERROR)
 
 
+@njit(cache=True)
+def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
+    """The implicit part of an IMEX step on ``st.ua`` (the explicit predictor): a full
+    backward-Euler solve for each stiff field, LOD line solves along each axis for each
+    other field with ``implicit.diffusivity > 0``. Returns the first stiff field whose
+    solve did not converge, or -1."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    for f in range(st.u.shape[0]):
+        d = implicit.diffusivity[f]
+        if implicit.stiff[f]:
+            iterations = solve_backward_euler(
+                kind,
+                fingerprint,
+                st.u,
+                st.ua,
+                f,
+                h,
+                t,
+                d,
+                problem,
+                control.rtol,
+                control.atol,
+                MAX_SOLVER_ITERATIONS,
+                implicit.line_scratch,
+                implicit.stiff_work,
+                implicit.stiff_stats,
+            )
+            if iterations < 0:
+                return f
+        elif d != 0.0:
+            for axis in range(3):
+                lam = h * problem.inv_h[axis] * problem.inv_h[axis]
+                implicit_diffusion_axis(st.ua, f, axis, d, lam, problem, implicit.line_scratch)
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _imex_error(st, h, control, implicit, row_stats):
+    """``(err, factor)`` of an IMEX step: the error ratio of :func:`_first_order_error`
+    (whose new mean rate goes to the free slot of ``implicit.rates``) and the factor of the
+    next step (1 while the estimator has no previous rate)."""
+    current = int(implicit.history[1])
+    have_prev = implicit.history[0] != 0.0
+    rates = implicit.rates
+    err = _first_order_error(
+        st.ua,
+        st.u,
+        rates[current],
+        rates[1 - current],
+        h,
+        have_prev,
+        control.rtol,
+        control.atol,
+        row_stats,
+    )
+    return err, step_factor(err, 2) if have_prev else 1.0
+
+
 @njit(cache=True, nogil=True)
-def advance_imex(
-    kind,
-    fingerprint,
-    adaptive,
-    u,
-    s,
-    ua,
-    sa,
-    t,
-    t_stop,
-    dt,
-    dt_min,
-    max_steps,
-    diffusion_rate,
-    rtol,
-    atol,
-    problem,
-    implicit_diffusivity,
-    stiff,
-    cell_volume,
-    work,
-    totals,
-    ds,
-    line_scratch,
-    stiff_work,
-    stiff_stats,
-    rates,
-    history,
-):
+def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, implicit):
     """IMEX Euler: explicit reactions and taxis, LOD backward-Euler diffusion.
 
-    ``problem`` is the solver's tuple with the *explicit* diffusivities (zero for the fields
-    with ``implicit_diffusivity > 0``, which diffuse implicitly). With ``adaptive``, the step
-    keeps the local error estimate of ``_first_order_error`` within ``atol + rtol |u|`` and
-    the explicit terms within their positivity limit. ``rates[history[1]]`` (the
-    previous mean rate of the fields; the other slot takes the new one) and ``history[0]``
-    (1 once it is valid) carry the estimator's memory from call to call.
+    ``problem`` has the *explicit* diffusivities (zero for the fields with
+    ``implicit.diffusivity > 0``, which diffuse implicitly; see :class:`Implicit`). With
+    ``control.adaptive``, the step keeps the local error estimate of
+    ``_first_order_error`` within ``atol + rtol |u|`` and the explicit terms within their
+    positivity limit. ``implicit.rates[implicit.history[1]]`` (the previous mean rate of
+    the fields; the other slot takes the new one) and ``implicit.history[0]`` (1 once it
+    is valid) carry the estimator's memory from call to call.
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    maps, params, _, diffusivity_law, bc_kind, bc_val, inv_h, _, _, mask = problem
-    row_stats, exports = work[2], work[1]
     swapped = False
     steps = 0
     rejected = 0
     status = STATUS_OK
-    has_mask = mask.size > 0
-    n_fields = u.shape[0]
     while _remaining(t, t_stop):
-        if steps + rejected >= max_steps:
+        if steps + rejected >= control.max_steps:
             status = STATUS_MAX_STEPS
             break
-        h = min(dt, t_stop - t)
-        if t_stop - t - h <= 1e-12 * max(1.0, abs(t_stop)):
-            h = t_stop - t
-        _field_stage(
-            kind, fingerprint, u, u, ua, 0.0, 1.0, h, t, s, problem, rtol, atol, False, work
-        )
-        _scalar_stage(
-            kind, fingerprint, s, s, sa, 0.0, 1.0, h, t, exports, cell_volume, params, totals, ds
-        )
-        registry.scalar_relax(kind, s, sa, totals, params, t, h)
-        explicit_rate = diffusion_rate + column_max(row_stats, STAT_TAXIS_RATE)
-        if h * explicit_rate > 1.0 + 1e-12:
-            if not adaptive:
+        h = clip_step(dt, t, t_stop)
+        stage = Stage(0.0, 1.0, h, t, False, control.rtol, control.atol)
+        field_stage(kind, fingerprint, st.u, st.u, st.ua, st.s, stage, problem, work)
+        scalar_stage(kind, fingerprint, st.s, st.s, st.sa, stage, problem.params, work)
+        registry.scalar_relax(kind, st.s, st.sa, work.totals, problem.params, t, h)
+        explicit_rate = control.explicit_rate + column_max(work.row_stats, STAT_TAXIS_RATE)
+        limit = positivity_limit(explicit_rate)
+        if h * explicit_rate > 1.0 + SLACK:
+            if not control.adaptive:
                 status = STATUS_UNSTABLE
                 break
-            dt = 0.9 / explicit_rate
+            dt = limit
             rejected += 1
-            if dt < dt_min:
-                status = STATUS_DT_UNDERFLOW
+            status = underflow(dt, control)
+            if status != STATUS_OK:
                 break
             continue
-        failed = -1
-        for f in range(n_fields):
-            if stiff[f]:
-                iterations = solve_backward_euler(
-                    kind,
-                    fingerprint,
-                    u,
-                    ua,
-                    f,
-                    h,
-                    t,
-                    implicit_diffusivity[f],
-                    problem,
-                    rtol,
-                    atol,
-                    MAX_SOLVER_ITERATIONS,
-                    line_scratch,
-                    stiff_work,
-                    stiff_stats,
-                )
-                if iterations < 0:
-                    failed = f
-                    break
-                continue
-            d = implicit_diffusivity[f]
-            if d == 0.0:
-                continue
-            for axis in range(3):
-                lam = h * inv_h[axis] * inv_h[axis]
-                implicit_diffusion_axis(
-                    ua,
-                    f,
-                    axis,
-                    d,
-                    diffusivity_law,
-                    maps,
-                    mask,
-                    has_mask,
-                    bc_kind,
-                    bc_val,
-                    lam,
-                    line_scratch,
-                )
-        if failed >= 0:
+        if _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit) >= 0:
             status = STATUS_SOLVER
             break
-        if _nonfinite(row_stats, sa):
+        if _nonfinite(work.row_stats, st.sa):
             status = STATUS_NONFINITE
-            u, ua = ua, u
-            s, sa = sa, s
-            swapped = not swapped
+            st, swapped = swap(st), not swapped
             break
-        if adaptive:
-            current = int(history[1])
-            err = _first_order_error(
-                ua,
-                u,
-                rates[current],
-                rates[1 - current],
-                h,
-                history[0] != 0.0,
-                rtol,
-                atol,
-                row_stats,
-            )
-            if history[0] == 0.0:
-                factor = 1.0
-            else:
-                factor = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 / np.sqrt(err)))
+        if control.adaptive:
+            err, factor = _imex_error(st, h, control, implicit, work.row_stats)
             if err > 1.0:
                 dt = h * factor
                 rejected += 1
-                if dt < dt_min:
-                    status = STATUS_DT_UNDERFLOW
+                status = underflow(dt, control)
+                if status != STATUS_OK:
                     break
                 continue
-            history[0] = 1.0
-            history[1] = 1 - current
-            proposal = h * factor
-            dt = max(dt, proposal) if h < dt else proposal
-            if explicit_rate > 0.0:
-                dt = min(dt, 0.9 / explicit_rate)
-        u, ua = ua, u
-        s, sa = sa, s
-        swapped = not swapped
+            implicit.history[0] = 1.0
+            implicit.history[1] = 1 - implicit.history[1]
+            dt = grown_step(h, dt, h * factor, limit)
+        st, swapped = swap(st), not swapped
         t += h
         steps += 1
-    if swapped:
-        ua[...] = u
-        sa[:] = s
+    restore(st, swapped)
     return t, dt, steps, rejected, status
