@@ -16,15 +16,22 @@ from continuum.kernels.circulation import (
     circulation_rates,
 )
 from continuum.kernels.flags import FASTMATH
+from continuum.kernels.registry import parameter_index
 
 EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR = range(6)
 
-# params = (law, a, K, gamma, b, a1, mu, alpha, lymph_fraction, k_clear, k_ext, k_LN, k_LB,
-#           first_pass, shedding_loss, then the therapy rates [1/day] a treatment schedule
-#           sets: on the tumour's cells, on circulating cells)
+# The parameter table of LumpedPrimary, then the therapy rates [1/day] a treatment
+# schedule sets: on the tumour's cells, on circulating cells.
+P = parameter_index(
+    (
+        *("law", "a", "K", "gamma", "b", "a1", "mu", "alpha", "lymph_fraction"),
+        *("k_clear", "k_ext", "k_LN", "k_LB", "first_pass", "shedding_loss"),
+        *("therapy_cells", "therapy_circulating"),
+    )
+)
+THERAPY_CELLS, THERAPY_CIRCULATING = P.therapy_cells, P.therapy_circulating
 # scalars = (tumor_cells, then the circulation block: blood_ctc, lymph_ctc, born, died,
 #            cleared, extravasated, node_arrested, first_pass, removed)
-THERAPY_CELLS, THERAPY_CIRCULATING = 15, 16
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -60,10 +67,14 @@ def _tumour_rates(scalars, params):
     """``(dP/dt, births, deaths, killed by therapy, shed into blood, shed into lymph)``
     [cells/day]."""
     p = scalars[0]
-    growth = growth_rate(int(params[0]), p, params[1], params[2], params[3], params[4], params[5])
-    shed, to_blood, to_lymph = shedding_rates(p, params[6], params[7], params[8])
-    kept = (1.0 - params[14]) * shed
-    treated = params[THERAPY_CELLS] * p
+    growth = growth_rate(
+        int(params[P.law]), p, params[P.a], params[P.K], params[P.gamma], params[P.b], params[P.a1]
+    )
+    shed, to_blood, to_lymph = shedding_rates(
+        p, params[P.mu], params[P.alpha], params[P.lymph_fraction]
+    )
+    kept = (1.0 - params[P.shedding_loss]) * shed
+    treated = params[P.therapy_cells] * p
     return (
         growth - shed + kept - treated,
         max(growth, 0.0) + kept,
@@ -91,7 +102,12 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     dscalars[0] = rate
     tumour = TumourFluxes(to_blood, to_lymph, births, deaths, treated)
     rates = CirculationRates(
-        params[9], params[10], params[11], params[12], params[13], params[THERAPY_CIRCULATING]
+        params[P.k_clear],
+        params[P.k_ext],
+        params[P.k_LN],
+        params[P.k_LB],
+        params[P.first_pass],
+        params[P.therapy_circulating],
     )
     circulation_rates(scalars, 1, tumour, rates, dscalars)
 

@@ -195,7 +195,8 @@ class KernelSet:
     relax : ``scalar_relax(s_in, s_out, exports, params, t, dt)``: exact relaxation of fast
         linear scalars over an IMEX step.
     parameters : the kernels' :func:`parameter_index`; the model's ``PARAMETERS`` must
-        list these names first, in this order (checked when the class is created).
+        be its first names, in this order (checked when the class is created); the
+        names after them are what ``param_vector`` appends (therapy rates).
     """
 
     point: object = None
@@ -209,8 +210,8 @@ class KernelSet:
         """Refuse a parameter table whose order differs from the kernels' index."""
         if self.parameters is None:
             return
-        names = tuple(p.name for p in table)[: len(self.parameters)]
-        if names != self.parameters._fields:
+        names = tuple(p.name for p in table)
+        if names != self.parameters._fields[: len(names)]:
             raise TypeError(
                 f"{owner}: PARAMETERS start with {names}, but its kernels read "
                 f"{self.parameters._fields} in that order"

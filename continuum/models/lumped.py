@@ -79,7 +79,7 @@ class LumpedPrimary(Model):
     **parameters : any of ``LumpedPrimary.PARAMETERS`` (units mm, day, cells).
     """
 
-    kernels = KernelSet(scalars=lumped_kernels.lumped_scalar_rate)
+    kernels = KernelSet(scalars=lumped_kernels.lumped_scalar_rate, parameters=lumped_kernels.P)
     field_names = ()
     scalar_names = ("tumor_cells", *CIRCULATION_SCALARS)
     therapy_slots = (lumped_kernels.THERAPY_CELLS, lumped_kernels.THERAPY_CIRCULATING)
@@ -172,5 +172,5 @@ class LumpedShedding(LumpedPrimary):
     letting them hold explicit steps at their stability limit.
     """
 
-    kernels = KernelSet(scalars=lumped_kernels.lumped_shedding_rate)
+    kernels = KernelSet(scalars=lumped_kernels.lumped_shedding_rate, parameters=lumped_kernels.P)
     scalar_names = (*LumpedPrimary.scalar_names, "shed_blood", "shed_lymph")

@@ -23,8 +23,8 @@ state = model.initial_state(grid, u=np.exp(-((x - 2.4) ** 2)))
 res = ct.simulate(model, state, 2.0, save_every=1.0, method="explicit", dt=0.01)
 print(repr(float(res.state.data.sum())), ct.__file__)
 """
-OLD = "return params[1] * x * (1.0 - x)"
-NEW = "return 2.0 * params[1] * x * (1.0 - x)"
+OLD = "return params[FISHER.growth_rate] * x * (1.0 - x)"
+NEW = "return 2.0 * params[FISHER.growth_rate] * x * (1.0 - x)"
 
 
 def reference(growth_rate):
