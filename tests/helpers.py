@@ -42,47 +42,22 @@ def compiled_rhs(model, state, t=0.0):
     only. Returns ``(field_rate, export_totals, scalar_rate)``: the fields' rates
     (grid shape), the exports integrated over the grid (per day) and the scalars' rates.
     """
+    from continuum.kernels.problem import Stage
     from continuum.kernels.registry import FINGERPRINT, entry_point
     from continuum.solvers import loops
 
     solver = make_solver("explicit", model, state.copy())
     dt = float(2**30)
     u_out = np.empty_like(solver.u)
-    field_args = (
-        solver.kind,
-        FINGERPRINT,
-        solver.u,
-        solver.u,
-        u_out,
-        0.0,
-        1.0,
-        dt,
-        float(t),
-        solver.s,
-        solver.problem(solver.diffusivity),
-        1.0,
-        1.0,
-        False,
-        solver.work,
-    )
-    entry_point(loops._field_stage, field_args)(*field_args)
+    stage = Stage(alpha=0.0, beta=1.0, dt=dt, t=float(t), with_error=False, rtol=1.0, atol=1.0)
+    problem = solver.problem(solver.diffusivity)
+    field_args = (solver.kind, FINGERPRINT, solver.u, solver.u, u_out, solver.s, stage, problem)
+    field_args += (solver.work,)
+    entry_point(loops.field_stage, field_args)(*field_args)
     s_out = np.empty_like(solver.s)
-    scalar_args = (
-        solver.kind,
-        FINGERPRINT,
-        solver.s,
-        solver.s,
-        s_out,
-        0.0,
-        1.0,
-        1.0,
-        float(t),
-        solver.work[1],
-        solver.cell_volume,
-        solver.params,
-        solver.totals,
-        solver.ds,
-    )
-    entry_point(loops._scalar_stage, scalar_args)(*scalar_args)
+    scalar_stage = stage._replace(dt=1.0)
+    scalar_args = (solver.kind, FINGERPRINT, solver.s, solver.s, s_out, scalar_stage)
+    scalar_args += (solver.params, solver.work)
+    entry_point(loops.scalar_stage, scalar_args)(*scalar_args)
     rate = ((u_out - solver.u) / dt).reshape(state.data.shape)
     return rate, solver.totals.copy(), solver.ds.copy()

@@ -32,7 +32,7 @@ from numba import njit
 
 from continuum.kernels import registry
 from continuum.kernels.implicit import implicit_diffusion_axis, solve_backward_euler
-from continuum.kernels.problem import Problem, Stage, StageWork
+from continuum.kernels.problem import Stage
 from continuum.kernels.stage import (
     STAT_ERROR,
     STAT_NONFINITE,
@@ -130,42 +130,6 @@ def field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem,
     numba.literally(fingerprint)
     if u_in.shape[0] > 0:
         stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work)
-
-
-@njit(cache=True)
-def _scalar_stage(  # the positional form tests/helpers.py calls
-    kind,
-    fingerprint,
-    s_in,
-    s_base,
-    s_out,
-    alpha,
-    beta,
-    dt,
-    t,
-    exports,
-    cell_volume,
-    params,
-    totals,
-    ds,
-):
-    """:func:`scalar_stage` with the stage and the work arrays given one by one."""
-    numba.literally(kind)
-    numba.literally(fingerprint)
-    work = StageWork(np.empty((0, 0, 0)), exports, exports, totals, ds, cell_volume)
-    stage = Stage(alpha, beta, dt, t, False, 0.0, 0.0)
-    scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work)
-
-
-@njit(cache=True)
-def _field_stage(  # the positional form tests/helpers.py calls
-    kind, fingerprint, u_in, u_base, u_out, alpha, beta, dt, t, s, problem, rtol, atol, err, work
-):
-    """:func:`field_stage` with the stage given coefficient by coefficient."""
-    numba.literally(kind)
-    numba.literally(fingerprint)
-    stage = Stage(alpha, beta, dt, t, err, rtol, atol)
-    field_stage(kind, fingerprint, u_in, u_base, u_out, s, stage, Problem(*problem), work)
 
 
 @njit(cache=True)
