@@ -177,6 +177,18 @@ class Transport:
         return law
 
 
+def _source_bytes(function) -> bytes:
+    """The bytes of ``function``'s source file, else of its source, else of its code."""
+    path = inspect.getsourcefile(function)
+    if path is not None and Path(path).is_file():
+        return Path(path).read_bytes()
+    try:
+        return inspect.getsource(function).encode()
+    except (OSError, TypeError):
+        code = function.__code__
+        return code.co_code + repr(code.co_consts).encode() + repr(code.co_names).encode()
+
+
 @dataclass(frozen=True)
 class KernelSet:
     """A model's pointwise ``@njit`` kernels, declared in one place (``kernels = KernelSet(
@@ -218,15 +230,12 @@ class KernelSet:
             )
 
     def digest(self) -> str:
-        """Hash of the source files of the kernels (what the compiled steppers inline)."""
+        """Hash of the source files of the kernels (what the compiled steppers inline);
+        of a kernel's own source or code when it has no file (a notebook cell, ``exec``)."""
         sha = hashlib.sha256()
-        files = {
-            inspect.getsourcefile(getattr(fn, "py_func", fn))
-            for fn in (self.point, self.row, self.scalars, self.stiff, self.relax)
-            if fn is not None
-        }
-        for path in sorted(files):
-            sha.update(Path(path).read_bytes())
+        for fn in (self.point, self.row, self.scalars, self.stiff, self.relax):
+            if fn is not None:
+                sha.update(_source_bytes(getattr(fn, "py_func", fn)))
         return sha.hexdigest()[:12]
 
     def register(self, owner: str) -> str:
