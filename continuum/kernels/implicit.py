@@ -41,7 +41,6 @@ from continuum.kernels.fv import (
     harmonic,
     neighbour,
 )
-from continuum.kernels.problem import Problem
 
 ROUNDOFF = 64.0 * np.finfo(np.float64).eps
 
@@ -57,6 +56,29 @@ class LineSystem(NamedTuple):
     scale: float
     with_bc: bool
     """Use the boundary values (homogeneous boundary data otherwise, for increments)."""
+
+
+class StiffStep(NamedTuple):
+    """One backward-Euler solve of a stiff field: the step ``dt`` and time ``t`` [day],
+    the field's diffusivity ``d`` [mm^2/day], the tolerances of the step control and the
+    most corrections allowed."""
+
+    dt: float
+    t: float
+    d: float
+    rtol: float
+    atol: float
+    max_iterations: int
+
+
+class StiffBuffers(NamedTuple):
+    """Work arrays of :func:`solve_backward_euler`: line-solve scratch
+    (:func:`line_scratch`), the multigrid hierarchy (:func:`backward_euler_work`) and the
+    per-row statistics ``(rows, 2)``."""
+
+    scratch: object
+    work: object
+    row_stats: np.ndarray
 
 
 class BackwardEulerWork(NamedTuple):
@@ -429,31 +451,16 @@ def _correct(u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def solve_backward_euler(  # signature kept: tests/kernels/test_multigrid.py calls it
-    kind,
-    fingerprint,
-    u_old,
-    predictor,
-    f,
-    dt,
-    t,
-    d,
-    problem,
-    rtol,
-    atol,
-    max_iterations,
-    scratch,
-    work,
-    row_stats,
-):
+def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, buffers):
     """Backward-Euler step of field ``f`` (diffusion and stiff decay implicit), in place.
 
     Solves ``M x = b``, ``M = I + dt R - dt T`` (``R`` the model's ``stiff_rate`` taken
     from ``predictor``, where the fields before ``f`` already hold their new values: a
     quasi-static field then follows its drivers without a step of lag; ``T`` the diffusion
-    operator with coefficients from ``u_old`` (``d`` [mm^2/day] times the factors of
+    operator with coefficients from ``u_old`` (``step.d`` [mm^2/day] times the factors of
     ``diffusion.coefficient``); the other reactions stay in the explicit
-    ``predictor[f]``, which receives ``x``), from ``x = u_old[f]``; ``dt``, ``t`` [day].
+    ``predictor[f]``, which receives ``x``), from ``x = u_old[f]``; ``step`` a
+    :class:`StiffStep`, ``buffers`` a :class:`StiffBuffers`.
     ``M`` is an M-matrix whose rows exceed their off-diagonal sums by at least 1, so
     ``max|x - x*| <= max|residual|``. The iteration stops when the residual is at the
     round-off of its terms, or when the last correction was below ``0.1 (atol + rtol |x|)``
@@ -461,18 +468,18 @@ def solve_backward_euler(  # signature kept: tests/kernels/test_multigrid.py cal
     multigrid contraction factor, about 0.1, times that).
     Corrections come from one tridiagonal solve per line in 1D (exact) and from multigrid
     V-cycles in 2D and 3D (``continuum.kernels.multigrid``).
-    ``problem`` is a :class:`~continuum.kernels.problem.Problem` (or its positional
-    tuple), ``work`` :func:`backward_euler_work`'s :class:`BackwardEulerWork`. Returns the
-    number of corrections, or -1 if ``max_iterations`` did not suffice.
+    ``problem`` is a :class:`~continuum.kernels.problem.Problem`. Returns the number of
+    corrections, or -1 if ``step.max_iterations`` did not suffice.
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    problem = Problem(*problem)
+    dt, t, d, rtol, atol = step.dt, step.t, step.d, step.rtol, step.atol
+    scratch, work, row_stats = buffers.scratch, buffers.work, buffers.row_stats
     system = _prepare_system(kind, fingerprint, u_old, predictor, f, dt, t, d, problem, work)
     rhs = multigrid.level(work.rhs, work.offsets, work.shapes, 0)
     out = predictor[f]
     last_correction = np.inf
-    for iteration in range(max_iterations + 1):
+    for iteration in range(step.max_iterations + 1):
         backward_euler_residual(work.x, u_old, out, f, system, problem, rtol, atol, rhs, row_stats)
         r_max = 0.0
         ratio = 0.0
@@ -482,7 +489,7 @@ def solve_backward_euler(  # signature kept: tests/kernels/test_multigrid.py cal
         if ratio == 0.0 or last_correction <= 0.1:
             out[...] = work.x
             return iteration
-        if iteration == max_iterations or r_max != r_max:
+        if iteration == step.max_iterations or r_max != r_max:
             break
         last_correction = _correct(
             u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats

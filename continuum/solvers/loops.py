@@ -31,7 +31,12 @@ import numpy as np
 from numba import njit
 
 from continuum.kernels import registry
-from continuum.kernels.implicit import implicit_diffusion_axis, solve_backward_euler
+from continuum.kernels.implicit import (
+    StiffBuffers,
+    StiffStep,
+    implicit_diffusion_axis,
+    solve_backward_euler,
+)
 from continuum.kernels.problem import Stage
 from continuum.kernels.stage import (
     STAT_ERROR,
@@ -340,22 +345,10 @@ def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     for f in range(st.u.shape[0]):
         d = implicit.diffusivity[f]
         if implicit.stiff[f]:
+            step = StiffStep(h, t, d, control.rtol, control.atol, MAX_SOLVER_ITERATIONS)
+            buffers = StiffBuffers(implicit.line_scratch, implicit.stiff_work, implicit.stiff_stats)
             iterations = solve_backward_euler(
-                kind,
-                fingerprint,
-                st.u,
-                st.ua,
-                f,
-                h,
-                t,
-                d,
-                problem,
-                control.rtol,
-                control.atol,
-                MAX_SOLVER_ITERATIONS,
-                implicit.line_scratch,
-                implicit.stiff_work,
-                implicit.stiff_stats,
+                kind, fingerprint, st.u, st.ua, f, step, problem, buffers
             )
             if iterations < 0:
                 return f

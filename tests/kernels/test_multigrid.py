@@ -25,7 +25,14 @@ from numba import njit
 
 from continuum.boundary import DIRICHLET, NOFLUX, PERIODIC
 from continuum.kernels import multigrid, registry
-from continuum.kernels.implicit import backward_euler_work, line_scratch, solve_backward_euler
+from continuum.kernels.implicit import (
+    StiffBuffers,
+    StiffStep,
+    backward_euler_work,
+    line_scratch,
+    solve_backward_euler,
+)
+from continuum.kernels.problem import Problem
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.kernels.simple import no_reaction_point, no_reaction_row, no_scalar_rate
 
@@ -106,7 +113,7 @@ def compiled_solve(
     law = np.array([[DIFFUSIVITY_MAP, -1, 0.0, 0.0]])
     mask3 = np.zeros((0, 0, 0)) if mask is None else mask.astype(np.float64)
     inv_h = 1.0 / spacing3
-    problem = (
+    problem = Problem(
         maps,
         np.zeros(1),
         np.zeros(1),
@@ -127,16 +134,13 @@ def compiled_solve(
         u_old,
         predictor,
         0,
-        dt,
-        0.0,
-        d,
+        StiffStep(dt, 0.0, d, rtol, atol, 400),
         problem,
-        rtol,
-        atol,
-        400,
-        line_scratch(shape3),
-        backward_euler_work(shape3, spacing3, True),
-        np.zeros((shape3[0] * shape3[1], 2)),
+        StiffBuffers(
+            line_scratch(shape3),
+            backward_euler_work(shape3, spacing3, True),
+            np.zeros((shape3[0] * shape3[1], 2)),
+        ),
     )
     cycles = entry_point(solve_backward_euler, args)(*args)
     return predictor[0], cycles
