@@ -227,16 +227,6 @@ def _allow(expr, where, names) -> None:
         )
 
 
-def _constant(eq: Equations, expr, where: str, what: str) -> sp.Expr:
-    """``expr`` if it is made of parameters and numbers only."""
-    extra = {str(s) for s in expr.free_symbols} - set(eq.parameters)
-    if extra or expr.atoms(sp.core.function.AppliedUndef):
-        raise EquationError(
-            f"{where}: {what} must be made of parameters and numbers, not {sorted(extra)}"
-        )
-    return expr
-
-
 def _sort_field(eq: Equations, name: str, expr: sp.Expr) -> None:
     """Split the equation of field ``name`` into diffusion, taxis and the reaction."""
     where = f"equation of {name}"
