@@ -259,7 +259,7 @@ class RunFile(ColonyQueries):
                 f"{self._file.attrs.get('format_version')}); colony queries need format "
                 f"{FORMAT_VERSION}, which stores their sizes: rerun it"
             )
-        return tuple(_read(self.path, group[name], frame) for name in COHORT_ARRAYS)
+        return tuple(_read(self.path, group[name], frame) for name in COHORT_ARRAYS[:3])
 
     def checkpoint(self, slot: str | None = None) -> dict:
         """The last complete checkpoint (or the one in ``slot``): state arrays, solver

@@ -70,6 +70,9 @@ SITE_SCALARS = (
     "extinct",
     "shed",
     "shedding",
+    "effectors",
+    "immune_killed",
+    "vascular_capacity",
 )
 (
     ARRIVED,
@@ -88,9 +91,20 @@ SITE_SCALARS = (
     EXTINCT,
     SHED,
     SHEDDING,
+    EFFECTORS,
+    IMMUNE_KILLED,
+    VASCULAR_CAPACITY,
 ) = range(len(SITE_SCALARS))
-# Arrays after the scalars, each ``n_cohorts`` long.
-COHORT_ARRAYS = ("cohort_colonies", "cohort_log_size", "cohort_edge_log_size")
+# Arrays after the scalars, each ``n_cohorts`` long: counts, log mean sizes and edge log
+# sizes, then the log vascular capacities [ln cells] of the mean colony and of the edge
+# (an angiogenic site's colonies; ``continuum.kernels.colony_ode``).
+COHORT_ARRAYS = (
+    "cohort_colonies",
+    "cohort_log_size",
+    "cohort_edge_log_size",
+    "cohort_log_capacity",
+    "cohort_edge_log_capacity",
+)
 
 # Columns of a site's parameter row.
 SITE_PARAMETERS = (
@@ -116,6 +130,20 @@ SITE_PARAMETERS = (
     "spatial",
     "therapy",
     "therapy_dormant",
+    "stimulation",
+    "inhibition",
+    "systemic",
+    "immune",
+    "effector_source",
+    "recruitment",
+    "recruitment_half",
+    "exhaustion",
+    "effector_death",
+    "kill",
+    "shielding",
+    "therapy_vascular",
+    "therapy_kill",
+    "therapy_exhaustion",
 )
 (
     P_LAW,
@@ -140,6 +168,20 @@ SITE_PARAMETERS = (
     P_SPATIAL,
     P_THERAPY,
     P_THERAPY_DORMANT,
+    P_STIMULATION,
+    P_INHIBITION,
+    P_SYSTEMIC,
+    P_IMMUNE,
+    P_EFFECTOR_SOURCE,
+    P_RECRUITMENT,
+    P_RECRUITMENT_HALF,
+    P_EXHAUSTION,
+    P_EFFECTOR_DEATH,
+    P_KILL,
+    P_SHIELDING,
+    P_THERAPY_VASCULAR,
+    P_THERAPY_KILL,
+    P_THERAPY_EXHAUSTION,
 ) = range(len(SITE_PARAMETERS))
 
 
@@ -297,7 +339,7 @@ def growth_factor(p, counts, logs, cohort, burden, death, h):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _seed(block, p, arrivals, clustered, cluster_seeding, h):
+def seed_site(block, p, arrivals, clustered, cluster_seeding, h):
     """Seeding of ``arrivals`` single and ``clustered`` clustered cells over ``h`` days
     (see :func:`site_step`): books ``arrived``, ``failed`` and the dormant pool (exact
     exponential solution); returns the founders [cells], the seeds that did not go
@@ -381,7 +423,7 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
     counts = block[base : base + n_cohorts]
     logs = block[base + n_cohorts : base + 2 * n_cohorts]
     edges = block[base + 2 * n_cohorts : base + 3 * n_cohorts]
-    founders = _seed(block, p, arrivals, clustered, cluster_seeding, h)
+    founders = seed_site(block, p, arrivals, clustered, cluster_seeding, h)
     if p[P_SPATIAL] != 0.0:  # the founder cells join the site's tissue fields (the caller)
         block[FOUNDED] += founders
         return
@@ -432,27 +474,6 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
 def block_size(n_cohorts: int) -> int:
     """Length of a size-structured site's scalar block."""
     return len(SITE_SCALARS) + len(COHORT_ARRAYS) * n_cohorts
-
-
-@njit(cache=True)
-def sites_step(
-    scalars, offsets, params, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding
-):
-    """:func:`site_step` for every site: block ``k`` starts at ``scalars[offsets[k]]``."""
-    size = len(SITE_SCALARS) + len(COHORT_ARRAYS) * n_cohorts
-    for k in range(offsets.shape[0]):
-        block = scalars[offsets[k] : offsets[k] + size]
-        site_step(
-            block,
-            params[k],
-            n_cohorts,
-            cohort,
-            t0,
-            t1,
-            arrivals[k],
-            clustered[k],
-            cluster_seeding,
-        )
 
 
 @njit(cache=True)

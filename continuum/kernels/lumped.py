@@ -18,7 +18,7 @@ from continuum.kernels.circulation import (
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.registry import parameter_index
 
-EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR = range(6)
+EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR, HAHNFELDT = range(7)
 
 # The parameter table of LumpedPrimary, then the therapy rates [1/day] a treatment
 # schedule sets: on the tumour's cells, on circulating cells.

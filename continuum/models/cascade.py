@@ -356,6 +356,12 @@ class Cascade(Model):
             grid = Grid(1, 1.0)
         state = super().initial_state(grid, **overrides)
         for k, site in enumerate(self.sites):
+            block = state.scalars[self.site_offset(k) :]
+            if site.immunity is not None and f"sites/{site.name}/effectors" not in overrides:
+                block[colonies.EFFECTORS] = site.immunity["effectors"]
+            # a colony starts at one cell within its initial vascular capacity K
+            start = len(colonies.SITE_SCALARS) + 3 * self.n_cohorts
+            block[start : start + 2 * self.n_cohorts] = math.log(site.growth["K"])
             if site.grid is not None:  # healthy tissue: matrix and oxygen at 1, no tumour
                 fields, _ = self.tissue(state.scalars, k)
                 fields[:] = site.model.initial_state(

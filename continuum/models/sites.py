@@ -138,6 +138,31 @@ class Circulation:
         return f"Circulation({self.to_spec()})"
 
 
+IMMUNITY_PARAMETERS = (
+    Parameter("effectors", 3.155e5, "cells", "effector cells at the start"),
+    Parameter("source", 1.3e4, "cells/day", "constant influx of effector cells (sigma)"),
+    Parameter("recruitment", 0.1245, "1/day", "maximal recruitment by the burden (rho)"),
+    Parameter("recruitment_half", 2.019e7, "cells", "burden of half-maximal recruitment (eta)"),
+    Parameter("exhaustion", 3.422e-10, "1/(cell day)", "inactivation by the burden (mu)"),
+    Parameter("death", 0.0412, "1/day", "death of effector cells (delta_E)"),
+    Parameter("kill", 1.101e-7, "1/(cell day)", "killing of colony cells per effector (n)"),
+    Parameter(
+        "shielding",
+        0.0,
+        "cells",
+        "colony size beyond which effectors reach only the surface (0: every cell)",
+    ),
+)
+# The growth-law parameters a site's kernel reads (``colonies.SITE_PARAMETERS``).
+GROWTH_KEYS = ("a", "K", "gamma", "b", "a1", "stimulation", "inhibition")
+# Kuznetsov, Makalkin, Taylor & Perelson (Bull Math Biol 1994;56:295-321), fitted to BCL1
+# lymphoma in the spleen of chimeric mice: s = 1.3e4 cells/day, p = 0.1245 /day, g =
+# 2.019e7 cells, m = 3.422e-10, d = 0.0412 /day, n = 1.101e-7 /(cell day), tumour growth a
+# = 0.18 /day, b = 2e-9 /cell (logistic limit 5e8 cells); effectors start at the
+# tumour-free level s/d. Mouse values: a documented parameter set, not a human default.
+KUZNETSOV_1994 = {p.name: p.default for p in IMMUNITY_PARAMETERS}
+KUZNETSOV_1994_GROWTH = {"law": "logistic", "a": 0.18, "K": 5e8}
+
 SITE_PARAMETERS = (
     Parameter("survival", 0.38, "1", "fraction of arriving cells that seed", "fraction"),
     Parameter(
@@ -150,7 +175,7 @@ SITE_PARAMETERS = (
     Parameter("dormancy", 0.95, "1", "fraction of seeds that enter dormancy", "fraction"),
     Parameter("wake", 3e-4, "1/day", "wake-up rate of dormant cells"),
     Parameter("dormant_death", 3e-4, "1/day", "death rate of dormant cells"),
-    Parameter("clearance", 0.0, "1/day", "death rate of colony cells (immune, per cell)"),
+    Parameter("clearance", 0.0, "1/day", "death rate of colony cells (per cell)"),
     Parameter("detection", DETECTION_CELLS, "cells", "size of a detectable colony", "positive"),
 )
 
@@ -237,6 +262,7 @@ class SecondarySite:
         shedding=None,
         grid=None,
         model=None,
+        immunity=None,
         **parameters,
     ):
         if not isinstance(name, str) or not name or "/" in name:
@@ -252,8 +278,13 @@ class SecondarySite:
             f"SecondarySite {name!r}",
             self.PARAMETERS,
             parameters,
-            "organ, flow, affinity, capacity, growth, seeding, shedding, grid, model",
+            "organ, flow, affinity, capacity, growth, seeding, shedding, grid, model, immunity",
         )
+        self.immunity = None
+        if immunity is not None:
+            self.immunity = checked_parameters(
+                f"immunity of site {name!r}", IMMUNITY_PARAMETERS, immunity
+            )
         self.growth = self._growth(growth)
         self.seeding = self._pair("seeding", seeding, ("m", "alpha"), "cells^(-alpha)/day")
         self.intravasation = False
@@ -273,10 +304,10 @@ class SecondarySite:
             raise ValueError(
                 f"grid of site {self.name!r}: got {grid!r}; an unmasked ct.Grid is needed"
             )
-        if growth is not None or seeding is not None:
+        if growth is not None or seeding is not None or self.immunity is not None:
             raise ValueError(
-                f"site {self.name!r}: a spatial site grows under its model; growth= and "
-                "seeding= apply to size-structured sites only"
+                f"site {self.name!r}: a spatial site grows under its model; growth=, "
+                "seeding= and immunity= apply to size-structured sites only"
             )
         if shedding not in (None, True, False):
             raise ValueError(
@@ -312,21 +343,31 @@ class SecondarySite:
                 "with 'law'"
             )
         check_choice(f"growth law of site {self.name!r}", growth["law"], tuple(GROWTH_LAWS))
+        growth = dict(growth)
+        systemic = growth.pop("systemic", 0.0)
+        if growth["law"] != "hahnfeldt" and systemic != 0.0:
+            raise ValueError(
+                f"growth of site {self.name!r}: systemic = {systemic!r} applies to the "
+                "'hahnfeldt' law only"
+            )
+        systemic = check_fraction(f"growth systemic of site {self.name!r}", systemic)
         # the primary's table checks each parameter and supplies the defaults
-        law = LumpedPrimary(growth=dict(growth))
-        values = {k: law.parameters[k] for k in ("a", "K", "gamma", "b", "a1")}
+        law = LumpedPrimary(growth=growth)
+        values = {k: law.parameters.get(k, 0.0) for k in GROWTH_KEYS}
         if growth["law"] in ("bertalanffy", "power") and values["gamma"] > 1.0:
             raise ValueError(
                 f"growth of site {self.name!r}: gamma = {values['gamma']:g}; colonies need "
                 "gamma <= 1 (larger exponents blow up in finite time)"
             )
-        rate = growth_rate(GROWTH_LAWS[growth["law"]], 1.0, *values.values())
+        rate = growth_rate(GROWTH_LAWS[growth["law"]], 1.0, *(values[k] for k in GROWTH_KEYS[:5]))
         if not rate > 0.0:
             raise ValueError(
                 f"growth of site {self.name!r}: a colony of one cell does not grow "
                 f"(G(1) = {rate:g} cells/day); check a, K, b"
             )
-        return {"law": growth["law"], **values}
+        if growth["law"] != "hahnfeldt":
+            return {"law": growth["law"], **{k: values[k] for k in GROWTH_KEYS[:5]}}
+        return {"law": growth["law"], **values, "systemic": systemic}
 
     def _pair(self, name, value, keys, unit) -> dict:
         """``seeding`` (m, alpha) or ``shedding`` (mu, alpha): a pair, a dict, or ``None``
@@ -348,8 +389,10 @@ class SecondarySite:
     def parameter_row(self) -> np.ndarray:
         """The site's row in the kernels' layout (``colonies.SITE_PARAMETERS``)."""
         g, p, s, shed = self.growth, self.parameters, self.seeding, self.shedding
+        immunity = self.immunity or dict.fromkeys(KUZNETSOV_1994, 0.0)
         values = {
-            **{k: g[k] for k in ("a", "K", "gamma", "b", "a1")},
+            **{k: g.get(k, 0.0) for k in GROWTH_KEYS},
+            "systemic": g.get("systemic", 0.0),
             "law": float(GROWTH_LAWS[g["law"]]),
             "survival": p["survival"],
             "establishment": p["establishment"],
@@ -367,6 +410,17 @@ class SecondarySite:
             "spatial": float(self.grid is not None),
             "therapy": 0.0,  # set by a treatment schedule while it acts
             "therapy_dormant": 0.0,
+            "immune": float(self.immunity is not None),
+            "effector_source": immunity["source"],
+            "recruitment": immunity["recruitment"],
+            "recruitment_half": immunity["recruitment_half"],
+            "exhaustion": immunity["exhaustion"],
+            "effector_death": immunity["death"],
+            "kill": immunity["kill"],
+            "shielding": immunity["shielding"],
+            "therapy_vascular": 0.0,
+            "therapy_kill": 0.0,
+            "therapy_exhaustion": 0.0,
         }
         return np.array([values[k] for k in colonies.SITE_PARAMETERS])
 
@@ -387,6 +441,7 @@ class SecondarySite:
             "growth": dict(self.growth),
             "seeding": dict(self.seeding),
             "shedding": self.intravasation if self.grid is not None else dict(self.shedding),
+            "immunity": None if self.immunity is None else dict(self.immunity),
             **self.parameters,
         }
 
@@ -401,6 +456,7 @@ class SecondarySite:
             spec["model"] = Model.from_spec(spec["model"], maps or {})
             spec.pop("growth")
             spec.pop("seeding")
+            spec.pop("immunity", None)
         return cls(**spec)
 
     def __repr__(self):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from continuum.kernels import colonies
-from continuum.kernels.colonies import sites_step
+from continuum.kernels.colony_ode import sites_step
 from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.models.cascade import ARRIVAL_SOURCES
@@ -199,11 +199,18 @@ class CascadeSolver:
             founded = scalars[self.offsets + colonies.FOUNDED]
             shed = scalars[self.shed]
             rates = self._shedding_rates() if model.exact_circulation else None
+            primary = self._primary_cells()
             self.inner.advance(t_next)
             if model.exact_circulation:
                 rates = np.concatenate([rates, self._shedding_rates()])[[0, 2, 1, 3]]
                 settle_stretch(
-                    self._sites(), scalars[self.shed] - shed, rates, t0, self.inner.t, cohort
+                    self._sites(),
+                    scalars[self.shed] - shed,
+                    rates,
+                    t0,
+                    self.inner.t,
+                    cohort,
+                    primary,
                 )
             else:  # the primary's solver advanced its circulation
                 delta = scalars[self.sources] - before
@@ -220,6 +227,7 @@ class CascadeSolver:
                     model.shares @ delta,
                     none,
                     1.0,
+                    primary,
                 )
             founded = scalars[self.offsets + colonies.FOUNDED] - founded
             for k, solver, weights in self.tissues:
@@ -261,6 +269,15 @@ class CascadeSolver:
             circulation=self.circulation_rates,
             n_cohorts=int(self.model.n_cohorts),
         )
+
+    def _primary_cells(self) -> float:
+        """The primary's tumour cells now, where a site's vascular capacities see them
+        (systemic inhibition; 0 otherwise)."""
+        if not np.any(self.site_parameters[:, colonies.P_SYSTEMIC] > 0.0):
+            return 0.0
+        if "tumor_cells" in self.model.primary_scalars:
+            return float(self.state.scalar("tumor_cells"))
+        return float(self.model.primary.derived_series(self.state)["tumor_cells"])
 
     def _shedding_rates(self) -> np.ndarray:
         """A lumped primary's present shedding into blood and lymph [cells/day]."""

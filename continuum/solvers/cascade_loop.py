@@ -17,7 +17,8 @@ import numpy as np
 from numba import njit
 
 from continuum.kernels.circulation import CLEARED, advance_circulation, advance_clusters
-from continuum.kernels.colonies import book_shedding, sites_step
+from continuum.kernels.colonies import book_shedding
+from continuum.kernels.colony_ode import sites_step
 from continuum.kernels.lumped import shedding_rates
 from continuum.solvers.loops import SSPRK3, STATUS_OK, Control, _remaining, advance_explicit
 
@@ -127,7 +128,7 @@ def _share_arrivals(sites, before, cluster_out, cluster_arrested):
 
 
 @njit(cache=True)
-def settle_stretch(sites, shed, rates, t0, t1, cohort):
+def settle_stretch(sites, shed, rates, t0, t1, cohort, primary):
     """What follows a lumped primary's stretch ``[t0, t1]`` [day]: the circulation in
     closed form and the sites (``sites`` the :class:`CascadeSites`, ``cohort`` the cohort
     the colonies founded in the stretch join).
@@ -141,7 +142,8 @@ def settle_stretch(sites, shed, rates, t0, t1, cohort):
     extravasation and first pass). The cells leaving blood and lymph are shared among the
     sites (``shares``; the rest is ``unsited``), where clustered cells seed
     ``cluster_seeding`` times as well (survival capped at 1), and the sites advance over
-    the stretch.
+    the stretch, seeing the primary's ``primary`` cells (at ``t0``) in the body's tumour
+    burden.
     """
     scalars, cascade, offsets = sites.scalars, sites.cascade, sites.offsets
     h = t1 - t0
@@ -178,6 +180,7 @@ def settle_stretch(sites, shed, rates, t0, t1, cohort):
         arrivals,
         clusters,
         cascade[15],
+        primary,
     )
 
 
@@ -218,6 +221,7 @@ def advance_lumped_cascade(kind, fingerprint, st, t, t_stop, dt, control, proble
         cohort, t_next = _cohort_stretch(t0, t_stop, cascade[7], sites.n_cohorts)
         for j in range(2):
             shed[j] = scalars[shed_idx[j]]
+        primary = scalars[0]
         _shedding(scalars, mu, alpha, lymph_fraction, rates, 0)
         stretch = Control(
             SSPRK3,
@@ -238,6 +242,6 @@ def advance_lumped_cascade(kind, fingerprint, st, t, t_stop, dt, control, proble
         _shedding(scalars, mu, alpha, lymph_fraction, rates, 1)
         for j in range(2):
             shed[j] = scalars[shed_idx[j]] - shed[j]
-        settle_stretch(sites, shed, rates, t0, t, cohort)
+        settle_stretch(sites, shed, rates, t0, t, cohort, primary)
         scalars[int(cascade[6])] = t
     return t, dt, steps, rejected, status
