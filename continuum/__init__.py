@@ -8,12 +8,18 @@ from continuum import analysis, calibration, ensemble, models, trackers, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.calibration import calibrate
 from continuum.grid import Grid
-from continuum.interventions import Radiotherapy, Resection, SystemicTherapy
+from continuum.interventions import (
+    AntiAngiogenic,
+    Immunotherapy,
+    Radiotherapy,
+    Resection,
+    SystemicTherapy,
+)
 from continuum.io import RunFile, RunFileError, open_run
 from continuum.io.writer import RunWriteError
 from continuum.kernels.registry import refresh_disk_cache
 from continuum.models.cascade import Cascade
-from continuum.models.sites import Circulation, SecondarySite
+from continuum.models.sites import KUZNETSOV_1994, Circulation, SecondarySite
 from continuum.result import Result
 from continuum.scenario import Scenario, ScenarioError, load_scenario
 from continuum.simulation import RunInterrupted, resume, simulate
@@ -25,10 +31,13 @@ refresh_disk_cache()  # before any kernel is compiled or loaded from the disk ca
 __version__ = "0.1.0"
 
 __all__ = [
+    "KUZNETSOV_1994",
+    "AntiAngiogenic",
     "Cascade",
     "Circulation",
     "Dirichlet",
     "Grid",
+    "Immunotherapy",
     "NoFlux",
     "Periodic",
     "Radiotherapy",

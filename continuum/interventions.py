@@ -1,10 +1,13 @@
-"""Treatments as scheduled events: resection, radiotherapy fractions, systemic therapy.
+"""Treatments as scheduled events: resection, radiotherapy fractions, systemic therapy,
+immunotherapy and anti-angiogenic therapy.
 
 Pass them to :func:`continuum.simulate` (``interventions=[...]``) or list them under
 ``[[interventions]]`` in a scenario file. Resection and radiotherapy act at instants;
-systemic therapy adds a death rate over a window. Every cell they kill is booked in the
-cumulative scalar ``removed`` (``primary_removed`` and the sites' ``removed`` in a
-cascade, summed in the series ``removed``), which joins the cell budget:
+systemic therapy adds a death rate over a window; immunotherapy strengthens the sites'
+effector cells and anti-angiogenic therapy erodes vascular capacities over a window.
+Every cell they kill is booked in the cumulative scalar ``removed`` (``primary_removed``
+and the sites' ``removed`` in a cascade, summed in the series ``removed``), which joins
+the cell budget:
 ``tumour + blood + lymph + cleared + extravasated + node_arrested + first_pass + died +
 removed - born`` stays equal to the initial cells.
 
@@ -32,6 +35,21 @@ from continuum.validation import (
 )
 
 OXYGEN_FIELD = "oxygen"
+# The therapy vector a schedule sets on the solver: death rates [1/day] on tissue,
+# circulating, colony and dormant cells; a factor on the wake-up rate; the rate [1/day]
+# on vascular capacities; the boost of effectors' killing; the block of their exhaustion.
+THERAPY = (
+    "tissue",
+    "circulating",
+    "colonies",
+    "dormant",
+    "wake",
+    "vascular",
+    "kill_boost",
+    "exhaustion_block",
+)
+TISSUE, CIRCULATING, COLONIES, DORMANT, WAKE, VASCULAR, KILL_BOOST, EXHAUSTION_BLOCK = range(8)
+NO_THERAPY = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
 
 
 @dataclass(frozen=True)
@@ -82,11 +100,12 @@ class Resection:
         return (self.t, self.t + self.wake_boost_days)
 
     def rates(self, t: float) -> np.ndarray:
-        """``(tissue, circulating, colonies, dormant, wake factor)`` acting on ``[t, ...)``:
-        the wake factor inside the window after surgery."""
+        """The therapy vector (:data:`NO_THERAPY`) acting on ``[t, ...)``: the wake factor
+        inside the window after surgery."""
         window = self.window()
-        boost = self.wake_boost if window and window[0] <= t < window[1] else 1.0
-        return np.array([0.0, 0.0, 0.0, 0.0, boost])
+        rates = NO_THERAPY.copy()
+        rates[WAKE] = self.wake_boost if window and window[0] <= t < window[1] else 1.0
+        return rates
 
     def region(self, cells: np.ndarray, grid) -> np.ndarray:
         """The resected cells of the grid: tumour ``>= threshold``, dilated by ``margin``."""
@@ -273,12 +292,7 @@ class SystemicTherapy:
     kind: str = field(default="systemic", init=False)
 
     def __post_init__(self):
-        start = check_nonnegative("systemic start", self.start, "day")
-        end = check_nonnegative("systemic end", self.end, "day")
-        if end <= start:
-            raise ValueError(f"systemic end: got {self.end!r}; it must be > start = {start:g} day")
-        _set(self, "start", start)
-        _set(self, "end", end)
+        _window(self, "systemic")
         _set(self, "rate", check_nonnegative("systemic rate", self.rate, "1/day"))
         for name in ("tissue", "circulating", "colonies", "dormant"):
             value = getattr(self, name)
@@ -292,12 +306,97 @@ class SystemicTherapy:
         return (self.start, self.end)
 
     def rates(self, t: float) -> np.ndarray:
-        """``(tissue, circulating, colonies, dormant)`` rates [1/day] and the wake factor
-        (1) acting on ``[t, ...)``."""
-        if not self.start <= t < self.end:
-            return np.array([0.0, 0.0, 0.0, 0.0, 1.0])
-        flags = (self.tissue, self.circulating, self.colonies, self.dormant)
-        return np.array([*(self.rate if flag else 0.0 for flag in flags), 1.0])
+        """The therapy vector (:data:`NO_THERAPY`): death rates [1/day] on tissue,
+        circulating, colony and (if ``dormant``) dormant cells on ``[t, ...)``."""
+        rates = NO_THERAPY.copy()
+        if self.start <= t < self.end:
+            flags = (self.tissue, self.circulating, self.colonies, self.dormant)
+            rates[:4] = [self.rate if flag else 0.0 for flag in flags]
+        return rates
+
+
+@dataclass(frozen=True)
+class Immunotherapy:
+    """Effector cells strengthened from ``start`` to ``end`` [day] at every site with
+    ``immunity``: their killing multiplied by ``1 + kill_boost`` (checkpoint blockade,
+    adoptive transfer) and their exhaustion by the burden by ``1 - exhaustion_block``
+    (``exhaustion_block = 1`` removes it: PD-1/PD-L1 blockade read as reversal of T-cell
+    exhaustion, the target of the escape phase in Kuznetsov et al. 1994's model).
+
+    The cells effectors kill beyond their untreated rate, the share ``kill_boost / (1 +
+    kill_boost)`` of ``immune`` kills, are booked as ``removed`` like every treatment's.
+    """
+
+    start: float
+    end: float
+    kill_boost: float = 1.0
+    exhaustion_block: float = 0.0
+    kind: str = field(default="immunotherapy", init=False)
+
+    def __post_init__(self):
+        _window(self, "immunotherapy")
+        _set(self, "kill_boost", check_nonnegative("immunotherapy kill_boost", self.kill_boost))
+        block = check_fraction("immunotherapy exhaustion_block", self.exhaustion_block)
+        _set(self, "exhaustion_block", block)
+
+    def event_times(self) -> tuple[float, ...]:
+        return ()
+
+    def window(self) -> tuple[float, ...]:
+        return (self.start, self.end)
+
+    def rates(self, t: float) -> np.ndarray:
+        """The therapy vector (:data:`NO_THERAPY`) with the boost and the block in the
+        window."""
+        rates = NO_THERAPY.copy()
+        if self.start <= t < self.end:
+            rates[KILL_BOOST] = self.kill_boost
+            rates[EXHAUSTION_BLOCK] = self.exhaustion_block
+        return rates
+
+
+@dataclass(frozen=True)
+class AntiAngiogenic:
+    """Anti-angiogenic therapy from ``start`` to ``end`` [day]: vascular capacities ``K``
+    of tumours growing by the ``hahnfeldt`` law (a lumped primary, colonies) lose
+    ``rate`` [1/day]: the term ``- e c(t) K`` of Hahnfeldt et al. (Cancer Res 1999), the
+    drug's potency ``e`` times its level ``c`` given as their product, held over the
+    window. Cells are not killed directly: tumours beyond their shrinking capacity
+    regress, which books their cells as deaths.
+    """
+
+    start: float
+    end: float
+    rate: float
+    kind: str = field(default="antiangiogenic", init=False)
+
+    def __post_init__(self):
+        _window(self, "antiangiogenic")
+        _set(self, "rate", check_nonnegative("antiangiogenic rate", self.rate, "1/day"))
+
+    def event_times(self) -> tuple[float, ...]:
+        return ()
+
+    def window(self) -> tuple[float, ...]:
+        return (self.start, self.end)
+
+    def rates(self, t: float) -> np.ndarray:
+        """The therapy vector (:data:`NO_THERAPY`) with the rate on capacities in the
+        window."""
+        rates = NO_THERAPY.copy()
+        if self.start <= t < self.end:
+            rates[VASCULAR] = self.rate
+        return rates
+
+
+def _window(item, name: str) -> None:
+    """Check and store a treatment's ``start < end`` [day]."""
+    start = check_nonnegative(f"{name} start", item.start, "day")
+    end = check_nonnegative(f"{name} end", item.end, "day")
+    if end <= start:
+        raise ValueError(f"{name} end: got {item.end!r}; it must be > start = {start:g} day")
+    _set(item, "start", start)
+    _set(item, "end", end)
 
 
 def _target_mask(values) -> np.ndarray:
@@ -313,7 +412,13 @@ def _target_mask(values) -> np.ndarray:
     return array != 0
 
 
-KINDS = {"resection": Resection, "radiotherapy": Radiotherapy, "systemic": SystemicTherapy}
+KINDS = {
+    "resection": Resection,
+    "radiotherapy": Radiotherapy,
+    "systemic": SystemicTherapy,
+    "immunotherapy": Immunotherapy,
+    "antiangiogenic": AntiAngiogenic,
+}
 
 
 def _set(obj, name, value):
@@ -341,6 +446,29 @@ def from_json(values: dict, target=None):
     if values.get("target") == "array":
         values["target"] = target
     return cls(**values)
+
+
+def _check_target(i: int, item, model) -> None:
+    """Immunotherapy needs a site with effectors, anti-angiogenic therapy a tumour with a
+    vascular capacity (the ``hahnfeldt`` law)."""
+    sites = getattr(model, "sites", ())
+    if isinstance(item, Immunotherapy):
+        if not any(getattr(site, "immunity", None) for site in sites):
+            raise ValueError(
+                f"interventions[{i}]: immunotherapy acts on effector cells; give a "
+                "ct.Cascade a site with immunity=... (e.g. ct.SecondarySite(..., "
+                "immunity=ct.KUZNETSOV_1994))"
+            )
+        return
+    primary = getattr(model, "primary", model)
+    vascular = getattr(primary, "growth", None) == "hahnfeldt" or any(
+        site.growth.get("law") == "hahnfeldt" for site in sites if site.grid is None
+    )
+    if not vascular:
+        raise ValueError(
+            f"interventions[{i}]: antiangiogenic therapy acts on vascular capacities; "
+            "give the primary or a site growth={'law': 'hahnfeldt', ...}"
+        )
 
 
 class _Target:
@@ -412,6 +540,8 @@ class Schedule:
                 )
             if isinstance(item, Radiotherapy):
                 item.check(grid if primary.field_names else None)
+            if isinstance(item, Immunotherapy | AntiAngiogenic):
+                _check_target(i, item, model)
             first = min(item.event_times(), default=None)
             if first is not None and first <= t_start:
                 raise ValueError(
@@ -432,14 +562,19 @@ class Schedule:
         )
 
     def therapy_rates(self, t: float) -> np.ndarray:
-        """Summed ``(tissue, circulating, colonies, dormant)`` rates [1/day] acting after
-        ``t``, and the product of the factors on the dormant cells' wake-up rate."""
-        total = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
+        """The therapy vector (:data:`THERAPY`) acting after ``t``: rates and boosts
+        summed, wake factors multiplied, exhaustion blocks combined as independent
+        (``1 - prod(1 - block)``)."""
+        total = NO_THERAPY.copy()
         for item in self.items:
             if hasattr(item, "rates"):
                 rates = item.rates(t)
-                total[:4] += rates[:4]
-                total[4] *= rates[4]
+                total[[TISSUE, CIRCULATING, COLONIES, DORMANT, VASCULAR, KILL_BOOST]] += rates[
+                    [TISSUE, CIRCULATING, COLONIES, DORMANT, VASCULAR, KILL_BOOST]
+                ]
+                total[WAKE] *= rates[WAKE]
+                kept = (1.0 - total[EXHAUSTION_BLOCK]) * (1.0 - rates[EXHAUSTION_BLOCK])
+                total[EXHAUSTION_BLOCK] = 1.0 - kept
         return total
 
     def advance(self, solver, model, state, t_stop: float) -> None:

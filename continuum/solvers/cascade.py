@@ -150,14 +150,17 @@ class CascadeSolver:
             solver.restart_estimate()
 
     def set_therapy(self, rates) -> None:
-        """Therapy rates ``(tissue, circulating, colonies, dormant)`` [1/day] and a factor
-        on the wake-up rate: the primary's kernel, the circulation, the colonies and
-        dormant cells of the sites (a spatial site's tissue cells take the colonies'
-        rate)."""
+        """The therapy vector (``continuum.interventions.THERAPY``): the primary's kernel,
+        the circulation, the colonies and dormant cells of the sites (a spatial site's
+        tissue cells take the colonies' rate), the sites' vascular capacities and
+        effector cells."""
         self.inner.set_therapy(rates)
         self.circulation_rates[4] = rates[1]
         self.site_parameters[:, colonies.P_THERAPY] = rates[2]
         self.site_parameters[:, colonies.P_THERAPY_DORMANT] = rates[3]
+        self.site_parameters[:, colonies.P_THERAPY_VASCULAR] = rates[5]
+        self.site_parameters[:, colonies.P_THERAPY_KILL] = rates[6]
+        self.site_parameters[:, colonies.P_THERAPY_EXHAUSTION] = rates[7]
         wake = self.model.site_parameters[:, colonies.P_WAKE]
         self.site_parameters[:, colonies.P_WAKE] = wake * rates[4]
         for _, solver, _ in self.tissues:
