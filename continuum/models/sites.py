@@ -162,6 +162,8 @@ GROWTH_KEYS = ("a", "K", "gamma", "b", "a1", "stimulation", "inhibition")
 # tumour-free level s/d. Mouse values: a documented parameter set, not a human default.
 KUZNETSOV_1994 = {p.name: p.default for p in IMMUNITY_PARAMETERS}
 KUZNETSOV_1994_GROWTH = {"law": "logistic", "a": 0.18, "K": 5e8}
+# Published parameter sets a site's ``immunity`` may name.
+IMMUNITY_SETS = {"kuznetsov_1994": KUZNETSOV_1994}
 
 SITE_PARAMETERS = (
     Parameter("survival", 0.38, "1", "fraction of arriving cells that seed", "fraction"),
@@ -225,7 +227,13 @@ class SecondarySite:
     capacity : the organ's capacity [cells] (default: from the organ table, unlimited
         for an organ not in it; ``math.inf`` for none, as in Iwata's model).
     growth : a law name or ``{"law": ..., "a": ..., "K": ..., ...}`` (units of
-        :class:`LumpedPrimary`).
+        :class:`LumpedPrimary`). With ``"hahnfeldt"`` every colony grows within its own
+        vascular capacity (``a`` = lambda, ``K`` = the capacity of a new colony [cells],
+        ``stimulation``, ``inhibition``: Hahnfeldt et al., Cancer Res 1999), and
+        ``systemic`` in [0, 1] is the share of the rest of the body's tumour burden
+        (primary and all colonies) whose inhibitors act on each colony (Benzekry,
+        Gandolfi & Hahnfeldt, PLoS ONE 2014; 0: local inhibition only). Series
+        ``vascular_capacity`` [cells] sums the colonies' capacities.
     seeding : ``None`` (colonies do not seed), ``(m, alpha)`` or ``{"m": ..., "alpha": ...}``.
     shedding : ``None`` (colonies do not shed), ``(mu, alpha)`` or ``{"mu": ..., "alpha":
         ...}``: each colony of ``s`` cells sheds ``mu s^alpha`` cells/day into the venous
@@ -244,6 +252,17 @@ class SecondarySite:
         mu_L = 0`` in its kernels); with ``shedding=True`` the flux it defines (``J_B +
         J_L`` of the model's fields, cells/day) is shed into the cascade's venous blood,
         as size-structured colonies shed (copies; a lumped primary only).
+    immunity : ``None`` (no effector cells: ``clearance`` is the only per-cell death), a
+        table of ``IMMUNITY_PARAMETERS`` or the name of a published set
+        (``"kuznetsov_1994"``, ``ct.KUZNETSOV_1994``): the site's effector cells (cytotoxic
+        T and NK cells) ``E`` [cells], ``dE/dt = source + recruitment E T/(recruitment_half
+        + T) - exhaustion E T - death E`` with ``T`` the colonies' burden, killing each
+        colony's cells at ``kill E`` per cell, reduced to the surface, ``(1 +
+        s/shielding)^(-1/3)``, in colonies larger than ``shielding`` cells (Kuznetsov et
+        al., Bull Math Biol 1994; ``continuum.kernels.colony_ode``). Series ``effectors``,
+        ``immune_killed``. The published set is fitted to a mouse lymphoma (BCL1 in the
+        spleen): it shows the three outcomes of immunoediting (elimination, dormancy held
+        by effectors, escape) but is no human default, so immunity is off unless given.
     **parameters : ``survival``, ``establishment``, ``dormancy``, ``wake``,
         ``dormant_death``, ``clearance``, ``detection`` (see ``SecondarySite.PARAMETERS``).
     """
@@ -281,6 +300,9 @@ class SecondarySite:
             "organ, flow, affinity, capacity, growth, seeding, shedding, grid, model, immunity",
         )
         self.immunity = None
+        if isinstance(immunity, str):
+            check_choice(f"immunity of site {name!r}", immunity, tuple(IMMUNITY_SETS))
+            immunity = IMMUNITY_SETS[immunity]
         if immunity is not None:
             self.immunity = checked_parameters(
                 f"immunity of site {name!r}", IMMUNITY_PARAMETERS, immunity

@@ -297,6 +297,7 @@ def _cascade(primary, data: dict, check: Checker):
         "growth",
         "seeding",
         "shedding",
+        "immunity",
         *parameters,
     )
     for i, entry in enumerate(entries):
