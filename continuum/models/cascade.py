@@ -58,6 +58,9 @@ SITE_SERIES_UNITS = {
     "colonies": "colonies",
     "detectable": "colonies",
     "wake_flux": "cells/day",
+    "effectors": "cells",
+    "immune_killed": "cells",
+    "vascular_capacity": "cells",
 }
 DEFAULT_COHORTS = 128
 # Tumour-cell density (fraction of K_cell) that outlines a focus in a spatial site.
@@ -90,15 +93,16 @@ class Cascade(Model):
 
     holds to round-off at every frame, with ``cleared`` = blood clearance + failed seeding
     (+ cells arrested in organs without a site), ``died`` = primary deaths + dormant and
-    colony deaths + cells of colonies that did not establish or shrank below one cell
-    (``extinct``), ``born`` = primary births + colony growth and seeding + cells colonies
+    colony deaths + cells killed by a site's effectors (``immune_killed``) + cells of
+    colonies that did not establish or shrank below one cell (``extinct``), ``born`` = primary births + colony growth and seeding + cells colonies
     shed into the blood.
 
     Series: the primary's, ``born``, ``died``, ``cleared``, and per site
     ``sites/<name>/colonies``, ``detectable``, ``burden`` [cells in colonies], ``dormant``,
     ``arrived``, ``failed``, ``woken``, ``wake_flux`` [cells/day], ``founded``, ``emitted``,
     ``emission`` [colonies/day], ``colony_born``, ``colony_died``, ``removed``,
-    ``extinct``, ``shed`` [cells], ``shedding`` [cells/day].
+    ``extinct``, ``shed`` [cells], ``shedding`` [cells/day]; with immunity ``effectors``
+    and ``immune_killed`` [cells], with the ``hahnfeldt`` law ``vascular_capacity`` [cells].
 
     Parameters
     ----------
@@ -384,7 +388,8 @@ class Cascade(Model):
             prefix = f"sites/{site.name}/"
             born += state.scalar(prefix + "colony_born") + state.scalar(prefix + "shed")
             died += sum(
-                state.scalar(prefix + entry) for entry in ("colony_died", "dormant_died", "extinct")
+                state.scalar(prefix + entry)
+                for entry in ("colony_died", "dormant_died", "extinct", "immune_killed")
             )
             cleared += state.scalar(prefix + "failed")
             removed += state.scalar(prefix + "removed")
