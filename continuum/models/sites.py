@@ -312,6 +312,11 @@ class SecondarySite:
                 "with 'law'"
             )
         check_choice(f"growth law of site {self.name!r}", growth["law"], tuple(GROWTH_LAWS))
+        if growth["law"] == "hahnfeldt":
+            raise ValueError(
+                f"growth of site {self.name!r}: the hahnfeldt law needs a vascular capacity "
+                "per colony, which colonies do not carry; it is for LumpedPrimary only"
+            )
         # the primary's table checks each parameter and supplies the defaults
         law = LumpedPrimary(growth=dict(growth))
         values = {k: law.parameters[k] for k in ("a", "K", "gamma", "b", "a1")}
