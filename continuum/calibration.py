@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 
 from continuum.units import CELLS_PER_MM3
 from continuum.validation import check_choice, check_positive
@@ -40,21 +40,30 @@ LAWS = {
     ),
     "power": (("a", "mm^(3(1-gamma))/day", True), ("gamma", "1", False)),
     "exponential_linear": (("a", "1/day", True), ("a1", "mm^3/day", True)),
+    "hahnfeldt": (
+        ("a", "1/day", True),
+        ("b", "1/day", True),
+        ("d", "1/(day mm^2)", True),
+        ("K0", "mm^3", True),
+    ),
 }
 
 
 def volume(law: str, params: dict, t, v0: float = 1.0) -> np.ndarray:
-    """The law's closed-form volume [mm^3] at times ``t`` [day] from ``v0`` at ``t = 0``.
+    """The law's volume [mm^3] at times ``t`` [day] from ``v0`` at ``t = 0``.
 
-    exponential ``v0 e^{a t}``; logistic ``K v0 / (v0 + (K - v0) e^{-a t})``; Gompertz
-    ``K (v0/K)^{e^{-a t}}``; power law ``(v0^{1-g} + (1-g) a t)^{1/(1-g)}``; von
-    Bertalanffy ``(a/b + (v0^{1-g} - a/b) e^{-(1-g) b t})^{1/(1-g)}``; exponential-linear
-    (Benzekry et al. 2014) ``v0 e^{a t}`` until the rate reaches ``a1`` at ``tau = ln(a1 /
-    (a v0)) / a``, then ``a1`` mm^3/day.
+    In closed form: exponential ``v0 e^{a t}``; logistic ``K v0 / (v0 + (K - v0)
+    e^{-a t})``; Gompertz ``K (v0/K)^{e^{-a t}}``; power law ``(v0^{1-g} + (1-g) a
+    t)^{1/(1-g)}``; von Bertalanffy ``(a/b + (v0^{1-g} - a/b) e^{-(1-g) b t})^{1/(1-g)}``;
+    exponential-linear (Benzekry et al. 2014) ``v0 e^{a t}`` until the rate reaches ``a1``
+    at ``tau = ln(a1 / (a v0)) / a``, then ``a1`` mm^3/day. Hahnfeldt's law has none: see
+    :func:`hahnfeldt_volume`.
     """
     check_choice("law", law, tuple(LAWS))
     t = np.asarray(t, dtype=float)
     p = params
+    if law == "hahnfeldt":
+        return hahnfeldt_volume(p, t, v0)
     if law == "exponential":
         return v0 * np.exp(p["a"] * t)
     if law == "logistic":
@@ -73,6 +82,43 @@ def volume(law: str, params: dict, t, v0: float = 1.0) -> np.ndarray:
     tau = max(np.log(a1 / (a * v0)) / a, 0.0)
     switch = v0 * np.exp(a * tau)
     return np.where(t <= tau, v0 * np.exp(a * t), switch + a1 * (t - tau))
+
+
+def hahnfeldt_volume(params: dict, t, v0: float = 1.0) -> np.ndarray:
+    r"""Volume [mm^3] at times ``t`` >= 0 [day] under Hahnfeldt's law (Hahnfeldt et al.,
+    Cancer Res 1999;59:4770-4775), untreated, from ``V = v0`` and ``K = K0`` at ``t = 0``:
+
+    .. math:: dV/dt = a V \ln(K/V), \qquad dK/dt = b V - d K V^{2/3}
+
+    ``a``, ``b`` [1/day], ``d`` [1/(day mm^2)], ``K0`` [mm^3] in ``params``. No closed form:
+    one DOP853 integration (rtol 1e-10, atol 1e-12 of the larger of ``v0`` and ``K0``)
+    through the sorted distinct times.
+    """
+    t = np.asarray(t, dtype=float)
+    if np.any(t < 0):
+        raise ValueError("t: Hahnfeldt's volume is integrated forward from t = 0; got t < 0")
+    times, where = np.unique(t, return_inverse=True)
+    a, b, d, capacity = params["a"], params["b"], params["d"], params["K0"]
+
+    def rates(_, y):
+        v, k = y
+        return [a * v * np.log(k / v), b * v - d * k * v ** (2.0 / 3.0)]
+
+    end = times[-1] if times.size else 0.0
+    if end == 0.0:
+        return np.full(t.shape, float(v0))
+    solution = integrate.solve_ivp(
+        rates,
+        (0.0, end),
+        [v0, capacity],
+        method="DOP853",
+        t_eval=times,
+        rtol=1e-10,
+        atol=1e-12 * max(v0, capacity),
+    )
+    if not solution.success:
+        raise ArithmeticError(f"Hahnfeldt's volume: the integration failed ({solution.message})")
+    return solution.y[0][where].reshape(t.shape)
 
 
 @dataclass
@@ -127,6 +173,17 @@ class Fit:
         (``cells_per_mm3`` converts volumes); its initial size is ``v0 * cells_per_mm3``."""
         from continuum.models.lumped import LumpedPrimary
 
+        if self.law == "hahnfeldt":
+            # the kernel's inhibition acts through (P / CELLS_PER_MM3)^(2/3) [mm^2]
+            ratio = CELLS_PER_MM3 / cells_per_mm3
+            growth = {
+                "law": "hahnfeldt",
+                "a": self.values["a"],
+                "stimulation": self.values["b"],
+                "inhibition": self.values["d"] * ratio ** (2.0 / 3.0),
+                "K": self.values["K0"] * cells_per_mm3,
+            }
+            return LumpedPrimary(growth=growth, **parameters)
         growth = {"law": self.law}
         gamma = self.values.get("gamma", 1.0)
         for name in ("a", "K", "b", "a1"):
@@ -280,6 +337,7 @@ def _default_guess(law, t, v):
         "bertalanffy": {"a": rate * 2.0, "b": rate / 2.0, "gamma": 2.0 / 3.0},
         "power": {"a": rate * 2.0, "gamma": 0.7},
         "exponential_linear": {"a": 2.0 * rate, "a1": top / max(np.ptp(t), 1.0)},
+        "hahnfeldt": {"a": 0.192, "b": 5.85, "d": 0.00873, "K0": top},
     }[law]
 
 
@@ -290,6 +348,8 @@ def _default_bounds(law):
         "b": (1e-8, 1e2),
         "a1": (1e-6, 1e7),
         "gamma": (0.01, 0.99),
+        "d": (1e-8, 1e1),
+        "K0": (1e-3, 1e9),
     }
 
 

@@ -17,39 +17,63 @@ from continuum.kernels.circulation import (
 )
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.registry import parameter_index
+from continuum.units import CELLS_PER_MM3
 
 EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR, HAHNFELDT = range(7)
 
 # The parameter table of LumpedPrimary, then the therapy rates [1/day] a treatment
-# schedule sets: on the tumour's cells, on circulating cells.
+# schedule sets: on the tumour's cells, on circulating cells, and the anti-angiogenic
+# rate on the vascular capacity (Hahnfeldt's ``e g(t)``; no schedule sets it yet).
 P = parameter_index(
     (
         *("law", "a", "K", "gamma", "b", "a1", "mu", "alpha", "lymph_fraction"),
         *("k_clear", "k_ext", "k_LN", "k_LB", "first_pass", "shedding_loss"),
-        *("therapy_cells", "therapy_circulating"),
+        *("stimulation", "inhibition"),
+        *("therapy_cells", "therapy_circulating", "therapy_vascular"),
     )
 )
 THERAPY_CELLS, THERAPY_CIRCULATING = P.therapy_cells, P.therapy_circulating
+THERAPY_VASCULAR = P.therapy_vascular
 # scalars = (tumor_cells, then the circulation block: blood_ctc, lymph_ctc, born, died,
-#            cleared, extravasated, node_arrested, first_pass, removed)
+#            cleared, extravasated, node_arrested, first_pass, removed; LumpedShedding's
+#            shed_blood, shed_lymph; last the vascular_capacity)
+VASCULAR = 1 + N_CIRCULATION
+VASCULAR_SHEDDING = 3 + N_CIRCULATION
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def growth_rate(law, p, a, capacity, gamma, b, a1):
-    """Net growth dP/dt [cells/day] of a tumour of ``p`` cells under one of the laws."""
+    """Net growth dP/dt [cells/day] of a tumour of ``p`` cells under one of the laws
+    (``capacity`` [cells]: the carrying capacity; for Hahnfeldt's law, the current vascular
+    capacity ``Kv``, in whose Gompertz form ``a p ln(Kv/p)`` the tumour grows)."""
     if p <= 0.0:
         return 0.0
     if law == EXPONENTIAL:
         return a * p
     if law == LOGISTIC:
         return a * p * (1.0 - p / capacity)
-    if law == GOMPERTZ:
+    if law == GOMPERTZ or law == HAHNFELDT:
         return a * p * math.log(capacity / p)
     if law == BERTALANFFY:
         return a * p**gamma - b * p
     if law == POWER:
         return a * p**gamma
     return min(a * p, a1)  # exponential-linear (Benzekry et al. 2014)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def vascular_rate(p, capacity, stimulation, inhibition, therapy):
+    """dKv/dt [cells/day] of the vascular capacity ``Kv`` = ``capacity`` [cells] of a
+    tumour of ``p`` cells (Hahnfeldt et al., Cancer Res 1999;59:4770, in cells):
+
+    .. math:: dK_v/dt = b P - d K_v (P/c)^{2/3} - e K_v
+
+    ``b`` = ``stimulation`` [1/day], ``d`` = ``inhibition`` [1/(day mm^2)] acting through
+    the tumour's volume ``P/c`` [mm^3] (``c`` = ``CELLS_PER_MM3``), ``e`` = ``therapy``
+    the anti-angiogenic rate [1/day]."""
+    size = max(p, 0.0)
+    volume = size / CELLS_PER_MM3
+    return stimulation * size - (inhibition * volume ** (2.0 / 3.0) + therapy) * capacity
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -63,13 +87,20 @@ def shedding_rates(p, mu, alpha, lymph_fraction):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _tumour_rates(scalars, params):
-    """``(dP/dt, births, deaths, killed by therapy, shed into blood, shed into lymph)``
-    [cells/day]."""
+def _tumour_rates(scalars, params, vascular):
+    """``(dP/dt, births, deaths, killed by therapy, shed into blood, shed into lymph,
+    dKv/dt)`` [cells/day]; ``scalars[vascular]`` is the vascular capacity ``Kv``, which
+    moves under Hahnfeldt's law only (the others read the fixed ``K``)."""
     p = scalars[0]
-    growth = growth_rate(
-        int(params[P.law]), p, params[P.a], params[P.K], params[P.gamma], params[P.b], params[P.a1]
-    )
+    law = int(params[P.law])
+    capacity = params[P.K]
+    d_capacity = 0.0
+    if law == HAHNFELDT:
+        capacity = scalars[vascular]
+        d_capacity = vascular_rate(
+            p, capacity, params[P.stimulation], params[P.inhibition], params[P.therapy_vascular]
+        )
+    growth = growth_rate(law, p, params[P.a], capacity, params[P.gamma], params[P.b], params[P.a1])
     shed, to_blood, to_lymph = shedding_rates(
         p, params[P.mu], params[P.alpha], params[P.lymph_fraction]
     )
@@ -82,6 +113,7 @@ def _tumour_rates(scalars, params):
         treated,
         to_blood,
         to_lymph,
+        d_capacity,
     )
 
 
@@ -97,9 +129,15 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     as born). ``born`` integrates the positive part of ``g(P)`` plus ``(1 - l) J`` and
     ``died`` the negative part of ``g``, so that ``P + B + L + cleared + extravasated +
     node_arrested + first_pass + died + removed - born`` stays constant.
+
+    The last scalar, the vascular capacity ``Kv`` [cells], follows :func:`vascular_rate`
+    under Hahnfeldt's law (``g = a P ln(Kv/P)``) and stays still under the others.
     """
-    rate, births, deaths, treated, to_blood, to_lymph = _tumour_rates(scalars, params)
+    rate, births, deaths, treated, to_blood, to_lymph, d_capacity = _tumour_rates(
+        scalars, params, VASCULAR
+    )
     dscalars[0] = rate
+    dscalars[VASCULAR] = d_capacity
     tumour = TumourFluxes(to_blood, to_lymph, births, deaths, treated)
     rates = CirculationRates(
         params[P.k_clear],
@@ -116,8 +154,11 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
 def lumped_shedding_rate(scalars, exports, params, t, dscalars):
     """The tumour of :func:`lumped_scalar_rate` alone: its circulation block stays still
     (a cascade advances it exactly, see ``continuum.solvers.circulation``) and the cells
-    shed into blood and lymph accumulate in the two scalars after the block."""
-    rate, births, deaths, treated, to_blood, to_lymph = _tumour_rates(scalars, params)
+    shed into blood and lymph accumulate in the two scalars after the block, the vascular
+    capacity after them."""
+    rate, births, deaths, treated, to_blood, to_lymph, d_capacity = _tumour_rates(
+        scalars, params, VASCULAR_SHEDDING
+    )
     for i in range(scalars.shape[0]):
         dscalars[i] = 0.0
     dscalars[0] = rate
@@ -126,3 +167,4 @@ def lumped_shedding_rate(scalars, exports, params, t, dscalars):
     dscalars[1 + REMOVED] = treated
     dscalars[1 + N_CIRCULATION] = to_blood
     dscalars[2 + N_CIRCULATION] = to_lymph
+    dscalars[VASCULAR_SHEDDING] = d_capacity

@@ -391,10 +391,15 @@ class Model:
         """Initial fields when the user gives none (zeros unless a model says otherwise)."""
         return {}
 
+    def default_scalars(self) -> dict[str, float]:
+        """Initial scalars when the user gives none (zeros unless a model says otherwise)."""
+        return {}
+
     def initial_state(self, grid: Grid, **overrides) -> State:
         """Build a state on ``grid``; each override is an array of the grid's shape or a number.
 
-        Names may be fields or scalars; unknown names raise ``ValueError``.
+        Names may be fields or scalars; unknown names raise ``ValueError``. Scalars not
+        given take :meth:`default_scalars` (else 0).
         """
         if not isinstance(grid, Grid):
             raise ValueError(f"grid: got {type(grid).__name__}; a continuum.Grid is required")
@@ -417,9 +422,10 @@ class Model:
         if grid.mask is not None:
             data *= grid.mask
         state = State(grid, self.field_names, data, self.scalar_layout())
+        scalars = {**self.default_scalars(), **overrides}
         for name in self.scalar_names:
-            if name in overrides:
-                state.set_scalar(name, check_nonnegative(name, overrides[name], "cells"))
+            if name in scalars:
+                state.set_scalar(name, check_nonnegative(name, scalars[name], "cells"))
         return state
 
     def _field_value(self, name, value, grid):

@@ -156,12 +156,18 @@ class Cascade(Model):
             "nonnegative_fields",
         ):
             setattr(self, name, getattr(primary, name))
-        self.primary_scalars = tuple(PRIMARY_RENAMES.get(n, n) for n in primary.scalar_names)
+        # The primary's scalars as its runner lays them out (a lumped primary's shed_blood
+        # and shed_lymph come before its vascular_capacity), then the cascade's own.
+        runner_scalars = tuple(PRIMARY_RENAMES.get(n, n) for n in self.runner.scalar_names)
+        self.head_scalars = (
+            *runner_scalars,
+            *(name for name in CASCADE_SCALARS if name not in runner_scalars),
+        )
         self.site_parameters = np.array([site.parameter_row() for site in sites]).reshape(
             len(sites), len(colonies.SITE_PARAMETERS)
         )
         site_scalars = [f"sites/{s.name}/{e}" for s in sites for e in colonies.SITE_SCALARS]
-        self.scalar_names = (*self.primary_scalars, *CASCADE_SCALARS, *site_scalars)
+        self.scalar_names = (*self.head_scalars, *site_scalars)
         self.series_units = self._series_units(primary, sites)
 
     @staticmethod
@@ -278,12 +284,10 @@ class Cascade(Model):
 
     def site_offset(self, index: int) -> int:
         """Offset of site ``index``'s block in the scalar vector."""
-        head = len(self.primary_scalars) + len(CASCADE_SCALARS)
-        return head + sum(self._block_size(site) for site in self.sites[:index])
+        return len(self.head_scalars) + sum(self._block_size(site) for site in self.sites[:index])
 
     def scalar_layout(self) -> dict[str, tuple[int, tuple]]:
-        head = (*self.primary_scalars, *CASCADE_SCALARS)
-        layout = {name: (i, ()) for i, name in enumerate(head)}
+        layout = {name: (i, ()) for i, name in enumerate(self.head_scalars)}
         for k, site in enumerate(self.sites):
             offset = self.site_offset(k)
             for i, entry in enumerate(colonies.SITE_SCALARS):
@@ -349,6 +353,10 @@ class Cascade(Model):
 
     def field_unit(self, name: str) -> str:
         return self.primary.field_unit(name)
+
+    def default_scalars(self) -> dict[str, float]:
+        """The primary's initial scalars (a lumped primary's vascular capacity)."""
+        return {PRIMARY_RENAMES.get(k, k): v for k, v in self.primary.default_scalars().items()}
 
     def initial_state(self, grid: Grid | None = None, **overrides):
         """As :meth:`Model.initial_state`; ``grid`` may be omitted for a lumped primary."""

@@ -10,6 +10,7 @@ import continuum.kernels.lumped as lumped_kernels
 from continuum.grid import Grid
 from continuum.models.base import KernelSet, Model, Parameter
 from continuum.models.invasion import CIRCULATION_PARAMETERS, CIRCULATION_SCALARS
+from continuum.units import CELLS_PER_MM3
 from continuum.validation import check_choice
 
 GROWTH_LAWS = {
@@ -19,10 +20,11 @@ GROWTH_LAWS = {
     "bertalanffy": lumped_kernels.BERTALANFFY,
     "power": lumped_kernels.POWER,
     "exponential_linear": lumped_kernels.EXPONENTIAL_LINEAR,
+    "hahnfeldt": lumped_kernels.HAHNFELDT,
 }
 # The parameters each growth law reads (``growth_rate`` in continuum/kernels/lumped.py);
 # the others of PARAMETERS' growth block (``a``, ``K``, ``gamma``, ``b``, ``a1``) are
-# ignored by that law.
+# ignored by that law (Hahnfeldt's ``K`` is the initial vascular capacity).
 GROWTH_LAW_PARAMETERS = {
     "exponential": ("a",),
     "logistic": ("a", "K"),
@@ -30,7 +32,23 @@ GROWTH_LAW_PARAMETERS = {
     "bertalanffy": ("a", "gamma", "b"),
     "power": ("a", "gamma"),
     "exponential_linear": ("a", "a1"),
+    "hahnfeldt": ("a", "K", "stimulation", "inhibition"),
 }
+# Lewis lung carcinoma in mice under Hahnfeldt's law, in cells (c = CELLS_PER_MM3), as
+# recalled from Hahnfeldt, Panigrahy, Folkman & Hlatky, Cancer Res 1999;59:4770-4775
+# (Table 1 and text; reproduced e.g. by d'Onofrio & Gandolfi, Math Biosci 2004): tumour
+# growth rate lambda = 0.192 /day, vascular stimulation b = 5.85 /day, inhibition
+# d = 0.00873 /(day mm^2), and the control experiment's initial capacity K0 = 625 mm^3
+# (its initial volume V0 = 180 mm^3: ``HAHNFELDT_LEWIS_LUNG_V0``, cells). TNP-470's
+# anti-angiogenic efficacy e = 0.66 multiplies the drug's concentration (``therapy_vascular``
+# is e g(t) [1/day]).
+HAHNFELDT_LEWIS_LUNG = {
+    "a": 0.192,
+    "stimulation": 5.85,
+    "inhibition": 0.00873,
+    "K": 625.0 * CELLS_PER_MM3,
+}
+HAHNFELDT_LEWIS_LUNG_V0 = 180.0 * CELLS_PER_MM3
 
 
 def unused_growth_parameters(law: str, names) -> list[str]:
@@ -54,7 +72,22 @@ class LumpedPrimary(Model):
 
     Growth laws ``g`` (Benzekry et al., PLoS Comput Biol 2014, doi:10.1371/journal.pcbi.1003800):
     exponential ``a P``; logistic ``a P (1 - P/K)``; Gompertz ``a P ln(K/P)``; von Bertalanffy
-    ``a P^gamma - b P``; power law ``a P^gamma``; exponential-linear ``min(a P, a1)``.
+    ``a P^gamma - b P``; power law ``a P^gamma``; exponential-linear ``min(a P, a1)``;
+    Hahnfeldt's angiogenic switch (Hahnfeldt et al., Cancer Res 1999;59:4770-4775), Gompertz
+    growth within a moving vascular capacity ``Kv`` [cells], in cells (``c`` =
+    ``CELLS_PER_MM3`` turns cells into mm^3):
+
+    .. math::
+
+        g = a P \ln(K_v / P), \qquad
+        \frac{dK_v}{dt} = b_s P - d_i K_v (P/c)^{2/3} - e K_v,
+
+    ``b_s`` = ``stimulation`` [1/day], ``d_i`` = ``inhibition`` [1/(day mm^2)], ``e`` the
+    anti-angiogenic therapy rate [1/day] (the third therapy slot, ``therapy_vascular``, 0
+    untreated), ``Kv = K`` at the start; untreated, ``P`` and ``Kv`` settle at
+    ``(b_s/d_i)^{3/2}`` mm^3 (``((b_s - e)/d_i)^{3/2}`` under a constant ``e < b_s``).
+    Lewis lung carcinoma values: ``HAHNFELDT_LEWIS_LUNG``.
+
     Shedding ``mu P^alpha`` (Iwata, Kawasaki & Shigesada 2000), of which the tumour loses a
     fraction ``l`` = ``shedding_loss`` (default 1; 0 gives Iwata's primary, which emission
     does not deplete, the emitted cells counting as born), a fraction ``f_L`` =
@@ -65,7 +98,8 @@ class LumpedPrimary(Model):
     (left blood for the organs), ``node_arrested`` (lymph into the node) and
     ``first_pass`` (arrested in the first capillary bed), so that ``tumor_cells +
     blood_ctc + lymph_ctc + cleared + extravasated + node_arrested + first_pass + died -
-    born`` equals its initial value. Series also hold
+    born`` equals its initial value; last ``vascular_capacity`` (``Kv``, cells: ``K`` at the
+    start, still under every law but Hahnfeldt's). Series also hold
     ``flux_blood`` and ``flux_lymph`` [cells/day].
 
     The model has no tissue fields: give it a one-cell grid, ``ct.Grid(1, 1.0)``.
@@ -81,13 +115,19 @@ class LumpedPrimary(Model):
 
     kernels = KernelSet(scalars=lumped_kernels.lumped_scalar_rate, parameters=lumped_kernels.P)
     field_names = ()
-    scalar_names = ("tumor_cells", *CIRCULATION_SCALARS)
+    scalar_names = ("tumor_cells", *CIRCULATION_SCALARS, "vascular_capacity")
     therapy_slots = (lumped_kernels.THERAPY_CELLS, lumped_kernels.THERAPY_CIRCULATING)
     series_units: ClassVar[dict[str, str]] = {"flux_blood": "cells/day", "flux_lymph": "cells/day"}
     PARAMETERS = (
         Parameter("law", 0.0, "1", "growth law code (set through growth=...)"),
         Parameter("a", 0.1, "1/day", "growth rate (cells^(1-gamma)/day for power laws)"),
-        Parameter("K", 1e12, "cells", "carrying capacity (logistic, Gompertz)", "positive"),
+        Parameter(
+            "K",
+            1e12,
+            "cells",
+            "carrying capacity (logistic, Gompertz); initial vascular capacity (Hahnfeldt)",
+            "positive",
+        ),
         Parameter("gamma", 2.0 / 3.0, "1", "exponent (von Bertalanffy, power law)"),
         Parameter("b", 0.0, "1/day", "loss rate (von Bertalanffy)"),
         Parameter("a1", 1e9, "cells/day", "linear growth rate (exponential-linear)"),
@@ -108,6 +148,18 @@ class LumpedPrimary(Model):
             "1",
             "fraction of shed cells the tumour loses (0: emission does not deplete it)",
             "fraction",
+        ),
+        Parameter(
+            "stimulation",
+            HAHNFELDT_LEWIS_LUNG["stimulation"],
+            "1/day",
+            "stimulation of the vascular capacity by the tumour (Hahnfeldt)",
+        ),
+        Parameter(
+            "inhibition",
+            HAHNFELDT_LEWIS_LUNG["inhibition"],
+            "1/(day mm^2)",
+            "endogenous inhibition of the vascular capacity (Hahnfeldt)",
         ),
     )
 
@@ -138,8 +190,13 @@ class LumpedPrimary(Model):
         super().__init__(bc=bc, **{**parameters, "law": float(GROWTH_LAWS[growth])})
 
     def param_vector(self) -> np.ndarray:
-        """The parameters, then the two therapy rates (0: untreated)."""
-        return np.append(super().param_vector(), [0.0, 0.0])
+        """The parameters, then the three therapy rates (0: untreated): on the tumour's
+        cells, on circulating cells, on the vascular capacity."""
+        return np.append(super().param_vector(), [0.0, 0.0, 0.0])
+
+    def default_scalars(self) -> dict[str, float]:
+        """The vascular capacity starts at ``K`` [cells]."""
+        return {"vascular_capacity": self.parameters["K"]}
 
     def derived_series(self, state) -> dict[str, float]:
         """Shedding into blood and lymph [cells/day]."""
@@ -167,10 +224,17 @@ class LumpedShedding(LumpedPrimary):
 
     Internal to :class:`~continuum.models.cascade.Cascade`: its kernel integrates the
     tumour and the cells it sheds into blood and lymph (``shed_blood``, ``shed_lymph``,
-    cumulative); the blood and lymph compartments are linear and fast (CTCs clear in
-    hours), so the cascade solves them in closed form between its stretches instead of
-    letting them hold explicit steps at their stability limit.
+    cumulative), then the ``vascular_capacity`` (last, as in :class:`LumpedPrimary`); the
+    blood and lymph compartments are linear and fast (CTCs clear in hours), so the cascade
+    solves them in closed form between its stretches instead of letting them hold explicit
+    steps at their stability limit.
     """
 
     kernels = KernelSet(scalars=lumped_kernels.lumped_shedding_rate, parameters=lumped_kernels.P)
-    scalar_names = (*LumpedPrimary.scalar_names, "shed_blood", "shed_lymph")
+    scalar_names = (
+        "tumor_cells",
+        *CIRCULATION_SCALARS,
+        "shed_blood",
+        "shed_lymph",
+        "vascular_capacity",
+    )

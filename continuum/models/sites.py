@@ -375,7 +375,7 @@ class SecondarySite:
         systemic = check_fraction(f"growth systemic of site {self.name!r}", systemic)
         # the primary's table checks each parameter and supplies the defaults
         law = LumpedPrimary(growth=growth)
-        values = {k: law.parameters.get(k, 0.0) for k in GROWTH_KEYS}
+        values = {k: law.parameters[k] for k in GROWTH_KEYS}
         if growth["law"] in ("bertalanffy", "power") and values["gamma"] > 1.0:
             raise ValueError(
                 f"growth of site {self.name!r}: gamma = {values['gamma']:g}; colonies need "
