@@ -59,7 +59,8 @@ class Resection:
     A spatial primary loses every tumour cell within ``margin`` [mm] of the tissue where
     the tumour-cell density ``e + m`` is at least ``threshold`` (a fraction of the
     carrying capacity): that region dilated by the margin (Euclidean distance on the
-    grid). A lumped primary keeps the fraction ``residual`` of its cells.
+    grid). A lumped primary keeps the fraction ``residual`` of its cells (and of its
+    vascular capacity, under the ``hahnfeldt`` law).
 
     Surgery may wake dormant cells (wound healing, angiogenic and inflammatory signals:
     the early relapse peak 10-20 months after mastectomy of Demicheli et al., Breast
@@ -120,6 +121,7 @@ class Resection:
 
     def apply(self, target: _Target) -> float:
         if target.fields is None:
+            target.scale_capacity(self.residual)  # the vessels go with the tumour
             return target.scale_lumped(self.residual)
         cells = sum(target.fields[i] for i in target.cell_indices)
         return target.scale_fields(np.where(self.region(cells, target.grid), 0.0, 1.0))
@@ -504,6 +506,12 @@ class _Target:
         cells = float(self.state.scalar(self.lumped_cells))
         self.state.set_scalar(self.lumped_cells, cells * factor)
         return self._book(cells * (1.0 - factor))
+
+    def scale_capacity(self, factor: float) -> None:
+        """Scale a lumped primary's ``vascular_capacity`` (the ``hahnfeldt`` law), if any."""
+        if "vascular_capacity" in self.state.scalar_layout:
+            capacity = float(self.state.scalar("vascular_capacity"))
+            self.state.set_scalar("vascular_capacity", capacity * factor)
 
     def _book(self, killed: float) -> float:
         self.state.set_scalar(self.removed, float(self.state.scalar(self.removed)) + killed)

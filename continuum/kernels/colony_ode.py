@@ -301,8 +301,9 @@ def _dopri_step(y, p, counts, closed, founding, body, h, stages, trial, error):
             err += h * _E[s] * stages[s, j]
         trial[j] = acc
         error[j] = err
-        scale = ODE_RTOL * max(1.0, abs(y[j]), abs(acc))
-        norm = max(norm, abs(err) / scale)
+        ratio = abs(err) / (ODE_RTOL * max(1.0, abs(y[j]), abs(acc)))
+        if not ratio <= norm:  # also takes a NaN, which rejects the step
+            norm = ratio
     return norm
 
 

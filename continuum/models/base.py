@@ -294,7 +294,7 @@ class Model:
     stiff_fields: tuple[str, ...] = ()
     # Positions of the therapy rates (on tissue cells, on circulating cells) [1/day] in
     # ``param_vector()``, for models whose kernels take a systemic therapy.
-    therapy_slots: tuple[int, int] | None = None
+    therapy_slots: tuple[int, ...] | None = None
     # The fields that are tumour cells (densities as fractions of a carrying capacity):
     # what ``continuum.analysis`` measures and treatments kill.
     cell_fields: tuple[str, ...] = ()

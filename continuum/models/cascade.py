@@ -94,8 +94,8 @@ class Cascade(Model):
     holds to round-off at every frame, with ``cleared`` = blood clearance + failed seeding
     (+ cells arrested in organs without a site), ``died`` = primary deaths + dormant and
     colony deaths + cells killed by a site's effectors (``immune_killed``) + cells of
-    colonies that did not establish or shrank below one cell (``extinct``), ``born`` = primary births + colony growth and seeding + cells colonies
-    shed into the blood.
+    colonies that did not establish or shrank below one cell (``extinct``), ``born`` =
+    primary births + colony growth and seeding + cells colonies shed into the blood.
 
     Series: the primary's, ``born``, ``died``, ``cleared``, and per site
     ``sites/<name>/colonies``, ``detectable``, ``burden`` [cells in colonies], ``dormant``,

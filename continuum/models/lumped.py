@@ -116,7 +116,11 @@ class LumpedPrimary(Model):
     kernels = KernelSet(scalars=lumped_kernels.lumped_scalar_rate, parameters=lumped_kernels.P)
     field_names = ()
     scalar_names = ("tumor_cells", *CIRCULATION_SCALARS, "vascular_capacity")
-    therapy_slots = (lumped_kernels.THERAPY_CELLS, lumped_kernels.THERAPY_CIRCULATING)
+    therapy_slots = (
+        lumped_kernels.THERAPY_CELLS,
+        lumped_kernels.THERAPY_CIRCULATING,
+        lumped_kernels.THERAPY_VASCULAR,
+    )
     series_units: ClassVar[dict[str, str]] = {"flux_blood": "cells/day", "flux_lymph": "cells/day"}
     PARAMETERS = (
         Parameter("law", 0.0, "1", "growth law code (set through growth=...)"),

@@ -104,12 +104,16 @@ class Solver:
         treatment event)."""
 
     def set_therapy(self, rates) -> None:
-        """Set the therapy rates ``(tissue, circulating, ...)`` [1/day] in the kernel's
-        parameter vector (``model.therapy_slots``) for the steps that follow."""
+        """Set the therapy rates ``(tissue, circulating, ..., vascular, ...)`` [1/day] in
+        the kernel's parameter vector (``model.therapy_slots``: the tissue and circulating
+        rates, and the rate on a vascular capacity if a third slot is given) for the steps
+        that follow."""
         slots = self.model.therapy_slots
         if slots is not None:
-            self.params[slots[0]] = rates[0]
-            self.params[slots[1]] = rates[1]
+            # tissue, circulating and (a third slot) vascular entries of the therapy vector
+            # (``continuum.interventions.THERAPY``)
+            for slot, entry in zip(slots, (0, 1, 5), strict=False):
+                self.params[slot] = rates[entry]
 
     def restore(self, t, dt, steps, rejected, arrays) -> None:
         """Continue from a checkpoint (see ``continuum.io``)."""

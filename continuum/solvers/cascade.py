@@ -278,7 +278,7 @@ class CascadeSolver:
         (systemic inhibition; 0 otherwise)."""
         if not np.any(self.site_parameters[:, colonies.P_SYSTEMIC] > 0.0):
             return 0.0
-        if "tumor_cells" in self.model.primary_scalars:
+        if "tumor_cells" in self.state.scalar_layout:
             return float(self.state.scalar("tumor_cells"))
         return float(self.model.primary.derived_series(self.state)["tumor_cells"])
 
