@@ -80,9 +80,11 @@ class ColonyQueries:
         counts, logs, edges = self._cohort_arrays(site, self._frame(t))
         index = np.flatnonzero(counts > 0)
         young = np.append(edges[1:], 0.0)[index]
-        width = np.exp(edges[index]) - np.exp(young)
+        # older colonies are usually the larger, but not always (a resection releases the
+        # youngest first): the interval between the two edges, whichever is larger
+        width = np.abs(np.exp(edges[index]) - np.exp(young))
         sizes = np.exp(logs[index])
-        density = counts[index] / np.maximum(width, np.finfo(float).tiny)
+        density = counts[index] / np.maximum(width, 1e-12 * sizes)
         order = np.argsort(sizes)
         return sizes[order], density[order]
 

@@ -123,6 +123,53 @@ def plot_dormancy(run, ax=None):
     return ax
 
 
+def has_defences(run) -> bool:
+    """Whether a run has effector cells or vascular capacities to show."""
+    names = run.series_names
+    if "vascular_capacity" in names:
+        return True
+    return any(
+        np.any(np.asarray(run.series(f"sites/{site}/{name}")) > 0.0)
+        for site in analysis.sites(run)
+        for name in ("effectors", "vascular_capacity")
+        if f"sites/{site}/{name}" in names
+    )
+
+
+def plot_defences(run, ax=None):
+    """The body's defences and the angiogenic switch over time on a log axis: per site
+    the effector cells (solid) and the cells they killed (dotted), the colonies' vascular
+    capacity (dashed) beside their cells (dash-dot); the primary's vascular capacity
+    (``hahnfeldt`` law) beside its cells. Returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    names = run.series_names
+    lines = []
+    if "vascular_capacity" in names:
+        lines.append(("primary: cells", run.series("tumor_cells"), "k", "-."))
+        lines.append(("primary: vascular capacity", run.series("vascular_capacity"), "k", "--"))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, site in enumerate(analysis.sites(run)):
+        colour = colours[(i + 2) % len(colours)]
+
+        def series(name, site=site):
+            path = f"sites/{site}/{name}"
+            return np.asarray(run.series(path)) if path in names else np.zeros(1)
+
+        if np.any(series("effectors") > 0.0):
+            lines.append((f"{site}: effectors", series("effectors"), colour, "-"))
+            lines.append((f"{site}: killed by effectors", series("immune_killed"), colour, ":"))
+        if np.any(series("vascular_capacity") > 0.0):
+            lines.append((f"{site}: colony cells", series("burden"), colour, "-."))
+            capacity = series("vascular_capacity")
+            lines.append((f"{site}: vascular capacity", capacity, colour, "--"))
+    _log_lines(ax, np.asarray(run.times), lines)
+    ax.set_ylabel("cells")
+    ax.set_title("defences and vascular capacity")
+    return ax
+
+
 def _log_lines(ax, times, lines):
     """Lines of counts on a log axis, leaving out counts below ``LOWEST_COUNT``."""
     for label, values, colour, style in lines:
@@ -166,7 +213,8 @@ def plot_summary(run, path, field: str | None = None, title: str | None = None):
     """Save a summary picture of a run to ``path`` (PNG, SVG, PDF by its suffix).
 
     A cascade: the tumour at the start and at the end, the cascade over time and the
-    colony sizes at the end. Other models: snapshots of ``field`` (default: tumour
+    colony sizes at the end (and, with effector cells or vascular capacities,
+    :func:`plot_defences`). Other models: snapshots of ``field`` (default: tumour
     cells) at the start, middle and end, and the tumour cells over time.
     """
     plt = _pyplot()
@@ -174,8 +222,13 @@ def plot_summary(run, path, field: str | None = None, title: str | None = None):
     spatial = bool(run.field_names)
     times = run.times
     if cascade:
-        fig, axes = plt.subplots(2, 2, figsize=(12, 9), constrained_layout=True)
-        axes = axes.ravel()
+        defences = has_defences(run)
+        columns = 3 if defences else 2
+        fig, grid = plt.subplots(2, columns, figsize=(6 * columns, 9), constrained_layout=True)
+        axes = [grid[0, 0], grid[0, 1], grid[1, 0], grid[1, 1]]
+        if defences:
+            plot_defences(run, grid[0, 2])
+            grid[1, 2].axis("off")
         if spatial:
             plot_field(run, field, times[0], axes[0])
             plot_field(run, field, times[-1], axes[1])

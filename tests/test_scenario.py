@@ -177,6 +177,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         "glioma",
         "glioma_treated",
         "lumped_patient",
+        "defences",
     ],
 )
 def test_each_example_scenario_runs_and_reopens(name, tmp_path):
@@ -318,3 +319,28 @@ def test_a_binary_scenario_file_is_a_scenario_error(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
     with pytest.raises(ct.ScenarioError, match=r"patient\.toml.*is not a TOML text file"):
         ct.load_scenario(path)
+
+
+def test_defences_example_wakes_colonies_when_the_primary_or_immunotherapy_goes():
+    """examples/defences.toml: colonies held by the primary's inhibitors grow to detection
+    only once the primary is removed, and only after the immunotherapy window (day 40-70)
+    when it follows the resection."""
+
+    def detected(**overrides):
+        scenario = ct.Scenario.from_toml(EXAMPLES / "defences.toml", overrides=overrides)
+        res = ct.simulate(
+            scenario.model,
+            scenario.state,
+            120.0,
+            save_every=1.0,
+            interventions=scenario.interventions,
+        )
+        return ct.analysis.time_to_detection(res)["lung"]
+
+    treated = detected()  # 79.1 days
+    assert 70.0 < treated < 100.0
+    untreated = detected(
+        **{"interventions.1.kill_boost": 0.0, "interventions.1.exhaustion_block": 0.0}
+    )
+    assert 40.0 < untreated < 55.0  # 48.2 days: released by the resection at day 40
+    assert detected(**{"interventions.0.t": 119.0}) is None  # held while the primary stays

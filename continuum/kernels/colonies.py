@@ -495,7 +495,9 @@ def count_above(counts, edges, min_size):
 
     Cohort ``i`` holds colonies born between the births of its edge (log size
     ``edges[i]``) and of the next cohort's (``edges[i + 1]``; for the open cohort, and
-    beyond, 0: a colony born now), taken as spread evenly in log size between the two.
+    beyond, 0: a colony born now), taken as spread evenly in log size between the two
+    (the older edge is usually the larger; under effectors or vascular capacities it need
+    not be, and the interval is taken either way).
     """
     if min_size <= 1.0:
         return counts.sum()
@@ -507,10 +509,11 @@ def count_above(counts, edges, min_size):
             continue
         old = edges[i]
         young = edges[i + 1] if i + 1 < n else 0.0
-        if young >= level:
+        low, high = min(old, young), max(old, young)
+        if low >= level:
             total += counts[i]
-        elif old > level:
-            total += counts[i] * (old - level) / (old - young)
+        elif high > level:
+            total += counts[i] * (high - level) / (high - low)
     return total
 
 
