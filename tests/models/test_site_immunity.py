@@ -249,3 +249,18 @@ def test_elimination_when_the_tumour_free_state_is_the_only_attractor():
     assert counts.sum() == 0.0 and block[colonies.BURDEN] == 0.0
     assert block[colonies.IMMUNE_KILLED] > 0.99 * 1e6
     assert abs(_budget(block, 1e6)) < 1e-10 * 1e6
+
+
+def test_parameter_table_states_the_published_set():
+    """data/parameters.csv holds the Kuznetsov set with its source and species."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "data" / "parameters.csv"
+    with open(path, newline="") as handle:
+        rows = {r["name"]: r for r in csv.DictReader(handle) if r["model"] == "Kuznetsov1994"}
+    for name, value in {**KUZNETSOV_1994, "a": A, "K": KUZNETSOV_1994_GROWTH["K"]}.items():
+        if name == "shielding":
+            continue  # ours, not the paper's: its own row (model Immunity)
+        assert float(rows[name]["value"]) == value, name
+        assert "mouse" in rows[name]["source"], name
