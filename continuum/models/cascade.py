@@ -462,6 +462,12 @@ class Cascade(Model):
                 "natural log of the size of a colony born at the cohort's start",
                 (cohort,),
             )
+            if site.growth["law"] == "hahnfeldt":
+                info[group + "cohort_log_capacity"] = FrameArray(
+                    "ln(cells)",
+                    "natural log of each cohort's mean vascular capacity",
+                    (cohort,),
+                )
             info[group + "size_distribution"] = FrameArray(
                 "colonies", "colonies per size bin (10 bins per decade from 1 cell)", (size,)
             )
@@ -481,6 +487,11 @@ class Cascade(Model):
             arrays[group + "cohort_colonies"] = counts
             arrays[group + "cohort_log_size"] = logs
             arrays[group + "cohort_edge_log_size"] = edges
+            if site.growth["law"] == "hahnfeldt":
+                start = self.site_offset(k) + len(colonies.SITE_SCALARS) + 3 * self.n_cohorts
+                arrays[group + "cohort_log_capacity"] = state.scalars[
+                    start : start + self.n_cohorts
+                ]
             arrays[group + "size_distribution"] = self.binned_sizes(counts, edges)
         return arrays
 
