@@ -286,7 +286,7 @@ def test_huge_allocations_name_the_figure_before_any_file(tmp_path, small_machin
     )
     refused(
         lambda: ct.Cascade(LumpedPrimary(), sites=[ct.SecondarySite("lung")], cohort_days=1e-6),
-        "cohort_days: 3.65e+09 cohorts over 3650 days for 1 site(s) needs about 108.8 GiB",
+        "cohort_days: 3.65e+09 cohorts over 3650 days for 1 site(s) needs about 163.2 GiB",
         "this machine has 64 GiB",
     )
     grid = ct.Grid((16, 16), 0.1)

@@ -344,3 +344,30 @@ def test_defences_example_wakes_colonies_when_the_primary_or_immunotherapy_goes(
     )
     assert 40.0 < untreated < 55.0  # 48.2 days: released by the resection at day 40
     assert detected(**{"interventions.0.t": 119.0}) is None  # held while the primary stays
+
+
+def test_defence_keys_are_checked_like_the_rest():
+    text = LUMPED.replace(
+        'name = "liver"',
+        'name = "liver"\nimmunity = { kil = 1e-7 }\n'
+        'growth = { law = "gompertz", a = 0.01, K = 1e9, systemic = 0.5 }',
+    )
+    text += '[[interventions]]\nkind = "immunotherapy"\nstart = 10.0\nend = 5.0\n'
+    text += '[[interventions]]\nkind = "antiangiogenc"\nstart = 1.0\nend = 2.0\nrate = 1.0\n'
+    with pytest.raises(ct.ScenarioError) as error:
+        ct.Scenario.from_text(text)
+    message = str(error.value)
+    assert "immunity of site 'liver': unknown parameter(s) ['kil']" in message
+    assert "immunotherapy end: got 5.0; it must be > start = 10 day" in message
+    assert "did you mean 'antiangiogenic'?" in message
+    with pytest.raises(ct.ScenarioError, match="applies to the 'hahnfeldt' law only"):
+        ct.Scenario.from_text(
+            LUMPED.replace(
+                'name = "liver"',
+                'name = "liver"\ngrowth = { law = "gompertz", a = 0.01, K = 1e9, systemic = 0.5 }',
+            )
+        )
+    with pytest.raises(ct.ScenarioError, match="immunotherapy acts on effector cells"):
+        ct.Scenario.from_text(
+            LUMPED + '[[interventions]]\nkind = "immunotherapy"\nstart = 1.0\nend = 2.0\n'
+        ).run(progress=False)
