@@ -34,8 +34,11 @@ colony seeding ``emission`` rate [colonies/day], the number of ``colonies``, the
 therapy ``removed`` and the cells lost ``extinct``, the cells colonies ``shed`` into the
 blood and their present ``shedding`` rate [cells/day] (``mu s^alpha`` per colony of at least
 ``e^shedding_from`` cells, like the primary's; shed cells are copies: colonies are not
-depleted, the cells count as born),
-then ``n`` cohort counts, ``n`` cohort log mean sizes and ``n`` cohort edge log sizes.
+depleted, the cells count as born), the site's ``effectors`` [cells], the cells they
+killed (``immune_killed``) and the colonies' summed ``vascular_capacity`` [cells] (these
+three from ``continuum.kernels.colony_ode``, the path of sites with effectors or vascular
+capacities), then ``n`` cohort counts, ``n`` cohort log mean sizes, ``n`` cohort edge log
+sizes, and ``n`` log mean and ``n`` edge log vascular capacities.
 """
 
 from __future__ import annotations
