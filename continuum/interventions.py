@@ -8,8 +8,8 @@ effector cells and anti-angiogenic therapy erodes vascular capacities over a win
 Every cell they kill is booked in the cumulative scalar ``removed`` (``primary_removed``
 and the sites' ``removed`` in a cascade, summed in the series ``removed``), which joins
 the cell budget:
-``tumour + blood + lymph + cleared + extravasated + node_arrested + first_pass + died +
-removed - born`` stays equal to the initial cells.
+``tumour + blood + lymph + cleared + killed_immune + extravasated + node_arrested +
+first_pass + died + removed - born`` stays equal to the initial cells.
 
 They act on models with a cell budget: :class:`~continuum.models.Invasion` (cell fields
 ``epithelial`` and ``mesenchymal``, oxygen ``oxygen``), :class:`~continuum.models.LumpedPrimary`

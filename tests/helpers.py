@@ -26,6 +26,7 @@ PRIMARY_BUDGET_TERMS = (
     "blood_ctc",
     "lymph_ctc",
     "cleared",
+    "killed_immune",
     "extravasated",
     "node_arrested",
     "first_pass",

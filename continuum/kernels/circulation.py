@@ -10,8 +10,19 @@ from numba import njit
 from continuum.kernels.flags import FASTMATH
 
 # Offsets of the circulation block in a model's scalar vector (see ``CIRCULATION_SCALARS``):
-BLOOD, LYMPH, BORN, DIED, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS, REMOVED = range(9)
-N_CIRCULATION = 9
+(
+    BLOOD,
+    LYMPH,
+    BORN,
+    DIED,
+    CLEARED,
+    EXTRAVASATED,
+    NODE_ARRESTED,
+    FIRST_PASS,
+    REMOVED,
+    KILLED_IMMUNE,
+) = range(10)
+N_CIRCULATION = 10
 
 
 class TumourFluxes(NamedTuple):
@@ -36,6 +47,8 @@ class CirculationRates(NamedTuple):
     k_lb: float
     first_pass: float
     therapy: float
+    k_nk: float
+    """Killing of CTCs in blood by natural-killer cells [1/day]."""
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -46,32 +59,35 @@ def circulation_rates(scalars, start, tumour, rates, dscalars):
     .. math::
 
         dL/dt = J_L - (k_{LN} + k_{LB} + r) L, \\qquad
-        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext} + r) B
+        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{NK} + k_{ext} + r) B
 
     A fraction ``f`` = ``first_pass`` of the cells entering blood from the tumour arrests
     in the first capillary bed downstream (lungs, or liver for portal drainage) before it
     circulates. The cumulative budget: ``born`` integrates ``birth``, ``died`` integrates
     ``death`` (both cells/day, from the tumour), ``cleared`` integrates ``k_clear B``,
+    ``killed_immune`` integrates ``k_NK B`` (CTCs killed by natural-killer cells),
     ``extravasated`` integrates ``k_ext B`` (cells leaving blood for the organs),
     ``node_arrested`` integrates ``k_LN L`` (arrest in the regional lymph node) and
     ``first_pass`` integrates ``f J_B``. ``r`` = ``therapy`` is the extra death rate of
     a systemic therapy [1/day]; ``removed`` integrates ``r (B + L)`` plus ``treated``, the
     tumour cells the therapy kills [cells/day]. Then ``tumour cells + B + L + cleared +
-    extravasated + node_arrested + first_pass + died + removed - born`` is constant.
+    killed_immune + extravasated + node_arrested + first_pass + died + removed - born`` is
+    constant.
     """
     flux_blood, flux_lymph = tumour.blood, tumour.lymph
     k_clear, k_ext, k_ln, k_lb = rates.k_clear, rates.k_ext, rates.k_ln, rates.k_lb
-    first_pass, therapy = rates.first_pass, rates.therapy
+    first_pass, therapy, k_nk = rates.first_pass, rates.therapy, rates.k_nk
     blood = scalars[start + BLOOD]
     lymph = scalars[start + LYMPH]
     arrested = first_pass * flux_blood
     dscalars[start + BLOOD] = (
-        flux_blood - arrested + k_lb * lymph - (k_clear + k_ext + therapy) * blood
+        flux_blood - arrested + k_lb * lymph - (k_clear + k_nk + k_ext + therapy) * blood
     )
     dscalars[start + LYMPH] = flux_lymph - (k_ln + k_lb + therapy) * lymph
     dscalars[start + BORN] = tumour.birth
     dscalars[start + DIED] = tumour.death
     dscalars[start + CLEARED] = k_clear * blood
+    dscalars[start + KILLED_IMMUNE] = k_nk * blood
     dscalars[start + EXTRAVASATED] = k_ext * blood
     dscalars[start + NODE_ARRESTED] = k_ln * lymph
     dscalars[start + FIRST_PASS] = arrested
@@ -127,22 +143,23 @@ def _relax(level, q0, q1, q2, extra, extra_rate, rate, h):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def advance_circulation(scalars, start, shed, rates, h, params5, first_pass):
+def advance_circulation(scalars, start, shed, rates, h, params6, first_pass):
     """Advance the circulation block at ``scalars[start:]`` exactly over ``h`` days.
 
     ``shed`` = (cells into blood, into lymph) from the tumour during the step, at rates
     ``rates`` = (blood at the start, at the end, lymph at the start, at the end)
-    [cells/day], taken quadratic in time; ``params5`` = ``(k_clear, k_ext, k_LN, k_LB,
-    therapy)``, the last an extra death rate in both compartments [1/day].
+    [cells/day], taken quadratic in time; ``params6`` = ``(k_clear, k_ext, k_LN, k_LB,
+    therapy, k_NK)`` [1/day], ``therapy`` an extra death rate in both compartments and
+    ``k_NK`` the natural-killer cells' killing in blood.
     The lymph's closed-form solution ``L(s) = A + B s + C s^2 + D e^{-(k_LN + k_LB) s}``
     drains into blood, whose solution is closed-form too. What leaves each compartment
     comes from its mass balance (``integral of x = (x(0) + inflow - x(h)) / rate``), so the
     budget of :func:`circulation_rates` holds to round-off.
     """
-    k_clear, k_ext, k_ln, k_lb = params5[0], params5[1], params5[2], params5[3]
-    therapy = params5[4]
+    k_clear, k_ext, k_ln, k_lb = params6[0], params6[1], params6[2], params6[3]
+    therapy, k_nk = params6[4], params6[5]
     lymph_rate = k_ln + k_lb + therapy
-    blood_rate = k_clear + k_ext + therapy
+    blood_rate = k_clear + k_nk + k_ext + therapy
     lymph0 = scalars[start + LYMPH]
     blood0 = scalars[start + BLOOD]
     q0, q1, q2 = _profile(shed[1], rates[2], rates[3], h)
@@ -180,39 +197,45 @@ def advance_circulation(scalars, start, shed, rates, h, params5, first_pass):
     scalars[start + NODE_ARRESTED] += k_ln * lymph_integral
     scalars[start + FIRST_PASS] += arrested
     scalars[start + CLEARED] += k_clear * blood_integral
+    scalars[start + KILLED_IMMUNE] += k_nk * blood_integral
     scalars[start + EXTRAVASATED] += k_ext * blood_integral
     scalars[start + REMOVED] += therapy * (blood_integral + lymph_integral)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def relax_circulation(s_in, s_out, start, flux_blood, flux_lymph, params5, first_pass, h):
+def relax_circulation(s_in, s_out, start, flux_blood, flux_lymph, params6, first_pass, h):
     """Blood and lymph of the block at ``start`` taken exactly over ``h`` days from
     ``s_in`` into ``s_out``, with the inflows [cells/day] held constant (see
     :func:`advance_circulation`); ``born``, ``died`` and the tumour's share of
     ``removed`` in ``s_out`` are kept."""
-    for i in (BLOOD, LYMPH, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS):
+    for i in (BLOOD, LYMPH, CLEARED, EXTRAVASATED, NODE_ARRESTED, FIRST_PASS, KILLED_IMMUNE):
         s_out[start + i] = s_in[start + i]
-    therapy = params5[4]
+    therapy = params6[4]
     # the forward-Euler step booked r (B + L) h of the circulation into removed
     s_out[start + REMOVED] -= therapy * h * (s_in[start + BLOOD] + s_in[start + LYMPH])
     shed = (flux_blood * h, flux_lymph * h)
     rates = (flux_blood, flux_blood, flux_lymph, flux_lymph)
-    advance_circulation(s_out, start, shed, rates, h, params5, first_pass)
+    advance_circulation(s_out, start, shed, rates, h, params6, first_pass)
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def advance_clusters(cluster, amount, rate0, rate1, h, first_pass, k_cluster, k_ext, therapy):
+def advance_clusters(
+    cluster, amount, rate0, rate1, h, first_pass, k_cluster, k_ext, therapy, k_immune
+):
     """Advance the clusters' blood compartment ``cluster`` = (cells in clusters, cleared,
-    extravasated, arrested on the first pass, killed by therapy) exactly over ``h`` days.
+    extravasated, arrested on the first pass, killed by therapy, killed by natural-killer
+    cells) exactly over ``h`` days.
 
-    .. math:: dC/dt = (1 - f) J_C(t) - (k_{cluster} + k_{ext} + r) C
+    .. math:: dC/dt = (1 - f) J_C(t) - (k_{cluster} + k_{imm} + k_{ext} + r) C
 
     ``amount`` cells in clusters enter the blood during the step, at ``rate0`` and
     ``rate1`` [cells/day] at its ends (taken quadratic, as the single cells' inflow); the
-    fraction ``f`` arrests in the first capillary bed. Returns the cells that extravasated
+    fraction ``f`` arrests in the first capillary bed. ``k_imm`` = ``k_immune`` [1/day]
+    is the natural-killer cells' killing of clustered cells, ``(1 - nk_shielding) k_NK``
+    (see ``continuum.models.sites.Circulation``). Returns the cells that extravasated
     and that arrested on the first pass in the step.
     """
-    rate = k_cluster + k_ext + therapy
+    rate = k_cluster + k_immune + k_ext + therapy
     kept = 1.0 - first_pass
     q0, q1, q2 = _profile(kept * amount, kept * rate0, kept * rate1, h)
     start = cluster[0]
@@ -230,4 +253,5 @@ def advance_clusters(cluster, amount, rate0, rate1, h, first_pass, k_cluster, k_
     cluster[2] += extravasated
     cluster[3] += arrested
     cluster[4] += therapy * integral
+    cluster[5] += k_immune * integral
     return extravasated, arrested

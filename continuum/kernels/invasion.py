@@ -59,6 +59,7 @@ PARAMETER_ORDER = (
     "k_ext",
     "k_LN",
     "k_LB",
+    "k_nk",
     "first_pass",
 )
 _I = {name: i for i, name in enumerate(PARAMETER_ORDER)}
@@ -76,6 +77,7 @@ SIGMA, R_CAP, KAPPA = _I["sigma"], _I["r_cap"], _I["kappa"]
 MU_B, MU_BE, MU_L, LYMPH_COLLAPSE = _I["mu_B"], _I["mu_Be"], _I["mu_L"], _I["lymph_collapse"]
 D_O = _I["D_o"]
 K_CLEAR, K_EXT, K_LN, K_LB = _I["k_clear"], _I["k_ext"], _I["k_LN"], _I["k_LB"]
+K_NK = _I["k_nk"]
 FIRST_PASS = _I["first_pass"]
 THERAPY_CELLS, THERAPY_CIRCULATING = len(PARAMETER_ORDER), len(PARAMETER_ORDER) + 1
 
@@ -241,6 +243,7 @@ def invasion_scalar_rate(scalars, exports, params, t, dscalars):
         params[K_LB],
         params[FIRST_PASS],
         params[THERAPY_CIRCULATING],
+        params[K_NK],
     )
     circulation_rates(scalars, 0, tumour, rates, dscalars)
 
@@ -256,6 +259,7 @@ def invasion_scalar_relax(s_in, s_out, exports, params, t, dt):
         params[K_LN],
         params[K_LB],
         params[THERAPY_CIRCULATING],
+        params[K_NK],
     )
     relax_circulation(
         s_in, s_out, 0, cells * exports[0], cells * exports[1], rates, params[FIRST_PASS], dt

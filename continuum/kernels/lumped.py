@@ -27,7 +27,7 @@ EXPONENTIAL, LOGISTIC, GOMPERTZ, BERTALANFFY, POWER, EXPONENTIAL_LINEAR, HAHNFEL
 P = parameter_index(
     (
         *("law", "a", "K", "gamma", "b", "a1", "mu", "alpha", "lymph_fraction"),
-        *("k_clear", "k_ext", "k_LN", "k_LB", "first_pass", "shedding_loss"),
+        *("k_clear", "k_ext", "k_LN", "k_LB", "k_nk", "first_pass", "shedding_loss"),
         *("stimulation", "inhibition"),
         *("therapy_cells", "therapy_circulating", "therapy_vascular"),
     )
@@ -35,8 +35,8 @@ P = parameter_index(
 THERAPY_CELLS, THERAPY_CIRCULATING = P.therapy_cells, P.therapy_circulating
 THERAPY_VASCULAR = P.therapy_vascular
 # scalars = (tumor_cells, then the circulation block: blood_ctc, lymph_ctc, born, died,
-#            cleared, extravasated, node_arrested, first_pass, removed; LumpedShedding's
-#            shed_blood, shed_lymph; last the vascular_capacity)
+#            cleared, extravasated, node_arrested, first_pass, removed, killed_immune;
+#            LumpedShedding's shed_blood, shed_lymph; last the vascular_capacity)
 VASCULAR = 1 + N_CIRCULATION
 VASCULAR_SHEDDING = 3 + N_CIRCULATION
 
@@ -127,8 +127,8 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
     ``l`` = ``shedding_loss`` is the fraction of shed cells the tumour loses (1: they leave
     it; 0: emission does not deplete it, as in Iwata et al. 2000, the cells shed counting
     as born). ``born`` integrates the positive part of ``g(P)`` plus ``(1 - l) J`` and
-    ``died`` the negative part of ``g``, so that ``P + B + L + cleared + extravasated +
-    node_arrested + first_pass + died + removed - born`` stays constant.
+    ``died`` the negative part of ``g``, so that ``P + B + L + cleared + killed_immune +
+    extravasated + node_arrested + first_pass + died + removed - born`` stays constant.
 
     The last scalar, the vascular capacity ``Kv`` [cells], follows :func:`vascular_rate`
     under Hahnfeldt's law (``g = a P ln(Kv/P)``) and stays still under the others.
@@ -146,6 +146,7 @@ def lumped_scalar_rate(scalars, exports, params, t, dscalars):
         params[P.k_LB],
         params[P.first_pass],
         params[P.therapy_circulating],
+        params[P.k_nk],
     )
     circulation_rates(scalars, 1, tumour, rates, dscalars)
 

@@ -30,13 +30,15 @@ ARRIVAL_SOURCES = ("extravasated", "node_arrested", "first_pass")
 # primary, whose circulation the cascade advances exactly), cells that reached no modelled
 # site (counted as cleared), and the time [day] up to which the sites have been advanced.
 # Then the clusters' compartment (see ``Circulation``): cells in clusters in blood, and
-# cumulative cleared, extravasated, arrested on the first pass, killed by therapy.
+# cumulative cleared, extravasated, arrested on the first pass, killed by therapy, killed
+# by natural-killer cells.
 CLUSTER_SCALARS = (
     "cluster_ctc",
     "cluster_cleared",
     "cluster_extravasated",
     "cluster_first_pass",
     "cluster_removed",
+    "cluster_killed_immune",
 )
 CASCADE_SCALARS = ("shed_blood", "shed_lymph", "unsited", "sites_time", *CLUSTER_SCALARS)
 SITE_SERIES_UNITS = {
@@ -93,9 +95,11 @@ class Cascade(Model):
 
     holds to round-off at every frame, with ``cleared`` = blood clearance + failed seeding
     (+ cells arrested in organs without a site), ``died`` = primary deaths + dormant and
-    colony deaths + cells killed by a site's effectors (``immune_killed``) + cells of
-    colonies that did not establish or shrank below one cell (``extinct``), ``born`` =
-    primary births + colony growth and seeding + cells colonies shed into the blood.
+    colony deaths + cells killed by a site's effectors (``immune_killed``) + CTCs killed
+    in blood by natural-killer cells (``killed_immune``, ``cluster_killed_immune``) +
+    cells of colonies that did not establish or shrank below one cell (``extinct``),
+    ``born`` = primary births + colony growth and seeding + cells colonies shed into the
+    blood.
 
     Series: the primary's, ``born``, ``died``, ``cleared``, and per site
     ``sites/<name>/colonies``, ``detectable``, ``burden`` [cells in colonies], ``dormant``,
@@ -389,7 +393,9 @@ class Cascade(Model):
         """The primary's series, the cascade totals and each site's detectable colonies."""
         values = self.primary.derived_series(state)
         born = state.scalar("primary_born")
-        died = state.scalar("primary_died")
+        died = sum(
+            state.scalar(n) for n in ("primary_died", "killed_immune", "cluster_killed_immune")
+        )
         cleared = sum(state.scalar(n) for n in ("blood_cleared", "unsited", "cluster_cleared"))
         removed = state.scalar("primary_removed") + state.scalar("cluster_removed")
         for k, site in enumerate(self.sites):

@@ -25,6 +25,7 @@ CIRCULATION_SCALARS = (
     "node_arrested",
     "first_pass",
     "removed",
+    "killed_immune",
 )
 
 # Default vessel maps: random capillaries (volume fraction, seed).
@@ -39,6 +40,10 @@ CIRCULATION_PARAMETERS = (
     _P("k_ext", 0.5, "1/day", "extravasation of CTCs from blood"),
     _P("k_LN", 2.0, "1/day", "arrest of lymph-borne cells in the regional lymph node"),
     _P("k_LB", 0.5, "1/day", "drainage of lymph-borne cells into blood"),
+    # Off by default: the measured CTC half-life behind k_clear (Meng et al. 2004) lumps
+    # every cause of loss, natural-killer cells included; splitting k_clear into k_clear
+    # + k_nk needs k_clear lowered by as much (sources in data/parameters.csv).
+    _P("k_nk", 0.0, "1/day", "killing of CTCs in blood by natural-killer cells"),
 )
 PARAMETERS = {
     p.name: p
@@ -129,19 +134,25 @@ class Invasion(Model):
     .. math::
 
         dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
-        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{ext}) B.
+        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{NK} + k_{ext}) B.
 
-    A systemic therapy (a treatment schedule's rates ``r`` on tissue cells and ``r_c`` on
-    circulating cells [1/day]) adds the losses ``- r e``, ``- r m``, ``- r_c L`` and
-    ``- r_c B``, booked in ``removed``.
+    ``k_NK`` = ``k_nk`` is the killing of CTCs by natural-killer cells (NK cells kill
+    CTCs, platelets that coat them shield them: Nieswandt et al., Cancer Res
+    1999;59:1295-1300; Palumbo et al., Blood 2005;105:178-185). It is 0 by default: the
+    measured CTC half-life that sets ``k_clear`` (Meng et al. 2004) already lumps every
+    cause of loss, so who splits ``k_clear`` into clearance and NK killing lowers
+    ``k_clear`` by the ``k_nk`` given. A systemic therapy (a treatment schedule's rates
+    ``r`` on tissue cells and ``r_c`` on circulating cells [1/day]) adds the losses
+    ``- r e``, ``- r m``, ``- r_c L`` and ``- r_c B``, booked in ``removed``.
 
     Scalars ``blood_ctc`` (B), ``lymph_ctc`` (L) and the cumulative ``born``, ``died``
-    (necrosis and crowding), ``cleared`` (died in blood), ``extravasated`` (left blood
-    for the organs), ``node_arrested`` (lymph into the regional node) and ``first_pass``
-    (a fraction ``first_pass`` of the cells entering blood, arrested in the first
-    capillary bed), with the exact budget ``tumor_cells + blood_ctc + lymph_ctc + cleared
-    + extravasated + node_arrested + first_pass + died - born = initial tumor_cells``
-    (plus any initial CTCs): the cells that leave the fields in a step are the cells that enter the
+    (necrosis and crowding), ``cleared`` (died in blood), ``killed_immune`` (killed in
+    blood by NK cells), ``extravasated`` (left blood for the organs), ``node_arrested``
+    (lymph into the regional node) and ``first_pass`` (a fraction ``first_pass`` of the
+    cells entering blood, arrested in the first capillary bed), with the exact budget
+    ``tumor_cells + blood_ctc + lymph_ctc + cleared + killed_immune + extravasated +
+    node_arrested + first_pass + died + removed - born = initial tumor_cells`` (plus any
+    initial CTCs): the cells that leave the fields in a step are the cells that enter the
     compartments, in the same stage of the same method. Series per frame also include
     ``tumor_cells``, ``epithelial_cells``, ``mesenchymal_cells``, ``flux_blood`` and
     ``flux_lymph``.
@@ -384,8 +395,9 @@ class Invasion(Model):
         :meth:`reference_exports`, a fraction ``first_pass`` of ``J_B`` arrested on the
         first pass, and the therapy rate ``r_c`` on circulating cells:
         ``dL/dt = J_L - (k_LN + k_LB + r_c) L``,
-        ``dB/dt = (1 - first_pass) J_B + k_LB L - (k_clear + k_ext + r_c) B``; ``born``
-        and ``died`` grow by the births and deaths, ``cleared`` by ``k_clear B``,
+        ``dB/dt = (1 - first_pass) J_B + k_LB L - (k_clear + k_nk + k_ext + r_c) B``;
+        ``born`` and ``died`` grow by the births and deaths, ``cleared`` by ``k_clear B``,
+        ``killed_immune`` by ``k_nk B``,
         ``extravasated`` by ``k_ext B``, ``node_arrested`` by ``k_LN L``, ``first_pass``
         by ``first_pass J_B`` and ``removed`` by the cells the therapy kills in the tissue
         plus ``r_c (B + L)``."""
@@ -400,7 +412,7 @@ class Invasion(Model):
             "blood_ctc": into_blood
             - arrested
             + p["k_LB"] * lymph
-            - (p["k_clear"] + p["k_ext"] + r_c) * blood,
+            - (p["k_clear"] + p["k_nk"] + p["k_ext"] + r_c) * blood,
             "lymph_ctc": into_lymph - (p["k_LN"] + p["k_LB"] + r_c) * lymph,
             "born": births,
             "died": deaths,
@@ -409,6 +421,7 @@ class Invasion(Model):
             "node_arrested": p["k_LN"] * lymph,
             "first_pass": arrested,
             "removed": treated + r_c * (blood + lymph),
+            "killed_immune": p["k_nk"] * blood,
         }
         return np.array([rates[name] for name in self.scalar_names])
 

@@ -68,7 +68,7 @@ class LumpedPrimary(Model):
 
         \frac{dP}{dt} &= g(P) - l J, \qquad J = \mu P^\alpha, \\
         \frac{dL}{dt} &= f_L J - (k_{LN} + k_{LB}) L, \\
-        \frac{dB}{dt} &= (1 - f_L) J + k_{LB} L - (k_{clear} + k_{ext}) B
+        \frac{dB}{dt} &= (1 - f_L) J + k_{LB} L - (k_{clear} + k_{NK} + k_{ext}) B
 
     Growth laws ``g`` (Benzekry et al., PLoS Comput Biol 2014, doi:10.1371/journal.pcbi.1003800):
     exponential ``a P``; logistic ``a P (1 - P/K)``; Gompertz ``a P ln(K/P)``; von Bertalanffy
@@ -92,15 +92,18 @@ class LumpedPrimary(Model):
     fraction ``l`` = ``shedding_loss`` (default 1; 0 gives Iwata's primary, which emission
     does not deplete, the emitted cells counting as born), a fraction ``f_L`` =
     ``lymph_fraction`` into lymph; CTC clearance ``k_clear`` (half-life of hours:
-    6.9-16.6 /day, Meng et al. 2004); the circulation as in :class:`Invasion`. Scalars:
+    6.9-16.6 /day, Meng et al. 2004); natural-killer cells' killing of CTCs ``k_NK`` =
+    ``k_nk`` (0 by default: that half-life lumps every cause of loss; see
+    :class:`Invasion`); the circulation as in :class:`Invasion`. Scalars:
     ``tumor_cells``, ``blood_ctc``, ``lymph_ctc`` and the cumulative ``born`` (positive part
-    of ``g``), ``died`` (negative part), ``cleared`` (died in blood), ``extravasated``
-    (left blood for the organs), ``node_arrested`` (lymph into the node) and
-    ``first_pass`` (arrested in the first capillary bed), so that ``tumor_cells +
-    blood_ctc + lymph_ctc + cleared + extravasated + node_arrested + first_pass + died -
-    born`` equals its initial value; last ``vascular_capacity`` (``Kv``, cells: ``K`` at the
-    start, still under every law but Hahnfeldt's). Series also hold
-    ``flux_blood`` and ``flux_lymph`` [cells/day].
+    of ``g``), ``died`` (negative part), ``cleared`` (died in blood), ``killed_immune``
+    (killed in blood by NK cells), ``extravasated`` (left blood for the organs),
+    ``node_arrested`` (lymph into the node) and ``first_pass`` (arrested in the first
+    capillary bed), so that ``tumor_cells +
+    blood_ctc + lymph_ctc + cleared + killed_immune + extravasated + node_arrested +
+    first_pass + died + removed - born`` equals its initial value; last
+    ``vascular_capacity`` (``Kv``, cells: ``K`` at the start, still under every law but
+    Hahnfeldt's). Series also hold ``flux_blood`` and ``flux_lymph`` [cells/day].
 
     The model has no tissue fields: give it a one-cell grid, ``ct.Grid(1, 1.0)``.
 

@@ -32,6 +32,15 @@ CLUSTER_PARAMETERS = (
     Parameter("fraction", 0.0, "1", "fraction of blood-borne cells in clusters", "fraction"),
     Parameter("clearance", 35.0, "1/day", "clearance of clusters from blood"),
     Parameter("seeding", 1.0, "1", "seeding of a clustered cell relative to a single one"),
+    # Assumption: cells inside a cluster, coated by platelets, escape contact with NK cells
+    # (clusters: Aceto et al., Cell 2014; the platelet shield: Palumbo et al., Blood 2005).
+    Parameter(
+        "nk_shielding",
+        0.5,
+        "1",
+        "fraction of the NK killing (k_nk) that clustered cells escape",
+        "fraction",
+    ),
 )
 # CTC clusters after Aceto et al. (Cell 2014;158:1110-1122): a few percent of CTC events
 # (3 %), cleared about 3.5x faster than single cells (half-lives of 6-10 against 25-30 min
@@ -45,8 +54,8 @@ class Circulation:
     .. math::
 
         dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
-        dB/dt = (1 - f) \sigma J_B + k_{LB} L - (k_{clear} + k_{ext}) B, \quad
-        \sigma = e^{-k_{clear} \tau}
+        dB/dt = (1 - f) \sigma J_B + k_{LB} L - (k_{clear} + k_{NK} + k_{ext}) B, \quad
+        \sigma = e^{-(k_{clear} + k_{NK}) \tau}
 
     Cells leaving blood (``k_ext B``) are shared among **all** organs of
     ``continuum.organs`` by blood-flow fraction times seed-soil affinity, ``A_k = k_ext B
@@ -55,9 +64,11 @@ class Circulation:
     site; with ``first_pass = (site, f)`` a fraction ``f`` of the cells entering blood
     from the tumour arrests in the first capillary bed they meet (the lungs for systemic
     venous drainage, the liver for portal drainage). On their way there, ``transit_time``
-    [day] of venous blood, cells die at the blood's rate: a fraction ``exp(-k_clear
-    transit_time)`` reaches the bed (clusters: their own clearance), the rest is
-    ``cleared`` (a lumped primary only; seconds against a CTC half-life of hours). The
+    [day] of venous blood, cells die at the blood's rates: a fraction ``exp(-(k_clear +
+    k_nk) transit_time)`` reaches the bed (clusters: ``exp(-(clearance + (1 -
+    nk_shielding) k_nk) transit_time)``), the rest is ``cleared`` and ``killed_immune``
+    (``cluster_cleared`` and ``cluster_killed_immune``) in the ratio of the rates (a
+    lumped primary only; seconds against a CTC half-life of hours). The
     arrested cells then face their site's ``survival`` like every arrival, so the first
     pass decides where cells arrest, not whether they survive. Cells with no modelled site
     to go to (node arrests without a lymph-node site) are counted as unsited.
@@ -71,18 +82,28 @@ class Circulation:
     k_ext : extravasation from blood [1/day].
     k_LN : arrest of lymph-borne cells in the regional node [1/day].
     k_LB : drainage of lymph into blood [1/day].
+    k_nk : killing of CTCs in blood by natural-killer cells [1/day], booked in
+        ``killed_immune``; default 0, because the half-life behind ``k_clear`` already
+        lumps every cause of loss: who splits ``k_clear`` lowers it by the ``k_nk`` given
+        (NK cells kill CTCs, platelets shield them: Nieswandt et al., Cancer Res
+        1999;59:1295-1300; Palumbo et al., Blood 2005;105:178-185).
     first_pass : ``None``, or ``(site name, fraction)`` / ``{"site": ..., "fraction": ...}``.
     lymph_node : name of the site receiving node arrests; default: the site whose organ is
         ``"lymph_node"``, if any.
     transit_time : venous transit from the primary to the first capillary bed [day]
         (default 0).
-    clusters : ``{"fraction": ..., "clearance": ..., "seeding": ...}``: the fraction of
-        the cells entering blood that travel in clusters, their clearance [1/day] and how
-        many times better a clustered cell seeds (default: no clusters;
-        ``Circulation.ACETO_CLUSTERS`` holds values after Aceto et al., Cell 2014).
-        Clusters have their own compartment (series ``cluster_ctc``, ``cluster_cleared``,
-        ``cluster_extravasated``, ``cluster_first_pass``, ``cluster_removed``), extravasate
-        at ``k_ext`` and meet the first pass like single cells (a lumped primary only).
+    clusters : ``{"fraction": ..., "clearance": ..., "seeding": ..., "nk_shielding":
+        ...}``: the fraction of the cells entering blood that travel in clusters, their
+        clearance [1/day], how many times better a clustered cell seeds (default: no
+        clusters; ``Circulation.ACETO_CLUSTERS`` holds values after Aceto et al., Cell
+        2014) and the fraction ``s`` of the NK killing they escape (default 0.5, an
+        assumption: cells inside a cluster, coated by platelets, escape contact with NK
+        cells; Aceto et al. 2014, Palumbo et al. 2005). Clusters have their own
+        compartment, ``dC/dt = (1 - f) J_C - (clearance + (1 - s) k_nk + k_ext) C``
+        (series ``cluster_ctc``, ``cluster_cleared``, ``cluster_extravasated``,
+        ``cluster_first_pass``, ``cluster_removed``, ``cluster_killed_immune``),
+        extravasate at ``k_ext`` and meet the first pass like single cells (a lumped
+        primary only).
     """
 
     RATES = tuple(p.name for p in CIRCULATION_PARAMETERS)

@@ -67,9 +67,9 @@ class CascadeSolver:
         self.sources = np.array([layout[name][0] for name in ARRIVAL_SOURCES])
         self.shed = np.array([layout["shed_blood"][0], layout["shed_lymph"][0]])
         p = model.primary.parameters
-        # (k_clear, k_ext, k_LN, k_LB, therapy rate on circulating cells)
+        # (k_clear, k_ext, k_LN, k_LB, therapy rate on circulating cells, k_nk)
         self.circulation_rates = np.array(
-            [*(p[k] for k in ("k_clear", "k_ext", "k_LN", "k_LB")), 0.0]
+            [*(p[k] for k in ("k_clear", "k_ext", "k_LN", "k_LB")), 0.0, p["k_nk"]]
         )
         # the sites' parameter rows, whose therapy columns a treatment schedule sets
         self.site_parameters = model.site_parameters.copy()
@@ -95,6 +95,8 @@ class CascadeSolver:
         if model.exact_circulation:
             p = model.primary.parameters
             clusters = model.circulation.clusters
+            transit = model.circulation.transit_time
+            cluster_nk = (1.0 - clusters["nk_shielding"]) * p["k_nk"]
             values = {
                 **{name: layout[name][0] for name in CASCADE_CONSTANTS[:7]},
                 "cluster_ctc": layout["cluster_ctc"][0],
@@ -102,9 +104,10 @@ class CascadeSolver:
                 **{name: p[name] for name in ("mu", "alpha", "lymph_fraction")},
                 "first_pass_fraction": p["first_pass"],
                 **{f"cluster_{k}": v for k, v in clusters.items()},
-                "transit_survival": math.exp(-p["k_clear"] * model.circulation.transit_time),
+                # exp(-(k_clear + k_nk) tau), exp(-(clearance + (1 - s) k_nk) tau)
+                "transit_survival": math.exp(-(p["k_clear"] + p["k_nk"]) * transit),
                 "cluster_transit_survival": math.exp(
-                    -clusters["clearance"] * model.circulation.transit_time
+                    -(clusters["clearance"] + cluster_nk) * transit
                 ),
             }
             self.cascade_constants = np.array([values[name] for name in CASCADE_CONSTANTS])

@@ -16,7 +16,12 @@ import numba
 import numpy as np
 from numba import njit
 
-from continuum.kernels.circulation import CLEARED, advance_circulation, advance_clusters
+from continuum.kernels.circulation import (
+    CLEARED,
+    KILLED_IMMUNE,
+    advance_circulation,
+    advance_clusters,
+)
 from continuum.kernels.colonies import book_shedding
 from continuum.kernels.colony_ode import sites_step
 from continuum.kernels.lumped import shedding_rates
@@ -37,7 +42,7 @@ class CascadeSites(NamedTuple):
     site_params: np.ndarray
     """(n_sites, n_parameters) the sites' parameter rows (``colonies.SITE_PARAMETERS``)."""
     circulation: np.ndarray
-    """``(k_clear, k_ext, k_LN, k_LB, therapy rate on circulating cells)`` [1/day]."""
+    """``(k_clear, k_ext, k_LN, k_LB, therapy rate on circulating cells, k_nk)`` [1/day]."""
     n_cohorts: int
 
 
@@ -64,33 +69,53 @@ CASCADE_CONSTANTS = (
     "alpha",
     "lymph_fraction",
     "first_pass_fraction",
-    "cluster_ctc",  # the first of the five cluster scalars
+    "cluster_ctc",  # the first of the six cluster scalars
     "cluster_fraction",
     "cluster_clearance",
     "cluster_seeding",
     "transit_survival",  # of single cells on their way to the first bed
     "cluster_transit_survival",
+    "cluster_nk_shielding",
 )
+N_CLUSTER = 6  # cluster_ctc and the five cumulative cluster scalars after it
 
 
 @njit(cache=True)
-def _split_clusters(scalars, cascade, shed, rates):
+def _nk_share(clearance, k_nk):
+    """The natural-killer cells' share ``k_nk / (clearance + k_nk)`` of the deaths in
+    blood (0 when neither acts)."""
+    total = clearance + k_nk
+    return k_nk / total if total > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _split_clusters(scalars, cascade, circulation, shed, rates):
     """Take the clustered fraction ``cluster_fraction`` out of the cells entering blood
-    (``shed[0]`` [cells], ``rates[0:2]`` [cells/day]), and book as cleared the cells that
-    die on the way to the first capillary bed (survival ``transit_survival`` for single
-    cells, ``cluster_transit_survival`` for clusters). Returns the surviving clustered
-    cells and their inflow rates at the two ends: ``(cells, start, end)``."""
+    (``shed[0]`` [cells], ``rates[0:2]`` [cells/day]), and book the cells that die on the
+    way to the first capillary bed (survival ``transit_survival`` for single cells,
+    ``cluster_transit_survival`` for clusters): single cells as ``cleared`` and
+    ``killed_immune`` in the ratio ``k_clear : k_nk``, clustered cells as
+    ``cluster_cleared`` and ``cluster_killed_immune`` in the ratio ``clearance : (1 -
+    nk_shielding) k_nk`` (``circulation`` as :attr:`CascadeSites.circulation`). Returns
+    the surviving clustered cells and their inflow rates at the two ends: ``(cells,
+    start, end)``."""
     fraction = cascade[13]
     clustered = fraction * shed[0]
     start, end = fraction * rates[0], fraction * rates[1]
     shed[0] -= clustered
     rates[0] -= start
     rates[1] -= end
-    # deaths on the way to the first capillary bed (cleared: a rate times a transit time)
+    # deaths on the way to the first capillary bed (a rate times a transit time)
     survive, cluster_survive = cascade[16], cascade[17]
     c = int(cascade[12])
-    scalars[1 + CLEARED] += (1.0 - survive) * shed[0]
-    scalars[c + 1] += (1.0 - cluster_survive) * clustered
+    dead = (1.0 - survive) * shed[0]
+    share = _nk_share(circulation[0], circulation[5])
+    scalars[1 + CLEARED] += (1.0 - share) * dead
+    scalars[1 + KILLED_IMMUNE] += share * dead
+    cluster_dead = (1.0 - cluster_survive) * clustered
+    cluster_share = _nk_share(cascade[14], (1.0 - cascade[18]) * circulation[5])
+    scalars[c + 1] += (1.0 - cluster_share) * cluster_dead
+    scalars[c + 5] += cluster_share * cluster_dead
     shed[0] *= survive
     rates[0] *= survive
     rates[1] *= survive
@@ -137,8 +162,9 @@ def settle_stretch(sites, shed, rates, t0, t1, cohort, primary):
     (blood at the start, at the end, lymph at the start, at the end) [cells/day]. The
     colonies' shedding joins the venous blood (held over the stretch); a fraction
     ``cluster_fraction`` of the cells entering blood travels in clusters; a fraction
-    ``transit_survival`` reaches the first capillary bed alive (the rest is cleared). The
-    clusters have their own compartment (clearance ``cluster_clearance``, the same
+    ``transit_survival`` reaches the first capillary bed alive (the rest is cleared or
+    killed by NK cells). The clusters have their own compartment (clearance
+    ``cluster_clearance``, NK killing ``(1 - cluster_nk_shielding) k_nk``, the same
     extravasation and first pass). The cells leaving blood and lymph are shared among the
     sites (``shares``; the rest is ``unsited``), where clustered cells seed
     ``cluster_seeding`` times as well (survival capped at 1), and the sites advance over
@@ -153,12 +179,12 @@ def settle_stretch(sites, shed, rates, t0, t1, cohort, primary):
     shed[0] += from_sites * h
     rates[0] += from_sites
     rates[1] += from_sites
-    clustered, start, end = _split_clusters(scalars, cascade, shed, rates)
+    clustered, start, end = _split_clusters(scalars, cascade, sites.circulation, shed, rates)
     first_pass = cascade[11]
     advance_circulation(scalars, 1, shed, rates, h, sites.circulation, first_pass)
     c = int(cascade[12])
     cluster_out, cluster_arrested = advance_clusters(
-        scalars[c : c + 5],
+        scalars[c : c + N_CLUSTER],
         clustered,
         start,
         end,
@@ -167,6 +193,7 @@ def settle_stretch(sites, shed, rates, t0, t1, cohort, primary):
         cascade[14],
         sites.circulation[1],
         sites.circulation[4],
+        (1.0 - cascade[18]) * sites.circulation[5],
     )
     arrivals, clusters = _share_arrivals(sites, before, cluster_out, cluster_arrested)
     sites_step(
