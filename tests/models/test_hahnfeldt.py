@@ -8,7 +8,6 @@ from scipy.integrate import solve_ivp
 
 import continuum as ct
 from continuum import calibration as cal
-from continuum.kernels.lumped import THERAPY_VASCULAR
 from continuum.models.lumped import HAHNFELDT_LEWIS_LUNG, HAHNFELDT_LEWIS_LUNG_V0
 from continuum.units import CELLS_PER_MM3
 from tests.helpers import PRIMARY_BUDGET_TERMS
@@ -31,19 +30,13 @@ def reference(t_end, p0, k0, therapy=0.0, times=TIMES):
     ).y
 
 
-def run(model, t_end, rtol=1e-9, **initial):
+def run(model, t_end, rtol=1e-9, interventions=(), **initial):
     state = model.initial_state(
         ct.Grid(1, 1.0), **{"tumor_cells": HAHNFELDT_LEWIS_LUNG_V0, **initial}
     )
-    return ct.simulate(model, state, t_end, save_every=2.5, rtol=rtol, atol=1e-9)
-
-
-def treated(model, rate, monkeypatch):
-    """The model with the anti-angiogenic rate ``rate`` [1/day] in its therapy slot."""
-    vector = model.param_vector()
-    vector[THERAPY_VASCULAR] = rate
-    monkeypatch.setattr(model, "param_vector", lambda: vector.copy())
-    return model
+    return ct.simulate(
+        model, state, t_end, save_every=2.5, rtol=rtol, atol=1e-9, interventions=interventions
+    )
 
 
 def test_lewis_lung_run_follows_scipy():
@@ -73,11 +66,12 @@ def test_cascade_primary_follows_scipy_too():
 
 
 @pytest.mark.parametrize("rate", [0.0, 2.0])
-def test_stationary_point(rate, monkeypatch):
+def test_stationary_point(rate):
     """dV/dt = 0 gives V = K, then dK/dt = 0 gives b V = d V^(5/3) + e V:
-    V* = K* = ((b - e)/d)^(3/2) mm^3. Near it the slow mode decays at 0.13 /day (e = 0)."""
-    model = treated(ct.models.LumpedPrimary(growth=LLC), rate, monkeypatch)
-    res = run(model, 250.0)
+    V* = K* = ((b - e)/d)^(3/2) mm^3 under ``ct.AntiAngiogenic`` at ``e`` = ``rate``. Near it
+    the slow mode decays at 0.13 /day (e = 0)."""
+    therapy = [ct.AntiAngiogenic(0.0, 1e9, rate)] if rate else []
+    res = run(ct.models.LumpedPrimary(growth=LLC), 250.0, interventions=therapy)
     stationary = ((B - rate) / D) ** 1.5 * CELLS_PER_MM3
     # measured at 250 days: 9.2e-14 in P, 1.5e-13 in Kv (e = 0); 8.3e-9, 4.7e-9 (e = 2)
     assert res.series("tumor_cells")[-1] == pytest.approx(stationary, rel=1e-6)
