@@ -85,8 +85,10 @@ def test_an_edited_kernel_is_recompiled_not_served_from_the_cache(tmp_path):
 CALLER_SCRIPT = """
 import numpy as np, continuum as ct
 from continuum.kernels import invasion
+from continuum.kernels.circulation import N_CIRCULATION
 params = ct.models.Invasion(first_pass=0.5).param_vector()
-scalars, exports, rates = np.zeros(9), np.array([1.0, 0, 0, 0, 0]), np.zeros(9)
+scalars, rates = np.zeros(N_CIRCULATION), np.zeros(N_CIRCULATION)
+exports = np.array([1.0, 0, 0, 0, 0])
 invasion.invasion_scalar_rate(scalars, exports, params, 0.0, rates)
 print(repr(float(rates[0])), ct.__file__)
 """
