@@ -25,7 +25,7 @@ IMMUNE_OFF = {
     "lambda_c": 0.0,
 }
 # The tumour held fixed and nothing else moving: no growth, exchange, death, vessels,
-# matrix remodelling, enzyme or oxygen transport.
+# matrix remodelling, enzyme or oxygen transport and uptake.
 FROZEN = {
     "rho_e": 0.0,
     "rho_m": 0.0,
@@ -39,6 +39,7 @@ FROZEN = {
     "chi": 0.0,
     "D_p": 0.0,
     "D_o": 0.0,
+    "kappa": 0.0,
 }
 NO_VESSELS = {"blood_vessels": 0.0, "lymph_vessels": 0.0}
 
@@ -77,7 +78,7 @@ def test_without_killing_the_tumour_fields_are_invasions_bit_for_bit(method, dt,
 def test_uniform_chemokine_relaxes_exponentially_to_its_steady_level():
     """dc/dt = alpha_c (e + m) - lambda_c c with e + m = 0.7 held fixed:
     c(t) = c* + (c0 - c*) exp(-lambda_c t), c* = alpha_c (e + m)/lambda_c.
-    SSP-RK3 at dt = 0.01 day: measured error 2.6e-9 (bound 1e-6)."""
+    SSP-RK3 at dt = 0.01 day: measured error 1.5e-7 (bound 1e-6)."""
     grid = ct.Grid((4, 3), 0.1)
     alpha, lam, c0 = 2.0, 3.0, 0.1
     params = {**FROZEN, **IMMUNE_OFF, "alpha_c": alpha, "lambda_c": lam, "D_c": 0.0}
@@ -96,8 +97,8 @@ def test_uniform_chemokine_relaxes_exponentially_to_its_steady_level():
 def test_effectors_climb_a_linear_chemokine_at_chi_times_its_gradient():
     """No reactions, matrix f = 1 (no random motility), c = 2 x fixed (D_c = alpha_c =
     lambda_c = 0): a Gaussian of effectors (width 0.1 mm) drifts at chi_I |grad c| = 1
-    mm/day. Measured over 0.5 day on 400 cells: speed 1.0000 (relative error 1e-6),
-    mass conserved to 1e-15."""
+    mm/day. Measured over 0.5 day on 400 cells: relative speed error 1.5e-5 (bound 2 %),
+    mass conserved to 4.3e-14 (bound 1e-12)."""
     grid = ct.Grid((400,), 0.005)
     x = grid.coords[0]
     slope, chi = 2.0, 0.5
@@ -112,14 +113,15 @@ def test_effectors_climb_a_linear_chemokine_at_chi_times_its_gradient():
     speed = (x1 - x0) / 0.5
     assert speed == pytest.approx(chi * slope, rel=0.02)
     assert m1 == pytest.approx(m0, rel=1e-12)
-    np.testing.assert_array_equal(res.field("chemokine")[-1], res.field("chemokine")[0])
+    # c stays put (the stage combinations of SSP-RK3 round it: measured 8.9e-16)
+    np.testing.assert_allclose(res.field("chemokine")[-1], slope * x, rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("ecm", [1.0, 0.0])
 def test_dense_matrix_stops_the_effectors_random_motility(ecm):
     """chi_I = 0, no reactions. f = 1: D_I max(0, 1 - f) = 0, the profile does not move
-    (measured: unchanged to the last bit). f = 0: variance grows by 2 D_I t; measured
-    relative error 1e-4 (bound 3 %)."""
+    (measured: changed by 2.2e-16, SSP-RK3 round-off). f = 0: variance grows by 2 D_I t;
+    measured relative error 1.5e-9 (bound 3 %)."""
     grid = ct.Grid((200,), 0.01)
     x = grid.coords[0]
     d_i, t_end = 0.01, 1.0
@@ -138,7 +140,9 @@ def test_dense_matrix_stops_the_effectors_random_motility(ecm):
 
 @pytest.mark.parametrize("method", ["explicit", "imex"])
 def test_cell_budget_closes_with_killing(method):
-    """Budget of Invasion's test with effectors killing: the kills are deaths."""
+    """Budget of Invasion's test with effectors killing: the kills are deaths. Measured
+    (explicit): budget to 1.4e-14 of the initial cells, killing rate from 1.0 to 0.17 of
+    the initial cells per day, deaths 0.987 of the trapezoid rule of the killing."""
     grid = ct.Grid((16, 14), 0.05)
     extra = {"D_o": 0.05, "sigma": 20.0, "kappa": 40.0, "D_p": 0.01, "D_c": 0.05}
     model = ImmuneInvasion(
