@@ -4,6 +4,7 @@ from continuum.models.acid_mediated import AcidMediated
 from continuum.models.anderson_chaplain import AndersonChaplain
 from continuum.models.base import KernelSet, Model, Parameter, Transport, parameter_index
 from continuum.models.cascade import Cascade, Iwata
+from continuum.models.immune_invasion import ImmuneInvasion
 from continuum.models.invasion import Invasion
 from continuum.models.keller_segel import KellerSegel
 from continuum.models.lumped import LumpedPrimary
@@ -19,6 +20,7 @@ __all__ = [
     "Circulation",
     "FisherKPP",
     "Heat",
+    "ImmuneInvasion",
     "Invasion",
     "Iwata",
     "KellerSegel",

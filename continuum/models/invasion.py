@@ -350,10 +350,10 @@ class Invasion(Model):
         grid = state.grid
         inside = tissue(grid)
         kind, value = self.boundary_arrays(grid)
-        e, m, f, mmp, o = state.data
+        e, m, f, mmp, o = state.data[:5]
         q = self._reference_terms(state, therapy)
         loss = q["necrosis"] + q["therapy"]
-        rate = np.empty_like(state.data)
+        rate = np.zeros_like(state.data)
         rate[0] = diffusion(e, grid, kind[0], value[0], p["D_e"] * inside)
         rate[0] += q["growth_e"] - q["emt"] + q["met"] - loss * e - q["blood_e"]
         rate[1] = diffusion(m, grid, kind[1], value[1], p["D_m"] * inside)

@@ -233,8 +233,8 @@ def _model_vessels(cls, data: dict, grid, check: Checker) -> dict:
     vessels = check.table(data.get("vessels"), "vessels")
     if not vessels:
         return {}
-    if cls is not model_classes.Invasion:
-        check.add(f"vessels: only the Invasion model has vessel maps, not {cls.__name__}")
+    if not issubclass(cls, model_classes.Invasion):
+        check.add(f"vessels: only Invasion models have vessel maps, not {cls.__name__}")
         return {}
     return {} if grid is None else _vessels(vessels, grid, check)
 
