@@ -281,13 +281,13 @@ def _advance(p, phi, death, log_size, h):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _emission(p, log_size):
+def colony_emission(p, log_size):
     """Colony seeding ``beta(s) = m s^alpha`` [colonies/day] of a colony of ``e^log_size``."""
     return p[P_SEEDING_M] * math.exp(p[P_SEEDING_ALPHA] * log_size)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _shedding(p, log_size):
+def colony_shedding(p, log_size):
     """Shedding ``mu s^alpha`` [cells/day] of a vascularised colony of ``e^log_size``
     cells (0 below ``e^shedding_from``)."""
     if log_size < p[P_SHEDDING_FROM]:
@@ -387,14 +387,14 @@ def _move_colonies(p, counts, logs, edges, cohort, phi, death, h):
         mid = _advance(p, phi, death, logs[i], 0.5 * h)
         logs[i] = _advance(p, phi, death, mid, 0.5 * h)
         burden_mid += n * math.exp(mid)
-        emission_mid += n * _emission(p, mid)
+        emission_mid += n * colony_emission(p, mid)
         if logs[i] < 0.0:  # below one cell: the colonies are lost
             lost += n * math.exp(logs[i])
             counts[i] = 0.0
         elif i < cohort:  # the open cohort is added after the newcomers joined it
             burden += n * math.exp(logs[i])
-            emission += n * _emission(p, logs[i])
-            shedding += n * _shedding(p, logs[i])
+            emission += n * colony_emission(p, logs[i])
+            shedding += n * colony_shedding(p, logs[i])
             colonies += n
     return burden_mid, emission_mid, burden, emission, shedding, colonies, lost
 
@@ -442,7 +442,7 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
     )
     n = counts[cohort]
     open_end = n * math.exp(logs[cohort]) if n > 0.0 else 0.0
-    open_emission = n * _emission(p, logs[cohort]) if n > 0.0 else 0.0
+    open_emission = n * colony_emission(p, logs[cohort]) if n > 0.0 else 0.0
     emitted = h / 6.0 * (block[EMISSION] + 4.0 * emission_mid + emission + open_emission)
     killed = death * h / 6.0 * (block[BURDEN] + 4.0 * burden_mid + burden + open_end + lost)
     # New colonies, born at the step's middle, join cohort ``cohort`` with their mean size.
@@ -456,8 +456,8 @@ def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_
     n = counts[cohort]
     if n > 0.0:
         burden += n * math.exp(logs[cohort])
-        emission += n * _emission(p, logs[cohort])
-        shedding += n * _shedding(p, logs[cohort])
+        emission += n * colony_emission(p, logs[cohort])
+        shedding += n * colony_shedding(p, logs[cohort])
         colonies += n
     grown = burden - block[BURDEN] + killed + lost - founded
     block[REMOVED] += treated_share * (killed + lost)

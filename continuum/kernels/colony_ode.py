@@ -76,13 +76,7 @@ from continuum.kernels.colonies import (
     P_LAW,
     P_RECRUITMENT,
     P_RECRUITMENT_HALF,
-    P_SEEDING_ALPHA,
-    P_SEEDING_M,
-    P_SHEDDING_ALPHA,
-    P_SHEDDING_FROM,
-    P_SHEDDING_MU,
     P_SHIELDING,
-    P_SPATIAL,
     P_STIMULATION,
     P_SYSTEMIC,
     P_THERAPY,
@@ -93,6 +87,8 @@ from continuum.kernels.colonies import (
     SHEDDING,
     SITE_SCALARS,
     VASCULAR_CAPACITY,
+    colony_emission,
+    colony_shedding,
     seed_site,
     site_step,
 )
@@ -212,11 +208,6 @@ def effector_rate(p, effectors, burden):
 
 
 @njit(cache=True)
-def _emission(p, log_size):
-    return p[P_SEEDING_M] * math.exp(p[P_SEEDING_ALPHA] * log_size)
-
-
-@njit(cache=True)
 def _open_mean(y, o):
     """``(count, log mean size, log mean capacity)`` of the open cohort at ``y[o:o+3]``."""
     n = y[o]
@@ -253,7 +244,7 @@ def colonies_rate(y, p, counts, closed, founding, body, dy):
             dy[x0 + i] = growth_per_cell(p, phi, x, k) - death - kill
             dy[k0 + i] = capacity_rate(p, x, k, others - math.exp(x))
             killed += counts[i] * kill * math.exp(x)
-            emission += counts[i] * _emission(p, x)
+            emission += counts[i] * colony_emission(p, x)
     for i in range(closed + 1):  # the cohorts' edges, a colony born at each cohort's start
         x, k = y[e0 + i], y[ek0 + i]
         dy[e0 + i] = growth_per_cell(p, phi, x, k) - death - kill_per_cell(p, effectors, x)
@@ -263,7 +254,7 @@ def colonies_rate(y, p, counts, closed, founding, body, dy):
         kill = kill_per_cell(p, effectors, x_open)
         grow = growth_per_cell(p, phi, x_open, k_open) - death - kill
         killed += kill * y[o + 1]
-        emission += n_open * _emission(p, x_open)
+        emission += n_open * colony_emission(p, x_open)
         dy[o + 1] = grow * y[o + 1]
         dy[o + 2] = capacity_rate(p, x_open, k_open, others - math.exp(x_open)) * y[o + 2]
     else:
@@ -341,9 +332,9 @@ def integrate(y, p, counts, closed, founding, body, h):
 
 @njit(cache=True)
 def site_ode_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding, body):
-    """:func:`~continuum.kernels.colonies.site_step` for a site with effectors or vascular
-    capacities: seeding and dormancy as there, then colonies, edges and effectors
-    integrated together over ``[t0, t1]`` (see the module docstring). ``body`` is the
+    """:func:`~continuum.kernels.colonies.site_step` for a (size-structured) site with
+    effectors or vascular capacities: seeding and dormancy as there, then colonies, edges
+    and effectors integrated together over ``[t0, t1]`` (see the module docstring). ``body`` is the
     tumour burden of the rest of the body [cells] (primary and other sites) at ``t0``.
 
     ODE state: ``E``, immune kills, other deaths, colonies emitted; the log sizes and log
@@ -358,9 +349,6 @@ def site_ode_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, clus
     caps = block[base + 3 * n_cohorts : base + 4 * n_cohorts]
     edge_caps = block[base + 4 * n_cohorts : base + 5 * n_cohorts]
     founders = seed_site(block, p, arrivals, clustered, cluster_seeding, h)
-    if p[P_SPATIAL] != 0.0:
-        block[FOUNDED] += founders
-        return
     founded = p[P_ESTABLISHMENT] * founders
     block[FOUNDED] += founded
     block[EXTINCT] += founders - founded
@@ -404,9 +392,8 @@ def site_ode_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, clus
             continue
         size = math.exp(logs[i])
         burden += n * size
-        emission += n * _emission(p, logs[i])
-        if logs[i] >= p[P_SHEDDING_FROM]:
-            shedding += n * p[P_SHEDDING_MU] * math.exp(p[P_SHEDDING_ALPHA] * logs[i])
+        emission += n * colony_emission(p, logs[i])
+        shedding += n * colony_shedding(p, logs[i])
         colonies += n
         if p[P_LAW] == HAHNFELDT:
             vascular += n * math.exp(caps[i])
