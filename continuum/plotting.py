@@ -123,10 +123,17 @@ def plot_dormancy(run, ax=None):
     return ax
 
 
+def _angiogenic_primary(run) -> bool:
+    """Whether the run's primary grows by the ``hahnfeldt`` law (its vascular capacity
+    moves; other laws keep the scalar at ``K``)."""
+    primary = getattr(run.model, "primary", run.model)
+    return getattr(primary, "growth", None) == "hahnfeldt"
+
+
 def has_defences(run) -> bool:
     """Whether a run has effector cells or vascular capacities to show."""
     names = run.series_names
-    if "vascular_capacity" in names:
+    if _angiogenic_primary(run):
         return True
     return any(
         np.any(np.asarray(run.series(f"sites/{site}/{name}")) > 0.0)
@@ -146,7 +153,7 @@ def plot_defences(run, ax=None):
         _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
     names = run.series_names
     lines = []
-    if "vascular_capacity" in names:
+    if _angiogenic_primary(run):
         lines.append(("primary: cells", run.series("tumor_cells"), "k", "-."))
         lines.append(("primary: vascular capacity", run.series("vascular_capacity"), "k", "--"))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]

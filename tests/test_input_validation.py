@@ -300,7 +300,8 @@ def test_huge_allocations_name_the_figure_before_any_file(tmp_path, small_machin
     assert not output.exists()
     refused(
         lambda: Invasion().initial_state(ct.Grid((2000, 2000, 500))),
-        "initial_state: a state of fields (5, 2000, 2000, 500) and 10 scalars needs about 74.51 GiB",
+        "initial_state: a state of fields (5, 2000, 2000, 500) and 10 scalars needs about "
+        "74.51 GiB",
     )
 
 

@@ -185,3 +185,26 @@ def test_resection_releases_colonies_held_by_systemic_inhibition():
     local = _release(40.0, 0.0)  # 9.19 days, 4.1e-7 from SciPy (the frames' interpolation)
     assert local == pytest.approx(_release_reference(None, 0.0), rel=1.5e-6)
     assert local < released - 30.0
+
+
+def test_the_defences_panel_appears_only_with_defences():
+    """A cascade without effectors or vascular capacities keeps the 2 x 2 summary; one
+    with them gets the panel (its primary's capacity only under the hahnfeldt law)."""
+    from continuum.plotting import has_defences
+
+    plain = ct.Cascade(
+        ct.models.LumpedPrimary(growth={"law": "gompertz", "a": 0.05, "K": 1e10}, mu=1.0),
+        ct.Circulation(),
+        [ct.SecondarySite("lung")],
+        horizon=10.0,
+    )
+    res = ct.simulate(plain, plain.initial_state(tumor_cells=1e6), 10.0, save_every=5.0)
+    assert not has_defences(res)
+    defended = ct.Cascade(
+        plain.primary,
+        ct.Circulation(),
+        [ct.SecondarySite("lung", immunity="kuznetsov_1994")],
+        horizon=10.0,
+    )
+    res = ct.simulate(defended, defended.initial_state(tumor_cells=1e6), 10.0, save_every=5.0)
+    assert has_defences(res)
