@@ -274,8 +274,18 @@ class Radiotherapy:
         return target.scale_fields(np.where(self.target_mask(target.grid), factor, 1.0))
 
 
+class _Window:
+    """A treatment acting over ``[start, end)`` [day], with no instantaneous events."""
+
+    def event_times(self) -> tuple[float, ...]:
+        return ()
+
+    def window(self) -> tuple[float, ...]:
+        return (self.start, self.end)
+
+
 @dataclass(frozen=True)
-class SystemicTherapy:
+class SystemicTherapy(_Window):
     """An extra death rate ``rate`` [1/day] from ``start`` to ``end`` [day].
 
     It acts on tissue cells (``tissue``), circulating cells in blood and lymph
@@ -301,12 +311,6 @@ class SystemicTherapy:
             if not isinstance(value, bool | np.bool_):
                 raise ValueError(f"systemic {name}: got {value!r}; true or false")
 
-    def event_times(self) -> tuple[float, ...]:
-        return ()
-
-    def window(self) -> tuple[float, ...]:
-        return (self.start, self.end)
-
     def rates(self, t: float) -> np.ndarray:
         """The therapy vector (:data:`NO_THERAPY`): death rates [1/day] on tissue,
         circulating, colony and (if ``dormant``) dormant cells on ``[t, ...)``."""
@@ -318,7 +322,7 @@ class SystemicTherapy:
 
 
 @dataclass(frozen=True)
-class Immunotherapy:
+class Immunotherapy(_Window):
     """Effector cells strengthened from ``start`` to ``end`` [day] at every site with
     ``immunity``: their killing multiplied by ``1 + kill_boost`` (checkpoint blockade,
     adoptive transfer) and their exhaustion by the burden by ``1 - exhaustion_block``
@@ -341,12 +345,6 @@ class Immunotherapy:
         block = check_fraction("immunotherapy exhaustion_block", self.exhaustion_block)
         _set(self, "exhaustion_block", block)
 
-    def event_times(self) -> tuple[float, ...]:
-        return ()
-
-    def window(self) -> tuple[float, ...]:
-        return (self.start, self.end)
-
     def rates(self, t: float) -> np.ndarray:
         """The therapy vector (:data:`NO_THERAPY`) with the boost and the block in the
         window."""
@@ -358,7 +356,7 @@ class Immunotherapy:
 
 
 @dataclass(frozen=True)
-class AntiAngiogenic:
+class AntiAngiogenic(_Window):
     """Anti-angiogenic therapy from ``start`` to ``end`` [day]: vascular capacities ``K``
     of tumours growing by the ``hahnfeldt`` law (a lumped primary, colonies) lose
     ``rate`` [1/day]: the term ``- e c(t) K`` of Hahnfeldt et al. (Cancer Res 1999), the
@@ -375,12 +373,6 @@ class AntiAngiogenic:
     def __post_init__(self):
         _window(self, "antiangiogenic")
         _set(self, "rate", check_nonnegative("antiangiogenic rate", self.rate, "1/day"))
-
-    def event_times(self) -> tuple[float, ...]:
-        return ()
-
-    def window(self) -> tuple[float, ...]:
-        return (self.start, self.end)
 
     def rates(self, t: float) -> np.ndarray:
         """The therapy vector (:data:`NO_THERAPY`) with the rate on capacities in the
