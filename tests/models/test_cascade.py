@@ -307,20 +307,29 @@ def test_whole_cascade_budget_with_a_lumped_primary():
         assert res.series(f"sites/liver/{name}")[-1] > 0 or res.series(f"sites/lung/{name}")[-1] > 0
 
 
+def spatial_primary(grid, lymph=True, **parameters):
+    """A small, fast-shedding Invasion primary for cascade budgets: dense random blood
+    (and, with ``lymph``, lymph) capillaries, slow oxygen so explicit steps stay cheap;
+    ``parameters`` override the defaults below."""
+    vessels = {"blood_vessels": ct.vessels.random_capillaries(grid, 0.3, seed=1, radius=0.03)}
+    if lymph:
+        vessels["lymph_vessels"] = ct.vessels.random_capillaries(grid, 0.2, seed=2, radius=0.03)
+    defaults = {
+        "mu_B": 5.0,
+        "mu_L": 3.0,
+        "k_emt": 0.2,
+        "D_o": 0.05,
+        "sigma": 20.0,
+        "kappa": 40.0,
+        "D_p": 0.01,
+    }
+    return ct.models.Invasion(**vessels, **{**defaults, **parameters})
+
+
 def test_whole_cascade_budget_with_a_spatial_primary():
     sites = full_sites()
     grid = ct.Grid((20, 18), 0.05)
-    primary = ct.models.Invasion(
-        blood_vessels=ct.vessels.random_capillaries(grid, 0.3, seed=1, radius=0.03),
-        lymph_vessels=ct.vessels.random_capillaries(grid, 0.2, seed=2, radius=0.03),
-        mu_B=5.0,
-        mu_L=3.0,
-        k_emt=0.2,
-        D_o=0.05,
-        sigma=20.0,
-        kappa=40.0,
-        D_p=0.01,
-    )
+    primary = spatial_primary(grid)
     model = ct.Cascade(primary, ct.Circulation(first_pass=("lung", 0.3)), sites, horizon=20.0)
     res = ct.simulate(model, model.initial_state(grid), 20.0, save_every=2.0)
     initial = res.series("tumor_cells")[0]

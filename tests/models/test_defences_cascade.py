@@ -14,7 +14,7 @@ import continuum as ct
 from continuum.kernels import colonies
 from continuum.units import CELLS_PER_MM3
 
-from .test_cascade import cascade_budget
+from .test_cascade import cascade_budget, spatial_primary
 
 # Lewis lung carcinoma (Hahnfeldt et al. 1999): lambda [1/day], b [1/day], d [1/(day mm^2)]
 LAMBDA, STIMULATION, INHIBITION = 0.192, 5.85, 0.00873
@@ -78,15 +78,8 @@ def test_budget_closes_with_defences_and_both_treatments_lumped():
 def test_budget_closes_with_defences_and_both_treatments_spatial():
     sites = defended_sites()
     grid = ct.Grid((16, 14), 0.05)
-    primary = ct.models.Invasion(
-        blood_vessels=ct.vessels.random_capillaries(grid, 0.3, seed=1, radius=0.03),
-        mu_B=50.0,
-        k_emt=0.2,
-        D_o=0.05,
-        sigma=20.0,
-        kappa=40.0,
-        D_p=0.01,
-    )
+    # Invasion's own lymph vessels and mu_L (0.2 /day), a tenfold blood intravasation
+    primary = spatial_primary(grid, lymph=False, mu_B=50.0, mu_L=0.2)
     model = ct.Cascade(primary, ct.Circulation(), sites, horizon=20.0)
     treatments = [
         ct.Immunotherapy(4.0, 12.0, kill_boost=1.0),

@@ -8,7 +8,7 @@ import pytest
 
 import continuum as ct
 from tests.helpers import PRIMARY_BUDGET_TERMS
-from tests.models.test_cascade import cascade_budget, full_sites
+from tests.models.test_cascade import cascade_budget, full_sites, spatial_primary
 from tests.models.test_invasion import BUDGET_MODEL
 
 P0 = 1e6
@@ -83,17 +83,7 @@ def test_cascade_books_nk_killing_of_single_cells_and_shielded_clusters():
 def test_cascade_budget_with_a_spatial_primary_and_nk_killing():
     sites = full_sites()
     grid = ct.Grid((12, 10), 0.05)
-    primary = ct.models.Invasion(
-        blood_vessels=ct.vessels.random_capillaries(grid, 0.3, seed=1, radius=0.03),
-        lymph_vessels=ct.vessels.random_capillaries(grid, 0.2, seed=2, radius=0.03),
-        mu_B=5.0,
-        mu_L=3.0,
-        k_emt=0.2,
-        D_o=0.05,
-        sigma=20.0,
-        kappa=40.0,
-        D_p=0.01,
-    )
+    primary = spatial_primary(grid)
     circulation = ct.Circulation(k_clear=6.0, k_nk=4.0, first_pass=("lung", 0.3))
     model = ct.Cascade(primary, circulation, sites, horizon=5.0)
     res = ct.simulate(model, model.initial_state(grid), 5.0, save_every=1.0)
