@@ -47,8 +47,10 @@ def diagnostics(model: Model, state: State) -> dict[str, float]:
     """Series recorded at every frame: field totals [field x mm^3], the scalars and the
     model's derived series."""
     grid = state.grid
-    totals = np.empty(len(state.field_names))
-    integrate_fields(state.data.reshape((-1, *grid.shape3)), grid.mask3(), grid.cell_volume, totals)
+    totals = np.zeros(len(state.field_names))
+    if state.field_names:
+        data = state.data.reshape((-1, *grid.shape3))
+        integrate_fields(data, grid.mask3(), grid.cell_volume, totals)
     values = {f"total_{name}": float(t) for name, t in zip(state.field_names, totals, strict=True)}
     scalars = state.scalars.tolist()
     for name, (offset, shape) in state.scalar_layout.items():

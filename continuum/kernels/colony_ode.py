@@ -45,9 +45,12 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
+from continuum.kernels.arrays import copy_into
 from continuum.kernels.colonies import (
     BURDEN,
     COLONIES,
@@ -320,8 +323,8 @@ def integrate(y, p, counts, closed, founding, body, h):
             continue
         if norm <= 1.0:
             t += dt
-            y[:] = trial
-            stages[0, :] = stages[6, :]
+            copy_into(y, trial)
+            copy_into(stages[0], stages[6])
             accepted += 1
         factor = 0.9 * norm ** (-0.2) if norm > 0.0 else 5.0
         dt *= min(5.0, max(0.2, factor))
@@ -356,10 +359,10 @@ def site_ode_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, clus
     o = HEAD + 4 * closed + 2
     y = np.zeros(o + 3)
     y[Y_E] = block[EFFECTORS]
-    y[HEAD : HEAD + closed] = logs[:closed]
-    y[HEAD + closed : HEAD + 2 * closed] = caps[:closed]
-    y[HEAD + 2 * closed : HEAD + 3 * closed + 1] = edges[: closed + 1]
-    y[HEAD + 3 * closed + 1 : o] = edge_caps[: closed + 1]
+    copy_into(y[HEAD : HEAD + closed], logs[:closed])
+    copy_into(y[HEAD + closed : HEAD + 2 * closed], caps[:closed])
+    copy_into(y[HEAD + 2 * closed : HEAD + 3 * closed + 1], edges[: closed + 1])
+    copy_into(y[HEAD + 3 * closed + 1 : o], edge_caps[: closed + 1])
     n_open = counts[cohort]
     if n_open > 0.0:
         y[o] = n_open
@@ -374,10 +377,10 @@ def site_ode_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, clus
     shedding = 0.0
     colonies = 0.0
     vascular = 0.0
-    logs[:closed] = y[HEAD : HEAD + closed]
-    caps[:closed] = y[HEAD + closed : HEAD + 2 * closed]
-    edges[: closed + 1] = y[HEAD + 2 * closed : HEAD + 3 * closed + 1]
-    edge_caps[: closed + 1] = y[HEAD + 3 * closed + 1 : o]
+    copy_into(logs[:closed], y[HEAD : HEAD + closed])
+    copy_into(caps[:closed], y[HEAD + closed : HEAD + 2 * closed])
+    copy_into(edges[: closed + 1], y[HEAD + 2 * closed : HEAD + 3 * closed + 1])
+    copy_into(edge_caps[: closed + 1], y[HEAD + 3 * closed + 1 : o])
     counts[cohort] = y[o]
     if y[o] > 0.0:
         logs[cohort] = math.log(y[o + 1] / y[o]) if y[o + 1] > 0.0 else -math.inf
@@ -422,40 +425,69 @@ def site_ode_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, clus
 
 @njit(cache=True)
 def sites_step(
-    scalars, offsets, params, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding, body
+    scalars,
+    offsets,
+    params,
+    n_cohorts,
+    cohort,
+    t0,
+    t1,
+    arrivals,
+    clustered,
+    cluster_seeding,
+    body,
+    ode,
 ):
     """Every site over ``[t0, t1]``: block ``k`` starts at ``scalars[offsets[k]]``; the
     closed-form :func:`~continuum.kernels.colonies.site_step` or, with effectors or
     vascular capacities, :func:`site_ode_step`. ``body`` [cells] is the primary's tumour
-    burden; each site sees it plus the other sites' burdens."""
+    burden; each site sees it plus the other sites' burdens.
+
+    ``ode`` (a literal, :func:`any_ode` of the parameter rows) says whether any site takes
+    the ODE path; without it the ODE integrator is not even compiled, and a site that
+    needs it raises ``ValueError``.
+    """
+    numba.literally(ode)
     size = len(SITE_SCALARS) + 5 * n_cohorts
     total = body
     for k in range(offsets.shape[0]):
         total += scalars[offsets[k] + BURDEN]
     for k in range(offsets.shape[0]):
         block = scalars[offsets[k] : offsets[k] + size]
-        if uses_ode(params[k]):
-            site_ode_step(
-                block,
-                params[k],
-                n_cohorts,
-                cohort,
-                t0,
-                t1,
-                arrivals[k],
-                clustered[k],
-                cluster_seeding,
-                total - block[BURDEN],
-            )
-        else:
-            site_step(
-                block,
-                params[k],
-                n_cohorts,
-                cohort,
-                t0,
-                t1,
-                arrivals[k],
-                clustered[k],
-                cluster_seeding,
-            )
+        arrived = (arrivals[k], clustered[k], cluster_seeding)
+        _site(block, params[k], n_cohorts, cohort, t0, t1, arrived, total - block[BURDEN], ode)
+
+
+def any_ode(params) -> bool:
+    """Whether any site row of ``params`` (``(n_sites, n_parameters)``) needs the ODE path."""
+    return any(uses_ode(row) for row in params)
+
+
+def _site(block, p, n_cohorts, cohort, t0, t1, arrived, others, ode):
+    """One site of :func:`sites_step` (``arrived`` = arrivals, clustered arrivals, cluster
+    seeding; ``others`` = the body's burden outside it) (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_site, prefer_literal=True)
+def _site_impl(block, p, n_cohorts, cohort, t0, t1, arrived, others, ode):
+    if ode.literal_value:
+
+        def with_ode(block, p, n_cohorts, cohort, t0, t1, arrived, others, ode):
+            arrivals, clustered, seeding = arrived
+            if uses_ode(p):
+                site_ode_step(
+                    block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, seeding, others
+                )
+            else:
+                site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, seeding)
+
+        return with_ode
+
+    def closed_form(block, p, n_cohorts, cohort, t0, t1, arrived, others, ode):
+        arrivals, clustered, seeding = arrived
+        if uses_ode(p):
+            raise ValueError("sites_step: a site needs the ODE path, but ode=False")
+        site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, seeding)
+
+    return closed_form

@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from continuum.kernels import multigrid, registry
+from continuum.kernels.arrays import copy_into
 from continuum.kernels.diffusion import coefficient
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.fv import (
@@ -487,7 +488,7 @@ def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, 
             r_max = max(r_max, row_stats[r, 0])
             ratio = max(ratio, row_stats[r, 1])
         if ratio == 0.0 or last_correction <= 0.1:
-            out[...] = work.x
+            copy_into(out, work.x)
             return iteration
         if iteration == step.max_iterations or r_max != r_max:
             break

@@ -77,12 +77,15 @@ def register(
     row_terms: bool,
     stiff_rate=None,
     scalar_relax=None,
+    fields: bool = True,
 ) -> None:
     """Register a model's jitted pointwise kernels under ``name``.
 
     ``row_terms`` says whether ``reaction_row`` does anything; when it does not (and there
     is no taxis and no variable-coefficient diffusion), the stage update skips the row
     buffer entirely. ``stiff_rate`` and ``scalar_relax`` default to no stiff terms.
+    ``fields`` is false for a scalar-only (lumped) model: its loops never compile the
+    stencil.
     """
     stiff_rate = _no_stiff_rate if stiff_rate is None else stiff_rate
     scalar_relax = _no_scalar_relax if scalar_relax is None else scalar_relax
@@ -93,7 +96,13 @@ def register(
         bool(row_terms),
         stiff_rate,
         scalar_relax,
+        bool(fields),
     )
+
+
+def has_fields(name: str) -> bool:
+    """Whether the model registered under ``name`` has fields (Python, at typing time)."""
+    return _KERNELS[name][6]
 
 
 def parameter_index(names):
@@ -147,14 +156,16 @@ def refresh_disk_cache() -> None:
         stamp.write_text(str(FINGERPRINT))
 
 
-def entry_point(dispatcher, args):
-    """Compiled entry point of ``dispatcher`` for ``args`` whose first two are literals.
+def entry_point(dispatcher, args, literals=2):
+    """Compiled entry point of ``dispatcher`` for ``args`` whose first ``literals`` are
+    literals.
 
     Calling a ``numba.literally`` function from Python re-dispatches through an exception
     on every call (milliseconds); resolving the specialisation once and calling its entry
     point directly costs microseconds. Reads the on-disk cache when it can.
     """
-    signature = tuple(types.literal(a) for a in args[:2]) + tuple(typeof(a) for a in args[2:])
+    head, tail = args[:literals], args[literals:]
+    signature = tuple(types.literal(a) for a in head) + tuple(typeof(a) for a in tail)
     entry = dispatcher.compile(signature)
     # A specialisation loaded from the disk cache and called directly skips the dispatcher
     # path that starts Numba's thread pool; its parallel kernels need the pool running.

@@ -238,8 +238,9 @@ class KernelSet:
                 sha.update(_source_bytes(getattr(fn, "py_func", fn)))
         return sha.hexdigest()[:12]
 
-    def register(self, owner: str) -> str:
-        """Register the kernels under ``owner`` + their :meth:`digest`; returns the name."""
+    def register(self, owner: str, fields: bool = True) -> str:
+        """Register the kernels under ``owner`` + their :meth:`digest`; returns the name.
+        ``fields`` is false for a model without fields (its loops skip the stencil)."""
         name = f"{owner}@{self.digest()}"
         registry.register(
             name,
@@ -249,6 +250,7 @@ class KernelSet:
             row_terms=self.row is not None,
             stiff_rate=self.stiff,
             scalar_relax=self.relax,
+            fields=fields,
         )
         return name
 
@@ -281,7 +283,9 @@ class Model:
             MODEL_CLASSES[cls.__name__] = cls
         if cls.__dict__.get("kernels") is not None:
             cls.kernels.check_table(cls.__qualname__, cls.PARAMETERS)
-            cls.kernel_name = cls.kernels.register(f"{cls.__module__}.{cls.__qualname__}")
+            cls.kernel_name = cls.kernels.register(
+                f"{cls.__module__}.{cls.__qualname__}", fields=bool(cls.field_names)
+            )
 
     kernels: KernelSet | None = None
     kernel_name: str = ""

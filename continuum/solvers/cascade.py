@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from continuum.kernels import colonies
-from continuum.kernels.colony_ode import sites_step
+from continuum.kernels.colony_ode import any_ode, sites_step
 from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
 from continuum.kernels.registry import FINGERPRINT, entry_point
 from continuum.models.cascade import ARRIVAL_SOURCES
@@ -90,7 +90,7 @@ class CascadeSolver:
         # step memory of the tissue solvers (dt, steps, rejected), kept for checkpoints
         self.tissue_memory = np.zeros((len(self.tissues), 3))
         self._remember_tissues()
-        self._compiled = None
+        self._compiled = {}  # entry points of the stretch loop, by ``any_ode``
         self.cascade_constants = None  # a lumped primary's: see cascade_loop
         if model.exact_circulation:
             p = model.primary.parameters
@@ -217,6 +217,7 @@ class CascadeSolver:
                     self.inner.t,
                     cohort,
                     primary,
+                    any_ode(self.site_parameters),
                 )
             else:  # the primary's solver advanced its circulation
                 delta = scalars[self.sources] - before
@@ -234,6 +235,7 @@ class CascadeSolver:
                     none,
                     1.0,
                     primary,
+                    any_ode(self.site_parameters),
                 )
             founded = scalars[self.offsets + colonies.FOUNDED] - founded
             for k, solver, weights in self.tissues:
@@ -247,6 +249,7 @@ class CascadeSolver:
         args = (
             inner.kind,
             FINGERPRINT,
+            any_ode(self.site_parameters),
             inner.states(),
             inner.t,
             t_stop,
@@ -256,9 +259,10 @@ class CascadeSolver:
             inner.work,
             self._sites(),
         )
-        if self._compiled is None:
-            self._compiled = entry_point(advance_lumped_cascade, args)
-        inner.t, inner.dt, steps, rejected, status = self._compiled(*args)
+        ode = args[2]
+        if ode not in self._compiled:
+            self._compiled[ode] = entry_point(advance_lumped_cascade, args, literals=3)
+        inner.t, inner.dt, steps, rejected, status = self._compiled[ode](*args)
         inner.steps += steps
         inner.rejected += rejected
         if status != loops.STATUS_OK:

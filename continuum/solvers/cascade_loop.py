@@ -153,7 +153,7 @@ def _share_arrivals(sites, before, cluster_out, cluster_arrested):
 
 
 @njit(cache=True)
-def settle_stretch(sites, shed, rates, t0, t1, cohort, primary):
+def settle_stretch(sites, shed, rates, t0, t1, cohort, primary, ode):
     """What follows a lumped primary's stretch ``[t0, t1]`` [day]: the circulation in
     closed form and the sites (``sites`` the :class:`CascadeSites`, ``cohort`` the cohort
     the colonies founded in the stretch join).
@@ -169,8 +169,10 @@ def settle_stretch(sites, shed, rates, t0, t1, cohort, primary):
     sites (``shares``; the rest is ``unsited``), where clustered cells seed
     ``cluster_seeding`` times as well (survival capped at 1), and the sites advance over
     the stretch, seeing the primary's ``primary`` cells (at ``t0``) in the body's tumour
-    burden.
+    burden. ``ode`` (a literal) is :func:`~continuum.kernels.colony_ode.any_ode` of the
+    sites: whether their ODE path is compiled.
     """
+    numba.literally(ode)
     scalars, cascade, offsets = sites.scalars, sites.cascade, sites.offsets
     h = t1 - t0
     sources = (int(cascade[2]), int(cascade[3]), int(cascade[4]))
@@ -208,6 +210,7 @@ def settle_stretch(sites, shed, rates, t0, t1, cohort, primary):
         clusters,
         cascade[15],
         primary,
+        ode,
     )
 
 
@@ -223,18 +226,22 @@ def _cohort_stretch(t0, t_stop, width, n_cohorts):
 
 
 @njit(cache=True, nogil=True)
-def advance_lumped_cascade(kind, fingerprint, st, t, t_stop, dt, control, problem, work, sites):
+def advance_lumped_cascade(
+    kind, fingerprint, ode, st, t, t_stop, dt, control, problem, work, sites
+):
     """Advance a lumped cascade from ``t`` to ``t_stop`` [day].
 
     ``st``, ``control``, ``problem`` and ``work`` are those of the tumour's explicit loop
     (``loops.advance_explicit``; ``st.s`` is the view of ``sites.scalars`` the tumour's
     kernel integrates; ``control.max_steps`` counts for the whole call); ``sites`` the
-    :class:`CascadeSites`. Each stretch (up to a cohort boundary) takes adaptive SSP-RK3
+    :class:`CascadeSites`, ``ode`` (a literal) whether a site takes the ODE path. Each
+    stretch (up to a cohort boundary) takes adaptive SSP-RK3
     steps, then ends in :func:`settle_stretch`. Returns ``(t, dt, steps, rejected,
     status)`` like the other loops.
     """
     numba.literally(kind)
     numba.literally(fingerprint)
+    numba.literally(ode)
     scalars, cascade = sites.scalars, sites.cascade
     shed_idx = np.array([int(cascade[0]), int(cascade[1])])
     mu, alpha, lymph_fraction = cascade[8], cascade[9], cascade[10]
@@ -269,6 +276,6 @@ def advance_lumped_cascade(kind, fingerprint, st, t, t_stop, dt, control, proble
         _shedding(scalars, mu, alpha, lymph_fraction, rates, 1)
         for j in range(2):
             shed[j] = scalars[shed_idx[j]] - shed[j]
-        settle_stretch(sites, shed, rates, t0, t, cohort, primary)
+        settle_stretch(sites, shed, rates, t0, t, cohort, primary, ode)
         scalars[int(cascade[6])] = t
     return t, dt, steps, rejected, status

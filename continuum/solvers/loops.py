@@ -29,8 +29,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from continuum.kernels import registry
+from continuum.kernels.arrays import copy_into
 from continuum.kernels.implicit import (
     StiffBuffers,
     StiffStep,
@@ -127,14 +129,22 @@ def scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work):
         s_out[i] = beta * (s_in[i] + dt * ds[i]) + alpha * s_base[i]
 
 
-@njit(cache=True)
 def field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
     """``stage_pass`` when the model has fields; nothing for a scalar-only (lumped) model,
-    whose per-row statistics and exports then stay zero."""
-    numba.literally(kind)
-    numba.literally(fingerprint)
-    if u_in.shape[0] > 0:
+    whose per-row statistics and exports then stay zero. Chosen while Numba types the
+    caller, so a lumped model never compiles the stencil (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(field_stage, prefer_literal=True)
+def _field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
+    if not registry.has_fields(kind.literal_value):
+        return lambda kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work: None
+
+    def impl(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
         stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work)
+
+    return impl
 
 
 @njit(cache=True)
@@ -206,8 +216,8 @@ def restore(st, swapped):
     """After an odd number of swaps the solution lies in the caller's ``ua``, ``sa``
     (``st.u``, ``st.s``): copy it into the caller's ``u``, ``s``."""
     if swapped:
-        st.ua[...] = st.u
-        st.sa[:] = st.s
+        copy_into(st.ua, st.u)
+        copy_into(st.sa, st.s)
 
 
 @njit(cache=True)
