@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import signal
 import sys
@@ -19,8 +20,9 @@ from continuum.io.xdmf import write_xdmf
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
 from continuum.result import Result
-from continuum.solvers.base import METHODS, make_solver
+from continuum.solvers.base import make_solver
 from continuum.solvers.cascade import CascadeSolver
+from continuum.solvers.choice import CHOICES, choose_method
 from continuum.state import State, check_frames_fit, check_state_fits
 from continuum.trackers import (
     Callback,
@@ -30,6 +32,8 @@ from continuum.trackers import (
     check_trackers,
 )
 from continuum.validation import check_choice, check_positive, check_real
+
+LOG = logging.getLogger("continuum")
 
 
 def output_times(t_start: float, t_end: float, save_every: float) -> np.ndarray:
@@ -89,7 +93,7 @@ def simulate(
     state: State,
     t_end: float,
     save_every: float | None = None,
-    method: str = "explicit",
+    method: str = "auto",
     dt: float | None = None,
     output=None,
     *,
@@ -104,9 +108,13 @@ def simulate(
     model, state : the model and its initial state (not modified).
     t_end : final time [day], > ``t_start``.
     save_every : interval between stored frames [day]; default ``(t_end - t_start) / 100``.
-    method : ``"euler"`` (forward Euler, fixed ``dt``; order 1), ``"explicit"`` (SSP-RK3,
-        order 3, adaptive unless ``dt`` is given) or ``"imex"`` (implicit LOD diffusion,
-        explicit reactions and taxis; order 1, adaptive unless ``dt`` is given).
+    method : ``"auto"`` (default: ``"imex"`` for stiff fields or when diffusion holds
+        explicit steps far below the reactions' time scale, else ``"explicit"``; see
+        ``continuum.solvers.choice``; the choice and why is logged and stored in the run
+        file's solver settings as ``method_choice``), ``"euler"`` (forward Euler, fixed
+        ``dt``; order 1), ``"explicit"`` (SSP-RK3, order 3, adaptive unless ``dt`` is
+        given) or ``"imex"`` (implicit LOD diffusion, explicit reactions and taxis; order
+        1, adaptive unless ``dt`` is given).
     dt : fixed step [day]; ``None`` for adaptive steps.
     output : path of an HDF5 run file to stream frames to (see ``docs/run-file-format.md``).
     interventions : treatments (:class:`~continuum.interventions.Resection`,
@@ -192,7 +200,12 @@ def _settings(model, state, t_end, save_every, method, dt, output, options):
     if not isinstance(model, Model):
         raise ValueError(f"model: got {type(model).__name__}; a continuum model is required")
     check_state_fits(model, state)
-    check_choice("method", method, METHODS)
+    check_choice("method", method, CHOICES)
+    choice = f"given: {method}"
+    if method == "auto":
+        method, reason = choose_method(model, state.grid)
+        choice = f"auto: {method}, {reason}"
+        LOG.info("method=auto chose %r: %s", method, reason)
     compression = options["compression"]
     check_choice("compression", compression, COMPRESSIONS)
     t_start = check_real("t_start", options["t_start"], "day")
@@ -213,6 +226,7 @@ def _settings(model, state, t_end, save_every, method, dt, output, options):
         rtol = 1e-4 if model.has_tissue() else 1e-8
     return {
         "method": method,
+        "method_choice": choice,
         "dt": dt,
         "rtol": rtol,
         "atol": options["atol"],

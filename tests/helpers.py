@@ -45,6 +45,7 @@ def compiled_rhs(model, state, t=0.0):
     """
     from continuum.kernels.problem import Stage
     from continuum.kernels.registry import FINGERPRINT, entry_point
+    from continuum.kernels.stage import stage_pass
     from continuum.solvers import loops
 
     solver = make_solver("explicit", model, state.copy())
@@ -54,7 +55,8 @@ def compiled_rhs(model, state, t=0.0):
     problem = solver.problem(solver.diffusivity)
     field_args = (solver.kind, FINGERPRINT, solver.u, solver.u, u_out, solver.s, stage, problem)
     field_args += (solver.work,)
-    entry_point(loops.field_stage, field_args)(*field_args)
+    if solver.u.shape[0] > 0:
+        entry_point(stage_pass, field_args)(*field_args)
     s_out = np.empty_like(solver.s)
     scalar_stage = stage._replace(dt=1.0)
     scalar_args = (solver.kind, FINGERPRINT, solver.s, solver.s, s_out, scalar_stage)

@@ -97,12 +97,33 @@ def register(
         stiff_rate,
         scalar_relax,
         bool(fields),
+        True,
     )
+
+
+NO_TAXIS = "/no-taxis"
+
+
+def variant(name: str, taxis: bool) -> str:
+    """The kernel name a solver passes to the loops: ``name`` for a problem with taxis
+    terms, else ``name + NO_TAXIS``, an alias of the same kernels whose stencil compiles no
+    taxis code (a few seconds of cold start saved)."""
+    if taxis:
+        return name
+    alias = name + NO_TAXIS
+    if alias not in _KERNELS:
+        _KERNELS[alias] = (*_KERNELS[name][:7], False)
+    return alias
 
 
 def has_fields(name: str) -> bool:
     """Whether the model registered under ``name`` has fields (Python, at typing time)."""
     return _KERNELS[name][6]
+
+
+def has_taxis(name: str) -> bool:
+    """Whether the loops of kernel name ``name`` compile taxis (Python, at typing time)."""
+    return _KERNELS[name][7]
 
 
 def parameter_index(names):

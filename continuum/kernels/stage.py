@@ -19,6 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba import njit, prange
+from numba.extending import overload
 
 from continuum.kernels import registry
 from continuum.kernels.diffusion import add_diffusion_row_general, finish_row, update_row
@@ -48,18 +49,41 @@ def _uses_rate_rows(kind, problem):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _transport_rows(u_in, i0, i1, problem, rate):
+def _transport_rows(kind, u_in, i0, i1, problem, rate):
     """Set ``rate`` (n_fields, n2) to the variable-coefficient diffusion and the taxis of
     row ``(i0, i1)`` [u/day]; return the taxis positivity rate [1/day]."""
     rate[:, :] = 0.0
     for f in range(u_in.shape[0]):
         if problem.diffusivity[f] != 0.0 and not _constant(problem, f):
             add_diffusion_row_general(u_in, f, i0, i1, problem.diffusivity[f], problem, rate[f])
-    taxis_rate = 0.0
-    for j in range(problem.taxis.shape[0]):
-        f = int(problem.taxis[j, 0])
-        taxis_rate = max(taxis_rate, add_taxis_row(u_in, j, i0, i1, problem, rate[f]))
-    return taxis_rate
+    return _taxis_rows(kind, u_in, i0, i1, problem, rate)
+
+
+def _taxis_rows(kind, u_in, i0, i1, problem, rate):
+    """Add the taxis terms of row ``(i0, i1)`` to ``rate``; return their positivity rate
+    [1/day]. Compiled only for a kernel name with taxis (``registry.variant``)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_taxis_rows, prefer_literal=True, inline="always")
+def _taxis_rows_impl(kind, u_in, i0, i1, problem, rate):
+    if not registry.has_taxis(kind.literal_value):
+
+        def none(kind, u_in, i0, i1, problem, rate):
+            if problem.taxis.shape[0] > 0:
+                raise ValueError("stage_pass: taxis terms under a kernel name without taxis")
+            return 0.0
+
+        return none
+
+    def impl(kind, u_in, i0, i1, problem, rate):
+        taxis_rate = 0.0
+        for j in range(problem.taxis.shape[0]):
+            f = int(problem.taxis[j, 0])
+            taxis_rate = max(taxis_rate, add_taxis_row(u_in, j, i0, i1, problem, rate[f]))
+        return taxis_rate
+
+    return impl
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -107,7 +131,7 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
         i0 = r // n1
         i1 = r - i0 * n1
         rate = work.row_buffer[numba.get_thread_id()]
-        taxis_rate = _transport_rows(u_in, i0, i1, problem, rate) if use_rate else 0.0
+        taxis_rate = _transport_rows(kind, u_in, i0, i1, problem, rate) if use_rate else 0.0
         exports[r, :] = 0.0
         if use_rate:
             registry.reaction_row(

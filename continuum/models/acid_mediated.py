@@ -48,6 +48,12 @@ class AcidMediated(Model):
     def __init__(self, delta_1=12.5, rho_2=1.0, Delta_2=4e-5, delta_3=70.0, bc=None):
         super().__init__(bc=bc, delta_1=delta_1, rho_2=rho_2, Delta_2=Delta_2, delta_3=delta_3)
 
+    def reaction_time_scale(self) -> float:
+        """``1 / max(1, rho_2, delta_1, delta_3)`` (time in units of ``1/r1``): growth of
+        both populations, acid toxicity (acid of order one) and washout."""
+        p = self.parameters
+        return 1.0 / max(1.0, p["rho_2"], p["delta_1"], p["delta_3"])
+
     def transport(self) -> Transport:
         return Transport.of(
             self.field_names,

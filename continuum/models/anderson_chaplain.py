@@ -54,6 +54,13 @@ class AndersonChaplain(Model):
     def __init__(self, d_n=0.001, gamma=0.005, eta=10.0, d_m=0.001, alpha=0.1, beta=0.0, bc=None):
         super().__init__(bc=bc, d_n=d_n, gamma=gamma, eta=eta, d_m=d_m, alpha=alpha, beta=beta)
 
+    def reaction_time_scale(self) -> float:
+        """``1 / max(eta, alpha, beta)`` (nondimensional time): degradation of the matrix
+        (``m`` is of order one), production and decay of the enzyme."""
+        p = self.parameters
+        fastest = max(p["eta"], p["alpha"], p["beta"])
+        return 1.0 / fastest if fastest > 0.0 else float("inf")
+
     def transport(self) -> Transport:
         p = self.parameters
         return Transport.of(

@@ -344,6 +344,15 @@ class Model:
         """
         return np.array([self.parameters[p.name] for p in self.PARAMETERS], dtype=np.float64)
 
+    def reaction_time_scale(self) -> float:
+        """The fastest time scale of the reactions [day; the time unit of a
+        nondimensional model], what ``method="auto"`` weighs the diffusion limit against:
+        ``1 /`` the largest parameter in ``1/day``, infinite without one. Models whose
+        rates carry other units override it."""
+        rates = [self.parameters[p.name] for p in self.PARAMETERS if p.unit == "1/day"]
+        fastest = max(rates, default=0.0)
+        return 1.0 / fastest if fastest > 0.0 else float("inf")
+
     def transport(self) -> Transport:
         """Diffusion and taxis of the fields.
 

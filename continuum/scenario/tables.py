@@ -26,6 +26,7 @@ from continuum.models.pde import PDE
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.scenario.checker import Checker
 from continuum.scenario.initial import file_name, initial_field
+from continuum.solvers.choice import CHOICES
 from continuum.validation import check_integer, check_real
 
 SECTIONS = {
@@ -383,7 +384,7 @@ def parse_run(table: dict, model, check: Checker) -> dict:
         if value is not None:
             settings[key] = value
     for key, allowed in (
-        ("method", ("euler", "explicit", "imex")),
+        ("method", CHOICES),
         ("compression", ("gzip", "lzf", "none")),
     ):
         if key in table:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from continuum.kernels import registry
 from continuum.kernels.implicit import backward_euler_work, line_scratch
 from continuum.kernels.problem import Problem, StageWork
 from continuum.kernels.registry import FINGERPRINT, entry_point
@@ -28,6 +29,24 @@ MIN_ROWS_FOR_THREADS = 4
 
 class SimulationError(RuntimeError):
     """The run cannot continue (non-finite values, step-size underflow, ...)."""
+
+
+def diffusion_rate(diffusivity, law, maps, grid, implicit=None) -> float:
+    """``2 sum_a D_max / h_a^2`` [1/day] of the fields diffused explicitly (all but the
+    ``implicit`` ones): forward Euler and SSP-RK3 stay positive for steps up to its
+    inverse. ``diffusivity`` (n_fields,) [mm^2/day], ``law`` the rows ``(map, field, a,
+    b)`` of ``Transport.law()``, ``maps`` the static maps; fields in a law are assumed in
+    [0, 1]."""
+    d = np.array(diffusivity, dtype=np.float64)
+    for f, (m, g, a, b) in enumerate(law):
+        if m >= 0:
+            d[f] *= float(np.max(maps[int(m)]))
+        if g >= 0:
+            d[f] *= max(abs(a), abs(a + b))
+    if implicit is not None:
+        d[implicit] = 0.0
+    inv_h2 = (1.0 / np.array(grid.spacing)) ** 2
+    return float(2.0 * d.max(initial=0.0) * inv_h2.sum())
 
 
 class Solver:
@@ -76,7 +95,7 @@ class Solver:
             ds=self.ds,
             cell_volume=float(self.cell_volume),
         )
-        self.kind = model.kernel_name
+        self.kind = registry.variant(model.kernel_name, taxis=self.taxis.shape[0] > 0)
         self.diffusion_rate = self._diffusion_rate(grid)
         self._entry = None
         self.fixed_dt = dt is not None
@@ -84,16 +103,7 @@ class Solver:
 
     def _diffusion_rate(self, grid, implicit=None):
         """``2 sum_a D_max / h_a^2`` [1/day]: the explicit positivity limit is its inverse."""
-        d = self.diffusivity.copy()
-        for f, (m, g, a, b) in enumerate(self.diffusivity_law):
-            if m >= 0:
-                d[f] *= float(np.max(self.maps[int(m)]))
-            if g >= 0:  # fields assumed in [0, 1]
-                d[f] *= max(abs(a), abs(a + b))
-        if implicit is not None:
-            d[implicit] = 0.0
-        inv_h2 = (1.0 / np.array(grid.spacing)) ** 2
-        return float(2.0 * d.max(initial=0.0) * inv_h2.sum())
+        return diffusion_rate(self.diffusivity, self.diffusivity_law, self.maps, grid, implicit)
 
     def history_arrays(self) -> dict[str, np.ndarray]:
         """Solver memory beyond the state that a bit-exact restart needs."""
