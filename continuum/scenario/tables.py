@@ -383,7 +383,7 @@ def parse_run(table: dict, model, check: Checker) -> dict:
         if value is not None:
             settings[key] = value
     for key, allowed in (
-        ("method", ("euler", "explicit", "imex")),
+        ("method", ("euler", "explicit", "imex", "imex2")),
         ("compression", ("gzip", "lzf", "none")),
     ):
         if key in table:
