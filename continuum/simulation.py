@@ -130,7 +130,8 @@ def simulate(
     progress : show a progress bar (default: when standard error is a terminal).
     callback : ``callback(t, state)`` at every frame; ``True`` stops the run. The file
         counts frames in blocks (at most 64 frames or 2 s behind) and before a callback.
-    implicit : for ``"imex"`` and ``"imex2"``, the fields diffused implicitly (default all that diffuse).
+    implicit : for ``"imex"`` and ``"imex2"``, the fields diffused implicitly (default all
+        that diffuse).
     scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
 
     Returns

@@ -15,12 +15,12 @@ joins the same system (:func:`_add_taxis_line`): the face flux
 with the attractant ``a`` and the limiter ratios ``theta`` (the minmod-limited face value
 of ``taxis.py`` over the upwind cell value, in ``[1/2, 3/2]``) frozen at the state the
 sweep starts from and ``u`` implicit. Its off-diagonal entries are ``<= 0`` and every
-column sums to the diagonal of the identity, so the system stays an M-matrix: positive,
+column of the taxis entries sums to zero, so the system stays an M-matrix: positive,
 conservative and stable at any step (the explicit taxis limit no longer applies); as
-``dt -> 0`` the flux tends to the explicit limited-upwind flux. Sweeping the axes in turn is the LOD scheme BioFVM uses
-(Ghaffarizadeh et al. 2016, doi:10.1093/bioinformatics/btv730): unconditionally stable,
-positivity preserving, conservative under no-flux conditions, first order in time.
-Lines are solved in parallel.
+``dt -> 0`` the flux tends to the explicit limited-upwind flux.
+Sweeping the axes in turn is the LOD scheme BioFVM uses (Ghaffarizadeh et al. 2016,
+doi:10.1093/bioinformatics/btv730): unconditionally stable, positivity preserving,
+conservative under no-flux conditions, first order in time. Lines are solved in parallel.
 
 Fields a model declares stiff (``Model.stiff_fields``: oxygen, whose diffusion time over a
 cell is seconds) take a full backward-Euler step instead, solved to tolerance by

@@ -350,8 +350,8 @@ def _first_order_error(new, old, rate_prev, rate_new, h, have_prev, rtol, atol, 
 def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     """The implicit part of an IMEX step on ``st.ua`` (the explicit predictor): a full
     backward-Euler solve for each stiff field, LOD line solves along each axis for each
-    other field with ``implicit.diffusivity > 0`` or a row in ``implicit.taxis``. Returns the first stiff field whose
-    solve did not converge, or -1."""
+    other field with ``implicit.diffusivity > 0`` or a row in ``implicit.taxis``. Returns
+    the first stiff field whose solve did not converge, or -1."""
     numba.literally(kind)
     numba.literally(fingerprint)
     for f in range(st.u.shape[0]):
@@ -533,7 +533,9 @@ def advance_imex2(kind, fingerprint, st, t, t_stop, dt, control, problem, work, 
         full = States(st.u, st.s, st.ua, st.sa, st.ub, st.sb)
         first = States(st.u, st.s, st.ub, st.sb, st.ub, st.sb)
         second = States(st.ub, st.sb, half.ua, half.sa, st.ub, st.sb)
-        limit, outcome = _imex_euler(kind, fingerprint, full, h, t, control, problem, work, implicit)
+        limit, outcome = _imex_euler(
+            kind, fingerprint, full, h, t, control, problem, work, implicit
+        )
         if outcome == STATUS_OK:
             _, outcome = _imex_euler(
                 kind, fingerprint, first, 0.5 * h, t, control, problem, work, implicit
