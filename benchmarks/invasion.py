@@ -303,8 +303,9 @@ def pypde_measure(eq, state, setting: dict, reference, repeats: int) -> dict:
     }
 
 
-def bench_pypde(n: int, ndim: int, repeats: int, initial: np.ndarray) -> dict:
-    """py-pde's own reference, its convergence check and all py-pde settings."""
+def bench_pypde(n: int, ndim: int, repeats: int, initial: np.ndarray, solvers=None) -> dict:
+    """py-pde's own reference, its convergence check and its settings (those of
+    ``solvers`` only, when given)."""
     import pde
 
     eq = pypde_equation(pde, ndim)
@@ -312,7 +313,11 @@ def bench_pypde(n: int, ndim: int, repeats: int, initial: np.ndarray) -> dict:
     ref_wall, reference, ref_steps = pypde_solve(eq, state, PYPDE_REFERENCE)
     _, check, check_steps = pypde_solve(eq, state, PYPDE_CHECK)
     log(f"py-pde reference: {ref_steps} steps, {ref_wall:.2f} s")
-    runs = [pypde_measure(eq, state, s, reference, repeats) for s in PYPDE_SETTINGS]
+    runs = [
+        pypde_measure(eq, state, s, reference, repeats)
+        for s in PYPDE_SETTINGS
+        if solvers is None or s["solver"] in solvers
+    ]
     return {
         "version": pde.__version__,
         "reference": {
@@ -521,6 +526,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fixed-steps", type=int, default=10, help="timed fixed-dt steps")
     parser.add_argument("--dims", type=int, choices=(2, 3), help="only the 2D or 3D cases")
     parser.add_argument(
+        "--pypde-solvers", nargs="+", help="py-pde solvers to time (default: euler runge-kutta)"
+    )
+    parser.add_argument(
         "--methods", nargs="+", default=["imex", "imex2"], help="--throughput: methods timed"
     )
     parser.add_argument(
@@ -544,7 +552,7 @@ def main() -> None:
     load_start = os.getloadavg()
     cont = bench_continuum(args.n, args.ndim, args.repeats)
     initial = continuum_initial(continuum_problem(args.n, args.ndim)[1])
-    pypde = bench_pypde(args.n, args.ndim, args.repeats, initial)
+    pypde = bench_pypde(args.n, args.ndim, args.repeats, initial, args.pypde_solvers)
     spatial = max_error(cont.pop("_reference_fields"), pypde.pop("_reference_fields"))
     doc = {
         "problem": {
