@@ -113,8 +113,11 @@ def simulate(
         ``continuum.solvers.choice``; the choice and why is logged and stored in the run
         file's solver settings as ``method_choice``), ``"euler"`` (forward Euler, fixed
         ``dt``; order 1), ``"explicit"`` (SSP-RK3, order 3, adaptive unless ``dt`` is
-        given) or ``"imex"`` (implicit LOD diffusion, explicit reactions and taxis; order
-        1, adaptive unless ``dt`` is given).
+        given), ``"imex"`` (implicit LOD diffusion, explicit reactions and taxis; order 1,
+        adaptive unless ``dt`` is given) or ``"imex2"`` (Richardson extrapolation of IMEX
+        Euler with taxis in the implicit line solves, ``2 E_{dt/2}(E_{dt/2}(u)) -
+        E_dt(u)``; order 2, adaptive unless ``dt`` is given; neither diffusion nor taxis
+        limits the step).
     dt : fixed step [day]; ``None`` for adaptive steps.
     output : path of an HDF5 run file to stream frames to (see ``docs/run-file-format.md``).
     interventions : treatments (:class:`~continuum.interventions.Resection`,
@@ -137,7 +140,8 @@ def simulate(
     progress : show a progress bar (default: when standard error is a terminal).
     callback : ``callback(t, state)`` at every frame; ``True`` stops the run. The file
         counts frames in blocks (at most 64 frames or 2 s behind) and before a callback.
-    implicit : for ``"imex"``, the fields diffused implicitly (default all that diffuse).
+    implicit : for ``"imex"`` and ``"imex2"``, the fields diffused implicitly (default all
+        that diffuse).
     scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
 
     Returns
@@ -332,7 +336,7 @@ def _check_composite_times(model, t_start, t_end):
 def _make_solver(model, state, settings, t=None):
     options = {key: settings[key] for key in ("dt", "rtol", "atol", "max_steps")}
     options["t"] = settings["t_start"] if t is None else t
-    if settings["method"] == "imex":
+    if settings["method"] in ("imex", "imex2"):
         options["implicit"] = settings["implicit"]
     if model.primary is not model:  # a cascade: primary, circulation and sites
         return CascadeSolver(settings["method"], model, state, **options)

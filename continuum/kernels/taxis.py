@@ -31,7 +31,8 @@ from continuum.kernels.fv import PERIODIC, cell
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _minmod(a, b):
+def minmod(a, b):
+    """The minmod limiter: the smaller of two slopes of one sign, 0 for opposite signs."""
     if a * b <= 0.0:
         return 0.0
     return a if abs(a) < abs(b) else b
@@ -78,8 +79,8 @@ def _face_flux(u, f, a, chi, axis, where, left, periodic, inv_h, mask):
     ar = _at(u, a, axis, i0, i1, k, _index(right, n, periodic))
     v = chi * (ar - al) * inv_h
     if v >= 0.0:
-        return v * (ul + 0.5 * _minmod(ul - um, ur - ul)), abs(v)
-    return v * (ur - 0.5 * _minmod(ur - ul, up - ur)), abs(v)
+        return v * (ul + 0.5 * minmod(ul - um, ur - ul)), abs(v)
+    return v * (ur - 0.5 * minmod(ur - ul, up - ur)), abs(v)
 
 
 @njit(cache=True, fastmath=FASTMATH)

@@ -300,7 +300,8 @@ class IMEXSolver(Solver):
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
         )
         self.stiff_stats = np.zeros((self.work.row_stats.shape[0], 2))
-        rate_shape = (1, 1, 1, 1) if self.fixed_dt else self.u.shape
+        self.line_taxis = np.zeros((0, 3))
+        rate_shape = (1, 1, 1, 1) if self.fixed_dt or self.order != 1 else self.u.shape
         self.rates = np.zeros((2, *rate_shape))
         self.history = np.zeros(2)
         if self.fixed_dt and self.explicit_rate > 0 and self.dt * self.explicit_rate > 1 + 1e-12:
@@ -315,10 +316,9 @@ class IMEXSolver(Solver):
     def restart_estimate(self):
         self.history[0] = 0.0  # the divided difference would span the jump
 
-    def _advance_impl(self, t_stop):
-        limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
-        dt = self._initial_dt(t_stop, limit)
-        implicit = loops.Implicit(
+    def implicit(self) -> loops.Implicit:
+        """The implicit fields, their work arrays and the step control's memory."""
+        return loops.Implicit(
             diffusivity=self.implicit_diffusivity,
             stiff=self.stiff,
             line_scratch=self.line_scratch,
@@ -326,7 +326,12 @@ class IMEXSolver(Solver):
             stiff_stats=self.stiff_stats,
             rates=self.rates,
             history=self.history,
+            taxis=self.line_taxis,
         )
+
+    def _advance_impl(self, t_stop):
+        limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
+        dt = self._initial_dt(t_stop, limit)
         args = (
             self.kind,
             FINGERPRINT,
@@ -337,21 +342,77 @@ class IMEXSolver(Solver):
             self.control(loops.SSPRK3, self.explicit_rate),
             self.problem(self.explicit_diffusivity),
             self.work,
-            implicit,
+            self.implicit(),
         )
         return self._call(loops.advance_imex, args)
 
 
-METHODS = ("euler", "explicit", "imex")
+class IMEX2Solver(IMEXSolver):
+    """IMEX Richardson (``"imex2"``): ``u^{n+1} = 2 E_{h/2}(E_{h/2}(u^n)) - E_h(u^n)``
+    with ``E_h`` an IMEX Euler step of ``h`` days whose line solves also carry the taxis
+    (``loops.advance_imex2``); second order, never negative where the half steps are not.
+
+    Taxis is implicit (upwind, limiter ratios and attractant frozen at each sweep's
+    start), so neither diffusion nor taxis limits the step; the error estimate
+    ``|E_{h/2}(E_{h/2}(u)) - E_h(u)|`` (fields and scalars) drives adaptive steps. A
+    field that a model declares stiff cannot take taxis here.
+    """
+
+    name = "imex2"
+    order = 2
+
+    def __init__(self, model, state, implicit=None, **kwargs):
+        super().__init__(model, state, implicit=implicit, **kwargs)
+        names = state.field_names
+        stiff_taxis = [names[int(f)] for f in self.taxis[:, 0] if self.stiff[int(f)]]
+        if stiff_taxis:
+            raise ValueError(
+                f"method: 'imex2' solves taxis in the line solves of non-stiff fields; "
+                f"{', '.join(stiff_taxis)} is stiff in {type(model).__name__}: use 'imex'"
+            )
+        self.line_taxis, self.taxis = self.taxis, self.taxis[:0].copy()
+        self.kind = registry.variant(model.kernel_name, taxis=False)  # none explicit
+        self.ub = np.empty_like(self.u)
+        self.sb = np.empty_like(self.s)
+        self.uc = np.empty_like(self.u)
+        self.sc = np.empty_like(self.s)
+
+    def history_arrays(self):
+        return {}
+
+    def restart_estimate(self):
+        """The estimate has no memory of past steps."""
+
+    def _advance_impl(self, t_stop):
+        limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
+        dt = self._initial_dt(t_stop, limit)
+        half = loops.States(self.ub, self.sb, self.uc, self.sc, self.ub, self.sb)
+        args = (
+            self.kind,
+            FINGERPRINT,
+            self.states(),
+            self.t,
+            t_stop,
+            dt,
+            self.control(loops.SSPRK3, self.explicit_rate),
+            self.problem(self.explicit_diffusivity),
+            self.work,
+            self.implicit(),
+            half,
+        )
+        return self._call(loops.advance_imex2, args)
+
+
+METHODS = ("euler", "explicit", "imex", "imex2")
 
 
 def make_solver(method, model, state, **kwargs) -> Solver:
     """Return the solver for ``method`` (one of ``METHODS``)."""
-    if method == "imex":
+    if method in ("imex", "imex2"):
         if not model.field_names:
             raise ValueError(
-                f"method: got 'imex' for {type(model).__name__}, which has no tissue fields "
-                "(its step control watches fields only); use 'explicit'"
+                f"method: got {method!r} for {type(model).__name__}, which has no tissue "
+                "fields (its step control watches fields only); use 'explicit'"
             )
-        return IMEXSolver(model, state, **kwargs)
+        return (IMEXSolver if method == "imex" else IMEX2Solver)(model, state, **kwargs)
     return ExplicitSolver(model, state, method=method, **kwargs)

@@ -20,6 +20,15 @@ IMEX Euler with LOD diffusion (``advance_imex``), first order: explicit Euler fo
     axis (see ``continuum.kernels.implicit``); the model's stiff fields (oxygen) take a
     full backward-Euler step instead, diffusion and stiff decay together, solved to
     tolerance (``solve_backward_euler``).
+IMEX Richardson (``advance_imex2``), second order: with ``E_h`` one IMEX Euler step of
+    ``h`` in which taxis joins the line solves (upwind, limiter ratios and attractant
+    frozen at the sweep's start; ``continuum.kernels.implicit``), so no explicit taxis
+    limit holds the step,
+    :math:`u^{n+1} = 2 E_{h/2}(E_{h/2}(u^n)) - E_h(u^n)`;
+    where that is negative while the two half steps are not, the two-half-steps value is
+    kept (first order there, never negative). The local error estimate is
+    :math:`|E_{h/2}(E_{h/2}(u^n)) - E_h(u^n)|` (the error of the two half steps, scalars
+    included); adaptive steps keep it below ``atol + rtol |u|``.
 """
 
 from __future__ import annotations
@@ -110,6 +119,9 @@ class Implicit(NamedTuple):
     """(2, *u.shape): the previous and the new mean rates of the fields."""
     history: np.ndarray
     """(2,) 1 once ``rates[history[1]]`` is valid; which slot holds the previous rate."""
+    taxis: np.ndarray
+    """(n_taxis, 3) taxis rows ``(field, attractant, chi)`` solved in the line solves of
+    the non-stiff fields (``advance_imex2``); empty when taxis is explicit."""
 
 
 @njit(cache=True)
@@ -348,12 +360,15 @@ def _first_order_error(new, old, rate_prev, rate_new, h, have_prev, rtol, atol, 
 def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     """The implicit part of an IMEX step on ``st.ua`` (the explicit predictor): a full
     backward-Euler solve for each stiff field, LOD line solves along each axis for each
-    other field with ``implicit.diffusivity > 0``. Returns the first stiff field whose
-    solve did not converge, or -1."""
+    other field with ``implicit.diffusivity > 0`` or a row in ``implicit.taxis``. Returns
+    the first stiff field whose solve did not converge, or -1."""
     numba.literally(kind)
     numba.literally(fingerprint)
     for f in range(st.u.shape[0]):
         d = implicit.diffusivity[f]
+        moved = False
+        for row in range(implicit.taxis.shape[0]):
+            moved |= int(implicit.taxis[row, 0]) == f
         if implicit.stiff[f]:
             step = StiffStep(h, t, d, control.rtol, control.atol, MAX_SOLVER_ITERATIONS)
             buffers = StiffBuffers(implicit.line_scratch, implicit.stiff_work, implicit.stiff_stats)
@@ -362,10 +377,12 @@ def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
             )
             if iterations < 0:
                 return f
-        elif d != 0.0:
+        elif d != 0.0 or moved:
             for axis in range(3):
                 lam = h * problem.inv_h[axis] * problem.inv_h[axis]
-                implicit_diffusion_axis(st.ua, f, axis, d, lam, problem, implicit.line_scratch)
+                implicit_diffusion_axis(
+                    st.ua, f, axis, d, lam, problem, implicit.line_scratch, implicit.taxis
+                )
     return -1
 
 
@@ -391,6 +408,33 @@ def _imex_error(st, h, control, implicit, row_stats):
     return err, step_factor(err, 2) if have_prev else 1.0
 
 
+@njit(cache=True)
+def _imex_euler(kind, fingerprint, st, h, t, control, problem, work, implicit):
+    """One IMEX Euler step of ``h`` days from ``(st.u, st.s)`` at ``t`` into
+    ``(st.ua, st.sa)``: the explicit stage (reactions, explicit diffusion and taxis, the
+    scalars with their exact relaxation), then :func:`_implicit_solves`.
+
+    Returns ``(limit, outcome)``: the positivity limit [day] of the explicit terms and
+    ``STATUS_OK``, ``TOO_FAST`` (``h`` broke that limit; nothing solved),
+    ``STATUS_SOLVER`` or ``STATUS_NONFINITE``.
+    """
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    stage = Stage(0.0, 1.0, h, t, False, control.rtol, control.atol)
+    field_stage(kind, fingerprint, st.u, st.u, st.ua, st.s, stage, problem, work)
+    scalar_stage(kind, fingerprint, st.s, st.s, st.sa, stage, problem.params, work)
+    registry.scalar_relax(kind, st.s, st.sa, work.totals, problem.params, t, h)
+    explicit_rate = control.explicit_rate + column_max(work.row_stats, STAT_TAXIS_RATE)
+    limit = positivity_limit(explicit_rate)
+    if h * explicit_rate > 1.0 + SLACK:
+        return limit, TOO_FAST
+    if _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit) >= 0:
+        return limit, STATUS_SOLVER
+    if _nonfinite(work.row_stats, st.sa):
+        return limit, STATUS_NONFINITE
+    return limit, STATUS_OK
+
+
 @njit(cache=True, nogil=True)
 def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, implicit):
     """IMEX Euler: explicit reactions and taxis, LOD backward-Euler diffusion.
@@ -414,13 +458,8 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
             status = STATUS_MAX_STEPS
             break
         h = clip_step(dt, t, t_stop)
-        stage = Stage(0.0, 1.0, h, t, False, control.rtol, control.atol)
-        field_stage(kind, fingerprint, st.u, st.u, st.ua, st.s, stage, problem, work)
-        scalar_stage(kind, fingerprint, st.s, st.s, st.sa, stage, problem.params, work)
-        registry.scalar_relax(kind, st.s, st.sa, work.totals, problem.params, t, h)
-        explicit_rate = control.explicit_rate + column_max(work.row_stats, STAT_TAXIS_RATE)
-        limit = positivity_limit(explicit_rate)
-        if h * explicit_rate > 1.0 + SLACK:
+        limit, outcome = _imex_euler(kind, fingerprint, st, h, t, control, problem, work, implicit)
+        if outcome == TOO_FAST:
             if not control.adaptive:
                 status = STATUS_UNSTABLE
                 break
@@ -430,10 +469,10 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
             if status != STATUS_OK:
                 break
             continue
-        if _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit) >= 0:
+        if outcome == STATUS_SOLVER:
             status = STATUS_SOLVER
             break
-        if _nonfinite(work.row_stats, st.sa):
+        if outcome == STATUS_NONFINITE:
             status = STATUS_NONFINITE
             st, swapped = swap(st), not swapped
             break
@@ -448,6 +487,106 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
                 continue
             implicit.history[0] = 1.0
             implicit.history[1] = 1 - implicit.history[1]
+            dt = grown_step(h, dt, h * factor, limit)
+        st, swapped = swap(st), not swapped
+        t += h
+        steps += 1
+    restore(st, swapped)
+    return t, dt, steps, rejected, status
+
+
+@njit(cache=True, parallel=True)
+def _extrapolate(full, half, old, rtol, atol, row_stats):
+    """``full = 2 half - full`` (Richardson), or ``half`` where that is negative and
+    ``half`` is not (arrays (n_fields, n0, n1, n2)). Returns the max over cells of
+    ``|half - full| / (atol + rtol max(|half|, |old|))``, ``full`` as given."""
+    n_fields, n0, n1, n2 = full.shape
+    for r in numba.prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        value = 0.0
+        for f in range(n_fields):
+            for k in range(n2):
+                a = full[f, i0, i1, k]
+                b = half[f, i0, i1, k]
+                scale = atol + rtol * max(abs(b), abs(old[f, i0, i1, k]))
+                value = max(value, abs(b - a) / scale)
+                e = 2.0 * b - a
+                full[f, i0, i1, k] = b if e < 0.0 and b >= 0.0 else e
+        row_stats[r, STAT_ERROR] = value
+    return column_max(row_stats, STAT_ERROR)
+
+
+@njit(cache=True, nogil=True)
+def advance_imex2(kind, fingerprint, st, t, t_stop, dt, control, problem, work, implicit, half):
+    """IMEX Richardson: second order from three IMEX Euler steps (module doc).
+
+    ``st`` are the :class:`States` (``st.ub``, ``st.sb`` hold the first half step),
+    ``half`` the :class:`States` whose ``ua``, ``sa`` take the second half step (its
+    other members unused), ``problem`` has the explicit diffusivities and no taxis,
+    ``implicit.taxis`` the taxis rows solved in the line solves. With
+    ``control.adaptive``, the step keeps the estimate below ``atol + rtol |u|`` (factor
+    ``0.9 err^(-1/2)``) and the explicit diffusion within its positivity limit.
+    Returns ``(t, dt_next, steps, rejected, status)``.
+    """
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    swapped = False
+    steps = 0
+    rejected = 0
+    status = STATUS_OK
+    while _remaining(t, t_stop):
+        if steps + rejected >= control.max_steps:
+            status = STATUS_MAX_STEPS
+            break
+        h = clip_step(dt, t, t_stop)
+        full = States(st.u, st.s, st.ua, st.sa, st.ub, st.sb)
+        first = States(st.u, st.s, st.ub, st.sb, st.ub, st.sb)
+        second = States(st.ub, st.sb, half.ua, half.sa, st.ub, st.sb)
+        limit, outcome = _imex_euler(
+            kind, fingerprint, full, h, t, control, problem, work, implicit
+        )
+        if outcome == STATUS_OK:
+            _, outcome = _imex_euler(
+                kind, fingerprint, first, 0.5 * h, t, control, problem, work, implicit
+            )
+        if outcome == STATUS_OK:
+            _, outcome = _imex_euler(
+                kind, fingerprint, second, 0.5 * h, t + 0.5 * h, control, problem, work, implicit
+            )
+        if outcome == TOO_FAST:
+            if not control.adaptive:
+                status = STATUS_UNSTABLE
+                break
+            dt = limit
+            rejected += 1
+            status = underflow(dt, control)
+            if status != STATUS_OK:
+                break
+            continue
+        if outcome == STATUS_SOLVER:
+            status = STATUS_SOLVER
+            break
+        if outcome == STATUS_NONFINITE:
+            status = STATUS_NONFINITE
+            st, swapped = swap(st), not swapped
+            break
+        err = _extrapolate(st.ua, half.ua, st.u, control.rtol, control.atol, work.row_stats)
+        for i in range(st.s.shape[0]):
+            a, b = st.sa[i], half.sa[i]
+            scale = control.atol + control.rtol * max(abs(b), abs(st.s[i]))
+            err = max(err, abs(b - a) / scale)
+            e = 2.0 * b - a
+            st.sa[i] = b if e < 0.0 and b >= 0.0 else e
+        if control.adaptive:
+            factor = step_factor(err, 2)
+            if err > 1.0:
+                dt = h * factor
+                rejected += 1
+                status = underflow(dt, control)
+                if status != STATUS_OK:
+                    break
+                continue
             dt = grown_step(h, dt, h * factor, limit)
         st, swapped = swap(st), not swapped
         t += h
