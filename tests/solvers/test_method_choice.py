@@ -78,5 +78,5 @@ def test_a_run_says_what_auto_chose(tmp_path, caplog):
 def test_an_unknown_method_names_auto():
     grid = ct.Grid(shape=(8,), spacing=0.1)
     model = ct.models.FisherKPP()
-    with pytest.raises(ValueError, match="method: .*'automatic'.*auto"):
+    with pytest.raises(ValueError, match=r"method: .*'automatic'.*auto"):
         ct.simulate(model, model.initial_state(grid), 1.0, method="automatic")
