@@ -49,9 +49,12 @@ def _run(args) -> int:
     )
     elapsed = time.perf_counter() - started
     title = scenario.title or Path(str(source)).stem
+    stats = result.solver_stats
+    compiling = stats.get("compile_seconds", 0.0)
+    waited = f" ({compiling:.1f} s of it compiling, once per machine)" if compiling >= 1 else ""
     print(
         f"{title}: {type(scenario.model).__name__} to t = {result.times[-1]:g} day, "
-        f"{result.solver_stats['steps']} steps in {elapsed:.1f} s"
+        f"{stats['steps']} {stats['method']} steps in {elapsed:.1f} s{waited}"
     )
     _print_outcome(result)
     print(f"  run file: {output} (continuum info {output}; continuum plot {output})")
@@ -260,6 +263,20 @@ def _scenario_title(run) -> str:
         return ""
 
 
+def _warm_up(args) -> int:
+    import numba
+
+    from continuum.warmup import warm_up
+
+    started = time.perf_counter()
+    seconds = warm_up(args.targets or None, jobs=args.jobs)
+    for name, spent in seconds.items():
+        print(f"  {name:<16} {spent:6.1f} s")
+    where = numba.config.CACHE_DIR or "__pycache__ beside the package"
+    print(f"compiled in {time.perf_counter() - started:.1f} s; cache: {where}")
+    return 0
+
+
 def _info(args) -> int:
     import json
     from pathlib import Path
@@ -381,6 +398,13 @@ def _run_commands(commands, common) -> None:
     plot.add_argument("-o", "--output", help="picture (default: the run file's name, .png)")
     plot.add_argument("--field", help="a field, or 'cells' for the tumour-cell density")
     plot.add_argument("--t", type=float, help="time of the snapshot [day] (default: the last)")
+    warm = commands.add_parser(
+        "warm-up",
+        parents=[common],
+        help="compile the kernels of the common runs into the disk cache (once per machine)",
+    )
+    warm.add_argument("targets", nargs="*", help="what to compile (default: all)")
+    warm.add_argument("--jobs", type=int, help="processes at a time (default: the CPUs)")
 
 
 def _ensemble_commands(commands, common) -> None:
@@ -453,6 +477,7 @@ COMMANDS = {
     "info": _info,
     "resume": _resume,
     "plot": _plot,
+    "warm-up": _warm_up,
     "ensemble": _ensemble,
     "sensitivity": _sensitivity,
 }

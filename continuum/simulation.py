@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from continuum.compilation import CompileWatch
 from continuum.interventions import Schedule
 from continuum.io.layout import COMPRESSIONS
 from continuum.io.reader import RunFile, open_run
@@ -166,9 +167,10 @@ def simulate(
     if output is not None:
         writer = _create_writer(output, model, state, solver, settings, schedule, options)
     try:
-        with _stop_on_signals(writer is not None) as stop:
+        with _stop_on_signals(writer is not None) as stop, CompileWatch() as watch:
             run_trackers = _trackers(writer, solver, times, settings, options["progress"], stop)
             result = _run(model, state, solver, schedule, times, settings, run_trackers + user)
+        result.solver_stats["compile_seconds"] = watch.seconds
     finally:
         if writer is not None:
             writer.close()

@@ -29,6 +29,8 @@ import math
 
 import numpy as np
 
+from continuum.compilation import CompileWatch
+
 
 class RunInfo:
     """What trackers know about the run: ``t_start``, ``t_end`` [day], ``save_every``
@@ -190,11 +192,26 @@ class ProgressBar(Tracker):
         self.enabled = enabled
         self._bar = None
         self._run = None
+        self._watch = None
 
     def start(self, run):
         self.t_start, self.t_end = run.t_start, run.t_end
         self._run = run
         self._open()
+        if self._bar is not None:
+            self._watch = CompileWatch(self._compiling, self._compiled).__enter__()
+
+    def _compiling(self):
+        """Numba started compiling: say so (the ETA would count the wait)."""
+        self._bar.set_description_str("compiling kernels (once per machine)", refresh=True)
+
+    def _compiled(self, seconds):
+        """Compilation ended: the ETA restarts from now."""
+        self._bar.set_description_str(f"compiled in {seconds:.0f} s", refresh=False)
+        n = self._bar.n
+        self._bar.reset(total=self.t_end - self.t_start)
+        self._bar.n = n
+        self._bar.refresh()
 
     def _open(self):
         if self.enabled and self._bar is None:
@@ -223,6 +240,9 @@ class ProgressBar(Tracker):
         self._bar.refresh()
 
     def finish(self):
+        if self._watch is not None:
+            self._watch.__exit__(None, None, None)
+            self._watch = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None

@@ -98,21 +98,22 @@ def register(
         scalar_relax,
         bool(fields),
         True,
+        True,
     )
 
 
-NO_TAXIS = "/no-taxis"
-
-
-def variant(name: str, taxis: bool) -> str:
-    """The kernel name a solver passes to the loops: ``name`` for a problem with taxis
-    terms, else ``name + NO_TAXIS``, an alias of the same kernels whose stencil compiles no
-    taxis code (a few seconds of cold start saved)."""
-    if taxis:
+def variant(name: str, taxis: bool, stiff: bool = False) -> str:
+    """The kernel name a solver passes to its loops: ``name``, or an alias of the same
+    kernels (``name`` + ``/no-taxis`` and/or ``/no-stiff``) whose loops compile no taxis
+    code (when the problem has no taxis terms) or no stiff backward-Euler solver (when no
+    field is stiff): seconds of cold start saved."""
+    flags = (bool(taxis), bool(stiff))
+    if all(flags):
         return name
-    alias = name + NO_TAXIS
+    suffixes = ("/no-taxis", "/no-stiff")
+    alias = name + "".join(s for s, on in zip(suffixes, flags, strict=True) if not on)
     if alias not in _KERNELS:
-        _KERNELS[alias] = (*_KERNELS[name][:7], False)
+        _KERNELS[alias] = (*_KERNELS[name][:7], *flags)
     return alias
 
 
@@ -124,6 +125,11 @@ def has_fields(name: str) -> bool:
 def has_taxis(name: str) -> bool:
     """Whether the loops of kernel name ``name`` compile taxis (Python, at typing time)."""
     return _KERNELS[name][7]
+
+
+def has_stiff(name: str) -> bool:
+    """Whether the loops of kernel name ``name`` compile the stiff solver (at typing time)."""
+    return _KERNELS[name][8]
 
 
 def parameter_index(names):

@@ -296,6 +296,7 @@ class IMEXSolver(Solver):
         self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
         self.line_scratch = line_scratch(state.grid.shape3)
         self.stiff = np.array([n in model.stiff_fields for n in names])
+        self.kind = registry.variant(model.kernel_name, self.taxis.shape[0] > 0, self.stiff.any())
         self.stiff_work = backward_euler_work(
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
         )
@@ -371,7 +372,7 @@ class IMEX2Solver(IMEXSolver):
                 f"{', '.join(stiff_taxis)} is stiff in {type(model).__name__}: use 'imex'"
             )
         self.line_taxis, self.taxis = self.taxis, self.taxis[:0].copy()
-        self.kind = registry.variant(model.kernel_name, taxis=False)  # none explicit
+        self.kind = registry.variant(model.kernel_name, False, bool(self.stiff.any()))
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
         self.uc = np.empty_like(self.u)

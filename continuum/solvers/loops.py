@@ -356,6 +356,23 @@ def _first_order_error(new, old, rate_prev, rate_new, h, have_prev, rtol, atol, 
     return column_max(row_stats, STAT_ERROR)
 
 
+def _stiff_solve(kind, fingerprint, u_old, out, f, step, problem, buffers):
+    """``solve_backward_euler`` for a kernel name with stiff fields (``registry.variant``);
+    for one without, not compiled: it returns -1 (no convergence) (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_stiff_solve, prefer_literal=True)
+def _stiff_solve_impl(kind, fingerprint, u_old, out, f, step, problem, buffers):
+    if not registry.has_stiff(kind.literal_value):
+        return lambda kind, fingerprint, u_old, out, f, step, problem, buffers: -1
+
+    def impl(kind, fingerprint, u_old, out, f, step, problem, buffers):
+        return solve_backward_euler(kind, fingerprint, u_old, out, f, step, problem, buffers)
+
+    return impl
+
+
 @njit(cache=True)
 def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     """The implicit part of an IMEX step on ``st.ua`` (the explicit predictor): a full
@@ -372,9 +389,7 @@ def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
         if implicit.stiff[f]:
             step = StiffStep(h, t, d, control.rtol, control.atol, MAX_SOLVER_ITERATIONS)
             buffers = StiffBuffers(implicit.line_scratch, implicit.stiff_work, implicit.stiff_stats)
-            iterations = solve_backward_euler(
-                kind, fingerprint, st.u, st.ua, f, step, problem, buffers
-            )
+            iterations = _stiff_solve(kind, fingerprint, st.u, st.ua, f, step, problem, buffers)
             if iterations < 0:
                 return f
         elif d != 0.0 or moved:
