@@ -173,9 +173,9 @@ class Family:
         ]
 
     def _register(self, coordinate_offset, n_exports):
-        point, row, scalar_rate, _, stiff_rate, scalar_relax = registry._KERNELS[
-            self.model_cls.kernel_name
-        ]
+        kernels = registry._KERNELS[self.model_cls.kernel_name]
+        point, row, scalar_rate = kernels.point, kernels.row, kernels.scalars
+        stiff_rate, scalar_relax = kernels.stiff, kernels.relax
         field_source = self.field_source
         export_source = self.export_source
         n_fields = len(self.model_cls.field_names)

@@ -49,6 +49,7 @@ import pkgutil
 from collections import namedtuple
 from contextlib import suppress
 from pathlib import Path
+from typing import NamedTuple
 
 from numba import njit, typeof
 from numba.core import types
@@ -56,7 +57,25 @@ from numba.core.dispatcher import Dispatcher
 from numba.extending import overload
 from numba.np.ufunc.parallel import _launch_threads
 
-_KERNELS: dict[str, tuple] = {}
+
+class Kernels(NamedTuple):
+    """What is registered under a kernel name."""
+
+    point: object
+    row: object
+    scalars: object
+    row_terms: bool
+    stiff: object
+    relax: object
+    fields: bool
+    """The model has fields (a lumped one has none: its loops skip the stencil)."""
+    taxis: bool = True
+    """The loops compile the stencil's taxis code (see :func:`variant`)."""
+    stiff_solve: bool = True
+    """The IMEX loop compiles the stiff backward-Euler solver (see :func:`variant`)."""
+
+
+_KERNELS: dict[str, Kernels] = {}
 
 
 @njit(cache=True, inline="always")
@@ -89,7 +108,7 @@ def register(
     """
     stiff_rate = _no_stiff_rate if stiff_rate is None else stiff_rate
     scalar_relax = _no_scalar_relax if scalar_relax is None else scalar_relax
-    _KERNELS[name] = (
+    _KERNELS[name] = Kernels(
         reaction_point,
         reaction_row,
         scalar_rate,
@@ -97,8 +116,6 @@ def register(
         stiff_rate,
         scalar_relax,
         bool(fields),
-        True,
-        True,
     )
 
 
@@ -113,23 +130,23 @@ def variant(name: str, taxis: bool, stiff: bool = False) -> str:
     suffixes = ("/no-taxis", "/no-stiff")
     alias = name + "".join(s for s, on in zip(suffixes, flags, strict=True) if not on)
     if alias not in _KERNELS:
-        _KERNELS[alias] = (*_KERNELS[name][:7], *flags)
+        _KERNELS[alias] = _KERNELS[name]._replace(taxis=flags[0], stiff_solve=flags[1])
     return alias
 
 
 def has_fields(name: str) -> bool:
     """Whether the model registered under ``name`` has fields (Python, at typing time)."""
-    return _KERNELS[name][6]
+    return _KERNELS[name].fields
 
 
 def has_taxis(name: str) -> bool:
     """Whether the loops of kernel name ``name`` compile taxis (Python, at typing time)."""
-    return _KERNELS[name][7]
+    return _KERNELS[name].taxis
 
 
 def has_stiff(name: str) -> bool:
     """Whether the loops of kernel name ``name`` compile the stiff solver (at typing time)."""
-    return _KERNELS[name][8]
+    return _KERNELS[name].stiff_solve
 
 
 def parameter_index(names):
@@ -241,7 +258,7 @@ def scalar_relax(kind, s_in, s_out, exports, params, t, dt):
 
 @overload(scalar_relax, prefer_literal=True)
 def _scalar_relax(kind, s_in, s_out, exports, params, t, dt):
-    fn = _lookup(kind)[5]
+    fn = _lookup(kind).relax
 
     def impl(kind, s_in, s_out, exports, params, t, dt):
         fn(s_in, s_out, exports, params, t, dt)
@@ -251,7 +268,7 @@ def _scalar_relax(kind, s_in, s_out, exports, params, t, dt):
 
 @overload(stiff_rate, prefer_literal=True, inline="always")
 def _stiff_rate(kind, u, maps, i0, i1, k, f, params, t):
-    fn = _lookup(kind)[4]
+    fn = _lookup(kind).stiff
 
     def impl(kind, u, maps, i0, i1, k, f, params, t):
         return fn(u, maps, i0, i1, k, f, params, t)
@@ -261,7 +278,7 @@ def _stiff_rate(kind, u, maps, i0, i1, k, f, params, t):
 
 @overload(reaction_point, prefer_literal=True, inline="always")
 def _reaction_point(kind, u, maps, i0, i1, k, f, scalars, params, t):
-    fn = _lookup(kind)[0]
+    fn = _lookup(kind).point
 
     def impl(kind, u, maps, i0, i1, k, f, scalars, params, t):
         return fn(u, maps, i0, i1, k, f, scalars, params, t)
@@ -271,7 +288,7 @@ def _reaction_point(kind, u, maps, i0, i1, k, f, scalars, params, t):
 
 @overload(reaction_row, prefer_literal=True)
 def _reaction_row(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
-    fn = _lookup(kind)[1]
+    fn = _lookup(kind).row
 
     def impl(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
         fn(u, maps, i0, i1, scalars, params, t, rate, exports)
@@ -281,7 +298,7 @@ def _reaction_row(kind, u, maps, i0, i1, scalars, params, t, rate, exports):
 
 @overload(has_row_terms, prefer_literal=True, inline="always")
 def _has_row_terms(kind):
-    value = _lookup(kind)[3]
+    value = _lookup(kind).row_terms
 
     def impl(kind):
         return value
@@ -291,7 +308,7 @@ def _has_row_terms(kind):
 
 @overload(scalar_rate, prefer_literal=True)
 def _scalar_rate(kind, scalars, exports, params, t, dscalars):
-    fn = _lookup(kind)[2]
+    fn = _lookup(kind).scalars
 
     def impl(kind, scalars, exports, params, t, dscalars):
         fn(scalars, exports, params, t, dscalars)
