@@ -81,6 +81,7 @@ def test_anderson_chaplain_from_equations_matches_the_built_in_model():
             m.initial_state(grid, **dict(zip("nfm", start.data, strict=True))),
             2.0,
             save_every=1.0,
+            method="explicit",
         )
         for m in (model, reference)
     ]
