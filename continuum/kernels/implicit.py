@@ -35,6 +35,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 from numba import njit, prange
+from numba.core import types
+from numba.extending import overload
 
 from continuum.kernels import multigrid, registry
 from continuum.kernels.arrays import copy_into
@@ -66,9 +68,10 @@ class LineSystem(NamedTuple):
     scale: float
     with_bc: bool
     """Use the boundary values (homogeneous boundary data otherwise, for increments)."""
-    taxis: np.ndarray
+    taxis: np.ndarray | None
     """(n_taxis, 3) rows ``(field, attractant, chi)``, chi [mm^2/day]: those of field
-    ``f`` join the system (:func:`_add_taxis_line`); empty for none."""
+    ``f`` join the system (:func:`_add_taxis_line`); ``None`` for none (then the taxis
+    code is not even compiled)."""
 
 
 class StiffStep(NamedTuple):
@@ -189,7 +192,7 @@ def implicit_diffusion_axis(u, f, axis, d, lam, problem, scratch, taxis):
     ``lam = dt / h_axis**2`` [day/mm^2]; the local coefficient is ``diffusion.coefficient``
     (``d`` [mm^2/day] times the law's map and field factors and the mask of ``problem``),
     taken from the state before the sweep (linearly implicit). The rows of ``taxis``
-    (``(n_taxis, 3)``, ``(field, attractant, chi)``; empty for none) that move ``f`` add
+    (``(n_taxis, 3)``, ``(field, attractant, chi)``; ``None`` for none) that move ``f`` add
     their taxis along ``axis`` (module doc). ``scratch`` is ``(threads, 7, n_axis)``.
     """
     system = LineSystem(lam, 1.0, np.empty((0, 0, 0)), 1.0, True, taxis)
@@ -235,9 +238,46 @@ def _assemble_line(x, u, f, axis, line, d, problem, system, buf):
         if system.diag_add.size > 0:
             a, b, c = _line_cell(axis, line, n1, n2, j)
             diag[j] += system.diag_add[a, b, c]
-    for row in range(system.taxis.shape[0]):
-        if int(system.taxis[row, 0]) == f:
-            _add_taxis_line(u, f, row, axis, line, problem, system, buf)
+    _line_taxis(u, f, axis, line, problem, system, system.taxis, buf)
+
+
+def moves(taxis, f):
+    """Whether a row of ``taxis`` (an array of ``(field, attractant, chi)`` rows, or
+    ``None``) moves field ``f`` (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(moves, inline="always")
+def _moves(taxis, f):
+    if isinstance(taxis, types.NoneType):
+        return lambda taxis, f: False
+
+    def impl(taxis, f):
+        for row in range(taxis.shape[0]):
+            if int(taxis[row, 0]) == f:
+                return True
+        return False
+
+    return impl
+
+
+def _line_taxis(u, f, axis, line, problem, system, taxis, buf):
+    """Add the taxis rows of ``taxis`` that move ``f`` to the line system (nothing, and
+    nothing compiled, for ``None``) (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_line_taxis, inline="always")
+def _line_taxis_impl(u, f, axis, line, problem, system, taxis, buf):
+    if isinstance(taxis, types.NoneType):
+        return lambda u, f, axis, line, problem, system, taxis, buf: None
+
+    def impl(u, f, axis, line, problem, system, taxis, buf):
+        for row in range(taxis.shape[0]):
+            if int(taxis[row, 0]) == f:
+                _add_taxis_line(u, f, row, axis, line, problem, system, buf)
+
+    return impl
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -509,7 +549,7 @@ def _correct(u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats)
             line_axis,
             d,
             problem,
-            LineSystem(lam, 0.0, diagonal, 1.0, False, np.empty((0, 3))),
+            LineSystem(lam, 0.0, diagonal, 1.0, False, None),
             scratch,
         )
         return _add(work.x, rhs, rtol, atol, row_stats)

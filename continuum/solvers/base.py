@@ -301,7 +301,7 @@ class IMEXSolver(Solver):
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
         )
         self.stiff_stats = np.zeros((self.work.row_stats.shape[0], 2))
-        self.line_taxis = np.zeros((0, 3))
+        self.line_taxis = None  # taxis in the line solves: imex2's
         rate_shape = (1, 1, 1, 1) if self.fixed_dt or self.order != 1 else self.u.shape
         self.rates = np.zeros((2, *rate_shape))
         self.history = np.zeros(2)
@@ -371,7 +371,8 @@ class IMEX2Solver(IMEXSolver):
                 f"method: 'imex2' solves taxis in the line solves of non-stiff fields; "
                 f"{', '.join(stiff_taxis)} is stiff in {type(model).__name__}: use 'imex'"
             )
-        self.line_taxis, self.taxis = self.taxis, self.taxis[:0].copy()
+        self.line_taxis = self.taxis if self.taxis.shape[0] > 0 else None
+        self.taxis = self.taxis[:0].copy()
         self.kind = registry.variant(model.kernel_name, False, bool(self.stiff.any()))
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)

@@ -46,6 +46,7 @@ from continuum.kernels.implicit import (
     StiffBuffers,
     StiffStep,
     implicit_diffusion_axis,
+    moves,
     solve_backward_euler,
 )
 from continuum.kernels.problem import Stage
@@ -119,9 +120,10 @@ class Implicit(NamedTuple):
     """(2, *u.shape): the previous and the new mean rates of the fields."""
     history: np.ndarray
     """(2,) 1 once ``rates[history[1]]`` is valid; which slot holds the previous rate."""
-    taxis: np.ndarray
+    taxis: np.ndarray | None
     """(n_taxis, 3) taxis rows ``(field, attractant, chi)`` solved in the line solves of
-    the non-stiff fields (``advance_imex2``); empty when taxis is explicit."""
+    the non-stiff fields (``advance_imex2``); ``None`` when taxis is explicit or absent
+    (the line solves then compile no taxis code)."""
 
 
 @njit(cache=True)
@@ -383,9 +385,7 @@ def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     numba.literally(fingerprint)
     for f in range(st.u.shape[0]):
         d = implicit.diffusivity[f]
-        moved = False
-        for row in range(implicit.taxis.shape[0]):
-            moved |= int(implicit.taxis[row, 0]) == f
+        moved = moves(implicit.taxis, f)
         if implicit.stiff[f]:
             step = StiffStep(h, t, d, control.rtol, control.atol, MAX_SOLVER_ITERATIONS)
             buffers = StiffBuffers(implicit.line_scratch, implicit.stiff_work, implicit.stiff_stats)
