@@ -22,6 +22,7 @@ from continuum.result import Result
 from continuum.solvers.base import METHODS, make_solver
 from continuum.solvers.cascade import CascadeSolver
 from continuum.state import State, check_frames_fit, check_state_fits
+from continuum.threads import ThreadGovernor
 from continuum.trackers import (
     Callback,
     FileStorage,
@@ -79,6 +80,7 @@ OPTIONS = {
     "callback": None,
     "implicit": None,
     "scenario": None,
+    "threads": None,
 }
 
 
@@ -129,6 +131,10 @@ def simulate(
         counts frames in blocks (at most 64 frames or 2 s behind) and before a callback.
     implicit : for ``"imex"``, the fields diffused implicitly (default all that diffuse).
     scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
+    threads : Numba threads of the run: ``None`` (default) chooses, at the start and at
+        every frame, the cores other processes leave free (at most
+        ``numba.get_num_threads()``; fixed when ``NUMBA_NUM_THREADS`` is set in the
+        environment); an integer fixes it. Results do not depend on it.
 
     Returns
     -------
@@ -137,6 +143,7 @@ def simulate(
     """
     options = _options(options)
     settings, t_end = _settings(model, state, t_end, save_every, method, dt, output, options)
+    governor = ThreadGovernor(options["threads"])
     user = check_trackers(trackers)
     if options["callback"] is not None:
         user.insert(0, Callback(options["callback"]))
@@ -154,6 +161,7 @@ def simulate(
     try:
         with _stop_on_signals(writer is not None) as stop:
             run_trackers = _trackers(writer, solver, times, settings, options["progress"], stop)
+            run_trackers.insert(0, governor)
             result = _run(model, state, solver, schedule, times, settings, run_trackers + user)
     finally:
         if writer is not None:
@@ -407,7 +415,13 @@ def _handle(trackers, last, t, state, info, storage) -> bool:
 
 
 def resume(
-    path, t_end: float, *, progress: bool | None = None, callback=None, trackers=()
+    path,
+    t_end: float,
+    *,
+    progress: bool | None = None,
+    callback=None,
+    trackers=(),
+    threads: int | None = None,
 ) -> RunFile:
     """Continue the run in ``path`` from its last checkpoint to ``t_end`` [day].
 
@@ -415,9 +429,10 @@ def resume(
     the time axis stays monotone, with a warning that says what is dropped. A run that
     ended off the save grid continues from its last frame on the grid (its final frame
     is dropped), so the continuation is bit-for-bit the run that was not interrupted.
-    ``progress``, ``callback`` and ``trackers`` as in :func:`simulate`. Returns the run
-    file opened for reading.
+    ``progress``, ``callback``, ``trackers`` and ``threads`` as in :func:`simulate`.
+    Returns the run file opened for reading.
     """
+    governor = ThreadGovernor(threads)
     user = check_trackers(trackers)
     if callback is not None:
         user.insert(0, Callback(callback))
@@ -460,6 +475,7 @@ def resume(
         writer.use_checkpoint(slot)
         with _stop_on_signals(True) as stop:
             run_trackers = _trackers(writer, solver, times, settings, progress, stop)
+            run_trackers.insert(0, governor)
             _run(model, state, solver, schedule, times, settings, run_trackers + user)
     finally:
         writer.close()
