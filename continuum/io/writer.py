@@ -8,9 +8,10 @@ always survives a kill.
 
 With the default gzip compression the writer compresses a frame's chunks itself, in
 parallel on all cores (zlib releases the GIL), applying HDF5's shuffle and deflate filters
-byte for byte, and stores them with ``write_direct_chunk``; any HDF5 reader decompresses
-them as usual. (A background writer thread was tried first: on a machine whose cores the
-stepping threads already use, compressing beside them stalls the parallel loops badly.)
+(:func:`shuffle_deflate`: byte planes of noise are stored, not deflated), and stores them
+with ``write_direct_chunk``; any HDF5 reader decompresses them as usual. (A background
+writer thread was tried first: on a machine whose cores the stepping threads already use,
+compressing beside them stalls the parallel loops badly.)
 """
 
 from __future__ import annotations
