@@ -20,11 +20,13 @@ stops the load again. Loads:
 Settings (continuum through ``ct.simulate``, 10 frames per timed run, so the thread
 governor looks at the machine as a real run does):
 
-``continuum``              the library's defaults (passive wait, threads from the free cores)
+``continuum``              the library's defaults (short spin, threads from the free cores)
 ``continuum_before``       the behaviour before: OpenMP's default spin (``GOMP_SPINCOUNT``
                            300000, libgomp's default) and all threads, ``threads=2``
 ``continuum_spin_auto``    default spin, threads from the free cores
-``continuum_passive_2``    passive wait, ``threads=2`` fixed
+``continuum_short_spin_2`` short spin (``GOMP_SPINCOUNT=1000``), ``threads=2`` fixed: a load
+                           that starts between two frames, before the governor sees it
+``continuum_passive_2``    ``OMP_WAIT_POLICY=PASSIVE``, ``threads=2`` fixed
 ``continuum_1``            ``threads=1``
 ``continuum_workqueue``    Numba's ``workqueue`` threading layer, ``threads=2``
 ``numpy``                  plain NumPy, one thread (``stencil.NumpyFisher``)
@@ -60,6 +62,7 @@ SETTINGS = {
     "continuum": ({}, None),
     "continuum_before": (SPIN_DEFAULT, 2),
     "continuum_spin_auto": (SPIN_DEFAULT, None),
+    "continuum_short_spin_2": ({}, 2),
     "continuum_passive_2": ({"OMP_WAIT_POLICY": "PASSIVE"}, 2),
     "continuum_1": ({}, 1),
     "continuum_workqueue": ({"NUMBA_THREADING_LAYER": "workqueue"}, 2),
@@ -102,7 +105,7 @@ def start_load(kind: str, seconds: float) -> list[subprocess.Popen]:
     if kind == "idle":
         return []
     code = {"spin": SPIN, "numba": NUMBA}[kind].format(s=seconds)
-    env = {**os.environ, "NUMBA_NUM_THREADS": "2", **SPIN_DEFAULT}
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2", **SPIN_DEFAULT}  # as a neighbour runs
     env.pop("OMP_WAIT_POLICY", None)
     process = subprocess.Popen([sys.executable, "-c", code], env=env)
     time.sleep(3.0 if kind == "numba" else 0.5)  # the numba load compiles first
@@ -230,8 +233,9 @@ def run_setting(setting: str, n: int, repeats: int, max_seconds: float) -> dict:
     from stencil import CpuMeter
 
     env = {**os.environ, **SETTINGS[setting][0]}
-    if "GOMP_SPINCOUNT" in SETTINGS[setting][0]:
-        env.pop("OMP_WAIT_POLICY", None)
+    for name in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"):  # only the setting's own
+        if name not in SETTINGS[setting][0]:
+            env.pop(name, None)
     command = [sys.executable, __file__, "--worker", setting, str(n), str(repeats)]
     command.append(str(max_seconds))
     meter = CpuMeter()

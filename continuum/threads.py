@@ -3,21 +3,26 @@ free, at the start of a run and again at its frames.
 
 A parallel Numba region ends at a barrier, so a step takes as long as its slowest
 thread. When another process holds one of the cores, the thread that shares that core
-is descheduled for whole time slices, and every barrier waits for it; with OpenMP's
-default wait policy (spin before sleeping) the waiting threads also spin, taking CPU
-from the thread they wait for. Measured on a 2-core machine (``benchmarks/busy.py``),
-a Fisher-KPP Euler step at 512² ran about 200x slower beside another parallel Numba
-program. Two measures keep it near the share of the machine that is left:
+is descheduled for whole time slices, and every barrier waits for it; with GNU OpenMP's
+default wait policy the waiting threads also spin for about 3 ms before they sleep,
+taking the core from the very thread they wait for. Measured on a 2-core machine
+(``benchmarks/busy.py``), a Fisher-KPP Euler step at 512² ran 70-200x slower beside other
+busy processes. Two measures keep a run near the share of the machine left to it:
 
-* :func:`use_passive_wait` asks OpenMP to let waiting threads sleep at once
-  (``OMP_WAIT_POLICY=PASSIVE``), so they yield the core instead of spinning on it.
-  It is set when ``continuum`` is imported, unless the environment already sets it, and
-  works only if the OpenMP runtime has not started yet (nothing in the process has run a
-  parallel Numba function before ``import continuum``).
 * :class:`ThreadGovernor` (a tracker every run has) sets ``numba.set_num_threads`` to the
   number of cores other processes left free, measured from ``/proc/stat`` over the time
   since its previous look (at least :data:`MIN_WINDOW` seconds, so it never waits):
-  at the run's start and at its frames. ``simulate(..., threads=N)`` fixes the count.
+  at the run's start and at its frames. On one thread no barrier waits for anyone.
+  ``simulate(..., threads=N)`` fixes the count.
+* :func:`use_short_spin` shortens GNU OpenMP's spin before sleeping to
+  :data:`SPIN_COUNT` (``GOMP_SPINCOUNT``), for a load that starts between two frames:
+  a waiting thread soon yields its core to the thread it waits for. Letting threads
+  sleep at once (``OMP_WAIT_POLICY=PASSIVE``) was measured too: better still under load, but
+  waking them costs 45 % of the idle throughput at 512² and 70 % at 256² on this
+  virtual machine; the short spin costs a few per cent. It is set when ``continuum`` is
+  imported, unless the environment sets a wait policy, and works only if the OpenMP
+  runtime has not started yet (no parallel Numba function ran before
+  ``import continuum``). Other OpenMP runtimes (macOS, Windows) keep their defaults.
 
 The number of threads never changes results: partial sums are reduced in a fixed order,
 so runs on one and on two threads agree bit for bit (``tests/test_determinism.py``).
@@ -39,6 +44,10 @@ MIN_WINDOW = 0.1
 # Other processes' busy cores are rounded to whole cores, 0.5 up: a process that keeps a
 # core at least half busy takes that core from the run.
 ROUND_UP_FROM = 0.5
+
+# Spins (of libgomp's rough 100 per microsecond) a waiting OpenMP thread makes before it
+# sleeps; libgomp's default is 300000 (about 3 ms).
+SPIN_COUNT = 1000
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -115,12 +124,12 @@ def check_threads(threads) -> int | None:
     return int(threads)
 
 
-def use_passive_wait(environ=os.environ) -> None:
-    """Let OpenMP's waiting threads sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``)
-    unless ``environ`` sets a wait policy already. Read once, when the OpenMP runtime
-    starts (the first parallel Numba call)."""
+def use_short_spin(environ=os.environ) -> None:
+    """Let GNU OpenMP's waiting threads sleep after :data:`SPIN_COUNT` spins
+    (``GOMP_SPINCOUNT``) unless ``environ`` sets a wait policy already. Read once, when
+    the OpenMP runtime starts (the first parallel Numba call)."""
     if "OMP_WAIT_POLICY" not in environ and "GOMP_SPINCOUNT" not in environ:
-        environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
 
 
 # The last look at the machine in this process, shared by all runs, so that a run's

@@ -71,13 +71,13 @@ def test_threads_option_is_checked(bad, rng):
         ct.simulate(model, state, 0.1, threads=bad)
 
 
-def test_passive_wait_respects_the_users_setting():
+def test_short_spin_respects_the_users_setting():
     environ = {}
-    threads.use_passive_wait(environ)
-    assert environ == {"OMP_WAIT_POLICY": "PASSIVE"}
-    for given in ({"OMP_WAIT_POLICY": "ACTIVE"}, {"GOMP_SPINCOUNT": "10000"}):
+    threads.use_short_spin(environ)
+    assert environ == {"GOMP_SPINCOUNT": str(threads.SPIN_COUNT)}
+    for given in ({"OMP_WAIT_POLICY": "PASSIVE"}, {"GOMP_SPINCOUNT": "300000"}):
         environ = dict(given)
-        threads.use_passive_wait(environ)
+        threads.use_short_spin(environ)
         assert environ == given
 
 
