@@ -119,7 +119,8 @@ def simulate(
     Other Parameters
     ----------------
     overwrite : replace an existing ``output`` file (refused otherwise).
-    compression : ``"gzip"`` (with shuffle; default), ``"lzf"`` or ``None``.
+    compression : ``"gzip"`` (shuffle + deflate; default: read by any HDF5 reader),
+        ``"lzf"`` (h5py only, without a plugin) or ``None``.
     checkpoint_every : interval between checkpoints [day]; default every 10 frames. A
         checkpoint is always written at the end, so any run can be extended by ``resume``.
     t_start : initial time [day]; default 0.
