@@ -139,12 +139,13 @@ _last = {"sample": take_sample(), "others": 0.0}
 
 def others_now() -> float:
     """Cores other processes kept busy since the previous look at least
-    :data:`MIN_WINDOW` seconds ago (else the previous figure; 0 without ``/proc/stat``)."""
-    sample = take_sample()
+    :data:`MIN_WINDOW` seconds ago (else the previous figure, without reading anything:
+    runs with frames microseconds apart pay nanoseconds; 0 without ``/proc/stat``)."""
     before = _last["sample"]
-    if sample is None or before is None:
-        return 0.0
-    if sample.wall - before.wall >= MIN_WINDOW:
+    if before is None or time.monotonic() - before.wall < MIN_WINDOW:
+        return _last["others"]
+    sample = take_sample()
+    if sample is not None:
         _last["others"] = others_busy_cores(before, sample)
         _last["sample"] = sample
     return _last["others"]
@@ -186,5 +187,6 @@ class ThreadGovernor(Tracker):
             count = self.fixed
         else:
             count = min(self.previous, free_cores(others_now(), usable_cores()))
-        numba.set_num_threads(count)
-        self.count = count
+        if count != self.count:
+            numba.set_num_threads(count)
+            self.count = count
