@@ -25,7 +25,9 @@ from continuum.scenario import Scenario, ScenarioError, load_scenario
 from continuum.simulation import RunInterrupted, resume, simulate
 from continuum.solvers import SimulationError
 from continuum.state import State
+from continuum.threads import use_short_spin
 
+use_short_spin()  # before the OpenMP runtime starts (see continuum.threads)
 refresh_disk_cache()  # before any kernel is compiled or loaded from the disk cache
 
 __version__ = "0.1.0"

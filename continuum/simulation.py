@@ -25,6 +25,7 @@ from continuum.solvers.base import make_solver
 from continuum.solvers.cascade import CascadeSolver
 from continuum.solvers.choice import CHOICES, choose_method
 from continuum.state import State, check_frames_fit, check_state_fits
+from continuum.threads import ThreadGovernor
 from continuum.trackers import (
     Callback,
     FileStorage,
@@ -86,6 +87,7 @@ OPTIONS = {
     "callback": None,
     "implicit": None,
     "scenario": None,
+    "threads": None,
 }
 
 
@@ -131,7 +133,8 @@ def simulate(
     Other Parameters
     ----------------
     overwrite : replace an existing ``output`` file (refused otherwise).
-    compression : ``"gzip"`` (with shuffle; default), ``"lzf"`` or ``None``.
+    compression : ``"gzip"`` (shuffle + deflate; default: read by any HDF5 reader),
+        ``"lzf"`` (h5py only, without a plugin) or ``None``.
     checkpoint_every : interval between checkpoints [day]; default every 10 frames. A
         checkpoint is always written at the end, so any run can be extended by ``resume``.
     t_start : initial time [day]; default 0.
@@ -144,6 +147,10 @@ def simulate(
     implicit : for ``"imex"`` and ``"imex2"``, the fields diffused implicitly (default all
         that diffuse).
     scenario : the scenario's TOML text, stored in the run file's ``scenario`` attribute.
+    threads : Numba threads of the run: ``None`` (default) chooses, at the start and at
+        every frame, the cores other processes leave free (at most
+        ``numba.get_num_threads()``; fixed when ``NUMBA_NUM_THREADS`` is set in the
+        environment); an integer fixes it. Results do not depend on it.
 
     Returns
     -------
@@ -152,6 +159,7 @@ def simulate(
     """
     options = _options(options)
     settings, t_end = _settings(model, state, t_end, save_every, method, dt, output, options)
+    governor = ThreadGovernor(options["threads"])
     user = check_trackers(trackers)
     if options["callback"] is not None:
         user.insert(0, Callback(options["callback"]))
@@ -169,6 +177,7 @@ def simulate(
     try:
         with _stop_on_signals(writer is not None) as stop, CompileWatch() as watch:
             run_trackers = _trackers(writer, solver, times, settings, options["progress"], stop)
+            run_trackers.insert(0, governor)
             result = _run(model, state, solver, schedule, times, settings, run_trackers + user)
         result.solver_stats["compile_seconds"] = watch.seconds
     finally:
@@ -429,7 +438,13 @@ def _handle(trackers, last, t, state, info, storage) -> bool:
 
 
 def resume(
-    path, t_end: float, *, progress: bool | None = None, callback=None, trackers=()
+    path,
+    t_end: float,
+    *,
+    progress: bool | None = None,
+    callback=None,
+    trackers=(),
+    threads: int | None = None,
 ) -> RunFile:
     """Continue the run in ``path`` from its last checkpoint to ``t_end`` [day].
 
@@ -437,9 +452,10 @@ def resume(
     the time axis stays monotone, with a warning that says what is dropped. A run that
     ended off the save grid continues from its last frame on the grid (its final frame
     is dropped), so the continuation is bit-for-bit the run that was not interrupted.
-    ``progress``, ``callback`` and ``trackers`` as in :func:`simulate`. Returns the run
-    file opened for reading.
+    ``progress``, ``callback``, ``trackers`` and ``threads`` as in :func:`simulate`.
+    Returns the run file opened for reading.
     """
+    governor = ThreadGovernor(threads)
     user = check_trackers(trackers)
     if callback is not None:
         user.insert(0, Callback(callback))
@@ -482,6 +498,7 @@ def resume(
         writer.use_checkpoint(slot)
         with _stop_on_signals(True) as stop:
             run_trackers = _trackers(writer, solver, times, settings, progress, stop)
+            run_trackers.insert(0, governor)
             _run(model, state, solver, schedule, times, settings, run_trackers + user)
     finally:
         writer.close()

@@ -33,7 +33,7 @@ FORMAT_VERSION = 3
 CHECKPOINT_SLOTS = ("checkpoint_a", "checkpoint_b")
 MAX_CHUNK_BYTES = 1 << 20
 COMPRESSIONS = ("gzip", "lzf", None)
-GZIP_LEVEL = 4
+GZIP_LEVEL = 1  # of the byte planes that compress (the writer stores the others)
 
 
 def frame_chunks(shape: tuple[int, ...], itemsize: int = 8) -> tuple[int, ...]:

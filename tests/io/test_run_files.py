@@ -281,6 +281,42 @@ def test_direct_gzip_chunks_read_back_with_plain_h5py(tmp_path, rng):
         np.testing.assert_array_equal(ds[...], res.field("u"))
 
 
+@pytest.mark.parametrize("shape", [(1,), (3, 5), (64, 300), (256, 512)])
+def test_plane_coder_writes_an_ordinary_zlib_stream(shape, rng):
+    """Stored (noise) and deflated byte planes join into one stream zlib decodes to the
+    shuffled bytes; noise planes cost no more than their size, constant ones almost
+    nothing."""
+    import zlib
+
+    from continuum.io.writer import shuffle_deflate
+
+    noise = rng.random(shape)
+    tumour = np.where(rng.random(shape) < 0.3, noise, 0.0)  # zeros outside
+    for values in (noise, tumour, np.zeros(shape), np.full(shape, 0.5)):
+        coded = shuffle_deflate(values, 1, checksum=False)
+        planes = values.reshape(-1).view(np.uint8).reshape(-1, 8).T
+        assert zlib.decompress(coded) == planes.tobytes()
+    if noise.size >= 64 * 300:
+        assert len(shuffle_deflate(noise, 1, False)) < 0.9 * noise.nbytes
+        assert len(shuffle_deflate(np.zeros(shape), 1, False)) < 0.01 * noise.nbytes
+
+
+def test_default_frames_read_back_exactly_with_plain_h5py(tmp_path, rng):
+    """A field with noise and an empty region (stored and deflated planes in one chunk):
+    plain h5py decodes every frame bit for bit, and the dataset uses only the filters of
+    every HDF5 build."""
+    grid = ct.Grid((200, 300), 0.1)
+    model = ct.models.FisherKPP(diffusivity=0.05, growth_rate=0.8)
+    u0 = np.where(rng.random(grid.shape) < 0.5, rng.random(grid.shape), 0.0)
+    path = tmp_path / "run.h5"
+    res = ct.simulate(model, model.initial_state(grid, u=u0), 0.03, save_every=0.01)
+    ct.simulate(model, model.initial_state(grid, u=u0), 0.03, save_every=0.01, output=path)
+    with h5py.File(path) as f:
+        ds = f["fields/u"]
+        assert (ds.compression, ds.shuffle, ds.fletcher32) == ("gzip", True, True)
+        np.testing.assert_array_equal(ds[...], res.field("u"))
+
+
 @pytest.mark.parametrize("shape", [(100,), (512, 512), (2048, 2048), (128, 128, 128), (7, 9, 5)])
 def test_frame_chunks_stay_below_one_mebibyte(shape):
     from continuum.io.layout import MAX_CHUNK_BYTES, frame_chunks
