@@ -200,16 +200,15 @@ def refresh_disk_cache() -> None:
         stamp.write_text(str(FINGERPRINT))
 
 
-def entry_point(dispatcher, args, literals=2):
-    """Compiled entry point of ``dispatcher`` for ``args`` whose first ``literals`` are
-    literals.
+def entry_point(dispatcher, args, literal=(0, 1)):
+    """Compiled entry point of ``dispatcher`` for ``args``, those at the positions
+    ``literal`` (default: the kernel name and fingerprint) typed as literals.
 
     Calling a ``numba.literally`` function from Python re-dispatches through an exception
     on every call (milliseconds); resolving the specialisation once and calling its entry
     point directly costs microseconds. Reads the on-disk cache when it can.
     """
-    head, tail = args[:literals], args[literals:]
-    signature = tuple(types.literal(a) for a in head) + tuple(typeof(a) for a in tail)
+    signature = tuple(types.literal(a) if i in literal else typeof(a) for i, a in enumerate(args))
     entry = dispatcher.compile(signature)
     # A specialisation loaded from the disk cache and called directly skips the dispatcher
     # path that starts Numba's thread pool; its parallel kernels need the pool running.

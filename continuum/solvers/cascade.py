@@ -90,7 +90,7 @@ class CascadeSolver:
         # step memory of the tissue solvers (dt, steps, rejected), kept for checkpoints
         self.tissue_memory = np.zeros((len(self.tissues), 3))
         self._remember_tissues()
-        self._compiled = {}  # entry points of the stretch loop, by ``any_ode``
+        self._compiled = {}  # entry points with literal ``ode`` arguments
         self.cascade_constants = None  # a lumped primary's: see cascade_loop
         if model.exact_circulation:
             p = model.primary.parameters
@@ -209,7 +209,8 @@ class CascadeSolver:
             self.inner.advance(t_next)
             if model.exact_circulation:
                 rates = np.concatenate([rates, self._shedding_rates()])[[0, 2, 1, 3]]
-                settle_stretch(
+                self._call_literal(
+                    settle_stretch,
                     self._sites(),
                     scalars[self.shed] - shed,
                     rates,
@@ -223,7 +224,8 @@ class CascadeSolver:
                 delta = scalars[self.sources] - before
                 scalars[self.unsited] += float(delta @ self.unreceived)
                 none = np.zeros(len(model.sites))
-                sites_step(
+                self._call_literal(
+                    sites_step,
                     scalars,
                     self.offsets,
                     self.site_parameters,
@@ -242,6 +244,15 @@ class CascadeSolver:
                 self._grow_tissue(k, solver, weights, founded[k], t_next)
             scalars[self.clock] = self.inner.t
 
+    def _call_literal(self, dispatcher, *args):
+        """``dispatcher(*args)`` whose last argument (``ode``) is a literal, through its
+        entry point resolved once (a Python call of a ``numba.literally`` function
+        re-dispatches through an exception every time)."""
+        key = (dispatcher, args[-1])
+        if key not in self._compiled:
+            self._compiled[key] = entry_point(dispatcher, args, literal=(len(args) - 1,))
+        return self._compiled[key](*args)
+
     def _advance_compiled(self, t_stop):
         """The whole stretch loop in Numba (``cascade_loop``): a lumped primary and
         size-structured sites only."""
@@ -259,10 +270,10 @@ class CascadeSolver:
             inner.work,
             self._sites(),
         )
-        ode = args[2]
-        if ode not in self._compiled:
-            self._compiled[ode] = entry_point(advance_lumped_cascade, args, literals=3)
-        inner.t, inner.dt, steps, rejected, status = self._compiled[ode](*args)
+        key = (advance_lumped_cascade, args[2])
+        if key not in self._compiled:
+            self._compiled[key] = entry_point(advance_lumped_cascade, args, literal=(0, 1, 2))
+        inner.t, inner.dt, steps, rejected, status = self._compiled[key](*args)
         inner.steps += steps
         inner.rejected += rejected
         if status != loops.STATUS_OK:
