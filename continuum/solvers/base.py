@@ -330,22 +330,24 @@ class IMEXSolver(Solver):
             taxis=self.line_taxis,
         )
 
-    def _advance_impl(self, t_stop):
+    def _loop_args(self, t_stop) -> tuple:
+        """The arguments of the IMEX loops up to ``t_stop`` [day]."""
         limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
-        dt = self._initial_dt(t_stop, limit)
-        args = (
+        return (
             self.kind,
             FINGERPRINT,
             self.states(),
             self.t,
             t_stop,
-            dt,
+            self._initial_dt(t_stop, limit),
             self.control(loops.SSPRK3, self.explicit_rate),
             self.problem(self.explicit_diffusivity),
             self.work,
             self.implicit(),
         )
-        return self._call(loops.advance_imex, args)
+
+    def _advance_impl(self, t_stop):
+        return self._call(loops.advance_imex, self._loop_args(t_stop))
 
 
 class IMEX2Solver(IMEXSolver):
@@ -386,23 +388,8 @@ class IMEX2Solver(IMEXSolver):
         """The estimate has no memory of past steps."""
 
     def _advance_impl(self, t_stop):
-        limit = 0.9 / self.explicit_rate if self.explicit_rate > 0 else np.inf
-        dt = self._initial_dt(t_stop, limit)
         half = loops.States(self.ub, self.sb, self.uc, self.sc, self.ub, self.sb)
-        args = (
-            self.kind,
-            FINGERPRINT,
-            self.states(),
-            self.t,
-            t_stop,
-            dt,
-            self.control(loops.SSPRK3, self.explicit_rate),
-            self.problem(self.explicit_diffusivity),
-            self.work,
-            self.implicit(),
-            half,
-        )
-        return self._call(loops.advance_imex2, args)
+        return self._call(loops.advance_imex2, (*self._loop_args(t_stop), half))
 
 
 METHODS = ("euler", "explicit", "imex", "imex2")
