@@ -1,0 +1,47 @@
+"""Compile-time reporting (``CompileWatch``) and ``continuum warm-up``'s input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit
+
+import continuum as ct
+from continuum.cli import main
+from continuum.compilation import CompileWatch
+from continuum.warmup import TARGETS, warm_up
+
+
+def test_compile_watch_counts_outermost_compilations_once():
+    @njit
+    def inner(x):
+        return x + 1.0
+
+    @njit
+    def outer(x):
+        return inner(x) * 2.0
+
+    calls = []
+    with CompileWatch(lambda: calls.append("began"), calls.append) as watch:
+        assert outer(1.0) == 4.0
+        assert outer(2.0) == 6.0  # compiled already: no event
+    assert calls[0] == "began" and len(calls) == 2  # inner compiled inside outer
+    assert calls[1] == pytest.approx(watch.seconds) and watch.seconds > 0.0
+    outer(np.float32(1.0))  # after the block: not counted
+    assert len(calls) == 2
+
+
+def test_a_run_reports_its_compile_seconds():
+    model = ct.models.LumpedPrimary()
+    state = model.initial_state(ct.Grid((1,), 1.0))
+    stats = ct.simulate(model, state, 1.0, save_every=1.0).solver_stats
+    assert stats["compile_seconds"] >= 0.0 and stats["method"] == "explicit"
+
+
+def test_warm_up_refuses_unknown_targets_and_job_counts(capsys):
+    with pytest.raises(ValueError, match="warm-up: got 'fisher'; the targets are default-run"):
+        warm_up(["fisher"])
+    with pytest.raises(ValueError, match="jobs: got 0; a whole number >= 1"):
+        warm_up(["fisher-explicit"], jobs=0)
+    assert main(["warm-up", "nothing"]) == 2
+    assert "the targets are " + ", ".join(TARGETS) in capsys.readouterr().err
