@@ -355,7 +355,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_commands(commands, common) -> None:
-    """``run``, ``info``, ``resume`` and ``plot``."""
+    """``run``, ``info``, ``resume``, ``plot`` and ``warm-up``."""
+    from continuum import warmup
+
     run = commands.add_parser(
         "run",
         parents=[common],
@@ -403,7 +405,8 @@ def _run_commands(commands, common) -> None:
         parents=[common],
         help="compile the kernels of the common runs into the disk cache (once per machine)",
     )
-    warm.add_argument("targets", nargs="*", help="what to compile (default: all)")
+    targets = ", ".join(warmup.TARGETS)
+    warm.add_argument("targets", nargs="*", help=f"what to compile: {targets} (default: all)")
     warm.add_argument("--jobs", type=int, help="processes at a time (default: the CPUs)")
 
 
