@@ -450,6 +450,19 @@ def _imex_euler(kind, fingerprint, st, h, t, control, problem, work, implicit):
     return limit, STATUS_OK
 
 
+@njit(cache=True, inline="always")
+def _failed_imex_step(outcome, limit, dt, control):
+    """``(dt, status, retry)`` after an IMEX Euler step whose ``outcome`` is not
+    ``STATUS_OK``: with ``TOO_FAST`` an adaptive run retries at the positivity ``limit``
+    (``STATUS_DT_UNDERFLOW`` if that is below ``dt_min``) and a fixed-step one stops
+    (``STATUS_UNSTABLE``); a failed solve or a non-finite value stops the run."""
+    if outcome != TOO_FAST:
+        return dt, outcome, False
+    if not control.adaptive:
+        return dt, STATUS_UNSTABLE, False
+    return limit, underflow(limit, control), True
+
+
 @njit(cache=True, nogil=True)
 def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, implicit):
     """IMEX Euler: explicit reactions and taxis, LOD backward-Euler diffusion.
@@ -474,22 +487,13 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
             break
         h = clip_step(dt, t, t_stop)
         limit, outcome = _imex_euler(kind, fingerprint, st, h, t, control, problem, work, implicit)
-        if outcome == TOO_FAST:
-            if not control.adaptive:
-                status = STATUS_UNSTABLE
-                break
-            dt = limit
-            rejected += 1
-            status = underflow(dt, control)
-            if status != STATUS_OK:
-                break
-            continue
-        if outcome == STATUS_SOLVER:
-            status = STATUS_SOLVER
-            break
-        if outcome == STATUS_NONFINITE:
-            status = STATUS_NONFINITE
-            st, swapped = swap(st), not swapped
+        if outcome != STATUS_OK:
+            dt, status, retry = _failed_imex_step(outcome, limit, dt, control)
+            rejected += retry
+            if retry and status == STATUS_OK:
+                continue
+            if status == STATUS_NONFINITE:  # hand back the step that went wrong
+                st, swapped = swap(st), not swapped
             break
         if control.adaptive:
             err, factor = _imex_error(st, h, control, implicit, work.row_stats)
@@ -569,22 +573,13 @@ def advance_imex2(kind, fingerprint, st, t, t_stop, dt, control, problem, work, 
             _, outcome = _imex_euler(
                 kind, fingerprint, second, 0.5 * h, t + 0.5 * h, control, problem, work, implicit
             )
-        if outcome == TOO_FAST:
-            if not control.adaptive:
-                status = STATUS_UNSTABLE
-                break
-            dt = limit
-            rejected += 1
-            status = underflow(dt, control)
-            if status != STATUS_OK:
-                break
-            continue
-        if outcome == STATUS_SOLVER:
-            status = STATUS_SOLVER
-            break
-        if outcome == STATUS_NONFINITE:
-            status = STATUS_NONFINITE
-            st, swapped = swap(st), not swapped
+        if outcome != STATUS_OK:
+            dt, status, retry = _failed_imex_step(outcome, limit, dt, control)
+            rejected += retry
+            if retry and status == STATUS_OK:
+                continue
+            if status == STATUS_NONFINITE:  # hand back the step that went wrong
+                st, swapped = swap(st), not swapped
             break
         err = _extrapolate(st.ua, half.ua, st.u, control.rtol, control.atol, work.row_stats)
         for i in range(st.s.shape[0]):
