@@ -245,9 +245,14 @@ def world_coordinates(grid: Grid, section=None) -> np.ndarray:
 def check_section(section, ndim: int) -> dict[str, float]:
     """``section`` as ``{axis: position [mm]}``, fixing ``3 - ndim`` of the world axes
     x, y, z; raises ``ValueError`` naming what is wrong."""
-    section = {} if section is None else section
     needed = 3 - ndim
     example = {2: '{"z": 0.0}', 1: '{"y": 0.0, "z": 0.0}'}.get(ndim, "none")
+    if section is None and needed:
+        raise ValueError(
+            f"section: missing; a {ndim}D grid in a 3D image fixes {needed} of the world axes "
+            f"x, y, z [mm] (e.g. {example})"
+        )
+    section = {} if section is None else section
     if not isinstance(section, dict) or len(section) != needed:
         raise ValueError(
             f"section: got {section!r}; a {ndim}D grid in a 3D image fixes {needed} of the world "
