@@ -13,10 +13,46 @@ from continuum import images
 from continuum import vessels as vessel_maps
 from continuum.scenario.checker import Checker
 
-# The entries of an image table in each place a scenario takes one.
-MASK_KEYS = ("file", "label", "threshold", "section")
-FIELD_KEYS = ("file", "label", "value", "section")
-VESSEL_KEYS = ("file", "invert", "rescale", "section")
+# The entries of an image table in each place a scenario takes one: key -> (unit,
+# default, meaning), as the other tables of the scenario reference list them.
+REQUIRED = "required"
+_FILE = "a NIfTI image (.nii, .nii.gz), a picture (.png) or a .npy array, next to the scenario"
+_SECTION = (
+    "mm",
+    None,
+    "{z = ...} (axial; or x, y): the world axes a 2D grid fixes in a 3D image (two for 1D)",
+)
+MASK_KEYS = {
+    "file": ("", REQUIRED, _FILE),
+    "label": ("", None, "tissue where the nearest voxel holds this label (a whole number or list)"),
+    "threshold": (
+        "",
+        None,
+        "tissue where the linearly interpolated value is >= it (not with label)",
+    ),
+    "section": _SECTION,
+}
+FIELD_KEYS = {
+    "file": (
+        "",
+        REQUIRED,
+        "a NIfTI image (.nii, .nii.gz) or a picture (.png), next to the scenario",
+    ),
+    "label": ("", None, "value where the nearest voxel holds this label (a whole number or list)"),
+    "value": (
+        "",
+        1.0,
+        "the field where the label is (0 elsewhere); without label, the factor "
+        "on the image's values (linear interpolation)",
+    ),
+    "section": _SECTION,
+}
+VESSEL_KEYS = {
+    "file": ("", REQUIRED, _FILE),
+    "invert": ("", False, "dark (low values) means vessels"),
+    "rescale": ("", True, "scale to [0, 1] by the image's range; false: densities as they are"),
+    "section": _SECTION,
+}
 # Image files that [initial] and other fields read through continuum.images (``.npy``
 # arrays there keep their own rule: exactly the grid's shape).
 FIELD_SUFFIXES = images.NIFTI_SUFFIXES + images.PICTURE_SUFFIXES

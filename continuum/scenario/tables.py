@@ -53,12 +53,24 @@ MODELS = tuple(
 )
 MODEL_KEYS = ("name", "class", "equations", "parameters", "growth")
 EQUATION_KEYS = ("units", "maps", "scalars", "exports", "stiff", "cell_fields")
-# [grid]: shape and spacing, origin [mm] in the world frame of the images the scenario
-# names, and a tissue mask from an image (image_files.MASK_KEYS); without a shape, the
-# grid covers the mask's tissue.
-GRID_KEYS = ("shape", "spacing", "origin", "mask")
-# [vessels] blood/lymph: random capillaries, or a file (image_files.VESSEL_KEYS)
-CAPILLARY_KEYS = ("fraction", "seed", "radius")
+# [grid] and [vessels] blood/lymph (random capillaries, or image_files.VESSEL_KEYS with a
+# file): key -> (unit, default, meaning)
+GRID_KEYS = {
+    "shape": ("cells", "required", "cells along each axis: 1 to 3 whole numbers (or give a mask)"),
+    "spacing": ("mm", 1.0, "cell width: one number, or one per axis"),
+    "origin": ("mm", 0.0, "the grid's lower corner in the images' world frame (RAS+)"),
+    "mask": (
+        "",
+        None,
+        "tissue mask from an image: { file, label | threshold, section }; "
+        "without shape, the grid covers the mask's tissue",
+    ),
+}
+CAPILLARY_KEYS = {
+    "fraction": ("", "required", "volume fraction of random capillaries (without file)"),
+    "seed": ("", "1 (blood), 2 (lymph)", "seed of the random capillaries"),
+    "radius": ("mm", 0.005, "capillary radius of the random map"),
+}
 RUN_KEYS = ("t_end", "save_every", "method", "dt", "rtol", "atol", "output", "compression")
 
 
