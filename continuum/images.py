@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from continuum.grid import AXIS_NAMES, Grid
-from continuum.validation import check_integer, check_positive, check_real, real_array
+from continuum.validation import check_integer, check_real, real_array
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -108,7 +108,7 @@ def read_image(path) -> Image:
     if isinstance(path, Image):
         return path
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = image_suffix(path)
     if suffix not in IMAGE_SUFFIXES:
         raise ValueError(
             f"file: {str(path)!r} is not an image; allowed suffixes are {', '.join(IMAGE_SUFFIXES)}"
@@ -134,7 +134,7 @@ def read_image(path) -> Image:
     return Image(values, None, str(path))
 
 
-def _suffix(path: Path) -> str:
+def image_suffix(path: Path) -> str:
     """The image suffix of ``path`` in lower case (``.nii.gz`` counts as one)."""
     name = path.name.lower()
     return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
@@ -358,7 +358,7 @@ def grid_covering(image, spacing, section=None, **options) -> Grid:
 
     The grid's axes are the world axes the section leaves free; its cells cover the box
     around every voxel, the grid centred on it. ``options`` go to :class:`Grid`
-    (``thickness``, ``cross_section``, ``mask``).
+    (``thickness``, ``cross_section``).
     """
     image = read_image(image)
     if image.affine is None:
@@ -370,9 +370,7 @@ def grid_covering(image, spacing, section=None, **options) -> Grid:
     fixed = check_section(section, ndim)
     free = [a for a, axis in enumerate(AXIS_NAMES) if axis not in fixed]
     box = image.bounds()[free]
-    spacing = Grid._per_axis("spacing", spacing, ndim)
-    for h in spacing:
-        check_positive("spacing", h, "mm")
+    spacing = Grid((1,) * ndim, spacing).spacing  # checked: one positive length per axis
     shape = [
         max(1, math.ceil((hi - lo) / h - 1e-9)) for (lo, hi), h in zip(box, spacing, strict=True)
     ]

@@ -89,6 +89,17 @@ def test_axial_coronal_and_sagittal_sections_are_disks_of_the_right_radius(tmp_p
         assert np.linalg.norm(found - CENTRE[list(free)]) < 1.0
 
 
+def test_a_1d_grid_is_a_line_through_the_image(tmp_path):
+    path = write_sphere(tmp_path / "sphere.nii")
+    line = ct.Grid(60, 0.5, origin=float(CENTRE[0] - 15))
+    section = {"y": float(CENTRE[1]), "z": float(CENTRE[2])}
+    inside = images.mask_from_image(line, path, section=section)
+    x = line.coords[0][inside]
+    # the diameter through the centre, up to a voxel (<= 2 mm) at each end: measured 0.75, 0.25 mm
+    assert abs(x.min() - (CENTRE[0] - RADIUS)) < 1.0 and abs(x.max() - (CENTRE[0] + RADIUS)) < 1.0
+    assert np.all(np.diff(np.flatnonzero(inside)) == 1)  # one piece
+
+
 def test_linear_resampling_reproduces_a_linear_intensity(tmp_path):
     """Trilinear interpolation is exact for intensities linear in world coordinates, so
     the resampled map equals the function at the cell centres (where the 8 neighbours

@@ -60,7 +60,7 @@ FIELD_SUFFIXES = images.NIFTI_SUFFIXES + images.PICTURE_SUFFIXES
 
 def is_field_image(name: str) -> bool:
     """Whether an initial field's file is an image to resample (NIfTI or a picture)."""
-    return images._suffix(Path(name)) in FIELD_SUFFIXES
+    return images.image_suffix(Path(name)) in FIELD_SUFFIXES
 
 
 def attempt(check: Checker, where: str, keys, build, *args, **kwargs):
