@@ -4,7 +4,7 @@ Lengths in mm, time in days, cells as counts; tissue fields are fractions of a c
 capacity. ``import continuum as ct`` gives the public surface below.
 """
 
-from continuum import analysis, calibration, ensemble, models, trackers, vessels
+from continuum import analysis, calibration, ensemble, images, models, trackers, vessels
 from continuum.boundary import Dirichlet, NoFlux, Periodic
 from continuum.calibration import calibrate
 from continuum.grid import Grid
@@ -60,6 +60,7 @@ __all__ = [
     "calibrate",
     "calibration",
     "ensemble",
+    "images",
     "load_scenario",
     "models",
     "open_run",

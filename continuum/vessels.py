@@ -3,17 +3,16 @@
 * :func:`random_capillaries` — capillary cross-sections (2D) or segments (1D, 3D: balls)
   placed at random with a given area/volume fraction and seed;
 * :func:`from_array` — a user array, checked;
-* :func:`from_image` — a grey-scale picture (PNG via matplotlib, or a ``.npy`` array),
-  resampled to the grid.
+* :func:`from_image` — a NIfTI vessel map, a grey-scale picture (PNG) or a ``.npy``
+  array, resampled to the grid (:mod:`continuum.images`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from continuum.grid import Grid
+from continuum.images import Image, read_image, resample
 from continuum.validation import check_fraction, check_integer, check_positive, real_array
 
 
@@ -99,32 +98,35 @@ def _poisson_centres(grid: Grid, fraction: float, radius: float, seed: int) -> n
     ).reshape(count, grid.ndim)
 
 
-def from_image(grid: Grid, path, invert: bool = False) -> np.ndarray:
-    """Vessel density from a grey-scale picture (``.png``) or an array file (``.npy``).
+def from_image(
+    grid: Grid, path, invert: bool = False, rescale: bool = True, section=None
+) -> np.ndarray:
+    """Vessel density from an image: a NIfTI vessel map (``.nii``, ``.nii.gz``), a
+    grey-scale picture (``.png``) or an array (``.npy``), resampled to the grid's cell
+    centres by linear interpolation (:func:`continuum.images.resample`).
 
-    Colour pictures are averaged over their channels; values are scaled to [0, 1] by the
-    picture's own range (dark = 0 unless ``invert``), and the picture is resampled to the
-    grid's shape (linear interpolation; image rows along ``x``).
+    A NIfTI image is placed by its affine in the world frame the grid lives in [mm]; a
+    picture or array is stretched over the grid's domain (rows along ``x``). Colour
+    pictures are averaged over their channels.
+
+    Parameters
+    ----------
+    grid : the grid.
+    path : the image file.
+    invert : dark (low values) means vessels.
+    rescale : scale the values to [0, 1] by the image's own range (dark = 0); ``False``
+        takes them as densities, which must then lie in [0, 1].
+    section : the fixed world axes of a 2D grid in a 3D image, e.g. ``{"z": 10.0}`` [mm].
+
+    Cells outside the image get density 0.
     """
-    from scipy.ndimage import zoom
-
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"path: {str(path)!r} does not exist")
-    if path.suffix == ".npy":
-        image = real_array(str(path), np.load(path))
-    else:
-        import matplotlib.image
-
-        image = np.asarray(matplotlib.image.imread(path), dtype=np.float64)
-        if image.ndim == 3:
-            image = image[..., :3].mean(axis=-1)
-    if image.ndim != grid.ndim:
-        raise ValueError(f"path: the picture has {image.ndim} dimensions; the grid has {grid.ndim}")
-    low, high = float(image.min()), float(image.max())
-    image = (image - low) / (high - low) if high > low else np.zeros_like(image)
+    image = read_image(path)
+    values = image.values
+    if rescale:
+        low, high = float(values.min()), float(values.max())
+        values = (values - low) / (high - low) if high > low else np.zeros_like(values)
     if invert:
-        image = 1.0 - image
-    factors = [n / m for n, m in zip(grid.shape, image.shape, strict=True)]
-    resampled = zoom(image, factors, order=1) if any(f != 1 for f in factors) else image
-    return from_array(grid, np.clip(resampled, 0.0, 1.0), name=str(path))
+        values = 1.0 - values
+    image = Image(values, image.affine, image.source)
+    density = resample(grid, image, "linear", section)
+    return from_array(grid, density, name=image.source)

@@ -8,15 +8,18 @@ vessel maps, the circulation and the secondary sites (which make it a
     [grid]
     shape = [64, 64]
     spacing = 0.05                      # mm
+    # origin = [-1.6, -1.6]             # mm, in the world frame of the images named
+    # mask = { file = "tissue.nii.gz", label = 1, section = { z = 0.0 } }   # a tissue mask
     [model]
     name = "Invasion"
     parameters = { k_emt = 0.02 }       # any of the model's parameters
     [initial]
     epithelial = { shape = "disk", radius = 0.5, value = 0.9 }   # mm; or a number, or
                               # { file = "e0.npy" }, or { file = "run.h5", dataset =
-                              # "fields/epithelial", frame = -1 } (a run's last frame)
+                              # "fields/epithelial", frame = -1 } (a run's last frame),
+                              # or { file = "tumour.nii.gz", label = 1, value = 0.9 }
     [vessels]
-    blood = { fraction = 0.03, seed = 1 }                        # or a number or a file
+    blood = { fraction = 0.03, seed = 1 }   # or a number, or { file = "vessels.nii.gz" }
     [circulation]
     first_pass = { site = "lung", fraction = 0.5 }
     [[sites]]
@@ -43,7 +46,9 @@ one :class:`ScenarioError`, before any file is created.
 The package: :mod:`~continuum.scenario.core` (:class:`Scenario`, reading and building),
 :mod:`~continuum.scenario.tables` (parsing and validation of the tables: overrides,
 model, grid, cascade, interventions, run settings), :mod:`~continuum.scenario.initial`
-(initial fields, arrays from ``.npy`` and HDF5 files) and
+(initial fields, arrays from ``.npy`` and HDF5 files),
+:mod:`~continuum.scenario.image_files` (masks, fields and vessel maps from images such as
+NIfTI, through :mod:`continuum.images`) and
 :mod:`~continuum.scenario.checker` (:class:`ScenarioError` and the problem collector).
 """
 

@@ -1,6 +1,7 @@
 """Initial conditions of a scenario: the ``[initial]`` table (numbers, shapes, arrays
-from ``.npy`` files and HDF5 datasets, e.g. a run's last frame) and the arrays of files
-that other tables name (vessel maps, radiotherapy targets)."""
+from ``.npy`` files and HDF5 datasets, e.g. a run's last frame, and images such as NIfTI
+segmentations) and the arrays of files that other tables name (radiotherapy targets,
+maps of equation models)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from continuum.grid import Grid
+from continuum.scenario import image_files
 from continuum.scenario.checker import Checker
 from continuum.validation import check_integer, check_real
 
@@ -35,13 +37,17 @@ def initial_state(model, grid, table: dict, folder: Path, check: Checker):
 
 
 def _array_from_file(spec: dict, grid: Grid, folder: Path, where: str, check: Checker):
-    """An array of the grid's shape from ``{file = "a.npy"}`` or ``{file = "run.h5",
+    """An array of the grid's shape from ``{file = "a.npy"}``, ``{file = "run.h5",
     dataset = "fields/epithelial", frame = -1}`` (an HDF5 dataset of the grid's shape, or
-    one frame of a stack of them: the last unless ``frame`` says)."""
+    one frame of a stack of them: the last unless ``frame`` says) or an image resampled
+    to the grid (``{file = "tumour.nii.gz", label = 1, value = 0.8}``, NIfTI or a
+    picture; see :func:`~continuum.scenario.image_files.field`)."""
     name = file_name(spec, where, check)
     if name is None:
         return None
     path = folder / name
+    if image_files.is_field_image(name):
+        return image_files.field(spec, grid, path, where, check)
     hdf5 = path.suffix in (".h5", ".hdf5")
     check.keys(spec, ("file", "dataset", "frame") if hdf5 else ("file",), where)
     try:

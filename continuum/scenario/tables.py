@@ -24,14 +24,15 @@ from continuum.models.lumped import (
 )
 from continuum.models.pde import PDE
 from continuum.models.sites import Circulation, SecondarySite
+from continuum.scenario import image_files
 from continuum.scenario.checker import Checker
 from continuum.scenario.initial import file_name, initial_field
 from continuum.solvers.choice import CHOICES
-from continuum.validation import check_integer, check_real
+from continuum.validation import check_integer, check_positive, check_real
 
 SECTIONS = {
     "title": "a name for the run",
-    "grid": "the tissue grid: shape, spacing [mm], origin [mm]",
+    "grid": "the tissue grid: shape, spacing [mm], origin [mm], mask (an image)",
     "model": "name and parameters of the model",
     "initial": "initial fields and compartments",
     "vessels": "blood and lymph vessel maps (Invasion)",
@@ -52,6 +53,24 @@ MODELS = tuple(
 )
 MODEL_KEYS = ("name", "class", "equations", "parameters", "growth")
 EQUATION_KEYS = ("units", "maps", "scalars", "exports", "stiff", "cell_fields")
+# [grid] and [vessels] blood/lymph (random capillaries, or image_files.VESSEL_KEYS with a
+# file): key -> (unit, default, meaning)
+GRID_KEYS = {
+    "shape": ("cells", "required", "cells along each axis: 1 to 3 whole numbers (or give a mask)"),
+    "spacing": ("mm", 1.0, "cell width: one number, or one per axis"),
+    "origin": ("mm", 0.0, "the grid's lower corner in the images' world frame (RAS+)"),
+    "mask": (
+        "",
+        None,
+        "tissue mask from an image: { file, label | threshold, section }; "
+        "without shape, the grid covers the mask's tissue",
+    ),
+}
+CAPILLARY_KEYS = {
+    "fraction": ("", "required", "volume fraction of random capillaries (without file)"),
+    "seed": ("", "1 (blood), 2 (lymph)", "seed of the random capillaries"),
+    "radius": ("mm", 0.005, "capillary radius of the random map"),
+}
 RUN_KEYS = ("t_end", "save_every", "method", "dt", "rtol", "atol", "output", "compression")
 
 
@@ -89,13 +108,44 @@ def apply_override(data: dict, key: str, value, check: Checker) -> None:
     table[parts[-1]] = value
 
 
-def _grid(table: dict, check: Checker):
-    check.keys(table, ("shape", "spacing", "origin"), "grid")
-    shape = table.get("shape")
-    if shape is None:
-        check.add("grid: missing required entry 'shape'")
+def _grid(table: dict, check: Checker, folder: Path, where: str = "grid"):
+    """A grid from ``shape``, ``spacing`` [mm] and ``origin`` [mm], masked by the image
+    ``mask`` names; without a ``shape``, the grid covers the tissue of a NIfTI ``mask``."""
+    check.keys(table, GRID_KEYS, where)
+    shape, spacing = table.get("shape"), table.get("spacing", 1.0)
+    spec = table.get("mask")
+    if spec is not None and (not isinstance(spec, dict) or "file" not in spec):
+        check.add(
+            f"{where}.mask: got {spec!r}; a table with the image's file is required, e.g. "
+            '{ file = "brain.nii.gz" } (NIfTI, PNG or .npy)'
+        )
         return None
-    return check.attempt("grid", Grid, shape, table.get("spacing", 1.0), table.get("origin", 0.0))
+    name = None if spec is None else file_name(spec, f"{where}.mask", check)
+    if spec is not None and name is None:
+        return None
+    if shape is None:
+        if name is None:
+            check.add(f"{where}: missing required entry 'shape' (or a mask image to cover)")
+            return None
+        if "origin" in table:
+            check.add(
+                f"{where}.origin: a grid without 'shape' covers its mask; give both or neither"
+            )
+            return None
+        for h in spacing if isinstance(spacing, list) else [spacing]:
+            if check.value(check_positive, f"{where}.spacing", h, "mm") is None:
+                return None
+        return image_files.masked_grid(spec, spacing, folder / name, f"{where}.mask", check)
+    grid = check.attempt(where, Grid, shape, spacing, table.get("origin", 0.0))
+    if grid is None or name is None:
+        return grid
+    mask = image_files.mask(spec, grid, folder / name, f"{where}.mask", check)
+    return None if mask is None else check.attempt(where, _with_mask, grid, mask)
+
+
+def _with_mask(grid: Grid, mask) -> Grid:
+    """``grid`` with a tissue ``mask``."""
+    return Grid(grid.shape, grid.spacing, grid.origin, mask=mask)
 
 
 def parse_model(data: dict, check: Checker, folder: Path = Path(".")):
@@ -112,20 +162,20 @@ def parse_model(data: dict, check: Checker, folder: Path = Path(".")):
     table = check.table(data.get("model"), "model")
     if "equations" in table:
         check.keys(table, (*MODEL_KEYS, *EQUATION_KEYS), "model")
-        grid = _grid(check.table(data.get("grid"), "grid"), check)
+        grid = _grid(check.table(data.get("grid"), "grid"), check, folder)
         model = _equations_model(table, grid, folder, check)
     else:
         check.keys(table, MODEL_KEYS, "model")
         cls = _model_class(table, folder, check)
         if cls is None:
             return None, None
-        grid = _tissue_grid(cls, data, check)
+        grid = _tissue_grid(cls, data, check, folder)
         options = _model_parameters(cls, table, check)
         options.update(_model_growth(cls, table, check))
-        options.update(_model_vessels(cls, data, grid, check))
+        options.update(_model_vessels(cls, data, grid, check, folder))
         model = check.attempt("model", cls, **options)
     if "circulation" in data or data.get("sites"):
-        model = _cascade(model, data, check)  # checks the sites even without a primary
+        model = _cascade(model, data, check, folder)  # checks the sites even without a primary
     return model, grid
 
 
@@ -182,10 +232,10 @@ def _equations_model(table: dict, grid, folder: Path, check: Checker):
     return check.attempt("model", PDE, table["equations"], parameters, maps=maps, **options)
 
 
-def _tissue_grid(cls, data: dict, check: Checker):
+def _tissue_grid(cls, data: dict, check: Checker, folder: Path):
     """The ``[grid]`` of a model with tissue fields; a model without refuses one."""
     if cls.field_names:
-        return _grid(check.table(data.get("grid"), "grid"), check)
+        return _grid(check.table(data.get("grid"), "grid"), check, folder)
     if "grid" in data:
         check.add(f"grid: a {cls.__name__} has no tissue; remove the [grid] section")
     return None
@@ -229,7 +279,7 @@ def _check_growth_law(growth, parameters, check: Checker) -> None:
             )
 
 
-def _model_vessels(cls, data: dict, grid, check: Checker) -> dict:
+def _model_vessels(cls, data: dict, grid, check: Checker, folder: Path) -> dict:
     """``[vessels]``: the vessel maps of an Invasion model (only it has them)."""
     vessels = check.table(data.get("vessels"), "vessels")
     if not vessels:
@@ -237,10 +287,10 @@ def _model_vessels(cls, data: dict, grid, check: Checker) -> dict:
     if not issubclass(cls, model_classes.Invasion):
         check.add(f"vessels: only Invasion models have vessel maps, not {cls.__name__}")
         return {}
-    return {} if grid is None else _vessels(vessels, grid, check)
+    return {} if grid is None else _vessels(vessels, grid, check, folder)
 
 
-def _vessels(table: dict, grid: Grid, check: Checker, prefix: str = "vessels") -> dict:
+def _vessels(table: dict, grid: Grid, check: Checker, folder: Path, prefix="vessels") -> dict:
     check.keys(table, ("blood", "lymph"), prefix)
     maps = {}
     for key, default_seed in (("blood", 1), ("lymph", 2)):
@@ -252,13 +302,15 @@ def _vessels(table: dict, grid: Grid, check: Checker, prefix: str = "vessels") -
             maps[f"{key}_vessels"] = float(value)
             continue
         spec = check.table(value, where)
-        check.keys(spec, ("fraction", "seed", "radius", "file"), where)
         if "file" in spec:
             name = file_name(spec, where, check)
             array = (
-                None if name is None else check.attempt(where, vessel_maps.from_image, grid, name)
+                None
+                if name is None
+                else image_files.vessel_map(spec, grid, folder / name, where, check)
             )
         else:
+            check.keys(spec, (*CAPILLARY_KEYS, "file"), where)
             fraction = check.number(spec, "fraction", where, required=True)
             seed = check.value(check_integer, f"{where}.seed", spec.get("seed", default_seed), 0)
             if fraction is None or seed is None:
@@ -276,7 +328,7 @@ def _vessels(table: dict, grid: Grid, check: Checker, prefix: str = "vessels") -
     return maps
 
 
-def _cascade(primary, data: dict, check: Checker):
+def _cascade(primary, data: dict, check: Checker, folder: Path):
     table = dict(check.table(data.get("circulation"), "circulation"))
     entries = (*Circulation.RATES, "first_pass", "lymph_node", "clusters", "transit_time")
     check.keys(table, entries, "circulation")
@@ -310,7 +362,7 @@ def _cascade(primary, data: dict, check: Checker):
             continue
         options = {k: v for k, v in entry.items() if k in allowed}
         if "grid" in entry or "tissue" in entry:
-            tissue = _site_tissue(entry, where, check)
+            tissue = _site_tissue(entry, where, check, folder)
             if tissue is None:
                 continue
             options["grid"], options["model"] = tissue
@@ -353,12 +405,12 @@ def parse_interventions(entries, grid, folder: Path, check: Checker) -> list:
     return built
 
 
-def _site_tissue(entry: dict, where: str, check: Checker):
+def _site_tissue(entry: dict, where: str, check: Checker, folder: Path):
     """``(grid, Invasion model)`` of a spatial site, from its ``grid`` and ``tissue``."""
     if "grid" not in entry:
         check.add(f"{where}: 'tissue' needs a 'grid' (shape, spacing [mm])")
         return None
-    grid = _grid(check.table(entry["grid"], f"{where}.grid"), check)
+    grid = _grid(check.table(entry["grid"], f"{where}.grid"), check, folder, f"{where}.grid")
     tissue = check.table(entry.get("tissue"), f"{where}.tissue")
     check.keys(tissue, ("parameters", "vessels"), f"{where}.tissue")
     parameters = dict(check.table(tissue.get("parameters"), f"{where}.tissue.parameters"))
@@ -368,7 +420,7 @@ def _site_tissue(entry: dict, where: str, check: Checker):
     if grid is None:
         return None
     prefix = f"{where}.tissue.vessels"
-    vessels = _vessels(check.table(tissue.get("vessels"), prefix), grid, check, prefix)
+    vessels = _vessels(check.table(tissue.get("vessels"), prefix), grid, check, folder, prefix)
     model = check.attempt(f"{where}.tissue", model_classes.Invasion, **vessels, **parameters)
     return None if model is None else (grid, model)
 
