@@ -144,28 +144,27 @@ def _block_grid(block: Block, items: dict, frame: int, views_name, time=None) ->
 
 
 def _xml(blocks: list[Block], items: dict, times, views_name: str) -> str:
-    """The sidecar: a temporal collection of frames, each one grid per block (a spatial
-    collection when there are several)."""
-    frames = []
-    for i, t in enumerate(times):
-        t = float(t)
-        if len(blocks) == 1:
-            frames += _block_grid(blocks[0], items[blocks[0].name], i, views_name, time=t)
-            continue
-        frames += [
-            f'<Grid Name="frame {i}" GridType="Collection" CollectionType="Spatial">',
-            f'  <Time Value="{t!r}"/>',
+    """The sidecar: per block a temporal collection of its frames (in a spatial collection
+    when there are several blocks, so that each block keeps its name in ParaView)."""
+    series = []
+    for block in blocks:
+        series += [f'<Grid Name={quoteattr(block.name)} GridType="Collection" '
+                   'CollectionType="Temporal">']
+        for i, t in enumerate(times):
+            lines = _block_grid(block, items[block.name], i, views_name, time=float(t))
+            series += ["  " + line for line in lines]
+        series.append("</Grid>")
+    if len(blocks) > 1:
+        series = [
+            '<Grid Name="run" GridType="Collection" CollectionType="Spatial">',
+            *("  " + line for line in series),
+            "</Grid>",
         ]
-        for block in blocks:
-            frames += ["  " + line for line in _block_grid(block, items[block.name], i, views_name)]
-        frames.append("</Grid>")
     lines = [
         '<?xml version="1.0" ?>',
         '<Xdmf Version="3.0">',
         "  <Domain>",
-        '    <Grid Name="run" GridType="Collection" CollectionType="Temporal">',
-        *("      " + line for line in frames),
-        "    </Grid>",
+        *("    " + line for line in series),
         "  </Domain>",
         "</Xdmf>",
         "",

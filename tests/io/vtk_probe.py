@@ -4,10 +4,11 @@
 
 READER is ``xdmf`` (vtkXdmfReader, ParaView's "XDMF Reader"), ``xdmf3`` (vtkXdmf3Reader,
 ParaView's "XDMF3 Reader"; ParaView's pvpython has it, the ``vtk`` wheel does not) or
-``vtkhdf`` (vtkHDFReader). POINTS.json maps a block name to a list of ``[x, y, z]``
-points (``""`` for a reader output that is a single data set). OUT.json receives the
-reader's time steps and, per time step and block, the data set's class, bounds, which
-points fell inside it, and each cell array probed at the points (``vtkProbeFilter``).
+``vtkhdf`` (vtkHDFReader). POINTS.json is a list, per block of the reader's output in
+order (one for a single data set), of ``[x, y, z]`` points. OUT.json receives the reader's
+time steps and, per time step, the block names (``None`` where a reader gives none) and
+per block the data set's class, bounds, number of cells, which points fell inside it, and
+each cell array probed at the points (``vtkProbeFilter``).
 The script prints nothing itself, so whatever VTK, XDMF or HDF5 print shows up as output
 of the process. It uses VTK alone (no NumPy), so that any ``vtk`` or ``pvpython`` runs it.
 """
@@ -37,15 +38,18 @@ def reader_for(kind):
 
 
 def leaves(data):
-    """``{block name: data set}`` of a reader's output (``""`` for a single data set)."""
+    """``[(block name, data set)]`` of a reader's output, in order."""
     if not data.IsA("vtkCompositeDataSet"):
-        return {"": data}
-    found = {}
+        return [(None, data)]
+    found = []
     iterator = data.NewIterator()
     iterator.InitTraversal()
     while not iterator.IsDoneWithTraversal():
         meta = iterator.GetCurrentMetaData()
-        found[meta.Get(vtkCompositeDataSet.NAME())] = iterator.GetCurrentDataObject()
+        name = (
+            meta.Get(vtkCompositeDataSet.NAME()) if meta.Has(vtkCompositeDataSet.NAME()) else None
+        )
+        found.append((name, iterator.GetCurrentDataObject()))
         iterator.GoToNextItem()
     return found
 
@@ -97,12 +101,11 @@ def main(kind, path, points_path, out_path):
         steps.append(
             {
                 "time": t,
-                "blocks": {
-                    name: probe(dataset, points[name])
-                    for name, dataset in blocks.items()
-                    if name in points
-                },
-                "names": sorted(blocks),
+                "names": [name for name, _ in blocks],
+                "blocks": [
+                    probe(dataset, where)
+                    for (_, dataset), where in zip(blocks, points, strict=True)
+                ],
             }
         )
     with open(out_path, "w") as handle:

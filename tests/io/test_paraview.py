@@ -1,0 +1,202 @@
+"""ParaView and VTK open run files the right way round: real readers, probed at known points.
+
+Each check runs ``vtk_probe.py`` in a fresh process with a real reader (the ``vtk`` wheel's
+``vtkXdmfReader``; ParaView's ``pvpython`` with both XDMF readers where ParaView is
+installed) and asserts that the process printed nothing (HDF5, XDMF and VTK errors all go to
+its output), that the time steps are the run's times, and that at cell centres of known
+``(x, y, z)`` the reader finds exactly the stored values.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import continuum as ct
+
+pytest.importorskip("vtkmodules.vtkIOXdmf2", reason="needs the vtk extra")
+
+PROBE = Path(__file__).with_name("vtk_probe.py")
+PVPYTHON = shutil.which("pvpython")
+# (interpreter, reader): the vtk wheel's XDMF reader; ParaView's two, where installed.
+READERS = [
+    pytest.param(sys.executable, "xdmf", id="vtk-xdmf"),
+    *(
+        pytest.param(
+            PVPYTHON,
+            reader,
+            id=f"paraview-{reader}",
+            marks=pytest.mark.skipif(PVPYTHON is None, reason="ParaView (pvpython) not installed"),
+        )
+        for reader in ("xdmf", "xdmf3")
+    ),
+]
+
+
+def read_with(interpreter, reader, path, points, tmp_path) -> dict:
+    """Probe ``path`` with a real reader in a fresh process; nothing may be printed."""
+    points_file = tmp_path / "points.json"
+    points_file.write_text(json.dumps(points))
+    out = tmp_path / "probed.json"
+    done = subprocess.run(
+        [interpreter, str(PROBE), reader, str(path), str(points_file), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path.parent,  # not the file's folder: relative paths must resolve anyway
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout == "" and done.stderr == "", (done.stdout + done.stderr)[-3000:]
+    return json.loads(out.read_text())
+
+
+def cell_points(grid, cells) -> list[list[float]]:
+    """Centres [mm] of ``cells`` (index tuples) as VTK points: z = 0 in 2D, y = z = 0 in 1D."""
+    centres = grid.coords
+    return [
+        [float(centres[a][i]) for a, i in enumerate(cell)] + [0.0] * (3 - grid.ndim)
+        for cell in cells
+    ]
+
+
+def some_cells(grid, rng, count=10) -> list[tuple[int, ...]]:
+    """``count`` distinct cells: the two extreme corners and random others."""
+    flat = rng.choice(grid.size, size=count - 2, replace=False)
+    cells = [(0,) * grid.ndim, tuple(n - 1 for n in grid.shape)]
+    return cells + [tuple(int(i) for i in np.unravel_index(k, grid.shape)) for k in flat]
+
+
+def expected_bounds(grid) -> list[float]:
+    bounds = []
+    for o, h, n in zip(grid.origin, grid.spacing, grid.shape, strict=True):
+        bounds += [o, o + n * h]
+    depth = grid.thickness if grid.ndim == 2 else np.sqrt(grid.cross_section)
+    return bounds + [-depth / 2, depth / 2] * (3 - grid.ndim)
+
+
+GRIDS = {
+    3: ct.Grid((6, 5, 4), (0.1, 0.2, 0.3), origin=(-1.0, 2.5, 0.7)),
+    2: ct.Grid((7, 5), (0.1, 0.25), origin=(0.3, -0.2), thickness=0.4),
+    1: ct.Grid((9,), 0.15, origin=2.0, cross_section=0.09),
+}
+
+
+@pytest.fixture(scope="module")
+def fisher_runs(tmp_path_factory):
+    """Anisotropic FisherKPP runs (1D, 2D, 3D) with distinct random values in every cell."""
+    rng = np.random.default_rng(19)
+    folder = tmp_path_factory.mktemp("fisher")
+    model = ct.models.FisherKPP(diffusivity=0.01, growth_rate=0.8)
+    paths = {}
+    for ndim, grid in GRIDS.items():
+        paths[ndim] = folder / f"run{ndim}d.h5"
+        state = model.initial_state(grid, u=rng.random(grid.shape))
+        ct.simulate(model, state, 0.5, save_every=0.25, output=paths[ndim])
+    return paths
+
+
+@pytest.mark.parametrize(("interpreter", "reader"), READERS)
+@pytest.mark.parametrize("ndim", [3, 2, 1])
+def test_xdmf_readers_find_the_stored_values_at_their_coordinates(
+    ndim, interpreter, reader, fisher_runs, tmp_path, rng
+):
+    path = fisher_runs[ndim]
+    grid = GRIDS[ndim]
+    cells = some_cells(grid, rng)
+    outside = [[grid.origin[0] - grid.spacing[0] / 2, *cell_points(grid, cells[:1])[0][1:]]]
+    probed = read_with(
+        interpreter,
+        reader,
+        path.with_suffix(".xdmf"),
+        [cell_points(grid, cells) + outside],
+        tmp_path,
+    )
+    with ct.open_run(path) as run:
+        times = run.times
+        u = run.field("u")
+    assert probed["times"] == times.tolist()
+    assert len(times) == 3 and len(set(times)) == 3
+    for k, step in enumerate(probed["steps"]):
+        assert len(step["blocks"]) == 1
+        found = step["blocks"][0]
+        assert found["class"] in ("vtkImageData", "vtkUniformGrid")
+        assert found["cells"] == grid.size
+        np.testing.assert_allclose(found["bounds"], expected_bounds(grid), rtol=0, atol=1e-12)
+        assert found["valid"] == [1] * len(cells) + [0]
+        stored = [u[k][cell] for cell in cells]
+        assert found["arrays"]["u"][: len(cells)] == stored  # exactly
+    assert not np.array_equal(u[0], u[-1])  # the frames differ, so time steps are checked
+
+
+@pytest.fixture(scope="module")
+def cascade_run(tmp_path_factory):
+    """A cascade with a 2D Invasion primary and a 3D spatial lung, both anisotropic and
+    off the origin, each with its own vessel maps."""
+    tissue = ct.Grid((6, 5), (0.05, 0.04), origin=(1.0, 2.0))
+    lung_grid = ct.Grid((5, 4, 3), (0.06, 0.03, 0.05), origin=(-1.0, 0.5, 0.2))
+    primary = ct.models.Invasion(
+        blood_vessels=ct.vessels.random_capillaries(tissue, 0.3, seed=1, radius=0.03),
+        mu_B=5.0,
+        k_emt=0.2,
+    )
+    lung_model = ct.models.Invasion(
+        blood_vessels=ct.vessels.random_capillaries(lung_grid, 0.3, seed=3, radius=0.03)
+    )
+    lung = ct.SecondarySite("lung", grid=lung_grid, model=lung_model, survival=0.8)
+    liver = ct.SecondarySite("liver", growth={"law": "gompertz", "a": 0.05, "K": 1e9})
+    model = ct.Cascade(
+        primary, ct.Circulation(first_pass=("lung", 0.5)), [lung, liver], horizon=4.0
+    )
+    path = tmp_path_factory.mktemp("cascade") / "run.h5"
+    ct.simulate(model, model.initial_state(tissue), 4.0, save_every=2.0, output=path)
+    return path
+
+
+@pytest.mark.parametrize(("interpreter", "reader"), READERS)
+def test_xdmf_shows_a_cascade_primary_and_spatial_site_with_their_maps(
+    interpreter, reader, cascade_run, tmp_path, rng
+):
+    with ct.open_run(cascade_run) as run:
+        times = run.times
+        lung = run.model.sites[0]
+        grids = {"tissue": run.grid, "site lung": lung.grid}
+        cells = {name: some_cells(grid, rng) for name, grid in grids.items()}
+        fields = {
+            "tissue": {n: run.field(n) for n in run.field_names},
+            "site lung": {
+                n: np.stack([run.site_field("lung", n, t) for t in times])
+                for n in lung.model.field_names
+            },
+        }
+        maps = {
+            "tissue": {n: run.static_map(n) for n in run.map_names},
+            "site lung": dict(
+                zip(lung.model.map_names, lung.model.static_maps(lung.grid), strict=True)
+            ),
+        }
+    points = [cell_points(grids[name], cells[name]) for name in grids]
+    probed = read_with(interpreter, reader, cascade_run.with_suffix(".xdmf"), points, tmp_path)
+    assert probed["times"] == times.tolist()
+    assert set(maps["tissue"]) == {"blood_vessels", "lymph_vessels"}
+    assert set(fields["site lung"]) == {"epithelial", "mesenchymal", "ecm", "mmp", "oxygen"}
+    for k, step in enumerate(probed["steps"]):
+        # ParaView's XDMF3 reader gives no block names; its blocks come in the same order
+        expected_names = [None, None] if reader == "xdmf3" else list(grids)
+        assert step["names"] == expected_names
+        for name, found in zip(grids, step["blocks"], strict=True):
+            np.testing.assert_allclose(
+                found["bounds"], expected_bounds(grids[name]), rtol=0, atol=1e-12
+            )
+            assert found["valid"] == [1] * len(cells[name])
+            assert set(found["arrays"]) == set(fields[name]) | set(maps[name])
+            for field, values in fields[name].items():
+                assert found["arrays"][field] == [values[k][c] for c in cells[name]], field
+            for field, values in maps[name].items():
+                expected = [values.reshape(grids[name].shape)[c] for c in cells[name]]
+                assert found["arrays"][field] == expected, field
+    site = fields["site lung"]["epithelial"]
+    assert site[-1].max() > 0 and not np.array_equal(site[0], site[-1])  # seeded, growing
