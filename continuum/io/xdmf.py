@@ -148,8 +148,9 @@ def _xml(blocks: list[Block], items: dict, times, views_name: str) -> str:
     when there are several blocks, so that each block keeps its name in ParaView)."""
     series = []
     for block in blocks:
-        series += [f'<Grid Name={quoteattr(block.name)} GridType="Collection" '
-                   'CollectionType="Temporal">']
+        series += [
+            f'<Grid Name={quoteattr(block.name)} GridType="Collection" CollectionType="Temporal">'
+        ]
         for i, t in enumerate(times):
             lines = _block_grid(block, items[block.name], i, views_name, time=float(t))
             series += ["  " + line for line in lines]
