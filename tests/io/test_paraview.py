@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 import continuum as ct
+from continuum.cli import main
+from continuum.io import export_vtkhdf
 
 pytest.importorskip("vtkmodules.vtkIOXdmf2", reason="needs the vtk extra")
 
@@ -70,11 +72,14 @@ def some_cells(grid, rng, count=10) -> list[tuple[int, ...]]:
     return cells + [tuple(int(i) for i in np.unravel_index(k, grid.shape)) for k in flat]
 
 
-def expected_bounds(grid) -> list[float]:
+def expected_bounds(grid, flat=False) -> list[float]:
+    """VTK's bounds of a grid [mm]: XDMF makes a 2D run one cell (its thickness) deep and
+    a 1D run one cell (a square of its cross-section) wide, centred on 0; VTKHDF (``flat``)
+    keeps them flat at 0."""
     bounds = []
     for o, h, n in zip(grid.origin, grid.spacing, grid.shape, strict=True):
         bounds += [o, o + n * h]
-    depth = grid.thickness if grid.ndim == 2 else np.sqrt(grid.cross_section)
+    depth = 0.0 if flat else grid.thickness if grid.ndim == 2 else np.sqrt(grid.cross_section)
     return bounds + [-depth / 2, depth / 2] * (3 - grid.ndim)
 
 
@@ -200,3 +205,82 @@ def test_xdmf_shows_a_cascade_primary_and_spatial_site_with_their_maps(
                 assert found["arrays"][field] == expected, field
     site = fields["site lung"]["epithelial"]
     assert site[-1].max() > 0 and not np.array_equal(site[0], site[-1])  # seeded, growing
+
+
+@pytest.mark.parametrize("ndim", [3, 2, 1])
+def test_vtkhdf_export_from_the_command_line_reads_back_in_vtk(ndim, fisher_runs, tmp_path, rng):
+    path = fisher_runs[ndim]
+    grid = GRIDS[ndim]
+    out = tmp_path / "exported.vtkhdf"
+    assert main(["export", str(path), "--vtkhdf", "-o", str(out)]) == 0
+    cells = some_cells(grid, rng)
+    outside = [[grid.origin[0] - grid.spacing[0] / 2, *cell_points(grid, cells[:1])[0][1:]]]
+    probed = read_with(
+        sys.executable, "vtkhdf", out, [cell_points(grid, cells) + outside], tmp_path
+    )
+    with ct.open_run(path) as run:
+        times = run.times
+        u = run.field("u")
+    assert probed["times"] == times.tolist()
+    for k, step in enumerate(probed["steps"]):
+        (found,) = step["blocks"]
+        assert found["class"] == "vtkImageData"
+        assert found["cells"] == grid.size
+        np.testing.assert_allclose(
+            found["bounds"], expected_bounds(grid, flat=True), rtol=0, atol=1e-12
+        )
+        assert found["valid"] == [1] * len(cells) + [0]
+        assert found["arrays"]["u"][: len(cells)] == [u[k][cell] for cell in cells]
+
+
+def test_vtkhdf_export_of_a_cascade_writes_a_file_per_grid(cascade_run, tmp_path, rng):
+    written = export_vtkhdf(cascade_run, tmp_path / "c.vtkhdf")
+    assert written == [tmp_path / "c.vtkhdf", tmp_path / "c.lung.vtkhdf"]
+    with ct.open_run(cascade_run) as run:
+        times = run.times
+        lung = run.model.sites[0]
+        blocks = [
+            (
+                run.grid,
+                {n: run.field(n) for n in run.field_names},
+                {n: run.static_map(n) for n in run.map_names},
+            ),
+            (
+                lung.grid,
+                {
+                    n: np.stack([run.site_field("lung", n, t) for t in times])
+                    for n in lung.model.field_names
+                },
+                dict(zip(lung.model.map_names, lung.model.static_maps(lung.grid), strict=True)),
+            ),
+        ]
+    for file, (grid, fields, static) in zip(written, blocks, strict=True):
+        cells = some_cells(grid, rng)
+        probed = read_with(sys.executable, "vtkhdf", file, [cell_points(grid, cells)], tmp_path)
+        assert probed["times"] == times.tolist()
+        for k, step in enumerate(probed["steps"]):
+            (found,) = step["blocks"]
+            np.testing.assert_allclose(
+                found["bounds"], expected_bounds(grid, flat=True), rtol=0, atol=1e-12
+            )
+            assert set(found["arrays"]) == set(fields) | set(static)
+            for name, values in fields.items():
+                assert found["arrays"][name] == [values[k][c] for c in cells], name
+            for name, values in static.items():
+                stored = values.reshape(grid.shape)
+                assert found["arrays"][name] == [stored[c] for c in cells], name
+
+
+def test_export_refuses_bad_input_before_writing(fisher_runs, tmp_path):
+    path = fisher_runs[2]
+    with pytest.raises(ValueError, match=r"out: got '.*run\.vti'; .* ends in \.vtkhdf"):
+        export_vtkhdf(path, tmp_path / "run.vti")
+    with pytest.raises(ValueError, match=r"out: the folder '.*missing' does not exist"):
+        export_vtkhdf(path, tmp_path / "missing" / "run.vtkhdf")
+    lumped = ct.models.Iwata(horizon=100.0)
+    lumped_path = tmp_path / "lumped.h5"
+    ct.simulate(lumped, lumped.initial_state(), 100.0, save_every=50.0, output=lumped_path)
+    assert not lumped_path.with_suffix(".xdmf").exists()  # nothing on a grid: no sidecar
+    with pytest.raises(ValueError, match="holds no array on a grid"):
+        export_vtkhdf(lumped_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lumped.h5"]
