@@ -20,7 +20,6 @@ import continuum as ct
 from continuum.cli import main
 from continuum.io import export_vtkhdf
 
-pytest.importorskip("vtkmodules.vtkIOXdmf2", reason="needs the vtk extra")
 
 PROBE = Path(__file__).with_name("vtk_probe.py")
 PVPYTHON = shutil.which("pvpython")
