@@ -8,6 +8,7 @@ its output), that the time steps are the run's times, and that at cell centres o
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,6 @@ import pytest
 import continuum as ct
 from continuum.cli import main
 from continuum.io import export_vtkhdf
-
 
 PROBE = Path(__file__).with_name("vtk_probe.py")
 PVPYTHON = shutil.which("pvpython")
@@ -283,3 +283,22 @@ def test_export_refuses_bad_input_before_writing(fisher_runs, tmp_path):
     with pytest.raises(ValueError, match="holds no array on a grid"):
         export_vtkhdf(lumped_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lumped.h5"]
+
+
+def test_export_command_rewrites_the_sidecar_and_refuses_bad_options(fisher_runs, tmp_path, capsys):
+    path = tmp_path / "run.h5"
+    path.write_bytes(fisher_runs[2].read_bytes())  # a killed run has no sidecar
+    assert main(["export", str(path), "--xdmf"]) == 0
+    assert capsys.readouterr().out.split() == [str(path.with_suffix(".xdmf"))]
+    assert (tmp_path / "run.xdmf.h5").is_file()
+    refused = {
+        ("--xdmf", "-o", "x.xdmf"): "-o: got 'x.xdmf'; the XDMF sidecar is always written",
+        ("--vtkhdf", "-o", "x.vti"): "-o: got 'x.vti'; a VTKHDF file's name ends in .vtkhdf",
+        ("--vtkhdf", "-o", str(tmp_path / "no" / "x.vtkhdf")): "the folder .* does not exist",
+    }
+    for options, message in refused.items():
+        assert main(["export", str(path), *options]) == 2
+        assert re.search(message, capsys.readouterr().err)
+    assert main(["export", str(tmp_path / "missing.h5"), "--vtkhdf"]) == 2
+    assert "run file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.h5", "run.xdmf", "run.xdmf.h5"]
