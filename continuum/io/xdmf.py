@@ -8,8 +8,8 @@ is a uniform co-rectilinear mesh (VTK image data) per block (:mod:`continuum.io.
 fields, static maps and the mask are cell data, the lower corner of the grid is the mesh's
 origin [mm], and the frame's time [day] is the reader's time step. A 2D run is a slab one
 cell (its thickness) deep centred on the ``z = 0`` plane, a 1D run a row of cells along the
-``x`` axis. Both of ParaView's XDMF readers ("XDMF
-Reader" and "XDMF3 Reader S") open it; the three files must stay in one folder.
+``x`` axis. Both of ParaView's XDMF readers ("XDMF Reader" and "XDMF3 Reader S") open it;
+the three files must stay in one folder. See ``docs/paraview.md``.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def write_xdmf(path) -> Path | None:
 
 
 def _write_views(handle, source, source_name, block: Block, frames: int) -> dict:
-    """The block's views in ``handle``; returns ``{"fields": {name: [per-frame dataset]},
-    "static": {name: dataset}}`` (dataset paths with their dtype)."""
+    """The block's views in ``handle``; returns the paths of its datasets,
+    ``{"fields": {name: [one per frame]}, "static": {name: path}, "dtypes": {name: dtype}}``."""
     fields = {}
     for name, where in block.fields.items():
         timed = reversed_view(

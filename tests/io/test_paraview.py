@@ -65,7 +65,8 @@ def cell_points(grid, cells) -> list[list[float]]:
 
 
 def some_cells(grid, rng, count=10) -> list[tuple[int, ...]]:
-    """``count`` distinct cells: the two extreme corners and random others."""
+    """``count`` distinct cells: the two extreme corners and random others (a masked
+    grid's upper corner is outside the tissue)."""
     flat = rng.choice(grid.size, size=count - 2, replace=False)
     cells = [(0,) * grid.ndim, tuple(n - 1 for n in grid.shape)]
     return cells + [tuple(int(i) for i in np.unravel_index(k, grid.shape)) for k in flat]
@@ -82,11 +83,21 @@ def expected_bounds(grid, flat=False) -> list[float]:
     return bounds + [-depth / 2, depth / 2] * (3 - grid.ndim)
 
 
+TISSUE_2D = np.ones((7, 5), bool)
+TISSUE_2D[5:, 3:] = False  # a masked 2D grid: the mask is shown too
 GRIDS = {
     3: ct.Grid((6, 5, 4), (0.1, 0.2, 0.3), origin=(-1.0, 2.5, 0.7)),
-    2: ct.Grid((7, 5), (0.1, 0.25), origin=(0.3, -0.2), thickness=0.4),
+    2: ct.Grid((7, 5), (0.1, 0.25), origin=(0.3, -0.2), thickness=0.4, mask=TISSUE_2D),
     1: ct.Grid((9,), 0.15, origin=2.0, cross_section=0.09),
 }
+
+
+def shown_arrays(grid, u) -> dict:
+    """What a reader should show of a FisherKPP run: ``u`` per frame, the mask (0/1)."""
+    arrays = {"u": u}
+    if grid.mask is not None:
+        arrays["mask"] = np.broadcast_to(grid.mask.astype(float), u.shape)
+    return arrays
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +142,10 @@ def test_xdmf_readers_find_the_stored_values_at_their_coordinates(
         assert found["cells"] == grid.size
         np.testing.assert_allclose(found["bounds"], expected_bounds(grid), rtol=0, atol=1e-12)
         assert found["valid"] == [1] * len(cells) + [0]
-        stored = [u[k][cell] for cell in cells]
-        assert found["arrays"]["u"][: len(cells)] == stored  # exactly
+        expected = shown_arrays(grid, u)
+        assert set(found["arrays"]) == set(expected)
+        for name, values in expected.items():
+            assert found["arrays"][name][: len(cells)] == [values[k][c] for c in cells]  # exactly
     assert not np.array_equal(u[0], u[-1])  # the frames differ, so time steps are checked
 
 
@@ -229,7 +242,10 @@ def test_vtkhdf_export_from_the_command_line_reads_back_in_vtk(ndim, fisher_runs
             found["bounds"], expected_bounds(grid, flat=True), rtol=0, atol=1e-12
         )
         assert found["valid"] == [1] * len(cells) + [0]
-        assert found["arrays"]["u"][: len(cells)] == [u[k][cell] for cell in cells]
+        expected = shown_arrays(grid, u)
+        assert set(found["arrays"]) == set(expected)
+        for name, values in expected.items():
+            assert found["arrays"][name][: len(cells)] == [values[k][c] for c in cells]
 
 
 def test_vtkhdf_export_of_a_cascade_writes_a_file_per_grid(cascade_run, tmp_path, rng):
