@@ -141,6 +141,34 @@ def _resume(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    from continuum.io.vtkhdf import export_vtkhdf
+    from continuum.io.xdmf import write_xdmf
+
+    if args.vtkhdf:
+        if args.output is not None:
+            if not args.output.endswith(".vtkhdf"):
+                raise ValueError(f"-o: got {args.output!r}; a VTKHDF file's name ends in .vtkhdf")
+            _check_writable_folder(args.output, "-o")
+        written = export_vtkhdf(args.path, args.output)
+    else:
+        if args.output is not None:
+            raise ValueError(
+                f"-o: got {args.output!r}; the XDMF sidecar is always written beside the run "
+                "file (-o goes with --vtkhdf)"
+            )
+        sidecar = write_xdmf(args.path)
+        if sidecar is None:
+            raise ValueError(
+                f"{args.path!r} holds no array on a grid (a lumped model); ParaView has "
+                "nothing to show"
+            )
+        written = [sidecar]
+    for path in written:
+        print(path)
+    return 0
+
+
 def _plot(args) -> int:
     from continuum.frames import frame_index
     from continuum.io import RunFileError, open_run
@@ -355,7 +383,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_commands(commands, common) -> None:
-    """``run``, ``info``, ``resume``, ``plot`` and ``warm-up``."""
+    """``run``, ``info``, ``resume``, ``plot``, ``export`` and ``warm-up``."""
     from continuum import warmup
 
     run = commands.add_parser(
@@ -400,6 +428,26 @@ def _run_commands(commands, common) -> None:
     plot.add_argument("-o", "--output", help="picture (default: the run file's name, .png)")
     plot.add_argument("--field", help="a field, or 'cells' for the tumour-cell density")
     plot.add_argument("--t", type=float, help="time of the snapshot [day] (default: the last)")
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write a run file for ParaView: a VTKHDF copy, or the XDMF sidecar again",
+    )
+    export.add_argument("path", help="run file (.h5)")
+    kind = export.add_mutually_exclusive_group(required=True)
+    kind.add_argument(
+        "--vtkhdf",
+        action="store_true",
+        help="self-contained VTKHDF image files (ParaView >= 5.12), one per grid",
+    )
+    kind.add_argument(
+        "--xdmf",
+        action="store_true",
+        help="the XDMF sidecar (run.xdmf, run.xdmf.h5), as written after every run",
+    )
+    export.add_argument(
+        "-o", "--output", help="with --vtkhdf: the main file (default: the run's, .vtkhdf)"
+    )
     warm = commands.add_parser(
         "warm-up",
         parents=[common],
@@ -480,6 +528,7 @@ COMMANDS = {
     "info": _info,
     "resume": _resume,
     "plot": _plot,
+    "export": _export,
     "warm-up": _warm_up,
     "ensemble": _ensemble,
     "sensitivity": _sensitivity,
@@ -549,7 +598,7 @@ def _describe(error: BaseException, args) -> tuple[str, int]:
 
 def _file_of(args):
     """The file a command reads, if any."""
-    if args.command in ("info", "plot", "resume"):
+    if args.command in ("info", "plot", "resume", "export"):
         return args.path
     if args.command == "sensitivity":
         return Path(args.path) / "summary.h5"

@@ -325,7 +325,7 @@ def _write_sidecar(path) -> None:
     except OSError as error:
         warnings.warn(
             f"{str(path)!r} is complete, but its XDMF sidecar for ParaView could not be "
-            f"written ({error}); continuum.io.xdmf.write_xdmf(path) writes it later",
+            f"written ({error}); 'continuum export {path} --xdmf' writes it later",
             RuntimeWarning,
             stacklevel=3,
         )

@@ -245,28 +245,6 @@ def test_missing_truncated_and_foreign_files(tmp_path, rng):
         ct.open_run(foreign)
 
 
-@pytest.mark.parametrize("ndim", [2, 3])
-def test_xdmf_sidecar_points_at_every_frame(ndim, tmp_path, rng):
-    import xml.etree.ElementTree as ET
-
-    model, state = problem(ndim, rng)
-    path = tmp_path / "run.h5"
-    res = ct.simulate(model, state, 0.5, save_every=0.25, output=path)
-    root = ET.parse(tmp_path / "run.xdmf").getroot()
-    frames = root.findall("./Domain/Grid/Grid")
-    assert [float(g.find("Time").get("Value")) for g in frames] == list(res.times)
-    with h5py.File(path) as f:
-        for grid in frames:
-            topology = grid.find("Topology").get("Dimensions").split()
-            assert [int(n) - 1 for n in topology] == list(state.grid.shape)
-            slab, data = grid.find("Attribute/DataItem").findall("DataItem")
-            file_name, dataset = data.text.split(":")
-            assert file_name == "run.h5"
-            assert f[dataset].shape == (len(res.times), *state.grid.shape)
-            start = int(slab.text.split()[0])
-            assert res.times[start] == float(grid.find("Time").get("Value"))
-
-
 def test_direct_gzip_chunks_read_back_with_plain_h5py(tmp_path, rng):
     """Frames compressed by the writer itself (odd sizes: padded edge chunks) decode."""
     grid = ct.Grid((301, 517), 0.1)
