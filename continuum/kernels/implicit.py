@@ -76,8 +76,10 @@ class LineSystem(NamedTuple):
 
 class StiffStep(NamedTuple):
     """One backward-Euler solve of a stiff field: the step ``dt`` and time ``t`` [day],
-    the field's diffusivity ``d`` [mm^2/day], the tolerances of the step control and the
-    most corrections allowed."""
+    the field's diffusivity ``d`` [mm^2/day], the tolerances of the step control, the
+    most corrections allowed, and ``start_rate`` [field unit/day], an estimate of the
+    field's mean rate over the step (the previous step's) that starts the iteration at
+    ``u_old + dt start_rate`` (an empty array: at ``u_old``)."""
 
     dt: float
     t: float
@@ -85,6 +87,7 @@ class StiffStep(NamedTuple):
     rtol: float
     atol: float
     max_iterations: int
+    start_rate: np.ndarray
 
 
 class StiffBuffers(NamedTuple):
@@ -487,12 +490,14 @@ def backward_euler_residual(
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _prepare_system(kind, fingerprint, u_old, predictor, f, dt, t, d, problem, work):
+def _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work):
     """Level 0 of the system of :func:`solve_backward_euler` (stiff rates, coefficients,
-    diagonal ``1 + dt R``; ``x = u_old[f]``) and, in 2D and 3D, every multigrid level.
+    diagonal ``1 + dt R``; the start ``x = u_old[f] + dt start_rate``, or ``u_old[f]``
+    when ``start_rate`` is empty) and, in 2D and 3D, every multigrid level.
     Returns the :class:`System`."""
     numba.literally(kind)
     numba.literally(fingerprint)
+    dt, t, d, start_rate = step.dt, step.t, step.d, step.start_rate
     offsets, shapes = work.offsets, work.shapes
     coef = multigrid.level(work.coef, offsets, shapes, 0)
     diagonal = multigrid.level(work.diagonal, offsets, shapes, 0)
@@ -500,12 +505,7 @@ def _prepare_system(kind, fingerprint, u_old, predictor, f, dt, t, d, problem, w
     stiff_rates(kind, fingerprint, u_old, f, maps, params, t, work.rate_old)
     stiff_rates(kind, fingerprint, predictor, f, maps, params, t + dt, work.rate)
     coefficients(u_old, f, d, problem.diffusivity_law, maps, mask, mask.size > 0, coef)
-    n0, n1, n2 = u_old.shape[1], u_old.shape[2], u_old.shape[3]
-    for i0 in range(n0):
-        for i1 in range(n1):
-            for k in range(n2):
-                diagonal[i0, i1, k] = 1.0 + dt * work.rate[i0, i1, k]
-                work.x[i0, i1, k] = u_old[f, i0, i1, k]
+    _start(u_old[f], start_rate, dt, work.rate, diagonal, work.x)
     if _line_axis(u_old) < 0:
         multigrid.prepare_levels(
             work.coef,
@@ -518,6 +518,22 @@ def _prepare_system(kind, fingerprint, u_old, predictor, f, dt, t, d, problem, w
             dt,
         )
     return System(coef, work.rate_old, work.rate, dt)
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def _start(u_old, start_rate, dt, rate, diagonal, x):
+    """``diagonal = 1 + dt rate`` and the first iterate ``x = u_old + dt start_rate``
+    (``x = u_old`` when ``start_rate`` is empty)."""
+    n0, n1, n2 = u_old.shape
+    extrapolate = start_rate.size > 0
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        for k in range(n2):
+            diagonal[i0, i1, k] = 1.0 + dt * rate[i0, i1, k]
+            x[i0, i1, k] = u_old[i0, i1, k]
+            if extrapolate:
+                x[i0, i1, k] += dt * start_rate[i0, i1, k]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -575,8 +591,9 @@ def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, 
     quasi-static field then follows its drivers without a step of lag; ``T`` the diffusion
     operator with coefficients from ``u_old`` (``step.d`` [mm^2/day] times the factors of
     ``diffusion.coefficient``); the other reactions stay in the explicit
-    ``predictor[f]``, which receives ``x``), from ``x = u_old[f]``; ``step`` a
-    :class:`StiffStep`, ``buffers`` a :class:`StiffBuffers`.
+    ``predictor[f]``, which receives ``x``), from ``x = u_old[f] + dt step.start_rate``
+    (the previous step's rate extrapolated: fewer corrections for fields that change
+    smoothly); ``step`` a :class:`StiffStep`, ``buffers`` a :class:`StiffBuffers`.
     ``M`` is an M-matrix whose rows exceed their off-diagonal sums by at least 1, so
     ``max|x - x*| <= max|residual|``. The iteration stops when the residual is at the
     round-off of its terms, or when the last correction was below ``0.1 (atol + rtol |x|)``
@@ -589,9 +606,9 @@ def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, 
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    dt, t, d, rtol, atol = step.dt, step.t, step.d, step.rtol, step.atol
+    d, rtol, atol = step.d, step.rtol, step.atol
     scratch, work, row_stats = buffers.scratch, buffers.work, buffers.row_stats
-    system = _prepare_system(kind, fingerprint, u_old, predictor, f, dt, t, d, problem, work)
+    system = _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work)
     rhs = multigrid.level(work.rhs, work.offsets, work.shapes, 0)
     out = predictor[f]
     last_correction = np.inf

@@ -383,11 +383,14 @@ def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     the first stiff field whose solve did not converge, or -1."""
     numba.literally(kind)
     numba.literally(fingerprint)
+    rates = implicit.rates[int(implicit.history[1])]
+    extrapolate = implicit.history[0] != 0.0 and rates.shape == st.u.shape
     for f in range(st.u.shape[0]):
         d = implicit.diffusivity[f]
         moved = moves(implicit.taxis, f)
         if implicit.stiff[f]:
-            step = StiffStep(h, t, d, control.rtol, control.atol, MAX_SOLVER_ITERATIONS)
+            start_rate = rates[f] if extrapolate else rates[0, :0]
+            step = StiffStep(h, t, d, control.rtol, control.atol, MAX_SOLVER_ITERATIONS, start_rate)
             buffers = StiffBuffers(implicit.line_scratch, implicit.stiff_work, implicit.stiff_stats)
             iterations = _stiff_solve(kind, fingerprint, st.u, st.ua, f, step, problem, buffers)
             if iterations < 0:

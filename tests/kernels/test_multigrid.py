@@ -134,7 +134,7 @@ def compiled_solve(
         u_old,
         predictor,
         0,
-        StiffStep(dt, 0.0, d, rtol, atol, 400),
+        StiffStep(dt, 0.0, d, rtol, atol, 400, np.zeros((0, 0, 0))),
         problem,
         StiffBuffers(
             line_scratch(shape3),
