@@ -26,21 +26,23 @@ from continuum.models.pde import PDE
 from continuum.models.sites import Circulation, SecondarySite
 from continuum.scenario.checker import Checker
 from continuum.scenario.initial import file_name, initial_field
+from continuum.scenario.keys import (
+    CASCADE_KEYS,
+    CIRCULATION_KEYS,
+    COMPRESSIONS,
+    EQUATION_KEYS,
+    FIRST_PASS_KEYS,
+    GRID_KEYS,
+    MODEL_KEYS,
+    RUN_KEYS,
+    SITE_KEYS,
+    SITE_TISSUE_KEYS,
+    VESSEL_KEYS,
+    VESSEL_MAP_KEYS,
+)
 from continuum.solvers.choice import CHOICES
 from continuum.validation import check_integer, check_real
 
-SECTIONS = {
-    "title": "a name for the run",
-    "grid": "the tissue grid: shape, spacing [mm], origin [mm]",
-    "model": "name and parameters of the model",
-    "initial": "initial fields and compartments",
-    "vessels": "blood and lymph vessel maps (Invasion)",
-    "circulation": "blood and lymph rates, first pass, lymph node",
-    "sites": "secondary sites",
-    "cascade": "horizon and cohort_days of a cascade",
-    "interventions": "treatments: resection, radiotherapy, systemic therapy",
-    "run": "t_end, save_every, method, dt, rtol, atol, output, compression",
-}
 # The built-in models a scenario names (every exported class with kernels, but cascades).
 MODELS = tuple(
     name
@@ -50,9 +52,6 @@ MODELS = tuple(
     and cls.kernel_name
     and not issubclass(cls, Cascade)
 )
-MODEL_KEYS = ("name", "class", "equations", "parameters", "growth")
-EQUATION_KEYS = ("units", "maps", "scalars", "exports", "stiff", "cell_fields")
-RUN_KEYS = ("t_end", "save_every", "method", "dt", "rtol", "atol", "output", "compression")
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -90,7 +89,7 @@ def apply_override(data: dict, key: str, value, check: Checker) -> None:
 
 
 def _grid(table: dict, check: Checker):
-    check.keys(table, ("shape", "spacing", "origin"), "grid")
+    check.keys(table, GRID_KEYS, "grid")
     shape = table.get("shape")
     if shape is None:
         check.add("grid: missing required entry 'shape'")
@@ -241,7 +240,7 @@ def _model_vessels(cls, data: dict, grid, check: Checker) -> dict:
 
 
 def _vessels(table: dict, grid: Grid, check: Checker, prefix: str = "vessels") -> dict:
-    check.keys(table, ("blood", "lymph"), prefix)
+    check.keys(table, VESSEL_KEYS, prefix)
     maps = {}
     for key, default_seed in (("blood", 1), ("lymph", 2)):
         if key not in table:
@@ -252,7 +251,7 @@ def _vessels(table: dict, grid: Grid, check: Checker, prefix: str = "vessels") -
             maps[f"{key}_vessels"] = float(value)
             continue
         spec = check.table(value, where)
-        check.keys(spec, ("fraction", "seed", "radius", "file"), where)
+        check.keys(spec, VESSEL_MAP_KEYS, where)
         if "file" in spec:
             name = file_name(spec, where, check)
             array = (
@@ -278,33 +277,23 @@ def _vessels(table: dict, grid: Grid, check: Checker, prefix: str = "vessels") -
 
 def _cascade(primary, data: dict, check: Checker):
     table = dict(check.table(data.get("circulation"), "circulation"))
-    entries = (*Circulation.RATES, "first_pass", "lymph_node", "clusters", "transit_time")
-    check.keys(table, entries, "circulation")
+    check.keys(table, (*Circulation.RATES, *CIRCULATION_KEYS), "circulation")
     if isinstance(table.get("first_pass"), dict):
-        check.keys(table["first_pass"], ("site", "fraction"), "circulation.first_pass")
+        check.keys(table["first_pass"], FIRST_PASS_KEYS, "circulation.first_pass")
     circulation = check.attempt("circulation", Circulation, **table)
     sites = []
     entries = data.get("sites", [])
     if not isinstance(entries, list):
         check.add("sites: an array of tables ([[sites]]) is required")
         entries = []
-    parameters = [p.name for p in SecondarySite.PARAMETERS]
-    allowed = (
-        "name",
-        "organ",
-        "flow",
-        "affinity",
-        "capacity",
-        "growth",
-        "seeding",
-        "shedding",
-        "immunity",
-        *parameters,
-    )
+    spatial = ("grid", "tissue")  # a spatial site's, built into its grid and model
+    allowed = [k for k in SITE_KEYS if k not in spatial] + [
+        p.name for p in SecondarySite.PARAMETERS
+    ]
     for i, entry in enumerate(entries):
         entry = check.table(entry, f"sites[{i}]")
         where = f"sites[{i}]" + (f" ({entry['name']!r})" if "name" in entry else "")
-        check.keys(entry, (*allowed, "grid", "tissue"), where)
+        check.keys(entry, (*allowed, *spatial), where)
         if "name" not in entry:
             check.add(f"{where}: missing required entry 'name'")
             continue
@@ -318,7 +307,7 @@ def _cascade(primary, data: dict, check: Checker):
         if site is not None:
             sites.append(site)
     options = dict(check.table(data.get("cascade"), "cascade"))
-    check.keys(options, ("horizon", "cohort_days"), "cascade")
+    check.keys(options, CASCADE_KEYS, "cascade")
     if primary is None or circulation is None or len(sites) != len(entries):
         return None
     return check.attempt("cascade", Cascade, primary, circulation, sites, **options)
@@ -360,7 +349,7 @@ def _site_tissue(entry: dict, where: str, check: Checker):
         return None
     grid = _grid(check.table(entry["grid"], f"{where}.grid"), check)
     tissue = check.table(entry.get("tissue"), f"{where}.tissue")
-    check.keys(tissue, ("parameters", "vessels"), f"{where}.tissue")
+    check.keys(tissue, SITE_TISSUE_KEYS, f"{where}.tissue")
     parameters = dict(check.table(tissue.get("parameters"), f"{where}.tissue.parameters"))
     known = {p.name for p in model_classes.Invasion.PARAMETERS}
     check.keys(parameters, known, f"{where}.tissue.parameters")
@@ -385,7 +374,7 @@ def parse_run(table: dict, model, check: Checker) -> dict:
             settings[key] = value
     for key, allowed in (
         ("method", CHOICES),
-        ("compression", ("gzip", "lzf", "none")),
+        ("compression", COMPRESSIONS),
     ):
         if key in table:
             if table[key] not in allowed:
