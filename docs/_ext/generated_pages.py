@@ -35,6 +35,12 @@ def _number(value) -> str:
     return str(value)
 
 
+def _names(names) -> str:
+    """``a``, ``b`` and ``c`` as inline code."""
+    quoted = [f"`{name}`" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def table(header: list[str], rows: list[list]) -> str:
     """A Markdown (MyST) table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -140,9 +146,9 @@ def scenario_tables() -> dict[str, str]:
         )
     }
     pages["scenario/sections.md"] = key_table(keys.SECTIONS)
-    pages["scenario/models.md"] = ", ".join(f"`{name}`" for name in MODELS) + "\n"
-    pages["scenario/shapes.md"] = ", ".join(f"`{name}`" for name in SHAPES) + "\n"
-    pages["scenario/methods.md"] = ", ".join(f"`{name}`" for name in CHOICES) + "\n"
+    pages["scenario/models.md"] = f"The built-in models a scenario can name: {_names(MODELS)}.\n"
+    pages["scenario/shapes.md"] = f"Shapes: {_names(SHAPES)}.\n"
+    pages["scenario/methods.md"] = f"Methods: {_names(CHOICES)}.\n"
     pages["scenario/growth-laws.md"] = table(
         ["law", "parameters it reads"],
         [[f"`{law}`", ", ".join(names)] for law, names in GROWTH_LAW_PARAMETERS.items()],
@@ -151,7 +157,7 @@ def scenario_tables() -> dict[str, str]:
     pages["scenario/site-parameters.md"] = parameter_table(SITE_PARAMETERS, (), {})
     for kind, cls in KINDS.items():
         pages[f"scenario/intervention-{kind}.md"] = treatment_table(cls)
-    pages["scenario/intervention-kinds.md"] = ", ".join(f'`"{k}"`' for k in KINDS) + "\n"
+    pages["scenario/intervention-kinds.md"] = f"Kinds: {_names(KINDS)}.\n"
     return pages
 
 
