@@ -165,6 +165,18 @@ def test_shapes_that_do_not_fit_and_missing_entries(tmp_path):
         ct.Scenario.from_text("[run\n")
 
 
+def test_a_bad_grid_is_reported_beside_an_unknown_model():
+    text = (
+        '[grid]\nshape = [8, 8]\nspacing = -0.5\n[model]\nname = "FisherKP"\n[run]\nt_end = 1.0\n'
+    )
+    with pytest.raises(ct.ScenarioError) as caught:
+        ct.Scenario.from_text(text)
+    problems = caught.value.problems
+    assert len(problems) == 2
+    assert "did you mean 'FisherKPP'" in problems[0]
+    assert "spacing: got -0.5" in problems[1]
+
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -117,6 +117,8 @@ def parse_model(data: dict, check: Checker, folder: Path = Path(".")):
         check.keys(table, MODEL_KEYS, "model")
         cls = _model_class(table, folder, check)
         if cls is None:
+            if "grid" in data:  # its own problems are reported all the same
+                _grid(check.table(data["grid"], "grid"), check)
             return None, None
         grid = _tissue_grid(cls, data, check)
         options = _model_parameters(cls, table, check)
