@@ -68,13 +68,14 @@ def code_blocks(text: str) -> list[Block]:
 
 
 def pages() -> list[Path]:
-    """README.md and the documentation's Markdown pages (not the built or generated ones)."""
+    """README.md and the documentation's Markdown pages (not the built or generated ones)
+    that hold Python blocks to run."""
     docs = [
         path
         for path in sorted((ROOT / "docs").rglob("*.md"))
         if not {"_build", "_generated"} & set(path.relative_to(ROOT / "docs").parts)
     ]
-    return [ROOT / "README.md", *docs]
+    return [page for page in (ROOT / "README.md", *docs) if code_blocks(page.read_text("utf-8"))]
 
 
 # Runs in the page's folder: each block as a script file, reporting the first failure.
@@ -119,8 +120,6 @@ def run_page(page: Path, folder: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_code_runs_as_written(page, tmp_path):
-    if not code_blocks(page.read_text(encoding="utf-8")):
-        pytest.skip(f"{page.name}: no Python blocks")
     result = run_page(page, tmp_path)
     if result.returncode != 0:
         failed = re.search(r"DOCS-BLOCK-FAILED line (\d+)", result.stderr)
@@ -148,6 +147,22 @@ def test_blocks_are_found_as_a_reader_sees_them():
     assert [b.line for b in blocks] == [3, 8]
     assert blocks[0].code == "x = 1\n"
     assert blocks[1].code == "if x:\n    y = 2\n"
+
+
+def test_the_readme_and_the_tutorials_are_among_the_pages():
+    names = {str(page.relative_to(ROOT)) for page in pages()}
+    assert {"README.md", "docs/tutorials/cascade.md", "docs/getting-started/index.md"} <= names
+
+
+def test_readme_blocks_do_not_share_names(tmp_path):
+    """Each README block must run on its own, as a reader copies it."""
+    page = tmp_path / "README.md"
+    page.write_text("```python\nx = 1\n```\n\n```python\nprint(x)\n```\n")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    result = run_page(page, folder)
+    assert result.returncode == 1
+    assert "DOCS-BLOCK-FAILED line 6" in result.stderr
 
 
 def test_a_failing_block_is_reported_with_its_line(tmp_path):

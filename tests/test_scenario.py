@@ -383,3 +383,21 @@ def test_defence_keys_are_checked_like_the_rest():
         ct.Scenario.from_text(
             LUMPED + '[[interventions]]\nkind = "immunotherapy"\nstart = 1.0\nend = 2.0\n'
         ).run(progress=False)
+
+
+def test_every_scenario_key_says_its_unit_and_meaning():
+    """The scenario-file reference is generated from these tables (docs/_ext)."""
+    from dataclasses import fields
+
+    from continuum.interventions import KINDS
+    from continuum.scenario import keys
+
+    tables = [getattr(keys, name) for name in dir(keys) if name.endswith(("_KEYS", "SECTIONS"))]
+    assert len(tables) == 14
+    for table in tables:
+        for name, key in table.items():
+            assert isinstance(key, keys.Key) and key.meaning, name
+    for kind, cls in KINDS.items():
+        for f in fields(cls):
+            if f.name != "kind":
+                assert f.metadata["meaning"] and "unit" in f.metadata, (kind, f.name)
