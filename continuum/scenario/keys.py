@@ -146,11 +146,11 @@ CASCADE_KEYS = {
 RUN_KEYS = {
     "t_end": Key("day", REQUIRED, "end of the run"),
     "save_every": Key("day", "t_end / 100", "interval between stored frames"),
-    "method": Key("", "auto", "auto, euler, explicit, imex or imex2"),
+    "method": Key("", "auto", "the time-stepping method (the methods listed below)"),
     "dt": Key("day", None, "fixed step (adaptive steps without it)"),
     "rtol": Key("", "1e-4 (1e-8 without fields)", "relative tolerance of the step control"),
     "atol": Key("", 1e-8, "absolute tolerance of the step control"),
     "output": Key("", "no file (continuum run: run.h5)", "path of the run file"),
-    "compression": Key("", "gzip", "gzip, lzf or none"),
+    "compression": Key("", "gzip", "compression of the run file: gzip, lzf or none"),
 }
 COMPRESSIONS = ("gzip", "lzf", "none")
