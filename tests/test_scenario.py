@@ -165,6 +165,18 @@ def test_shapes_that_do_not_fit_and_missing_entries(tmp_path):
         ct.Scenario.from_text("[run\n")
 
 
+def test_a_bad_grid_is_reported_beside_an_unknown_model():
+    text = (
+        '[grid]\nshape = [8, 8]\nspacing = -0.5\n[model]\nname = "FisherKP"\n[run]\nt_end = 1.0\n'
+    )
+    with pytest.raises(ct.ScenarioError) as caught:
+        ct.Scenario.from_text(text)
+    problems = caught.value.problems
+    assert len(problems) == 2
+    assert "did you mean 'FisherKPP'" in problems[0]
+    assert "spacing: got -0.5" in problems[1]
+
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -371,3 +383,21 @@ def test_defence_keys_are_checked_like_the_rest():
         ct.Scenario.from_text(
             LUMPED + '[[interventions]]\nkind = "immunotherapy"\nstart = 1.0\nend = 2.0\n'
         ).run(progress=False)
+
+
+def test_every_scenario_key_says_its_unit_and_meaning():
+    """The scenario-file reference is generated from these tables (docs/_ext)."""
+    from dataclasses import fields
+
+    from continuum.interventions import KINDS
+    from continuum.scenario import keys
+
+    tables = [getattr(keys, name) for name in dir(keys) if name.endswith(("_KEYS", "SECTIONS"))]
+    assert len(tables) == 17  # with the image tables: mask, field, vessel map
+    for table in tables:
+        for name, key in table.items():
+            assert isinstance(key, keys.Key) and key.meaning, name
+    for kind, cls in KINDS.items():
+        for f in fields(cls):
+            if f.name != "kind":
+                assert f.metadata["meaning"] and "unit" in f.metadata, (kind, f.name)

@@ -115,13 +115,18 @@ class FrameArray:
 class Transport:
     """Transport terms of a model, in the kernels' layout (build it with :meth:`of`).
 
-    diffusivity : (n_fields,) [mm^2/day]
-    diffusivity_map : (n_fields,) int index into the static maps (relative diffusivity), -1
-    taxis : (n_taxis, 3) rows (field index, attractant index, chi [mm^2/day])
-    diffusivity_field : optional (n_fields, 3) rows (field index or -1, a, b): the
-        coefficient is multiplied by ``max(0, a + b u[field])``, taken from the current state
-        (for example ``1 - normal tissue`` in the acid-mediated model). The stability
-        estimate assumes fields in [0, 1].
+    Attributes
+    ----------
+    diffusivity : (n_fields,) array
+        Diffusivity of each field [mm^2/day].
+    diffusivity_map : (n_fields,) int array
+        Index into the static maps of each field's relative diffusivity map, or -1.
+    taxis : (n_taxis, 3) array
+        Rows (field index, attractant index, chi [mm^2/day]).
+    diffusivity_field : (n_fields, 3) array, optional
+        Rows (field index or -1, a, b): the coefficient is multiplied by ``max(0, a + b
+        u[field])``, taken from the current state (for example ``1 - normal tissue`` in
+        the acid-mediated model). The stability estimate assumes fields in [0, 1].
     """
 
     diffusivity: np.ndarray

@@ -92,8 +92,9 @@ class Circulation:
         ``"lymph_node"``, if any.
     transit_time : venous transit from the primary to the first capillary bed [day]
         (default 0).
-    clusters : ``{"fraction": ..., "clearance": ..., "seeding": ..., "nk_shielding":
-        ...}``: the fraction of the cells entering blood that travel in clusters, their
+    clusters : dict, optional
+        ``{"fraction": ..., "clearance": ..., "seeding": ..., "nk_shielding": ...}``: the
+        fraction of the cells entering blood that travel in clusters, their
         clearance [1/day], how many times better a clustered cell seeds (default: no
         clusters; ``Circulation.ACETO_CLUSTERS`` holds values after Aceto et al., Cell
         2014) and the fraction ``s`` of the NK killing they escape (default 0.5, an
@@ -256,8 +257,9 @@ class SecondarySite:
         Gandolfi & Hahnfeldt, PLoS ONE 2014; 0: local inhibition only). Series
         ``vascular_capacity`` [cells] sums the colonies' capacities.
     seeding : ``None`` (colonies do not seed), ``(m, alpha)`` or ``{"m": ..., "alpha": ...}``.
-    shedding : ``None`` (colonies do not shed), ``(mu, alpha)`` or ``{"mu": ..., "alpha":
-        ...}``: each colony of ``s`` cells sheds ``mu s^alpha`` cells/day into the venous
+    shedding : None, tuple or dict
+        ``None`` (colonies do not shed), ``(mu, alpha)`` or ``{"mu": ..., "alpha": ...}``:
+        each colony of ``s`` cells sheds ``mu s^alpha`` cells/day into the venous
         blood once it is vascularised (from 1 mm in diameter, ``VASCULAR_CELLS``), which
         carries them through the first capillary bed and the circulation like the
         primary's (metastases seeding metastases; a lumped primary only). The rate is held
@@ -268,7 +270,8 @@ class SecondarySite:
         model's blood-vessel map, and colonies grow under ``model`` instead of a growth
         law. Series ``colonies`` and ``detectable`` then count connected tumour foci
         (cells where ``e + m >= 1e-3``), ``burden`` the cells in the tissue.
-    model : the :class:`~continuum.models.Invasion` model of a spatial site (default
+    model : Invasion, optional
+        The :class:`~continuum.models.Invasion` model of a spatial site (default
         ``Invasion()``). Its intravasation does not deplete the tissue (``mu_B = mu_Be =
         mu_L = 0`` in its kernels); with ``shedding=True`` the flux it defines (``J_B +
         J_L`` of the model's fields, cells/day) is shed into the cascade's venous blood,

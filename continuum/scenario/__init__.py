@@ -48,14 +48,17 @@ The package: :mod:`~continuum.scenario.core` (:class:`Scenario`, reading and bui
 model, grid, cascade, interventions, run settings), :mod:`~continuum.scenario.initial`
 (initial fields, arrays from ``.npy`` and HDF5 files),
 :mod:`~continuum.scenario.image_files` (masks, fields and vessel maps from images such as
-NIfTI, through :mod:`continuum.images`) and
-:mod:`~continuum.scenario.checker` (:class:`ScenarioError` and the problem collector).
+NIfTI, through :mod:`continuum.images`),
+:mod:`~continuum.scenario.checker` (:class:`ScenarioError` and the problem collector)
+and :mod:`~continuum.scenario.keys` (the keys each table accepts, with unit, default and
+meaning; the documentation's scenario-file reference is generated from them).
 """
 
 from continuum.scenario.checker import Checker, ScenarioError
 from continuum.scenario.core import Scenario, load_scenario
 from continuum.scenario.initial import SHAPES
-from continuum.scenario.tables import MODELS, RUN_KEYS, SECTIONS, parse_override
+from continuum.scenario.keys import RUN_KEYS, SECTIONS
+from continuum.scenario.tables import MODELS, parse_override
 
 __all__ = [
     "MODELS",

@@ -9,8 +9,8 @@ from pathlib import Path
 from continuum.interventions import Schedule
 from continuum.scenario.checker import Checker, ScenarioError
 from continuum.scenario.initial import initial_field, initial_state
+from continuum.scenario.keys import SECTIONS
 from continuum.scenario.tables import (
-    SECTIONS,
     apply_override,
     parse_interventions,
     parse_model,

@@ -3,7 +3,9 @@ initial fields from segmentations (``[initial] u = { file = "tumour.nii.gz", lab
 value = 0.8 }``) and vessel maps (``[vessels] blood = { file = "vessels.nii.gz" }``),
 read and resampled by :mod:`continuum.images`. Every problem (a missing file, axes that
 do not fit, no overlap, a label the image does not hold) goes to the
-:class:`~continuum.scenario.checker.Checker` with the key that caused it."""
+:class:`~continuum.scenario.checker.Checker` with the key that caused it. The keys of each
+image table are in :mod:`~continuum.scenario.keys` (``MASK_KEYS``, ``IMAGE_FIELD_KEYS``,
+``VESSEL_IMAGE_KEYS``)."""
 
 from __future__ import annotations
 
@@ -12,47 +14,8 @@ from pathlib import Path
 from continuum import images
 from continuum import vessels as vessel_maps
 from continuum.scenario.checker import Checker
+from continuum.scenario.keys import IMAGE_FIELD_KEYS, MASK_KEYS, VESSEL_IMAGE_KEYS
 
-# The entries of an image table in each place a scenario takes one: key -> (unit,
-# default, meaning), as the other tables of the scenario reference list them.
-REQUIRED = "required"
-_FILE = "a NIfTI image (.nii, .nii.gz), a picture (.png) or a .npy array, next to the scenario"
-_SECTION = (
-    "mm",
-    None,
-    "{z = ...} (axial; or x, y): the world axes a 2D grid fixes in a 3D image (two for 1D)",
-)
-MASK_KEYS = {
-    "file": ("", REQUIRED, _FILE),
-    "label": ("", None, "tissue where the nearest voxel holds this label (a whole number or list)"),
-    "threshold": (
-        "",
-        None,
-        "tissue where the linearly interpolated value is >= it (not with label)",
-    ),
-    "section": _SECTION,
-}
-FIELD_KEYS = {
-    "file": (
-        "",
-        REQUIRED,
-        "a NIfTI image (.nii, .nii.gz) or a picture (.png), next to the scenario",
-    ),
-    "label": ("", None, "value where the nearest voxel holds this label (a whole number or list)"),
-    "value": (
-        "",
-        1.0,
-        "the field where the label is (0 elsewhere); without label, the factor "
-        "on the image's values (linear interpolation)",
-    ),
-    "section": _SECTION,
-}
-VESSEL_KEYS = {
-    "file": ("", REQUIRED, _FILE),
-    "invert": ("", False, "dark (low values) means vessels"),
-    "rescale": ("", True, "scale to [0, 1] by the image's range; false: densities as they are"),
-    "section": _SECTION,
-}
 # Image files that [initial] and other fields read through continuum.images (``.npy``
 # arrays there keep their own rule: exactly the grid's shape).
 FIELD_SUFFIXES = images.NIFTI_SUFFIXES + images.PICTURE_SUFFIXES
@@ -133,18 +96,18 @@ def masked_grid(spec: dict, spacing, path: Path, where: str, check: Checker):
 
 def field(spec: dict, grid, path: Path, where: str, check: Checker):
     """``{ file, label, value, section }``: a field of the grid's shape from an image."""
-    check.keys(spec, FIELD_KEYS, where)
+    check.keys(spec, IMAGE_FIELD_KEYS, where)
     image = read(path, where, check)
     options = _options(spec, where, check)
     if image is None or options is None:
         return None
-    return attempt(check, where, FIELD_KEYS, images.field_from_image, grid, image, **options)
+    return attempt(check, where, IMAGE_FIELD_KEYS, images.field_from_image, grid, image, **options)
 
 
 def vessel_map(spec: dict, grid, path: Path, where: str, check: Checker):
     """``[vessels] blood = { file, invert, rescale, section }``: a vessel density map."""
-    check.keys(spec, VESSEL_KEYS, where)
+    check.keys(spec, VESSEL_IMAGE_KEYS, where)
     options = _options(spec, where, check, flags=("invert", "rescale"))
     if options is None:
         return None
-    return attempt(check, where, VESSEL_KEYS, vessel_maps.from_image, grid, path, **options)
+    return attempt(check, where, VESSEL_IMAGE_KEYS, vessel_maps.from_image, grid, path, **options)

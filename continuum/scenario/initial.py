@@ -12,6 +12,7 @@ import numpy as np
 from continuum.grid import Grid
 from continuum.scenario import image_files
 from continuum.scenario.checker import Checker
+from continuum.scenario.keys import INITIAL_FILE_KEYS, INITIAL_SHAPE_KEYS
 from continuum.validation import check_integer, check_real
 
 SHAPES = ("disk", "ball", "interval")
@@ -49,7 +50,7 @@ def _array_from_file(spec: dict, grid: Grid, folder: Path, where: str, check: Ch
     if image_files.is_field_image(name):
         return image_files.field(spec, grid, path, where, check)
     hdf5 = path.suffix in (".h5", ".hdf5")
-    check.keys(spec, ("file", "dataset", "frame") if hdf5 else ("file",), where)
+    check.keys(spec, INITIAL_FILE_KEYS if hdf5 else ("file",), where)
     try:
         if hdf5:
             array = _hdf5_array(spec, path, grid, where, check)
@@ -106,7 +107,7 @@ def file_name(spec: dict, where: str, check: Checker) -> str | None:
 def initial_field(spec: dict, grid: Grid, folder: Path, where: str, check: Checker):
     if "file" in spec:
         return _array_from_file(spec, grid, folder, where, check)
-    check.keys(spec, ("shape", "radius", "value", "centre"), where)
+    check.keys(spec, INITIAL_SHAPE_KEYS, where)
     shape = spec.get("shape")
     if shape not in SHAPES:
         check.add(f"{where}.shape: got {shape!r}; allowed are {', '.join(SHAPES)} or a file")

@@ -27,21 +27,23 @@ from continuum.models.sites import Circulation, SecondarySite
 from continuum.scenario import image_files
 from continuum.scenario.checker import Checker
 from continuum.scenario.initial import file_name, initial_field
+from continuum.scenario.keys import (
+    CASCADE_KEYS,
+    CIRCULATION_KEYS,
+    COMPRESSIONS,
+    EQUATION_KEYS,
+    FIRST_PASS_KEYS,
+    GRID_KEYS,
+    MODEL_KEYS,
+    RUN_KEYS,
+    SITE_KEYS,
+    SITE_TISSUE_KEYS,
+    VESSEL_KEYS,
+    VESSEL_MAP_KEYS,
+)
 from continuum.solvers.choice import CHOICES
 from continuum.validation import check_integer, check_positive, check_real
 
-SECTIONS = {
-    "title": "a name for the run",
-    "grid": "the tissue grid: shape, spacing [mm], origin [mm], mask (an image)",
-    "model": "name and parameters of the model",
-    "initial": "initial fields and compartments",
-    "vessels": "blood and lymph vessel maps (Invasion)",
-    "circulation": "blood and lymph rates, first pass, lymph node",
-    "sites": "secondary sites",
-    "cascade": "horizon and cohort_days of a cascade",
-    "interventions": "treatments: resection, radiotherapy, systemic therapy",
-    "run": "t_end, save_every, method, dt, rtol, atol, output, compression",
-}
 # The built-in models a scenario names (every exported class with kernels, but cascades).
 MODELS = tuple(
     name
@@ -51,27 +53,6 @@ MODELS = tuple(
     and cls.kernel_name
     and not issubclass(cls, Cascade)
 )
-MODEL_KEYS = ("name", "class", "equations", "parameters", "growth")
-EQUATION_KEYS = ("units", "maps", "scalars", "exports", "stiff", "cell_fields")
-# [grid] and [vessels] blood/lymph (random capillaries, or image_files.VESSEL_KEYS with a
-# file): key -> (unit, default, meaning)
-GRID_KEYS = {
-    "shape": ("cells", "required", "cells along each axis: 1 to 3 whole numbers (or give a mask)"),
-    "spacing": ("mm", 1.0, "cell width: one number, or one per axis"),
-    "origin": ("mm", 0.0, "the grid's lower corner in the images' world frame (RAS+)"),
-    "mask": (
-        "",
-        None,
-        "tissue mask from an image: { file, label | threshold, section }; "
-        "without shape, the grid covers the mask's tissue",
-    ),
-}
-CAPILLARY_KEYS = {
-    "fraction": ("", "required", "volume fraction of random capillaries (without file)"),
-    "seed": ("", "1 (blood), 2 (lymph)", "seed of the random capillaries"),
-    "radius": ("mm", 0.005, "capillary radius of the random map"),
-}
-RUN_KEYS = ("t_end", "save_every", "method", "dt", "rtol", "atol", "output", "compression")
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -168,6 +149,8 @@ def parse_model(data: dict, check: Checker, folder: Path = Path(".")):
         check.keys(table, MODEL_KEYS, "model")
         cls = _model_class(table, folder, check)
         if cls is None:
+            if "grid" in data:  # its own problems are reported all the same
+                _grid(check.table(data["grid"], "grid"), check, folder)
             return None, None
         grid = _tissue_grid(cls, data, check, folder)
         options = _model_parameters(cls, table, check)
@@ -291,7 +274,7 @@ def _model_vessels(cls, data: dict, grid, check: Checker, folder: Path) -> dict:
 
 
 def _vessels(table: dict, grid: Grid, check: Checker, folder: Path, prefix="vessels") -> dict:
-    check.keys(table, ("blood", "lymph"), prefix)
+    check.keys(table, VESSEL_KEYS, prefix)
     maps = {}
     for key, default_seed in (("blood", 1), ("lymph", 2)):
         if key not in table:
@@ -310,7 +293,7 @@ def _vessels(table: dict, grid: Grid, check: Checker, folder: Path, prefix="vess
                 else image_files.vessel_map(spec, grid, folder / name, where, check)
             )
         else:
-            check.keys(spec, (*CAPILLARY_KEYS, "file"), where)
+            check.keys(spec, VESSEL_MAP_KEYS, where)
             fraction = check.number(spec, "fraction", where, required=True)
             seed = check.value(check_integer, f"{where}.seed", spec.get("seed", default_seed), 0)
             if fraction is None or seed is None:
@@ -330,33 +313,23 @@ def _vessels(table: dict, grid: Grid, check: Checker, folder: Path, prefix="vess
 
 def _cascade(primary, data: dict, check: Checker, folder: Path):
     table = dict(check.table(data.get("circulation"), "circulation"))
-    entries = (*Circulation.RATES, "first_pass", "lymph_node", "clusters", "transit_time")
-    check.keys(table, entries, "circulation")
+    check.keys(table, (*Circulation.RATES, *CIRCULATION_KEYS), "circulation")
     if isinstance(table.get("first_pass"), dict):
-        check.keys(table["first_pass"], ("site", "fraction"), "circulation.first_pass")
+        check.keys(table["first_pass"], FIRST_PASS_KEYS, "circulation.first_pass")
     circulation = check.attempt("circulation", Circulation, **table)
     sites = []
     entries = data.get("sites", [])
     if not isinstance(entries, list):
         check.add("sites: an array of tables ([[sites]]) is required")
         entries = []
-    parameters = [p.name for p in SecondarySite.PARAMETERS]
-    allowed = (
-        "name",
-        "organ",
-        "flow",
-        "affinity",
-        "capacity",
-        "growth",
-        "seeding",
-        "shedding",
-        "immunity",
-        *parameters,
-    )
+    spatial = ("grid", "tissue")  # a spatial site's, built into its grid and model
+    allowed = [k for k in SITE_KEYS if k not in spatial] + [
+        p.name for p in SecondarySite.PARAMETERS
+    ]
     for i, entry in enumerate(entries):
         entry = check.table(entry, f"sites[{i}]")
         where = f"sites[{i}]" + (f" ({entry['name']!r})" if "name" in entry else "")
-        check.keys(entry, (*allowed, "grid", "tissue"), where)
+        check.keys(entry, (*allowed, *spatial), where)
         if "name" not in entry:
             check.add(f"{where}: missing required entry 'name'")
             continue
@@ -370,7 +343,7 @@ def _cascade(primary, data: dict, check: Checker, folder: Path):
         if site is not None:
             sites.append(site)
     options = dict(check.table(data.get("cascade"), "cascade"))
-    check.keys(options, ("horizon", "cohort_days"), "cascade")
+    check.keys(options, CASCADE_KEYS, "cascade")
     if primary is None or circulation is None or len(sites) != len(entries):
         return None
     return check.attempt("cascade", Cascade, primary, circulation, sites, **options)
@@ -412,7 +385,7 @@ def _site_tissue(entry: dict, where: str, check: Checker, folder: Path):
         return None
     grid = _grid(check.table(entry["grid"], f"{where}.grid"), check, folder, f"{where}.grid")
     tissue = check.table(entry.get("tissue"), f"{where}.tissue")
-    check.keys(tissue, ("parameters", "vessels"), f"{where}.tissue")
+    check.keys(tissue, SITE_TISSUE_KEYS, f"{where}.tissue")
     parameters = dict(check.table(tissue.get("parameters"), f"{where}.tissue.parameters"))
     known = {p.name for p in model_classes.Invasion.PARAMETERS}
     check.keys(parameters, known, f"{where}.tissue.parameters")
@@ -437,7 +410,7 @@ def parse_run(table: dict, model, check: Checker) -> dict:
             settings[key] = value
     for key, allowed in (
         ("method", CHOICES),
-        ("compression", ("gzip", "lzf", "none")),
+        ("compression", COMPRESSIONS),
     ):
         if key in table:
             if table[key] not in allowed:
