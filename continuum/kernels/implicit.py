@@ -44,13 +44,8 @@ from continuum.kernels.diffusion import coefficient
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.fv import (
     DIRICHLET,
-    NOFLUX,
     PERIODIC,
-    boundary_face,
-    cell,
-    dirichlet_flux,
     harmonic,
-    neighbour,
 )
 from continuum.kernels.taxis import minmod
 
@@ -105,6 +100,10 @@ class BackwardEulerWork(NamedTuple):
 
     x: np.ndarray
     """(n0, n1, n2) the iterate."""
+    known: np.ndarray
+    """(n0, n1, n2) the right-hand side ``b`` of ``M x = b`` (:func:`_known_terms`)."""
+    own: np.ndarray
+    """(n0, n1, n2) the diagonal of ``M`` less the faces between cells."""
     rate_old: np.ndarray
     """(n0, n1, n2) the stiff rate at the start of the step [1/day]."""
     rate: np.ndarray
@@ -410,80 +409,65 @@ def coefficients(u, f, d, law, maps, mask, has_mask, out):
             out[i0, i1, k] = coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k)
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _flux_sum(x, coef, f, where, bc_kind, bc_val, inv_h2):
-    """``(T x, size)`` in cell ``where = (i0, i1, k)``: the sum of its face fluxes [u/day]
-    (operator of ``fv`` with coefficients ``coef`` and the boundary values of field ``f``)
-    and the magnitude of their terms, for the round-off floor."""
-    i0, i1, k = where
-    shape = x.shape
-    xc = x[i0, i1, k]
-    dc = coef[i0, i1, k]
-    total = 0.0
-    size = 0.0
-    if dc == 0.0:
-        return total, size
-    for axis in range(3):
-        n = shape[axis]
-        if n == 1:
-            continue
-        i = where[axis]
-        for side in range(2):
-            face = boundary_face(bc_kind[f, axis, side], side, i, n)
-            if face == NOFLUX:
-                continue
-            if face == DIRICHLET:
-                flux = dirichlet_flux(dc, bc_val[f, axis, side], xc, inv_h2[axis])
-                total += flux
-                size += abs(flux)
-                continue
-            a, b, c = cell(axis, i0, i1, k, neighbour(i, side, n))
-            w = harmonic(dc, coef[a, b, c])
-            flux = w * (x[a, b, c] - xc) * inv_h2[axis]
-            total += flux
-            size += abs(flux) + w * (abs(x[a, b, c]) + abs(xc)) * inv_h2[axis]
-    return total, size
-
-
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
-def backward_euler_residual(
-    x, u_old, predictor, f, system, problem, rtol, atol, residual, row_stats
-):
-    """Residual of the backward-Euler step of field ``f``, with row maxima.
-
-    ``residual = predictor + dt (R_old u_old - R x) - x + dt T x``, where ``predictor`` is
-    the explicit Euler predictor (which holds ``-R_old u_old``), ``R`` the stiff rate at
-    the end of the step and ``T`` the diffusion operator with coefficients ``coef`` and the
-    boundary values (``system`` the :class:`System`, ``problem`` the
-    :class:`~continuum.kernels.problem.Problem`). Zero exactly at the solution of ``x =
-    u_old + dt (T x - R x + the other reactions)``.
-    ``row_stats[r, 0]`` gets the row maximum of ``|residual|``, ``row_stats[r, 1]`` that
-    of ``|residual| / (atol + rtol |x|)``, less the round-off the residual's terms carry.
-    """
-    n0, n1, n2 = x.shape
-    rate_old, rate, dt = system.rate_old, system.rate, system.dt
+def _known_terms(u_old, predictor, f, system, problem, known, own):
+    """The parts of ``M x = b`` for field ``f`` that are not face fluxes between cells:
+    ``known = b = predictor + dt R_old u_old`` plus the boundary values' share of
+    ``dt T``, and ``own = 1 + dt R`` plus the boundary faces' share of the diagonal.
+    ``predictor`` is the field's explicit Euler predictor (it holds ``-R_old u_old``); a
+    Dirichlet face half a cell away contributes ``2 dt coef (g - x) / h^2``."""
+    n0, n1, n2 = known.shape
+    shape = (n0, n1, n2)
+    dt, coef = system.dt, system.coef
+    bc_kind, bc_val, inv_h2 = problem.bc_kind, problem.bc_val, problem.inv_h2
     for r in prange(n0 * n1):
         i0 = r // n1
         i1 = r - i0 * n1
+        for k in range(n2):
+            value = predictor[i0, i1, k] + dt * system.rate_old[i0, i1, k] * u_old[f, i0, i1, k]
+            diagonal = 1.0 + dt * system.rate[i0, i1, k]
+            where = (i0, i1, k)
+            for axis in range(3):
+                n = shape[axis]
+                if n == 1:
+                    continue
+                i = where[axis]
+                for side in range(2):
+                    edge = i == 0 if side == 0 else i == n - 1
+                    if edge and bc_kind[f, axis, side] == DIRICHLET:
+                        weight = 2.0 * dt * inv_h2[axis] * coef[i0, i1, k]
+                        value += weight * bc_val[f, axis, side]
+                        diagonal += weight
+            known[i0, i1, k] = value
+            own[i0, i1, k] = diagonal
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def operator_residual(x, known, own, operator, inv_w, rtol, atol, residual, row_stats):
+    """``residual = known - own x + dt T x`` on level 0 (``b - M x``; :func:`_known_terms`),
+    the flux sum ``dt T x`` in difference form from the face weights ``(w0, w1, w2)`` of
+    ``operator`` (``multigrid.prepare_levels``).
+    ``row_stats[r, 0]`` gets the row maximum of ``|residual|``, ``row_stats[r, 1]`` that
+    of ``|residual| / (atol + rtol |x|)`` less the round-off its terms carry (zero where
+    the residual is round-off)."""
+    w0, w1, w2, _ = operator
+    n0, n1, n2 = x.shape
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
+        lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
+        outer = (lo0, hi0, lo1, hi1)
         r_max = 0.0
         ratio = 0.0
         for k in range(n2):
             xc = x[i0, i1, k]
-            total, size = _flux_sum(
-                x, system.coef, f, (i0, i1, k), problem.bc_kind, problem.bc_val, problem.inv_h2
-            )
-            value = (
-                predictor[i0, i1, k]
-                - xc
-                + dt * (rate_old[i0, i1, k] * u_old[f, i0, i1, k] - rate[i0, i1, k] * xc)
-                + dt * total
-            )
+            flux, size = multigrid.face_flux_sum(x, w0, w1, w2, inv_w, i0, i1, k, outer)
+            loss = own[i0, i1, k] * xc
+            value = known[i0, i1, k] - loss + flux
             residual[i0, i1, k] = value
             r_max = max(r_max, abs(value))
-            decay = dt * (
-                rate[i0, i1, k] * abs(xc) + rate_old[i0, i1, k] * abs(u_old[f, i0, i1, k])
-            )
-            floor = ROUNDOFF * (abs(predictor[i0, i1, k]) + abs(xc) + decay + dt * size)
+            floor = ROUNDOFF * (abs(known[i0, i1, k]) + abs(loss) + size)
             ratio = max(ratio, max(abs(value) - floor, 0.0) / (atol + rtol * abs(xc)))
         row_stats[r, 0] = r_max
         row_stats[r, 1] = ratio
@@ -491,10 +475,11 @@ def backward_euler_residual(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work):
-    """Level 0 of the system of :func:`solve_backward_euler` (stiff rates, coefficients,
-    diagonal ``1 + dt R``; the start ``x = u_old[f] + dt start_rate``, or ``u_old[f]``
-    when ``start_rate`` is empty) and, in 2D and 3D, every multigrid level.
-    Returns the :class:`System`."""
+    """The system of :func:`solve_backward_euler`: stiff rates, coefficients, diagonal
+    ``1 + dt R``, the start ``x = u_old[f] + dt start_rate`` (``u_old[f]`` when
+    ``start_rate`` is empty), the operator on every multigrid level (level 0 gives the
+    residual, in 1D too), the right-hand side ``work.known`` and ``work.own``. Returns the
+    :class:`System`."""
     numba.literally(kind)
     numba.literally(fingerprint)
     dt, t, d, start_rate = step.dt, step.t, step.d, step.start_rate
@@ -506,18 +491,19 @@ def _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work)
     stiff_rates(kind, fingerprint, predictor, f, maps, params, t + dt, work.rate)
     coefficients(u_old, f, d, problem.diffusivity_law, maps, mask, mask.size > 0, coef)
     _start(u_old[f], start_rate, dt, work.rate, diagonal, work.x)
-    if _line_axis(u_old) < 0:
-        multigrid.prepare_levels(
-            work.coef,
-            work.diagonal,
-            work.operator,
-            offsets,
-            shapes,
-            work.inv_w,
-            problem.bc_kind[f],
-            dt,
-        )
-    return System(coef, work.rate_old, work.rate, dt)
+    multigrid.prepare_levels(
+        work.coef,
+        work.diagonal,
+        work.operator,
+        offsets,
+        shapes,
+        work.inv_w,
+        problem.bc_kind[f],
+        dt,
+    )
+    system = System(coef, work.rate_old, work.rate, dt)
+    _known_terms(u_old, predictor[f], f, system, problem, work.known, work.own)
+    return system
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -610,29 +596,32 @@ def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, 
     scratch, work, row_stats = buffers.scratch, buffers.work, buffers.row_stats
     system = _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work)
     rhs = multigrid.level(work.rhs, work.offsets, work.shapes, 0)
+    operator = multigrid.operator_level(work.operator, work.offsets, work.shapes, 0)
     out = predictor[f]
-    last_correction = np.inf
     for iteration in range(step.max_iterations + 1):
-        backward_euler_residual(work.x, u_old, out, f, system, problem, rtol, atol, rhs, row_stats)
+        operator_residual(
+            work.x, work.known, work.own, operator, work.inv_w[0], rtol, atol, rhs, row_stats
+        )
         r_max = 0.0
         ratio = 0.0
         for r in range(row_stats.shape[0]):
             r_max = max(r_max, row_stats[r, 0])
             ratio = max(ratio, row_stats[r, 1])
-        if ratio == 0.0 or last_correction <= 0.1:
+        if ratio == 0.0:
             copy_into(out, work.x)
             return iteration
         if iteration == step.max_iterations or r_max != r_max:
             break
-        last_correction = _correct(
-            u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats
-        )
+        if _correct(u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats) <= 0.1:
+            copy_into(out, work.x)  # no residual needed to stop
+            return iteration + 1
     return -1
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
 def _add(x, delta, rtol, atol, row_stats):
-    """``x += delta``; returns ``max |delta| / (atol + rtol |x|)``."""
+    """``x += delta``; returns ``max |delta| / (atol + rtol |x|)`` (infinite where
+    ``delta`` is not finite)."""
     n0, n1, n2 = x.shape
     for r in prange(n0 * n1):
         i0 = r // n1
@@ -641,6 +630,8 @@ def _add(x, delta, rtol, atol, row_stats):
         for k in range(n2):
             x[i0, i1, k] += delta[i0, i1, k]
             ratio = max(ratio, abs(delta[i0, i1, k]) / (atol + rtol * abs(x[i0, i1, k])))
+            if not np.isfinite(delta[i0, i1, k]):
+                ratio = np.inf
         row_stats[r, 1] = ratio
     largest = 0.0
     for r in range(n0 * n1):
@@ -656,8 +647,8 @@ def line_scratch(shape3) -> np.ndarray:
 def backward_euler_work(shape3, spacing3, needed: bool) -> BackwardEulerWork:
     """Work arrays of :func:`solve_backward_euler` (small dummies when no field needs them).
 
-    ``(x, rate_old, rate, coef, diagonal, correction, rhs, temp, operator, offsets,
-    shapes, inv_w)``: three grid arrays, five flat multigrid level buffers, the operator's
+    ``(x, known, own, rate_old, rate, coef, diagonal, correction, rhs, temp, operator,
+    offsets, shapes, inv_w)``: five grid arrays, five flat multigrid level buffers, the operator's
     four (face weights per axis, diagonal totals) and the level layout (inverse cell widths
     per level and axis).
     """
@@ -667,5 +658,5 @@ def backward_euler_work(shape3, spacing3, needed: bool) -> BackwardEulerWork:
     size = int(offsets[-1])
     buffers = tuple(np.zeros(size) for _ in range(5))
     operator = tuple(np.zeros(size) for _ in range(4))
-    grids = tuple(np.zeros(shape3) for _ in range(3))
+    grids = tuple(np.zeros(shape3) for _ in range(5))
     return BackwardEulerWork(*grids, *buffers, operator, offsets, shapes, inv_w)

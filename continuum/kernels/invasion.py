@@ -220,9 +220,12 @@ def invasion_stiff_rate(u, maps, i0, i1, k, f, params, t):
     Both fields relax fast (oxygen in minutes) and diffuse far per time step; the IMEX
     method takes them with a full backward-Euler step.
     """
+    if f == MMP:
+        return params[LAMBDA_P]
+    if f != OXYGEN:
+        return 0.0
     cells = u[EPITHELIAL, i0, i1, k] + u[MESENCHYMAL, i0, i1, k]
-    oxygen = oxygen_exchange(maps[BLOOD_MAP, i0, i1, k], params) + params[KAPPA] * cells
-    return (f == OXYGEN) * oxygen + (f == MMP) * params[LAMBDA_P]
+    return oxygen_exchange(maps[BLOOD_MAP, i0, i1, k], params) + params[KAPPA] * cells
 
 
 @njit(cache=True, fastmath=FASTMATH)

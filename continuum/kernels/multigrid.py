@@ -105,7 +105,7 @@ def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
+def neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
     """``sum_nb w e_nb / width`` over the six faces of cell ``(i0, i1, k)`` (wrapping
     indices carry zero weights); ``outer = (lo0, hi0, lo1, hi1)``, its wrapped neighbour
     indices along the outer axes."""
@@ -120,6 +120,32 @@ def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
     )
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
+    """``(sum_nb w (e_nb - e_c) / width, sum_nb w (|e_nb| + |e_c|) / width)`` over the six
+    faces of cell ``c = (i0, i1, k)``: the flux sum of the operator in difference form
+    (no cancellation against the diagonal) and the size of its terms, for round-off
+    floors; ``outer`` as in :func:`neighbour_sum`."""
+    lo0, hi0, lo1, hi1 = outer
+    n2 = e.shape[2]
+    lo2 = k - 1 if k > 0 else n2 - 1
+    hi2 = k + 1 if k < n2 - 1 else 0
+    ec = e[i0, i1, k]
+    flux = 0.0
+    size = 0.0
+    for w, value, scale in (
+        (w0[lo0, i1, k], e[lo0, i1, k], inv_w[0, i0]),
+        (w0[i0, i1, k], e[hi0, i1, k], inv_w[0, i0]),
+        (w1[i0, lo1, k], e[i0, lo1, k], inv_w[1, i1]),
+        (w1[i0, i1, k], e[i0, hi1, k], inv_w[1, i1]),
+        (w2[i0, i1, lo2], e[i0, i1, lo2], inv_w[2, k]),
+        (w2[i0, i1, k], e[i0, i1, hi2], inv_w[2, k]),
+    ):
+        flux += w * (value - ec) * scale
+        size += w * (abs(value) + abs(ec)) * scale
+    return flux, size
+
+
 def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
     """One red-black Gauss-Seidel half-sweep on the cells of ``colour`` (0 or 1)."""
     n0, n1, n2 = e.shape
@@ -129,7 +155,7 @@ def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range((colour + i0 + i1) & 1, n2, 2):
-            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
+            near = neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
             e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
 
 
@@ -142,7 +168,7 @@ def _residual(e, r, w0, w1, w2, inv_w, total, out):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range(n2):
-            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
+            near = neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
             out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
 
 
@@ -253,6 +279,18 @@ def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_w, bc_kind, dt
         else:
             faces_serial(cl, bc_kind, inv_w[index], dt, f0, f1, f2)
             totals_serial(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def operator_level(operator, offsets, shapes, index):
+    """Level ``index`` of the operator ``(w0, w1, w2, total)``."""
+    w0, w1, w2, total = operator
+    return (
+        level(w0, offsets, shapes, index),
+        level(w1, offsets, shapes, index),
+        level(w2, offsets, shapes, index),
+        level(total, offsets, shapes, index),
+    )
 
 
 @njit(cache=True, fastmath=FASTMATH)
