@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from continuum.kernels.acid_mediated import P, acid_mediated_point
@@ -37,6 +39,11 @@ class AcidMediated(Model):
     kernels = KernelSet(point=acid_mediated_point, parameters=P)
     field_names = ("normal", "tumor", "acid")
     cell_fields = ("tumor",)
+    field_scales: ClassVar[dict[str, str]] = {
+        "normal": "fraction of the normal-tissue carrying capacity K1",
+        "tumor": "fraction of the tumour carrying capacity K2",
+        "acid": "relative to r3 K2 / d3, the excess acid of a tumour at capacity",
+    }
     nonnegative_fields = field_names
     PARAMETERS = (
         Parameter("delta_1", 12.5, "1", "acid toxicity to normal tissue"),

@@ -306,6 +306,12 @@ class Model:
     # initial values must not be negative.
     nonnegative_fields: tuple[str, ...] = ()
     field_units: ClassVar[dict[str, str]] = {}
+    # What the value 1 of a field of unit "1" stands for, in words (``{name}`` takes the
+    # value of parameter ``name``): "fraction of K_cell = {K_cell} cells/mm^3".
+    field_scales: ClassVar[dict[str, str]] = {}
+    # Fields that are cell densities as fractions of the parameter ``K_cell``
+    # [cells/mm^3]: ``K_cell`` times the field times a cell's volume is its cells.
+    capacity_fields: tuple[str, ...] = ()
     series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()
 
@@ -330,6 +336,23 @@ class Model:
     def field_unit(self, name: str) -> str:
         """Unit of field ``name`` as stored in run files (``"1"``: a fraction)."""
         return self.field_units.get(name, "1")
+
+    def field_scale(self, name: str) -> str:
+        """The unit of field ``name`` in words: what its value 1 stands for (``fraction of
+        K_cell = 1e5 cells/mm^3``, with this model's value), else :meth:`field_unit`."""
+        from continuum.readable import number
+
+        template = self.field_scales.get(name)
+        if template is None:
+            return self.field_unit(name)
+        return template.format(**{k: number(v) for k, v in self.parameters.items()})
+
+    def reference_density(self, name: str) -> float | None:
+        """Cells per mm^3 at value 1 of field ``name`` (``K_cell``) for the model's
+        ``capacity_fields``; ``None`` for other fields."""
+        if name in self.capacity_fields and "K_cell" in self.parameters:
+            return float(self.parameters["K_cell"])
+        return None
 
     # -- hooks for the solvers ----------------------------------------------------------
     def param_vector(self) -> np.ndarray:

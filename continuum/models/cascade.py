@@ -358,6 +358,12 @@ class Cascade(Model):
     def field_unit(self, name: str) -> str:
         return self.primary.field_unit(name)
 
+    def field_scale(self, name: str) -> str:
+        return self.primary.field_scale(name)
+
+    def reference_density(self, name: str) -> float | None:
+        return self.primary.reference_density(name)
+
     def default_scalars(self) -> dict[str, float]:
         """The primary's initial scalars (a lumped primary's vascular capacity)."""
         return {PRIMARY_RENAMES.get(k, k): v for k, v in self.primary.default_scalars().items()}
