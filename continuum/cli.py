@@ -258,9 +258,13 @@ def _frame_time(args, run) -> tuple[float, str | None]:
 
 def _movie(args, run, plotting) -> int:
     """``continuum plot RUN --movie PATH``: a movie of a field over the run's frames."""
+    from continuum.validation import check_positive
+
     field = _field_of(args, run, plotting)
     _check_picture(args.movie, "--movie", replace=args.overwrite)
     fps = plotting.DEFAULT_FPS if args.fps is None else args.fps
+    check_positive("--fps", fps, "frames per second")
+    plotting.movie_writer(args.movie, fps, "--movie")  # a known suffix, ffmpeg for .mp4
     plotting.movie(run, args.movie, field=field, fps=fps)
     print(f"{args.path}: movie {args.movie} ({field}, {run.frames} frames at {fps:g} per second)")
     return 0

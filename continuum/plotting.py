@@ -97,13 +97,13 @@ def check_field(run, name: str | None) -> str:
 
 
 def field_label(run, name: str) -> str:
-    """A colour-bar label: the field and its unit in words, e.g. ``mesenchymal
-    [fraction of K_cell = 1e5 cells/mm^3]``."""
+    """A colour-bar label: the field and, on a second line, its unit in words, e.g.
+    ``mesenchymal`` / ``[fraction of K_cell = 1e5 cells/mm^3]``."""
     model = run.model
     if name == CELLS:
         names = " + ".join(model.cell_fields)
-        return f"tumour cells {names} [{model.field_scale(model.cell_fields[0])}]"
-    return f"{name} [{model.field_scale(name)}]"
+        return f"tumour cells ({names})\n[{model.field_scale(model.cell_fields[0])}]"
+    return f"{name}\n[{model.field_scale(name)}]"
 
 
 def field_frame(run, name: str, t: float) -> np.ndarray:
@@ -473,7 +473,7 @@ def movie(run, path, field: str | None = None, fps: float = DEFAULT_FPS, dpi: fl
     path = Path(path)
     fps = check_positive("fps", fps, "frames per second")
     dpi = check_positive("dpi", dpi, "pixels per inch")
-    writer = _movie_writer(path, fps)
+    writer = movie_writer(path, fps)
     name = check_field(run, field)
     times = np.asarray(run.times, dtype=float)
     if times.size == 0:
@@ -506,20 +506,23 @@ def movie(run, path, field: str | None = None, fps: float = DEFAULT_FPS, dpi: fl
     return path
 
 
-def _movie_writer(path: Path, fps: float):
-    """matplotlib's movie writer for ``path``'s suffix, refused before any drawing if the
-    suffix is unknown or its program (ffmpeg for MP4) is missing."""
+def movie_writer(path, fps: float = DEFAULT_FPS, name: str = "path"):
+    """matplotlib's movie writer for ``path``'s suffix; a ``ValueError`` naming the
+    option ``name`` if the suffix is not ``.gif`` or ``.mp4``, or if an MP4's program,
+    ffmpeg, is missing."""
+    _pyplot()
     from matplotlib import animation
 
+    path = Path(path)
     kind = MOVIE_WRITERS.get(path.suffix.lower())
     if kind is None:
         raise ValueError(
-            f"path: got {str(path)!r}; a movie is a .gif (Pillow) or an .mp4 (ffmpeg) file"
+            f"{name}: got {str(path)!r}; a movie is a .gif (Pillow) or an .mp4 (ffmpeg) file"
         )
     if not animation.writers.is_available(kind):
         raise ValueError(
-            f"path: {str(path)!r}: an MP4 movie needs the ffmpeg program, which is not on "
-            "the PATH; install ffmpeg (apt install ffmpeg, conda install ffmpeg, brew "
+            f"{name}: {str(path)!r}: an MP4 movie needs the ffmpeg program, which is not "
+            "on the PATH; install ffmpeg (apt install ffmpeg, conda install ffmpeg, brew "
             "install ffmpeg) or write a GIF (.gif)"
         )
     return animation.writers[kind](fps=fps)
