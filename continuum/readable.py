@@ -66,3 +66,30 @@ def names(items, most: int = 6) -> str:
     if len(items) <= most:
         return ", ".join(items)
     return f"{', '.join(items[:most])} and {len(items) - most} more"
+
+
+def grid_size(grid) -> str:
+    """A grid's cells and size: ``24 x 24 cells of 0.1 mm (2.4 x 2.4 mm)``."""
+    spacing = set(grid.spacing)
+    of = (
+        f"{number(spacing.pop())} mm"
+        if len(spacing) == 1
+        else (" x ".join(number(h) for h in grid.spacing) + " mm")
+    )
+    extent = " x ".join(number(e) for e in grid.extent)
+    return f"{' x '.join(map(str, grid.shape))} cells of {of} ({extent} mm)"
+
+
+def run_contents(model_name: str, grid, times, field_names, series_names, sites) -> str:
+    """What a run holds, in a line: ``FisherKPP on 24 x 24 cells of 0.1 mm (2.4 x 2.4 mm),
+    t = 0 to 5 day in 6 frames; fields u; 4 series``."""
+    times = list(times)
+    span = f"t = {times[0]:g} to {times[-1]:g} day" if times else "no frames yet"
+    frames = f" in {len(times)} frames" if times else ""
+    tissue = f" on {grid_size(grid)}" if field_names else ""
+    text = f"{model_name}{tissue}, {span}{frames}"
+    if field_names:
+        text += f"; fields {names(field_names)}"
+    if sites:
+        text += f"; sites {names(site_name(site) for site in sites)}"
+    return text + f"; {len(series_names)} series"

@@ -88,6 +88,13 @@ def checked_parameters(owner: str, table, given: dict, others: str = "") -> dict
     return {name: p.check(given.get(name, p.default)) for name, p in known.items()}
 
 
+def _unit_suffix(parameter: Parameter | None) -> str:
+    """`` 1/day`` after a value of ``parameter``; nothing for a pure number."""
+    if parameter is None or parameter.unit == "1":
+        return ""
+    return f" {parameter.unit}"
+
+
 @dataclass(frozen=True)
 class Axis:
     """A coordinate of frame arrays: stored as a dimension scale named ``name`` in the
@@ -554,5 +561,24 @@ class Model:
         return cls(bc=spec.get("bc"), **spec["parameters"])
 
     def __repr__(self):
-        params = ", ".join(f"{k}={v:g}" for k, v in self.parameters.items())
-        return f"{type(self).__name__}({params})"
+        """The model's class, its parameters that differ from the defaults (with their
+        units) and its fields: ``Invasion(k_emt=0.05 1/day, others at their defaults;
+        fields epithelial, mesenchymal, ecm, mmp, oxygen)``."""
+        from continuum.readable import names
+
+        table = {p.name: p for p in self.PARAMETERS}
+        shown = [
+            f"{name}={value:g}" + _unit_suffix(table.get(name))
+            if isinstance(value, int | float)
+            else f"{name}={value}"
+            for name, value in self._repr_parameters().items()
+            if name not in table or value != table[name].default
+        ]
+        if len(shown) < len(self.parameters):
+            shown.append("others at their defaults" if shown else "default parameters")
+        fields = f"; fields {names(self.field_names)}" if self.field_names else ""
+        return f"{type(self).__name__}({', '.join(shown)}{fields})"
+
+    def _repr_parameters(self) -> dict:
+        """The parameters :meth:`__repr__` may show (all but codes set otherwise)."""
+        return self.parameters

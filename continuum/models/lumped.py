@@ -225,6 +225,10 @@ class LumpedPrimary(Model):
     def _from_spec(cls, spec, maps):
         return cls(growth=spec["growth"], **spec["parameters"])
 
+    def _repr_parameters(self) -> dict:
+        """The growth law by name instead of its code."""
+        return {"growth": self.growth, **{k: v for k, v in self.parameters.items() if k != "law"}}
+
 
 class LumpedShedding(LumpedPrimary):
     """A :class:`LumpedPrimary` whose circulation block a cascade advances exactly.
