@@ -179,8 +179,8 @@ class Invasion(Model):
     ``m/(e + m) = k_EMT H(o) / (k_EMT H(o) + k_MET)``, about 10 % in normoxia and at most
     ``(1 + h_max) k_EMT / ((1 + h_max) k_EMT + k_MET)`` = 25 % in anoxia at the defaults
     (``k_emt = 0.01``, ``k_met = 0.09 /day``, ``h_max = 2``; relaxation time
-    ``1/(k_EMT H + k_MET)`` about ten days): carcinomas stay mostly epithelial, with a minority of cells in hybrid or mesenchymal states
-    (Pastushenko et al., Nature 2018).
+    ``1/(k_EMT H + k_MET)`` about ten days): carcinomas stay mostly epithelial, with a
+    minority of cells in hybrid or mesenchymal states (Pastushenko et al., Nature 2018).
 
     Parameters
     ----------
