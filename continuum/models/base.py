@@ -38,6 +38,7 @@ from continuum.kernels import registry
 from continuum.kernels.registry import parameter_index  # noqa: F401  (part of this API)
 from continuum.kernels.simple import no_reaction_point, no_reaction_row, no_scalar_rate
 from continuum.models.loading import class_reference, is_builtin, load_model_class
+from continuum.models.parameter_docs import document_parameters
 from continuum.state import State
 from continuum.validation import (
     check_finite_array,
@@ -286,6 +287,7 @@ class Model:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        document_parameters(cls, cls.parameters_set_otherwise)
         if is_builtin(cls):  # others are found by their "module:Class" (run files say it)
             MODEL_CLASSES[cls.__name__] = cls
         if cls.__dict__.get("kernels") is not None:
@@ -321,6 +323,9 @@ class Model:
     capacity_fields: tuple[str, ...] = ()
     series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()
+    # Parameters of the table set through another argument (a lumped primary's growth
+    # ``law`` code, by ``growth=``): left out of the docstring's parameter entries.
+    parameters_set_otherwise: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, bc=None, **parameters):
         self.parameters = checked_parameters(type(self).__name__, self.PARAMETERS, parameters)

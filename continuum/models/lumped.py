@@ -108,9 +108,10 @@ class LumpedPrimary(Model):
         ``{"law": "gompertz", "a": 0.01, "K": 1e12}``.
     shedding : optional ``{"mu": ..., "alpha": ...}`` or a pair ``(mu, alpha)``; the same as
         giving ``mu`` and ``alpha`` as keywords.
-    **parameters : any of ``LumpedPrimary.PARAMETERS`` (units mm, day, cells).
+    **parameters : any of the parameters below (``LumpedPrimary.PARAMETERS``).
     """
 
+    parameters_set_otherwise = ("law",)
     kernels = KernelSet(scalars=lumped_kernels.lumped_scalar_rate, parameters=lumped_kernels.P)
     field_names = ()
     scalar_names = ("tumor_cells", *CIRCULATION_SCALARS, "vascular_capacity")

@@ -13,6 +13,7 @@ from continuum.kernels.lumped import growth_rate
 from continuum.models.base import Parameter, checked_parameters
 from continuum.models.invasion import CIRCULATION_PARAMETERS, Invasion
 from continuum.models.lumped import GROWTH_LAWS, LumpedPrimary
+from continuum.models.parameter_docs import document_parameters
 from continuum.organs import ORGAN_MASS, blood_flow_fraction, organ_capacity
 from continuum.units import sphere_cells
 from continuum.validation import check_choice, check_fraction, check_nonnegative, check_positive
@@ -200,6 +201,7 @@ SITE_PARAMETERS = (
 )
 
 
+@document_parameters
 class SecondarySite:
     """A distant organ (or the regional lymph node) where arriving cells may seed::
 
@@ -277,8 +279,7 @@ class SecondarySite:
         ``immune_killed``. The published set is fitted to a mouse lymphoma (BCL1 in the
         spleen): it shows the three outcomes of immunoediting (elimination, dormancy held
         by effectors, escape) but is no human default, so immunity is off unless given.
-    **parameters : ``survival``, ``establishment``, ``dormancy``, ``wake``,
-        ``dormant_death``, ``clearance``, ``detection`` (see ``SecondarySite.PARAMETERS``).
+    **parameters : any of the parameters below (``SecondarySite.PARAMETERS``).
     """
 
     PARAMETERS = SITE_PARAMETERS
