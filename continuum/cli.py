@@ -211,8 +211,8 @@ def _plot(args) -> int:
             title = _scenario_title(run) or Path(args.path).stem
             plotting.plot_summary(run, picture, title=title)
         else:
-            field = _field_of(args, run, plotting)
             shown, note = _frame_time(args, run)
+            field = _field_of(args, run, plotting)
             # a snapshot's own name: run_<field>_t<time>.png beside the run file, so it
             # never replaces the summary or another snapshot
             derived = Path(args.path).with_name(f"{Path(args.path).stem}_{field}_t{shown:g}.png")
@@ -230,8 +230,8 @@ def _field_of(args, run, plotting) -> str:
     choices = plotting.field_choices(run)
     if not choices:
         raise ValueError(
-            f"{args.path!r}: a {type(run.model).__name__} run has no fields to draw; "
-            f"continuum plot {args.path} draws its summary"
+            f"{args.path!r}: a {type(run.model).__name__} run has no fields to draw at a "
+            f"time or in a movie; continuum plot {args.path} draws its summary"
         )
     if args.field is not None and args.field not in choices:
         raise ValueError(f"--field: got {args.field!r}; fields are {choices}")

@@ -27,7 +27,7 @@ def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
     assert main(["run", "--t-end", "30", "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "breast cancer patient" in text and "circulating tumour cells" in text
-    assert "per 7.5 mL of blood" in text
+    assert "tumour cells expected in a 7.5 mL blood sample: at most" in text
     assert "lung" in text and "colonies" in text
     real_picture(tmp_path / "run.png", plt)
     with ct.open_run(tmp_path / "run.h5") as run:
@@ -43,7 +43,8 @@ def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
     assert main(["info", "run.h5"]) == 0
     text = capsys.readouterr().out
     assert "Cascade" in text and "2 frames" in text
-    assert "site        bone (bone)" in text
+    assert "site        bone: " in text and "(bone)" not in text
+    assert "site        lymph node: " in text  # a site's name once, as words
     assert main(["run", "--t-end", "14", "--quiet"]) == 0  # the demo replaces its run.h5
     with ct.open_run(tmp_path / "run.h5") as run:
         assert run.times[-1] == 14.0
@@ -82,7 +83,7 @@ def test_info_lists_the_sites_of_a_cascade(tmp_path, capsys):
     line = next(row for row in text.splitlines() if row.startswith("  site "))
     with ct.open_run(tmp_path / "iwata.h5") as run:
         colonies = run.series("sites/metastases/colonies")[-1]
-    assert "metastases" in line and f"{colonies:.4g} colonies" in line
+    assert "metastases" in line and f"{colonies:.3g} colonies" in line
 
 
 SCENARIO = """

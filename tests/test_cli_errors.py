@@ -421,7 +421,7 @@ def test_plot_names_the_frame_it_draws(good_run, tmp_path, capsys):
         capsys.readouterr().out
     )
     assert picture.stat().st_size > 0
-    assert main([*args, "--t", "3"]) == 0
+    assert main([*args, "--t", "3", "--overwrite"]) == 0  # -o names an existing picture
     assert "nearest" not in capsys.readouterr().out
 
 
