@@ -466,7 +466,7 @@ def test_the_exit_codes_are_documented(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "Exit status" in text and "130 stopped by Ctrl-C" in text and "--debug" in text
+    assert "exit status:" in text and "130 stopped by Ctrl-C" in text and "--debug" in text
 
 
 def test_warnings_are_one_line_each(heat_scenario, monkeypatch, capsys):
