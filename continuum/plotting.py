@@ -29,7 +29,9 @@ SITE_COLOURS = {
     "brain": "#CC79A7",
 }
 OTHER_COLOURS = ("#56B4E9", "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF", "#9467BD", "#F0E442")
-SITE_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+# One marker per site, likewise: curves lying on each other stay told apart.
+SITE_MARKERS = {"lymph_node": "o", "lung": "s", "liver": "^", "bone": "D", "brain": "v"}
+OTHER_MARKERS = ("P", "X", "<", ">", "*", "h", "p")
 MARKER_SPACING = 0.1  # of the axes' diagonal, between the markers along a site's curve
 
 
@@ -58,15 +60,18 @@ def save_plot(path, draw, *args, figsize=(6, 4.5), title: str | None = None, **k
 
 def site_styles(run) -> dict[str, tuple[str, str]]:
     """``{site: (colour, marker)}`` for a cascade's sites: the common sites (lymph node,
-    lung, liver, bone, brain) always take the same colour, the others the colours left
-    in the order of the run's sites; each site its own marker."""
+    lung, liver, bone, brain) always take the same colour and marker, the others the
+    colours and markers left, in the order of the run's sites."""
     names = analysis.sites(run)
-    spare = iter(c for c in OTHER_COLOURS if c not in {SITE_COLOURS.get(n) for n in names})
-    styles = {}
-    for i, name in enumerate(names):
-        colour = SITE_COLOURS.get(name) or next(spare, "0.4")
-        styles[name] = (colour, SITE_MARKERS[i % len(SITE_MARKERS)])
-    return styles
+    colours = iter(c for c in OTHER_COLOURS if c not in {SITE_COLOURS.get(n) for n in names})
+    markers = iter(OTHER_MARKERS * len(names))
+    return {
+        name: (
+            SITE_COLOURS.get(name) or next(colours, "0.4"),
+            SITE_MARKERS.get(name) or next(markers),
+        )
+        for name in names
+    }
 
 
 def field_choices(run) -> list[str]:

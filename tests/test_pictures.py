@@ -164,9 +164,7 @@ def test_snapshots_of_a_field_share_one_colour_scale(growing):
 
 def test_a_site_has_one_colour_and_marker_in_every_panel(cascade):
     styles = plotting.site_styles(cascade)
-    assert styles["lymph_node"][0] == plotting.SITE_COLOURS["lymph_node"]
-    assert styles["lung"][0] == plotting.SITE_COLOURS["lung"]
-    assert styles["lymph_node"][1] != styles["lung"][1]
+    assert styles == {"lymph_node": ("#E69F00", "o"), "lung": ("#0072B2", "s")}
     fig, axes = plt.subplots(1, 3)
     plotting.plot_cascade(cascade, axes[0])
     plotting.plot_dormancy(cascade, axes[1])
@@ -179,11 +177,20 @@ def test_a_site_has_one_colour_and_marker_in_every_panel(cascade):
             if site in seen:
                 seen[site].add((line.get_color(), line.get_marker()))
                 starts[site].add(line.get_markevery()[0])
-    assert seen["lymph node"] == {(plotting.SITE_COLOURS["lymph_node"], styles["lymph_node"][1])}
-    assert seen["lung"] == {(plotting.SITE_COLOURS["lung"], styles["lung"][1])}
+    assert seen == {"lymph node": {("#E69F00", "o")}, "lung": {("#0072B2", "s")}}
     # the markers of two curves lying on each other fall at different places
     assert starts["lymph node"].isdisjoint(starts["lung"])
     plt.close(fig)
+
+
+def test_sites_beyond_the_common_ones_take_the_colours_and_markers_left():
+    from types import SimpleNamespace
+
+    sites = [SimpleNamespace(name=name) for name in ("lung", "spleen", "kidney")]
+    styles = plotting.site_styles(SimpleNamespace(model=SimpleNamespace(sites=sites)))
+    assert styles["lung"] == ("#0072B2", "s")
+    assert styles["spleen"] == (plotting.OTHER_COLOURS[0], plotting.OTHER_MARKERS[0])
+    assert styles["kidney"] == (plotting.OTHER_COLOURS[1], plotting.OTHER_MARKERS[1])
 
 
 def test_summary_of_a_cascade_is_a_real_picture(cascade, tmp_path):
