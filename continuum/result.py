@@ -80,6 +80,21 @@ class Result(ColonyQueries):
         """The state's scalar vector at the frame nearest ``t`` [day]."""
         return self._scalar_frames[self._frame(t)]
 
+    def __repr__(self):
+        from continuum.readable import run_contents
+
+        sites = [site.name for site in getattr(self.model, "sites", ())]
+        contents = run_contents(
+            type(self.model).__name__,
+            self.grid,
+            self.times,
+            self.field_names,
+            self.series_names,
+            sites,
+        )
+        where = f"; file {str(self.path)!r}" if self.path is not None else ""
+        return f"Result({contents}{where})"
+
     def _cohort_arrays(self, site, frame):
         model = self._cascade()
         return model.cohorts(self._scalar_frames[frame], model.site_index(site))
