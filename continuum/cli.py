@@ -459,9 +459,12 @@ examples:
   continuum run my.toml -o pb.h5     a scenario file: pb.h5 and pb.png
   continuum info run.h5              what a run file holds
   continuum plot run.h5              the summary picture again (run.png)
-  continuum plot run.h5 --field mesenchymal --t 365
-                                     a snapshot of a field: run_mesenchymal_t365.png
-  continuum plot run.h5 --movie invasion.gif
+  continuum run examples/breast_invasion.toml
+                                     a spatial scenario (invasion in 2D): breast.h5 and
+                                     breast.png
+  continuum plot breast.h5 --field mesenchymal --t 365
+                                     a snapshot of a field: breast_mesenchymal_t365.png
+  continuum plot breast.h5 --movie invasion.gif
                                      a movie of a field over time (.mp4 needs ffmpeg)
   continuum export run.h5 --vtkhdf    a copy for ParaView: run.vtkhdf (the XDMF sidecar
                                      run.xdmf is written after every run)

@@ -3,13 +3,16 @@
 :func:`document_parameters` adds one numpydoc entry per parameter (name, default, unit,
 meaning, the rule its values obey) to the ``Parameters`` section of a class's docstring,
 so ``help(ct.models.Invasion)`` and the API reference list what the model checks its
-parameters by, and cannot drift from it.
+parameters by, and cannot drift from it. The docstring as written is kept
+(:func:`handwritten_docstring`): the documentation's model pages show it above their own
+parameter table, which adds each parameter's source.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import weakref
 
 RULES = {
     "nonnegative": ">= 0",
@@ -19,6 +22,7 @@ RULES = {
 }
 HEADER = re.compile(r"^(\S[^\n]*)\n-{3,}[ \t]*$", re.MULTILINE)  # a numpydoc section title
 ENTRY = re.compile(r"^(\*{0,2}\w[\w, *]*?)\s*:", re.MULTILINE)  # "name, other : ..."
+_HANDWRITTEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def document_parameters(cls, skip=()):
@@ -30,6 +34,7 @@ def document_parameters(cls, skip=()):
     if not table or not doc:
         return cls
     text = inspect.cleandoc(doc)
+    _HANDWRITTEN[cls] = text
     section = _parameters_section(text)
     if section is None:
         cls.__doc__ = f"{text}\n\nParameters\n----------\n{parameter_entries(table)}\n"
@@ -48,6 +53,12 @@ def document_parameters(cls, skip=()):
     return cls
 
 
+def handwritten_docstring(cls) -> str | None:
+    """The docstring of ``cls`` as written, before :func:`document_parameters` added its
+    parameters (``None`` for a class it did not document)."""
+    return _HANDWRITTEN.get(cls) if isinstance(cls, type) else None
+
+
 def parameter_entries(table) -> str:
     """numpydoc entries of a parameter table: ``name : float, default <value>`` over its
     meaning, unit and rule."""
@@ -56,7 +67,9 @@ def parameter_entries(table) -> str:
     lines = []
     for p in table:
         unit = "dimensionless" if p.unit == "1" else p.unit
-        meaning = p.description[:1].upper() + p.description[1:]
+        # "a rate" -> "A rate", but "ρ, net proliferation rate" keeps its symbol
+        first = p.description[:1]
+        meaning = (first.upper() if first.isascii() else first) + p.description[1:]
         lines.append(f"{p.name} : float, default {number(p.default, 6)}")
         lines.append(f"    {meaning} [{unit}]; {RULES.get(p.rule, p.rule)}.")
     return "\n".join(lines)

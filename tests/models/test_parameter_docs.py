@@ -40,6 +40,30 @@ def test_invasion_help_gives_defaults_units_and_rules():
     assert "∂m/∂t = ∇·(D_m ∇m − χ m ∇f)" in doc  # the equations as text
 
 
+def test_a_meaning_that_starts_with_a_symbol_keeps_it():
+    doc = inspect.getdoc(ct.models.FisherKPP)
+    assert "growth_rate : float, default 0.012\n    ρ, net proliferation rate" in doc  # not Ρ
+    assert "A toy rate [1/day]" in document_parameters(_with("a toy rate")).__doc__
+
+
+def _with(description):
+    class Toy:
+        """A toy."""
+
+        PARAMETERS = (Parameter("rate", 1.0, "1/day", description),)
+
+    return Toy
+
+
+def test_the_docstring_as_written_is_kept_for_the_documentation_pages():
+    from continuum.models.parameter_docs import handwritten_docstring
+
+    written = handwritten_docstring(ct.models.Heat)
+    assert "diffusivity :" not in written and "bc : boundary conditions" in written
+    assert "diffusivity : float, default 1" in ct.models.Heat.__doc__
+    assert handwritten_docstring(int) is None
+
+
 def test_entries_go_into_the_parameters_section_and_keep_hand_written_ones():
     class Toy(Model):
         """A toy.
