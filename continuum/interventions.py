@@ -50,6 +50,22 @@ THERAPY = (
 )
 TISSUE, CIRCULATING, COLONIES, DORMANT, WAKE, VASCULAR, KILL_BOOST, EXHAUSTION_BLOCK = range(8)
 NO_THERAPY = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
+# Units of the treatments' settings, by name (the others are dimensionless); a
+# radiotherapy ``target`` region's ``centre`` and ``radius`` are in mm.
+UNITS = {
+    "t": "day",
+    "start": "day",
+    "end": "day",
+    "interval": "day",
+    "times": "day",
+    "wake_boost_days": "day",
+    "margin": "mm",
+    "dose": "Gy",
+    "alpha": "1/Gy",
+    "beta": "1/Gy^2",
+    "oer_k_mmhg": "mmHg",
+    "rate": "1/day",
+}
 
 
 @dataclass(frozen=True)

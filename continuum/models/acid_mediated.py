@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from continuum.kernels.acid_mediated import P, acid_mediated_point
@@ -37,6 +39,11 @@ class AcidMediated(Model):
     kernels = KernelSet(point=acid_mediated_point, parameters=P)
     field_names = ("normal", "tumor", "acid")
     cell_fields = ("tumor",)
+    field_meanings: ClassVar[dict[str, str]] = {
+        "normal": "normal cells, fraction of their carrying capacity",
+        "tumor": "tumour cells, fraction of their carrying capacity",
+        "acid": "excess acid (H+ ions), in units of r3 K2 / d3",
+    }
     nonnegative_fields = field_names
     PARAMETERS = (
         Parameter("delta_1", 12.5, "1", "acid toxicity to normal tissue"),

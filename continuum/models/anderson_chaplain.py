@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from continuum.kernels.anderson_chaplain import P, anderson_chaplain_point
@@ -41,6 +43,11 @@ class AndersonChaplain(Model):
     kernels = KernelSet(point=anderson_chaplain_point, parameters=P)
     field_names = ("n", "f", "m")
     cell_fields = ("n",)
+    field_meanings: ClassVar[dict[str, str]] = {
+        "n": "tumour cells, fraction of the carrying capacity",
+        "f": "extracellular matrix, fraction of its initial density",
+        "m": "matrix-degrading enzyme, nondimensional concentration",
+    }
     nonnegative_fields = field_names
     PARAMETERS = (
         Parameter("d_n", 0.001, "1", "tumour-cell random motility (nondimensional)"),

@@ -306,6 +306,9 @@ class Model:
     # initial values must not be negative.
     nonnegative_fields: tuple[str, ...] = ()
     field_units: ClassVar[dict[str, str]] = {}
+    # What each field is, and of what it is a fraction when its unit is "1" (see
+    # :meth:`field_meaning`).
+    field_meanings: ClassVar[dict[str, str]] = {}
     series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()
 
@@ -330,6 +333,16 @@ class Model:
     def field_unit(self, name: str) -> str:
         """Unit of field ``name`` as stored in run files (``"1"``: a fraction)."""
         return self.field_units.get(name, "1")
+
+    def field_meaning(self, name: str) -> str:
+        """What field ``name`` is (and of what it is a fraction), from ``field_meanings``;
+        for tumour-cell fields (``cell_fields``) not listed there, a fraction of the
+        carrying capacity; ``""`` when the model does not say."""
+        if name in self.field_meanings:
+            return self.field_meanings[name]
+        if name in self.cell_fields:
+            return "tumour cells, fraction of the carrying capacity"
+        return ""
 
     # -- hooks for the solvers ----------------------------------------------------------
     def param_vector(self) -> np.ndarray:

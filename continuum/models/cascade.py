@@ -156,6 +156,7 @@ class Cascade(Model):
             "map_names",
             "stiff_fields",
             "field_units",
+            "field_meanings",
             "cell_fields",
             "nonnegative_fields",
         ):

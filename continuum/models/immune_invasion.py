@@ -89,6 +89,11 @@ class ImmuneInvasion(Invasion):
     )
     field_names = (*Invasion.field_names, "immune", "chemokine")
     nonnegative_fields = field_names
+    field_meanings: ClassVar[dict[str, str]] = {
+        **Invasion.field_meanings,
+        "immune": "immune effector cells (cytotoxic T cells), fraction of K_cell",
+        "chemokine": "chemokine secreted by the tumour, relative units (1: packed tumour)",
+    }
     stiff_fields = (*Invasion.stiff_fields, "chemokine")
     series_units: ClassVar[dict[str, str]] = {
         **Invasion.series_units,

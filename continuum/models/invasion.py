@@ -206,6 +206,13 @@ class Invasion(Model):
     )
     field_names = ("epithelial", "mesenchymal", "ecm", "mmp", "oxygen")
     cell_fields = ("epithelial", "mesenchymal")
+    field_meanings: ClassVar[dict[str, str]] = {
+        "epithelial": "epithelial tumour cells, fraction of the carrying capacity K_cell",
+        "mesenchymal": "mesenchymal tumour cells, fraction of the carrying capacity K_cell",
+        "ecm": "extracellular matrix, fraction of normal matrix density",
+        "mmp": "matrix-degrading enzyme (MMP), relative concentration",
+        "oxygen": "oxygen, fraction of well-vascularised tissue's level (40 mmHg)",
+    }
     nonnegative_fields = field_names
     scalar_names = CIRCULATION_SCALARS
     export_names = ("flux_blood", "flux_lymph", "births", "deaths", "treated")

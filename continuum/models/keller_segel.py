@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from continuum.kernels.keller_segel import P, keller_segel_point
 from continuum.models.base import KernelSet, Model, Parameter, Transport
 
@@ -36,6 +38,10 @@ class KellerSegel(Model):
     kernels = KernelSet(point=keller_segel_point, parameters=P)
     field_names = ("n", "c")
     cell_fields = ("n",)
+    field_meanings: ClassVar[dict[str, str]] = {
+        "n": "cells, fraction of the carrying capacity",
+        "c": "chemoattractant, scaled so that alpha is its secretion at capacity",
+    }
     nonnegative_fields = field_names
     PARAMETERS = tuple(PARAMETERS[name] for name in P._fields)
 

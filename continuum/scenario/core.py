@@ -94,6 +94,13 @@ class Scenario:
         scenario.title = title
         return scenario
 
+    def _repr_html_(self) -> str:
+        """A table of the scenario (model, grid, initial state, sites, treatments, run
+        settings), for Jupyter (:mod:`continuum.html`)."""
+        from continuum.html import scenario_html
+
+        return scenario_html(self)
+
     def run(self, output=None, t_end=None, overwrite=False, progress=None, **options):
         """Run the scenario (``output`` and ``t_end`` [day] override the file's; other
         keywords, e.g. ``checkpoint_every``, go to :func:`~continuum.simulate`)."""
