@@ -96,16 +96,20 @@ def model_name(model) -> str:
 
 def model_section(model) -> Section:
     """The model's parameters: value, unit and meaning (a lumped primary's growth law by
-    name)."""
+    name, without the parameters it does not use)."""
+    from continuum.models.lumped import unused_growth_parameters
+
     primary = model.primary
     table = {p.name: p for p in primary.PARAMETERS}
+    law = getattr(primary, "growth", None)
+    unused = set(unused_growth_parameters(law, list(model.parameters)))
     rows = []
     for name, value in model.parameters.items():
         p = table.get(name)
-        if name == "law" and getattr(primary, "growth", None):
-            rows.append(("growth law", primary.growth, "", "the primary's growth law"))
-            continue
-        rows.append((name, value, p.unit if p else "", p.description if p else ""))
+        if name == "law" and law:
+            rows.append(("growth law", law, "", "the primary's growth law"))
+        elif name not in unused:
+            rows.append((name, value, p.unit if p else "", p.description if p else ""))
     note = f"{model_name(model)}, {len(rows)} parameters"
     return Section("Model", ("parameter", "value", "unit", "meaning"), rows, note)
 
@@ -125,7 +129,9 @@ def grid_section(grid) -> Section:
     ]
     if grid.mask is not None:
         rows.append(("tissue mask", f"{int(grid.mask.sum())} of {grid.size} cells", ""))
-    return Section("Grid", ("", "value", "unit"), rows, f"{grid.ndim}D, axes {grid.axis_names}")
+    return Section(
+        "Grid", ("", "value", "unit"), rows, f"{grid.ndim}D, axes {', '.join(grid.axis_names)}"
+    )
 
 
 def time_section(times) -> Section:
@@ -191,11 +197,12 @@ def sites_section(model) -> Section:
 
 def _growth(growth: dict) -> str:
     """A site's growth law with units: ``logistic: a = 0.0134 1/day, K = 1e+11 cells``."""
-    from continuum.models.lumped import LumpedPrimary
+    from continuum.models.lumped import LumpedPrimary, unused_growth_parameters
 
     units = {p.name: p.unit for p in LumpedPrimary.PARAMETERS}
+    skip = {"law", *unused_growth_parameters(growth.get("law"), list(growth))}
     values = ", ".join(
-        f"{k} = {text(v)} {units.get(k, '')}".rstrip() for k, v in growth.items() if k != "law"
+        f"{k} = {text(v)} {units.get(k, '')}".rstrip() for k, v in growth.items() if k not in skip
     )
     return f"{growth.get('law', '')}: {values}" if values else str(growth.get("law", ""))
 
