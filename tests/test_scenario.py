@@ -371,3 +371,11 @@ def test_defence_keys_are_checked_like_the_rest():
         ct.Scenario.from_text(
             LUMPED + '[[interventions]]\nkind = "immunotherapy"\nstart = 1.0\nend = 2.0\n'
         ).run(progress=False)
+
+
+def test_example_scenarios_are_found_by_name():
+    path = ct.scenario.example_path("lumped_patient")
+    assert path.name == "lumped_patient.toml" and path.is_file()
+    assert ct.load_scenario(path).title.startswith("lumped breast patient")
+    with pytest.raises(ValueError, match=r"example scenario: got 'lumped'; the examples are \["):
+        ct.scenario.example_path("lumped")

@@ -122,6 +122,22 @@ class Scenario:
         )
 
 
+def example_path(name: str) -> Path:
+    """The file of a scenario shipped with continuum, by name (``"breast_patient"``,
+    ``"lumped_patient"``, ...): ``examples/<name>.toml`` of the source tree (editable
+    installs), which a wheel ships as the package data ``continuum.scenarios``."""
+    root = Path(__file__).resolve().parents[2]
+    folder = root / "examples"
+    if not (root / "pyproject.toml").is_file():  # not a source tree: an installed wheel
+        from importlib.resources import files
+
+        folder = Path(str(files("continuum.scenarios")))
+    names = sorted(path.stem for path in folder.glob("*.toml"))
+    if name not in names:
+        raise ValueError(f"example scenario: got {name!r}; the examples are {names}")
+    return folder / f"{name}.toml"
+
+
 def load_scenario(path, overrides: dict | None = None) -> Scenario:
     """:meth:`Scenario.from_toml`."""
     return Scenario.from_toml(path, overrides)
