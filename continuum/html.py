@@ -250,8 +250,8 @@ def settings_section(title: str, settings: dict) -> Section:
 
 
 def file_section(path, attrs: dict, frames: int) -> Section:
-    """A run file's path, size on disk, format, writer and completeness."""
-    path = Path(path)
+    """A run file's absolute path, size on disk, format, writer and completeness."""
+    path = Path(path).resolve()
     rows = [
         ("path", str(path)),
         ("size on disk", _size(path.stat().st_size)),
