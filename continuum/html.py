@@ -208,22 +208,24 @@ def _growth(growth: dict) -> str:
 
 
 def treatments_section(interventions) -> Section:
-    """Each treatment with its settings and their units (:data:`continuum.interventions.UNITS`)."""
-    from continuum.interventions import UNITS, to_json
+    """Each treatment with its settings and their units (the ``unit`` its fields carry)."""
+    from dataclasses import fields
+
+    from continuum.interventions import to_json
 
     rows = []
     for item in interventions:
         values = to_json(item)
-        kind = values.pop("kind")
+        units = {f.name: f.metadata.get("unit", "") for f in fields(item)}
         settings = []
         for name, value in values.items():
+            if name == "kind" or (name == "target" and value is None):
+                continue
             if name == "target":
-                if value is None:
-                    continue
                 value = "a mask of the grid" if isinstance(value, str) else _region(value)
-            unit = UNITS.get(name, "")
+            unit = "" if units.get(name) in (None, "1") else units[name]
             settings.append(f"{name} = {text(value)} {unit}".rstrip())
-        rows.append((kind, ", ".join(settings)))
+        rows.append((values["kind"], ", ".join(settings)))
     return Section("Treatments", ("treatment", "settings"), rows, f"{len(rows)}")
 
 

@@ -50,22 +50,17 @@ THERAPY = (
 )
 TISSUE, CIRCULATING, COLONIES, DORMANT, WAKE, VASCULAR, KILL_BOOST, EXHAUSTION_BLOCK = range(8)
 NO_THERAPY = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
-# Units of the treatments' settings, by name (the others are dimensionless); a
-# radiotherapy ``target`` region's ``centre`` and ``radius`` are in mm.
-UNITS = {
-    "t": "day",
-    "start": "day",
-    "end": "day",
-    "interval": "day",
-    "times": "day",
-    "wake_boost_days": "day",
-    "margin": "mm",
-    "dose": "Gy",
-    "alpha": "1/Gy",
-    "beta": "1/Gy^2",
-    "oer_k_mmhg": "mmHg",
-    "rate": "1/day",
-}
+_REQUIRED = object()
+
+
+def _key(unit: str, meaning: str, default=_REQUIRED):
+    """A treatment's field with its unit and meaning (``metadata``): the scenario
+    validator takes a treatment's keys from its fields, and the documentation's
+    scenario-file reference their units and meanings."""
+    metadata = {"unit": unit, "meaning": meaning}
+    if default is _REQUIRED:
+        return field(metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -86,12 +81,12 @@ class Resection:
     the size of the effect is not measured, so it is the user's assumption).
     """
 
-    t: float
-    margin: float = 1.0
-    threshold: float = 0.1
-    residual: float = 0.0
-    wake_boost: float = 1.0
-    wake_boost_days: float = 0.0
+    t: float = _key("day", "time of the operation")
+    margin: float = _key("mm", "margin removed around the dense tumour", 1.0)
+    threshold: float = _key("1", "tumour-cell fraction e + m of the dense tumour", 0.1)
+    residual: float = _key("1", "fraction of a lumped primary's cells left behind", 0.0)
+    wake_boost: float = _key("1", "factor on the dormant cells' wake-up rate after it", 1.0)
+    wake_boost_days: float = _key("day", "how long the wake-up boost lasts", 0.0)
     kind: str = field(default="resection", init=False)
 
     def __post_init__(self):
@@ -171,16 +166,18 @@ class Radiotherapy:
     ``{"centre": [mm, ...], "radius": mm}``; a lumped primary is entirely in the field.
     """
 
-    dose: float = 2.0
-    start: float | None = None
-    fractions: int = 1
-    interval: float = 1.0
-    times: tuple[float, ...] | None = None
-    alpha: float = 0.3
-    beta: float = 0.03
-    oer_max: float = 3.0
-    oer_k_mmhg: float = 3.0
-    target: object = None
+    dose: float = _key("Gy", "dose per fraction to fully oxygenated cells", 2.0)
+    start: float | None = _key("day", "time of the first fraction (or give times)", None)
+    fractions: int = _key("", "number of fractions from start", 1)
+    interval: float = _key("day", "time between fractions from start", 1.0)
+    times: tuple[float, ...] | None = _key("day", "times of the fractions (or give start)", None)
+    alpha: float = _key("1/Gy", "linear coefficient of the linear-quadratic model", 0.3)
+    beta: float = _key("1/Gy^2", "quadratic coefficient of the linear-quadratic model", 0.03)
+    oer_max: float = _key("1", "full oxygen-enhancement ratio", 3.0)
+    oer_k_mmhg: float = _key("mmHg", "pO2 of half the oxygen effect", 3.0)
+    target: object = _key(
+        "", 'whole tissue (None), a mask (file = "..."), or {centre = [mm], radius = mm}', None
+    )
     kind: str = field(default="radiotherapy", init=False)
 
     def __post_init__(self):
@@ -310,13 +307,13 @@ class SystemicTherapy(_Window):
     ``dormant`` is true.
     """
 
-    start: float
-    end: float
-    rate: float
-    tissue: bool = True
-    circulating: bool = True
-    colonies: bool = True
-    dormant: bool = False
+    start: float = _key("day", "start of the treatment")
+    end: float = _key("day", "end of the treatment")
+    rate: float = _key("1/day", "extra death rate of the tumour cells it reaches")
+    tissue: bool = _key("", "acts on tissue cells", True)
+    circulating: bool = _key("", "acts on circulating cells in blood and lymph", True)
+    colonies: bool = _key("", "acts on the cells of active colonies", True)
+    dormant: bool = _key("", "acts on dormant cells", False)
     kind: str = field(default="systemic", init=False)
 
     def __post_init__(self):
@@ -349,10 +346,10 @@ class Immunotherapy(_Window):
     kill_boost)`` of ``immune`` kills, are booked as ``removed`` like every treatment's.
     """
 
-    start: float
-    end: float
-    kill_boost: float = 1.0
-    exhaustion_block: float = 0.0
+    start: float = _key("day", "start of the treatment")
+    end: float = _key("day", "end of the treatment")
+    kill_boost: float = _key("1", "effectors' killing multiplied by 1 + kill_boost", 1.0)
+    exhaustion_block: float = _key("1", "fraction of effector exhaustion blocked", 0.0)
     kind: str = field(default="immunotherapy", init=False)
 
     def __post_init__(self):
@@ -381,9 +378,9 @@ class AntiAngiogenic(_Window):
     regress, which books their cells as deaths.
     """
 
-    start: float
-    end: float
-    rate: float
+    start: float = _key("day", "start of the treatment")
+    end: float = _key("day", "end of the treatment")
+    rate: float = _key("1/day", "loss rate of the vascular capacities")
     kind: str = field(default="antiangiogenic", init=False)
 
     def __post_init__(self):
