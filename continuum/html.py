@@ -146,18 +146,15 @@ def time_section(times) -> Section:
 
 
 def fields_section(model, extra: dict | None = None, extra_name: str = "") -> Section:
-    """Each field with its unit and what it is (:meth:`Model.field_meaning`); ``extra``
+    """Each field with its unit and the unit in words, what its value 1 stands for
+    (:meth:`Model.field_scale`: ``fraction of K_cell = 1e+05 cells/mm^3``); ``extra``
     adds a column ``extra_name`` (``{field: value}``)."""
-    header = ("field", "unit", "what it is", *((extra_name,) if extra else ()))
-    rows = [
-        (
-            name,
-            model.field_unit(name),
-            model.field_meaning(name),
-            *((extra[name],) if extra else ()),
-        )
-        for name in model.field_names
-    ]
+    header = ("field", "unit", "value 1 stands for", *((extra_name,) if extra else ()))
+    rows = []
+    for name in model.field_names:
+        unit, scale = model.field_unit(name), model.field_scale(name)
+        row = (name, unit, "" if scale == unit else scale)
+        rows.append((*row, extra[name]) if extra else row)
     return Section("Fields", header, rows, f"{len(rows)}")
 
 

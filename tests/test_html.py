@@ -143,20 +143,20 @@ def test_fields_grid_and_meanings_of_a_spatial_run(tmp_path):
         markups = (result._repr_html_(), run._repr_html_())
     for markup in markups:
         rows = cells(markup)
-        assert row(rows, "u") == ("u", "1", "tumour cells, fraction of the carrying capacity")
+        assert row(rows, "u") == ("u", "1", "fraction of the carrying capacity")
         assert row(rows, "shape")[1:] == ("8 × 6", "cells")
         assert row(rows, "spacing")[1:] == ("0.25 × 0.25", "mm")
         assert row(rows, "extent")[1:] == ("1 to 3 × -0.5 to 1", "mm")
         assert row(rows, "growth_rate")[1:3] == ("0.1", "1/day")
         assert row(rows, "total_u")[1] == "mm^3"
-    invasion = ct.models.Invasion()
-    assert (
-        invasion.field_meaning("ecm") == "extracellular matrix, fraction of normal matrix density"
-    )
-    assert invasion.field_meaning("epithelial").endswith("fraction of the carrying capacity K_cell")
+    invasion = ct.models.Invasion(K_cell=2e5)
+    scale = invasion.field_scale("epithelial")  # with this model's K_cell
+    assert scale.startswith("fraction of K_cell = ") and scale.endswith(" cells/mm^3")
+    assert float(scale.split(" = ")[1].split()[0]) == 2e5
     cascade = ct.Cascade(invasion, sites=[ct.SecondarySite("lung")])
-    assert cascade.field_meaning("oxygen") == invasion.field_meaning("oxygen")
-    assert ct.models.Heat().field_meaning("u") == ""
+    assert cascade.field_scale("oxygen") == invasion.field_scale("oxygen")
+    assert cascade.field_scale("oxygen").endswith("well-vascularised tissue, 40 mmHg")
+    assert ct.models.Heat().field_scale("u") == "1"
 
 
 def test_scenario_html_lists_initial_state_sites_treatments_and_settings():

@@ -61,7 +61,7 @@ def test_primary_tumour_notebook_executes(tmp_path, monkeypatch):
     result, run_file = data(nb, "text/html")
     assert "Result" in result and "RunFile" in run_file
     for summary in (result, run_file):
-        assert "tumour cells, fraction of the carrying capacity" in summary
+        assert "<td>u</td><td>1</td><td>fraction of the carrying capacity</td>" in summary
         assert "<td>growth_rate</td><td>0.525</td><td>1/day</td>" in summary
         assert "<td>resection</td><td>t = 10 day, margin = 0.1 mm, threshold = 0.1" in summary
     assert str(tmp_path / "margin_0.1.h5") in run_file

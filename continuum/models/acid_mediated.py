@@ -39,10 +39,10 @@ class AcidMediated(Model):
     kernels = KernelSet(point=acid_mediated_point, parameters=P)
     field_names = ("normal", "tumor", "acid")
     cell_fields = ("tumor",)
-    field_meanings: ClassVar[dict[str, str]] = {
-        "normal": "normal cells, fraction of their carrying capacity",
-        "tumor": "tumour cells, fraction of their carrying capacity",
-        "acid": "excess acid (H+ ions), in units of r3 K2 / d3",
+    field_scales: ClassVar[dict[str, str]] = {
+        "normal": "fraction of the normal-tissue carrying capacity K1",
+        "tumor": "fraction of the tumour carrying capacity K2",
+        "acid": "relative to r3 K2 / d3, the excess acid of a tumour at capacity",
     }
     nonnegative_fields = field_names
     PARAMETERS = (

@@ -43,10 +43,10 @@ class AndersonChaplain(Model):
     kernels = KernelSet(point=anderson_chaplain_point, parameters=P)
     field_names = ("n", "f", "m")
     cell_fields = ("n",)
-    field_meanings: ClassVar[dict[str, str]] = {
-        "n": "tumour cells, fraction of the carrying capacity",
-        "f": "extracellular matrix, fraction of its initial density",
-        "m": "matrix-degrading enzyme, nondimensional concentration",
+    field_scales: ClassVar[dict[str, str]] = {
+        "n": "relative to the reference cell density n0 (nondimensional)",
+        "f": "relative to the reference matrix density f0 (nondimensional)",
+        "m": "relative to the reference enzyme concentration m0 (nondimensional)",
     }
     nonnegative_fields = field_names
     PARAMETERS = (

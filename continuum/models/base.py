@@ -306,9 +306,9 @@ class Model:
     # initial values must not be negative.
     nonnegative_fields: tuple[str, ...] = ()
     field_units: ClassVar[dict[str, str]] = {}
-    # What each field is, and of what it is a fraction when its unit is "1" (see
-    # :meth:`field_meaning`).
-    field_meanings: ClassVar[dict[str, str]] = {}
+    # What the value 1 of a field of unit "1" stands for, in words (``{name}`` takes the
+    # value of parameter ``name``): "fraction of K_cell = {K_cell} cells/mm^3".
+    field_scales: ClassVar[dict[str, str]] = {}
     series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()
 
@@ -334,15 +334,13 @@ class Model:
         """Unit of field ``name`` as stored in run files (``"1"``: a fraction)."""
         return self.field_units.get(name, "1")
 
-    def field_meaning(self, name: str) -> str:
-        """What field ``name`` is (and of what it is a fraction), from ``field_meanings``;
-        for tumour-cell fields (``cell_fields``) not listed there, a fraction of the
-        carrying capacity; ``""`` when the model does not say."""
-        if name in self.field_meanings:
-            return self.field_meanings[name]
-        if name in self.cell_fields:
-            return "tumour cells, fraction of the carrying capacity"
-        return ""
+    def field_scale(self, name: str) -> str:
+        """The unit of field ``name`` in words: what its value 1 stands for (``fraction of
+        K_cell = 1e+05 cells/mm^3``, with this model's value), else :meth:`field_unit`."""
+        template = self.field_scales.get(name)
+        if template is None:
+            return self.field_unit(name)
+        return template.format(**{k: f"{v:g}" for k, v in self.parameters.items()})
 
     # -- hooks for the solvers ----------------------------------------------------------
     def param_vector(self) -> np.ndarray:

@@ -156,7 +156,6 @@ class Cascade(Model):
             "map_names",
             "stiff_fields",
             "field_units",
-            "field_meanings",
             "cell_fields",
             "nonnegative_fields",
         ):
@@ -358,6 +357,9 @@ class Cascade(Model):
 
     def field_unit(self, name: str) -> str:
         return self.primary.field_unit(name)
+
+    def field_scale(self, name: str) -> str:
+        return self.primary.field_scale(name)
 
     def default_scalars(self) -> dict[str, float]:
         """The primary's initial scalars (a lumped primary's vascular capacity)."""

@@ -12,7 +12,7 @@ import continuum.kernels.immune_invasion as immune_kernels
 import continuum.kernels.invasion as invasion_kernels
 from continuum.grid import Grid
 from continuum.models.base import KernelSet, Parameter, Transport
-from continuum.models.invasion import Invasion
+from continuum.models.invasion import CAPACITY_SCALE, Invasion
 
 _P = Parameter
 # Kuznetsov et al. 1994 count effectors and tumour cells in one compartment (a mouse
@@ -89,10 +89,10 @@ class ImmuneInvasion(Invasion):
     )
     field_names = (*Invasion.field_names, "immune", "chemokine")
     nonnegative_fields = field_names
-    field_meanings: ClassVar[dict[str, str]] = {
-        **Invasion.field_meanings,
-        "immune": "immune effector cells (cytotoxic T cells), fraction of K_cell",
-        "chemokine": "chemokine secreted by the tumour, relative units (1: packed tumour)",
+    field_scales: ClassVar[dict[str, str]] = {
+        **Invasion.field_scales,
+        "immune": CAPACITY_SCALE,
+        "chemokine": "relative units (1 in a packed tumour at alpha_c = lambda_c)",
     }
     stiff_fields = (*Invasion.stiff_fields, "chemokine")
     series_units: ClassVar[dict[str, str]] = {

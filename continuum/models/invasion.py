@@ -12,7 +12,7 @@ from continuum import vessels
 from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
 from continuum.models.base import KernelSet, Model, Parameter, Transport
-from continuum.units import CELLS_PER_MM3
+from continuum.units import CELLS_PER_MM3, PO2_AT_VASCULAR_LEVEL_MMHG
 from continuum.validation import check_finite_array
 
 CIRCULATION_SCALARS = (
@@ -27,6 +27,9 @@ CIRCULATION_SCALARS = (
     "removed",
     "killed_immune",
 )
+
+# The unit of the cell fields in words (Model.field_scale fills in the model's K_cell).
+CAPACITY_SCALE = "fraction of K_cell = {K_cell} cells/mm^3"
 
 # Default vessel maps: random capillaries (volume fraction, seed).
 DEFAULT_BLOOD_VESSELS = (0.03, 1)
@@ -206,12 +209,13 @@ class Invasion(Model):
     )
     field_names = ("epithelial", "mesenchymal", "ecm", "mmp", "oxygen")
     cell_fields = ("epithelial", "mesenchymal")
-    field_meanings: ClassVar[dict[str, str]] = {
-        "epithelial": "epithelial tumour cells, fraction of the carrying capacity K_cell",
-        "mesenchymal": "mesenchymal tumour cells, fraction of the carrying capacity K_cell",
-        "ecm": "extracellular matrix, fraction of normal matrix density",
-        "mmp": "matrix-degrading enzyme (MMP), relative concentration",
-        "oxygen": "oxygen, fraction of well-vascularised tissue's level (40 mmHg)",
+    field_scales: ClassVar[dict[str, str]] = {
+        "epithelial": CAPACITY_SCALE,
+        "mesenchymal": CAPACITY_SCALE,
+        "ecm": "fraction of the normal matrix density",
+        "mmp": "enzyme (MMP) concentration, relative units",
+        "oxygen": "fraction of the level in well-vascularised tissue, "
+        f"{PO2_AT_VASCULAR_LEVEL_MMHG:g} mmHg",
     }
     nonnegative_fields = field_names
     scalar_names = CIRCULATION_SCALARS

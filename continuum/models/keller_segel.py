@@ -38,9 +38,9 @@ class KellerSegel(Model):
     kernels = KernelSet(point=keller_segel_point, parameters=P)
     field_names = ("n", "c")
     cell_fields = ("n",)
-    field_meanings: ClassVar[dict[str, str]] = {
-        "n": "cells, fraction of the carrying capacity",
-        "c": "chemoattractant, scaled so that alpha is its secretion at capacity",
+    field_scales: ClassVar[dict[str, str]] = {
+        "n": "fraction of the carrying capacity",
+        "c": "relative units (alpha is its secretion by cells at capacity)",
     }
     nonnegative_fields = field_names
     PARAMETERS = tuple(PARAMETERS[name] for name in P._fields)

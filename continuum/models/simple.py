@@ -61,6 +61,7 @@ class FisherKPP(Heat):
 
     kernels = KernelSet(point=logistic_point, parameters=FISHER)
     cell_fields = ("u",)
+    field_scales: ClassVar[dict[str, str]] = {"u": "fraction of the carrying capacity"}
     nonnegative_fields = ("u",)
     # what treatments removed: the integral of u they took [mm^3 of tissue at capacity]
     scalar_names = ("removed",)
@@ -99,6 +100,10 @@ class Taxis(Model):
 
     kernels = KernelSet()
     field_names = ("n", "a")
+    field_scales: ClassVar[dict[str, str]] = {
+        "n": "fraction of a reference cell density",
+        "a": "attractant, relative units",
+    }
     nonnegative_fields = ("n",)
     PARAMETERS = (
         Parameter("diffusivity", 1e-3, "mm^2/day", "random motility"),
