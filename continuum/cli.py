@@ -18,12 +18,9 @@ DEFAULT_SCENARIO = "breast_patient.toml"
 def default_scenario_path() -> Path:
     """The default scenario: ``examples/breast_patient.toml`` of the source tree (editable
     installs), which a wheel ships as the package data ``continuum.scenarios``."""
-    source_tree = Path(__file__).resolve().parents[1] / "examples" / DEFAULT_SCENARIO
-    if source_tree.is_file():
-        return source_tree
-    from importlib.resources import files
+    from continuum.scenario import example_path
 
-    return Path(str(files("continuum.scenarios") / DEFAULT_SCENARIO))
+    return example_path(DEFAULT_SCENARIO.removesuffix(".toml"))
 
 
 def _run(args) -> int:

@@ -71,6 +71,12 @@ class Result(ColonyQueries):
 
         return to_xarray(self)
 
+    def _repr_html_(self) -> str:
+        """A table of what the run holds, for Jupyter (:mod:`continuum.html`)."""
+        from continuum.html import result_html
+
+        return result_html(self)
+
     def series_unit(self, name: str) -> str:
         """The unit of series ``name`` (``cells``, ``day``, ...)."""
         self.series(name)  # a clear error for an unknown name

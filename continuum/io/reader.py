@@ -125,6 +125,13 @@ class RunFile(ColonyQueries):
     def __exit__(self, *exc):
         self.close()
 
+    def _repr_html_(self) -> str:
+        """A table of what the file holds, its size and format, for Jupyter
+        (:mod:`continuum.html`)."""
+        from continuum.html import run_file_html
+
+        return run_file_html(self)
+
     @property
     def attrs(self) -> dict:
         """The file's root attributes (``format_version``, ``frames``, ``spec``, units
