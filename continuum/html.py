@@ -147,7 +147,7 @@ def time_section(times) -> Section:
 
 def fields_section(model, extra: dict | None = None, extra_name: str = "") -> Section:
     """Each field with its unit and the unit in words, what its value 1 stands for
-    (:meth:`Model.field_scale`: ``fraction of K_cell = 1e+05 cells/mm^3``); ``extra``
+    (:meth:`Model.field_scale`: ``fraction of K_cell = 1e5 cells/mm^3``); ``extra``
     adds a column ``extra_name`` (``{field: value}``)."""
     header = ("field", "unit", "value 1 stands for", *((extra_name,) if extra else ()))
     rows = []
