@@ -148,6 +148,8 @@ def to_xarray(run):
     """
     import xarray as xr
 
+    from continuum.io.writer import field_unit_attributes
+
     grid = run.grid
     times = np.asarray(run.times)
     coords = {"time": ("time", times, {"units": "day", "long_name": "simulated time"})}
@@ -157,8 +159,8 @@ def to_xarray(run):
     data = {}
     model = run.model
     for name in run.field_names:
-        unit = model.field_unit(name)
-        data[name] = (dims, np.asarray(run.field(name)), {"units": unit, "long_name": name})
+        attrs = {**field_unit_attributes(model, name), "long_name": name}
+        data[name] = (dims, np.asarray(run.field(name)), attrs)
     for name in run.series_names:
         variable = name.removeprefix("sites/").replace("/", "_")
         attrs = {"units": run.series_unit(name), "long_name": name}

@@ -1,4 +1,5 @@
-"""The ``continuum`` command line."""
+"""The command line: ``continuum run``, ``info``, ``resume``, ``plot``, ``export``,
+``warm-up``, ``ensemble`` and ``sensitivity`` (``continuum --help``)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,9 @@ DEFAULT_SCENARIO = "breast_patient.toml"
 def default_scenario_path() -> Path:
     """The default scenario: ``examples/breast_patient.toml`` of the source tree (editable
     installs), which a wheel ships as the package data ``continuum.scenarios``."""
-    source_tree = Path(__file__).resolve().parents[1] / "examples" / DEFAULT_SCENARIO
-    if source_tree.is_file():
-        return source_tree
-    from importlib.resources import files
+    from continuum.scenario import example_path
 
-    return Path(str(files("continuum.scenarios") / DEFAULT_SCENARIO))
+    return example_path(DEFAULT_SCENARIO.removesuffix(".toml"))
 
 
 def _run(args) -> int:
@@ -35,10 +33,12 @@ def _run(args) -> int:
     settings = scenario.run_settings
     t_end = args.t_end if args.t_end is not None else settings["t_end"]
     output = args.output or ("run.h5" if default else settings.get("output", "run.h5"))
-    picture = args.picture or ("run.png" if default else str(Path(output).with_suffix(".png")))
-    _check_writable_folder(picture, "--picture")  # before the run, not after hours of it
     # the demo replaces its own run.h5; any other existing file needs --overwrite
     overwrite = args.overwrite or (default and args.output is None)
+    picture = args.picture or str(Path(output).with_suffix(".png"))
+    # before the run, not after hours of it: the run file's own picture is replaced with
+    # it; a picture named by --picture only with --overwrite
+    _check_picture(picture, "--picture", replace=overwrite or args.picture is None)
     args.resume_hint = (output, t_end)  # for the message of a stopped run
     started = time.perf_counter()
     result = scenario.run(
@@ -70,6 +70,17 @@ def _run(args) -> int:
     return 0
 
 
+def _check_picture(path, option: str, replace: bool) -> None:
+    """Refuse a picture (or movie) path in a missing or read-only folder, or an existing
+    file unless ``replace``."""
+    _check_writable_folder(path, option)
+    if Path(path).exists() and not replace:
+        raise ValueError(
+            f"{option} {str(path)!r}: the file exists; add --overwrite (-f) to replace it, "
+            f"or choose another {option}"
+        )
+
+
 def _check_writable_folder(path, option: str) -> None:
     """Refuse a file whose folder does not exist or cannot be written."""
     folder = Path(path).parent
@@ -86,37 +97,66 @@ def _check_writable_folder(path, option: str) -> None:
 
 
 def _print_outcome(run) -> None:
-    """The run's end in a few lines: the primary, circulating cells, the sites."""
+    """The run's end in a few lines: the primary, circulating cells, the sites. Cell
+    counts below one are written ``< 1``; a cascade's colony numbers are expectations
+    (means over patients), and are called so."""
     import numpy as np
 
-    from continuum import analysis
+    from continuum import analysis, readable
     from continuum.units import ctc_per_sample
 
     if "tumor_cells" in run.series_names:
         cells = run.series("tumor_cells")
-        print(f"  primary tumour: {cells[0]:.3g} -> {cells[-1]:.3g} cells")
+        print(f"  primary tumour: {readable.count(cells[0])} -> {readable.count(cells[-1])} cells")
     elif run.model.cell_fields:
         cells = analysis.tumor_cells(run)
-        print(f"  tumour: {cells[0]:.3g} -> {cells[-1]:.3g} mm^3 at capacity")
+        print(
+            f"  tumour: {readable.number(cells[0])} -> {readable.number(cells[-1])} mm^3 "
+            "of cells at capacity"
+        )
     if "removed" in run.series_names and run.series("removed")[-1] > 0:
         removed = run.series("removed")[-1]
-        print(f"  removed by treatment: {removed:.3g} {run.series_unit('removed')}")
+        unit = run.series_unit("removed")
+        amount = readable.count(removed) if unit == "cells" else readable.number(removed)
+        print(f"  removed by treatment: {amount} {unit}")
     if "blood_ctc" in run.series_names:
         blood = np.asarray(run.series("blood_ctc"))
         peak = int(np.argmax(blood))
+        circulating = readable.count(analysis.circulating_cells(run)[-1])
+        print(f"  circulating tumour cells (blood and lymph) at the end: {circulating}")
         print(
-            f"  circulating tumour cells at the end: {analysis.circulating_cells(run)[-1]:.3g}; "
-            f"at most {ctc_per_sample(blood[peak]):.3g} per 7.5 mL of blood "
-            f"(day {run.times[peak]:.0f})"
+            "  tumour cells expected in a 7.5 mL blood sample: at most "
+            f"{readable.expected(ctc_per_sample(blood[peak]))} (day {run.times[peak]:.0f})"
         )
+    _print_sites(run)
+
+
+def _print_sites(run) -> None:
+    """A cascade's sites as a table: expected colonies and detectable colonies at the
+    end (detectable: above the site's detection size, as a sphere's diameter), and when
+    the expected number of detectable colonies reaches one."""
+    from continuum import analysis, readable
+    from continuum.units import sphere_diameter
+
+    sites = list(getattr(run.model, "sites", ()))
+    if not sites:
+        return
+    print("  metastases at the end, expected numbers per patient (means over patients):")
     first = analysis.time_to_detection(run)
-    for site in analysis.sites(run):
-        series = analysis.site_series(run, site)
-        when = first[site]
-        detected = "not detected" if when is None else f"first detectable at {when:.0f} day"
+    width = max(len("site"), *(len(readable.site_name(site.name)) for site in sites))
+    print(
+        f"    {'site':<{width}}  {'colonies':>9}  {'detectable':>10}  {'from':>7}  "
+        "expected detectable reach 1"
+    )
+    for site in sites:
+        series = analysis.site_series(run, site.name)
+        when = first[site.name]
+        size = f"{sphere_diameter(site.parameters['detection']):.2g} mm"
         print(
-            f"  {site:<12} {series['colonies'][-1]:10.3g} colonies, "
-            f"{series['detectable'][-1]:9.3g} expected detectable ({detected})"
+            f"    {readable.site_name(site.name):<{width}}  "
+            f"{readable.expected(series['colonies'][-1]):>9}  "
+            f"{readable.expected(series['detectable'][-1]):>10}  {size:>7}  "
+            + ("not in the run" if when is None else f"at day {when:.0f}")
         )
 
 
@@ -170,11 +210,16 @@ def _export(args) -> int:
 
 
 def _plot(args) -> int:
-    from continuum.frames import frame_index
     from continuum.io import RunFileError, open_run
 
-    picture = args.output or str(Path(args.path).with_suffix(".png"))
-    _check_writable_folder(picture, "-o")
+    if args.movie is not None and (args.t is not None or args.output is not None):
+        option = "--t" if args.t is not None else "-o"
+        raise ValueError(
+            f"{option}: a movie (--movie) shows every frame in the file it names; give "
+            f"{option} for a picture, --movie for a movie"
+        )
+    if args.fps is not None and args.movie is None:
+        raise ValueError("--fps: the frame rate of a movie; give it with --movie PATH")
     with open_run(args.path) as run:
         from continuum import plotting
 
@@ -183,36 +228,70 @@ def _plot(args) -> int:
                 f"{args.path!r} holds no frames (the run stopped before its first save); "
                 "there is nothing to plot"
             )
-        note = None
-        if args.t is not None:
-            # a time outside the run is refused; inside, the nearest frame is at most half
-            # a save interval away, and drawn with a note when its time differs
-            times = run.times
-            try:
-                shown = float(times[frame_index(times, args.t)])
-            except ValueError as error:
-                raise ValueError(f"--t: {error}") from None
-            if abs(shown - args.t) > 1e-9 * max(1.0, abs(args.t)):
-                note = (
-                    f"--t {args.t:g}: no frame at that time; drawing the nearest, t = {shown:g} day"
-                )
+        if args.movie is not None:
+            return _movie(args, run, plotting)
         if args.field is None and args.t is None:
+            picture = args.output or str(Path(args.path).with_suffix(".png"))
+            _check_picture(picture, "-o", replace=args.overwrite or args.output is None)
             title = _scenario_title(run) or Path(args.path).stem
             plotting.plot_summary(run, picture, title=title)
         else:
-            fields = [plotting.CELLS, *run.field_names] if run.model.cell_fields else []
-            fields += [name for name in run.field_names if name not in fields]
-            if not fields:
-                raise ValueError(
-                    f"{args.path!r}: a {type(run.model).__name__} run has no fields to draw "
-                    f"at a time; continuum plot {args.path} draws its summary"
-                )
-            if args.field is not None and args.field not in fields:
-                raise ValueError(f"--field: got {args.field!r}; fields are {fields}")
+            shown, note = _frame_time(args, run)
+            field = _field_of(args, run, plotting)
+            # a snapshot's own name: run_<field>_t<time>.png beside the run file, so it
+            # never replaces the summary or another snapshot
+            derived = Path(args.path).with_name(f"{Path(args.path).stem}_{field}_t{shown:g}.png")
+            picture = args.output or str(derived)
+            _check_picture(picture, "-o", replace=args.overwrite or args.output is None)
             if note:
                 print(note)
-            plotting.save_plot(picture, plotting.plot_field, run, args.field, args.t)
+            plotting.save_plot(picture, plotting.plot_field, run, field, shown)
     print(f"{args.path}: picture {picture}")
+    return 0
+
+
+def _field_of(args, run, plotting) -> str:
+    """The field ``--field`` names (default: the tumour cells), refused if the run lacks it."""
+    choices = plotting.field_choices(run)
+    if not choices:
+        raise ValueError(
+            f"{args.path!r}: a {type(run.model).__name__} run has no fields to draw at a "
+            f"time or in a movie; continuum plot {args.path} draws its summary"
+        )
+    if args.field is not None and args.field not in choices:
+        raise ValueError(f"--field: got {args.field!r}; fields are {choices}")
+    return args.field or choices[0]
+
+
+def _frame_time(args, run) -> tuple[float, str | None]:
+    """The time of the frame ``--t`` asks for (default: the last) and a note when it is
+    not exactly ``--t``. A time outside the run is refused; inside, the nearest frame is
+    at most half a save interval away."""
+    from continuum.frames import frame_index
+
+    times = run.times
+    if args.t is None:
+        return float(times[-1]), None
+    try:
+        shown = float(times[frame_index(times, args.t)])
+    except ValueError as error:
+        raise ValueError(f"--t: {error}") from None
+    if abs(shown - args.t) <= 1e-9 * max(1.0, abs(args.t)):
+        return shown, None
+    return shown, f"--t {args.t:g}: no frame at that time; drawing the nearest, t = {shown:g} day"
+
+
+def _movie(args, run, plotting) -> int:
+    """``continuum plot RUN --movie PATH``: a movie of a field over the run's frames."""
+    from continuum.validation import check_positive
+
+    field = _field_of(args, run, plotting)
+    _check_picture(args.movie, "--movie", replace=args.overwrite)
+    fps = plotting.DEFAULT_FPS if args.fps is None else args.fps
+    check_positive("--fps", fps, "frames per second")
+    plotting.movie_writer(args.movie, fps, "--movie")  # a known suffix, ffmpeg for .mp4
+    plotting.movie(run, args.movie, field=field, fps=fps)
+    print(f"{args.path}: movie {args.movie} ({field}, {run.frames} frames at {fps:g} per second)")
     return 0
 
 
@@ -309,6 +388,7 @@ def _info(args) -> int:
     import json
     from pathlib import Path
 
+    from continuum import readable
     from continuum.interventions import to_json
     from continuum.io import open_run
 
@@ -341,11 +421,13 @@ def _info(args) -> int:
         lines.append(f"  series      {', '.join(run.series_names)}")
         for site in spec.get("sites", []) if len(times) else []:
             prefix = f"sites/{site['name']}/"
+            organ = f" (organ {site['organ']})" if site["organ"] != site["name"] else ""
             lines.append(
-                f"  site        {site['name']} ({site['organ']}): "
-                f"{run.series(prefix + 'colonies')[-1]:.4g} colonies, "
-                f"{run.series(prefix + 'detectable')[-1]:.4g} detectable, "
-                f"{run.series(prefix + 'dormant')[-1]:.4g} dormant cells at the last frame"
+                f"  site        {readable.site_name(site['name'])}{organ}: "
+                f"{readable.expected(run.series(prefix + 'colonies')[-1])} colonies, "
+                f"{readable.expected(run.series(prefix + 'detectable')[-1])} detectable "
+                f"(expected numbers), {readable.expected(run.series(prefix + 'dormant')[-1])} "
+                "dormant cells at the last frame"
             )
         if len(times):
             lines.append(f"  time        {times[0]:g} to {times[-1]:g} day, {run.frames} frames")
@@ -362,15 +444,59 @@ def _info(args) -> int:
     return 0
 
 
+DESCRIPTION = """\
+Simulate the metastatic cascade (a primary tumour, circulating tumour cells, metastases in
+the organs) and tumour invasion as ODE/PDE models, and describe, draw and animate the run
+files (HDF5) they write. Lengths in mm, time in days, cells as counts."""
+
+EPILOG = """\
+examples:
+  continuum run                      the default scenario, a breast cancer patient over ten
+                                     years: run.h5 and its summary picture run.png
+  continuum run my.toml -o pb.h5     a scenario file: pb.h5 and pb.png
+  continuum info run.h5              what a run file holds
+  continuum plot run.h5              the summary picture again (run.png)
+  continuum run examples/breast_invasion.toml
+                                     a spatial scenario (invasion in 2D): breast.h5 and
+                                     breast.png
+  continuum plot breast.h5 --field mesenchymal --t 365
+                                     a snapshot of a field: breast_mesenchymal_t365.png
+  continuum plot breast.h5 --movie invasion.gif
+                                     a movie of a field over time (.mp4 needs ffmpeg)
+  continuum export run.h5 --vtkhdf    a copy for ParaView: run.vtkhdf (the XDMF sidecar
+                                     run.xdmf is written after every run)
+  continuum resume run.h5 --t-end 730
+                                     continue a run from its last checkpoint
+  continuum COMMAND --help           the options of a command
+
+exit status: 0 done; 1 some ensemble members failed, or an unexpected error; 2 an error
+in the input, a file, the simulation or the disk (one line on stderr); 130 stopped by
+Ctrl-C, 143 by SIGTERM."""
+
+
+def _version() -> str:
+    """The installed package's version (its metadata), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("continuum-metastasis")
+    except PackageNotFoundError:
+        from continuum import __version__
+
+        return __version__
+
+
 def _parser() -> argparse.ArgumentParser:
     """The parser of the command line: a subcommand each for run, info, resume, plot,
-    ensemble and sensitivity."""
+    export, warm-up, ensemble and sensitivity."""
     parser = argparse.ArgumentParser(
         prog="continuum",
-        description=__doc__,
-        epilog="Exit status: 0 done; 1 some ensemble members failed, or an unexpected error; "
-        "2 an error in the input, a file, the simulation or the disk (one line on stderr); "
-        "130 stopped by Ctrl-C, 143 by SIGTERM.",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s (continuum-metastasis) {_version()}"
     )
     debug_help = "show the traceback of an error (default: one line)"
     parser.add_argument("--debug", action="store_true", help=debug_help)
@@ -408,9 +534,16 @@ def _run_commands(commands, common) -> None:
         metavar="KEY=VALUE",
         help="override a scenario entry, e.g. --set model.parameters.k_emt=0.05",
     )
-    run.add_argument("--overwrite", action="store_true", help="replace an existing run file")
     run.add_argument(
-        "--picture", help="path of the summary picture (default: the run file's, .png)"
+        "-f",
+        "--overwrite",
+        action="store_true",
+        help="replace an existing run file (and a picture named by --picture)",
+    )
+    run.add_argument(
+        "--picture",
+        help="path of the summary picture (default: the run file's name with .png, "
+        "replaced with the run file)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     info = commands.add_parser("info", parents=[common], help="describe a run file")
@@ -422,12 +555,34 @@ def _run_commands(commands, common) -> None:
     resume.add_argument("--t-end", type=float, required=True, help="new end time [day]")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
     plot = commands.add_parser(
-        "plot", parents=[common], help="draw a run file: a summary, or one field"
+        "plot",
+        parents=[common],
+        help="draw a run file: its summary, a field at a time, or a movie of a field",
+        description="Draw a run file: its summary picture, a snapshot of one field\n"
+        "(--field, --t), or a movie of a field over the run (--movie).",
+        epilog=PLOT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     plot.add_argument("path", help="run file (.h5)")
-    plot.add_argument("-o", "--output", help="picture (default: the run file's name, .png)")
-    plot.add_argument("--field", help="a field, or 'cells' for the tumour-cell density")
+    plot.add_argument(
+        "-o", "--output", help="the picture's path (PNG, SVG or PDF; default: see below)"
+    )
+    plot.add_argument(
+        "--field",
+        help="a field, or 'cells' for the summed tumour-cell density (default: cells, "
+        "else the first field)",
+    )
     plot.add_argument("--t", type=float, help="time of the snapshot [day] (default: the last)")
+    plot.add_argument("--movie", metavar="PATH", help="write a movie of --field: .gif or .mp4")
+    plot.add_argument(
+        "--fps", type=float, help="movie frames (saved frames of the run) per second (default 8)"
+    )
+    plot.add_argument(
+        "-f",
+        "--overwrite",
+        action="store_true",
+        help="replace an existing file named by -o or --movie",
+    )
     export = commands.add_parser(
         "export",
         parents=[common],
@@ -456,6 +611,18 @@ def _run_commands(commands, common) -> None:
     targets = ", ".join(warmup.TARGETS)
     warm.add_argument("targets", nargs="*", help=f"what to compile: {targets} (default: all)")
     warm.add_argument("--jobs", type=int, help="processes at a time (default: the CPUs)")
+
+
+PLOT_EPILOG = """\
+pictures are named after the run file, beside it, so they never replace each other:
+  continuum plot run.h5                  the summary: run.png (as continuum run wrote it)
+  continuum plot run.h5 --field mesenchymal --t 365
+                                         a snapshot: run_mesenchymal_t365.png (the time of
+                                         the frame drawn, the nearest to --t)
+  continuum plot run.h5 --movie inv.gif  a movie of the tumour cells, one frame per saved
+                                         frame; --field names another field
+these names are replaced when drawn again; a file named by -o or --movie that exists is
+kept unless -f (--overwrite) is given."""
 
 
 def _ensemble_commands(commands, common) -> None:

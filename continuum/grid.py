@@ -196,5 +196,10 @@ class Grid:
         )
 
     def __repr__(self):
-        masked = ", masked" if self.mask is not None else ""
-        return f"Grid(shape={self.shape}, spacing={self.spacing} mm, origin={self.origin}{masked})"
+        from continuum.readable import grid_size, number
+
+        origin = ", ".join(number(o) for o in self.origin)
+        masked = ""
+        if self.mask is not None:
+            masked = f", masked: {100.0 * np.mean(self.mask):.3g} % tissue"
+        return f"Grid({grid_size(self)} from ({origin}) mm{masked})"

@@ -71,6 +71,12 @@ class Result(ColonyQueries):
 
         return to_xarray(self)
 
+    def _repr_html_(self) -> str:
+        """A table of what the run holds, for Jupyter (:mod:`continuum.html`)."""
+        from continuum.html import result_html
+
+        return result_html(self)
+
     def series_unit(self, name: str) -> str:
         """The unit of series ``name`` (``cells``, ``day``, ...)."""
         self.series(name)  # a clear error for an unknown name
@@ -79,6 +85,21 @@ class Result(ColonyQueries):
     def scalars(self, t: float) -> np.ndarray:
         """The state's scalar vector at the frame nearest ``t`` [day]."""
         return self._scalar_frames[self._frame(t)]
+
+    def __repr__(self):
+        from continuum.readable import run_contents
+
+        sites = [site.name for site in getattr(self.model, "sites", ())]
+        contents = run_contents(
+            type(self.model).__name__,
+            self.grid,
+            self.times,
+            self.field_names,
+            self.series_names,
+            sites,
+        )
+        where = f"; file {str(self.path)!r}" if self.path is not None else ""
+        return f"Result({contents}{where})"
 
     def _cohort_arrays(self, site, frame):
         model = self._cascade()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import signal
-import sys
 import threading
 import warnings
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from continuum.io.writer import RunWriter, check_disk_space, check_output_path
 from continuum.io.xdmf import write_xdmf
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
+from continuum.progress import show_progress
 from continuum.result import Result
 from continuum.solvers.base import make_solver
 from continuum.solvers.cascade import CascadeSolver
@@ -141,7 +141,8 @@ def simulate(
     rtol, atol : tolerances of the adaptive step control; ``rtol`` defaults to 1e-4 with
         fields, 1e-8 for lumped (scalar-only) models, ``atol`` to 1e-8.
     max_steps : the most steps the run may take (default 10^9).
-    progress : show a progress bar (default: when standard error is a terminal).
+    progress : show a progress bar (default: in a terminal or a Jupyter notebook; see
+        :mod:`continuum.progress`).
     callback : ``callback(t, state)`` at every frame; ``True`` stops the run. The file
         counts frames in blocks (at most 64 frames or 2 s behind) and before a callback.
     implicit : for ``"imex"`` and ``"imex2"``, the fields diffused implicitly (default all
@@ -261,8 +262,7 @@ def _trackers(writer, solver, times, settings, progress, stop) -> list:
         off_grid_end = not _on_save_grid(times[-1], settings)
         every = settings["checkpoint_every"]
         trackers.append(FileStorage(writer, solver, every, off_grid_end, stop))
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    trackers.append(ProgressBar(enabled=show))
+    trackers.append(ProgressBar(enabled=show_progress(progress)))
     return trackers
 
 

@@ -98,10 +98,14 @@ class State:
         )
 
     def __repr__(self):
-        return (
-            f"State(fields={list(self.field_names)}, scalars={list(self.scalar_layout)}, "
-            f"grid={self.grid!r})"
-        )
+        from continuum.readable import grid_size, names
+
+        fields = f"fields {names(self.field_names)}" if self.field_names else "no fields"
+        count = len(self.scalar_layout)
+        scalars = f"{count} scalar{'s' if count != 1 else ''}"
+        if self.scalar_layout:
+            scalars += f" ({names(self.scalar_layout, most=4)})"
+        return f"State({fields} on {grid_size(self.grid)}; {scalars})"
 
 
 def check_state_fits(model, state) -> None:

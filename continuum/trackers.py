@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from continuum.compilation import CompileWatch
+from continuum.progress import in_notebook, progress_bar
 
 
 class RunInfo:
@@ -182,7 +183,12 @@ class SteadyState(Tracker):
 
 class ProgressBar(Tracker):
     """A tqdm bar over simulated time [day] with its ETA and, for runs that have them,
-    the circulating tumour cells and the detectable metastases; a no-op when disabled."""
+    the circulating tumour cells and the detectable metastases; a no-op when disabled.
+
+    While Numba compiles the run's kernels the bar says so ("compiling kernels (once per
+    machine)"), then how long it took. In a Jupyter notebook the bar is a widget (text
+    without ``ipywidgets``) and stays in the cell's output when the run ends; in a
+    terminal it is cleared (:mod:`continuum.progress`)."""
 
     reads_file = False
 
@@ -215,10 +221,11 @@ class ProgressBar(Tracker):
 
     def _open(self):
         if self.enabled and self._bar is None:
-            from tqdm.auto import tqdm
-
             total = self.t_end - self.t_start
-            self._bar = tqdm(total=total, unit="day", unit_scale=True, leave=False)
+            # a notebook keeps the finished bar (its time, and the compilation's, stay in
+            # the cell's output); a terminal clears it
+            leave = in_notebook()
+            self._bar = progress_bar(total=total, unit="day", unit_scale=True, leave=leave)
 
     def handle(self, t, state):
         self.update(t, self._run.series if self._run is not None else None)

@@ -90,5 +90,8 @@ def test_to_xarray_carries_fields_series_and_units(tmp_path):
             assert data["epithelial"].dims == ("time", "x", "y")
             np.testing.assert_array_equal(data["epithelial"].values, result.field("epithelial"))
             assert data["blood_ctc"].attrs["units"] == "cells"
+            cells = data["mesenchymal"].attrs
+            assert cells["units"] == "1" and cells["reference_density"] == 1e5
+            assert cells["units_description"] == "fraction of K_cell = 1e5 cells/mm^3"
             assert data["x"].attrs["units"] == "mm" and data["time"].attrs["units"] == "day"
             np.testing.assert_array_equal(data["time"].values, [0.0, 1.0, 2.0])

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
 import continuum as ct
 from continuum.cli import main
+from continuum.readable import expected
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -27,7 +29,7 @@ def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
     assert main(["run", "--t-end", "30", "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "breast cancer patient" in text and "circulating tumour cells" in text
-    assert "per 7.5 mL of blood" in text
+    assert "tumour cells expected in a 7.5 mL blood sample: at most" in text
     assert "lung" in text and "colonies" in text
     real_picture(tmp_path / "run.png", plt)
     with ct.open_run(tmp_path / "run.h5") as run:
@@ -43,7 +45,8 @@ def test_default_run_then_info_and_plot(tmp_path, monkeypatch, capsys):
     assert main(["info", "run.h5"]) == 0
     text = capsys.readouterr().out
     assert "Cascade" in text and "2 frames" in text
-    assert "site        bone (bone)" in text
+    assert "site        bone: " in text and "(bone)" not in text
+    assert "site        lymph node: " in text  # a site's name once, as words
     assert main(["run", "--t-end", "14", "--quiet"]) == 0  # the demo replaces its run.h5
     with ct.open_run(tmp_path / "run.h5") as run:
         assert run.times[-1] == 14.0
@@ -62,6 +65,15 @@ def test_spatial_example_run_and_field_snapshot(tmp_path, monkeypatch, capsys):
     assert main(["run", scenario, "--t-end", "7", "-o", "inv.h5", "--quiet"]) == 0
     assert main(["info", "inv.h5"]) == 0
     assert "64 x 64" in capsys.readouterr().out
+    with h5py.File(tmp_path / "inv.h5", "r") as handle:  # what the cell fields measure
+        cells = dict(handle["fields/mesenchymal"].attrs)
+        oxygen = dict(handle["fields/oxygen"].attrs)
+        total = dict(handle["series/total_epithelial"].attrs)
+    assert cells["units"] == "1" and cells["reference_density"] == 1e5
+    assert cells["units_description"] == "fraction of K_cell = 1e5 cells/mm^3"
+    assert cells["reference_density_units"] == "cells/mm^3"
+    assert oxygen["units_description"].endswith("40 mmHg") and "reference_density" not in oxygen
+    assert total["units"] == "mm^3" and "gives cells" in total["units_description"]
     assert not (tmp_path / "oxygen.png").exists()
     assert main(["plot", "inv.h5", "--field", "oxygen", "--t", "7", "-o", "oxygen.png"]) == 0
     real_picture(tmp_path / "oxygen.png", plt)  # a fresh file with a real picture in it
@@ -82,7 +94,7 @@ def test_info_lists_the_sites_of_a_cascade(tmp_path, capsys):
     line = next(row for row in text.splitlines() if row.startswith("  site "))
     with ct.open_run(tmp_path / "iwata.h5") as run:
         colonies = run.series("sites/metastases/colonies")[-1]
-    assert "metastases" in line and f"{colonies:.4g} colonies" in line
+    assert "metastases" in line and f"{expected(colonies)} colonies" in line
 
 
 SCENARIO = """
@@ -154,3 +166,82 @@ def test_commands_on_bad_files_exit_2_with_one_line(command, kind, tmp_path, cap
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0] and "bad.h5" in err[0]
+
+
+def test_pictures_are_named_after_their_run_and_request(tmp_path, monkeypatch, capsys):
+    """`continuum run -o pb.h5` writes pb.png (not run.png); a snapshot gets its own name
+    (run file, field, time) and leaves the summary alone; a picture or movie named by -o
+    or --movie that exists is replaced only with --overwrite."""
+    pytest.importorskip("matplotlib")
+    Image = pytest.importorskip("PIL.Image")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "patient.toml").write_text(SCENARIO)
+    assert main(["run", "patient.toml", "-o", "pb.h5", "--t-end", "20", "--quiet"]) == 0
+    assert (tmp_path / "pb.png").is_file() and not (tmp_path / "run.png").exists()
+    assert "picture: pb.png" in capsys.readouterr().out
+
+    model = ct.models.FisherKPP(diffusivity=0.01, growth_rate=0.5)
+    grid = ct.Grid((16, 12), 0.1)
+    u = np.zeros(grid.shape)
+    u[6:10, 4:8] = 0.5
+    ct.simulate(model, model.initial_state(grid, u=u), 3.0, save_every=1.0, output="fk.h5")
+    assert main(["plot", "fk.h5"]) == 0
+    summary = (tmp_path / "fk.png").read_bytes()
+    assert main(["plot", "fk.h5", "--field", "u", "--t", "2"]) == 0
+    assert "picture fk_u_t2.png" in capsys.readouterr().out
+    assert (tmp_path / "fk_u_t2.png").is_file()
+    assert (tmp_path / "fk.png").read_bytes() == summary  # the summary is untouched
+    assert main(["plot", "fk.h5", "--t", "1"]) == 0  # the default field: the cells
+    assert (tmp_path / "fk_cells_t1.png").is_file()
+
+    assert main(["plot", "fk.h5", "--field", "u", "-o", "pb.png"]) == 2
+    assert "'pb.png': the file exists; add --overwrite (-f)" in capsys.readouterr().err
+    assert main(["plot", "fk.h5", "--field", "u", "-o", "pb.png", "-f"]) == 0
+
+    assert main(["plot", "fk.h5", "--movie", "fk.gif", "--fps", "2"]) == 0
+    assert "movie fk.gif (cells, 4 frames at 2 per second)" in capsys.readouterr().out
+    with Image.open(tmp_path / "fk.gif") as movie:
+        assert movie.n_frames == 4
+    assert main(["plot", "fk.h5", "--movie", "fk.gif"]) == 2
+    assert "'fk.gif': the file exists" in capsys.readouterr().err
+    assert main(["plot", "fk.h5", "--movie", "fk.gif", "--t", "1"]) == 2
+    assert "--t: a movie (--movie) shows every frame" in capsys.readouterr().err
+    assert main(["plot", "fk.h5", "--movie", "fk.avi"]) == 2
+    assert "--movie: got 'fk.avi'; a movie is a .gif" in capsys.readouterr().err
+    assert main(["plot", "pb.h5", "--movie", "pb.gif"]) == 2
+    assert "has no fields to draw" in capsys.readouterr().err
+
+
+def test_version_and_a_readable_help(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == (
+        f"continuum (continuum-metastasis) {version('continuum-metastasis')}"
+    )
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "``" not in text and "Simulate the metastatic cascade" in text
+    assert "examples:\n  continuum run " in text and "exit status:" in text
+    with pytest.raises(SystemExit):
+        main(["plot", "--help"])
+    text = capsys.readouterr().out
+    assert "run_mesenchymal_t365.png" in text and "--movie PATH" in text
+
+
+def test_counts_below_one_cell_and_expected_numbers(tmp_path, capsys):
+    """After a resection the circulating cells fall to ~1e-30: printed as "< 1"; the
+    sites' colonies are called expected numbers."""
+    out = tmp_path / "lp.h5"
+    args = ["run", str(EXAMPLES / "lumped_patient.toml"), "-o", str(out), "--t-end", "280"]
+    assert main([*args, "--quiet", "--picture", str(tmp_path / "lp.png")]) == 0
+    text = capsys.readouterr().out
+    with ct.open_run(out) as run:
+        assert 0.0 < run.series("blood_ctc")[-1] < 1e-6
+    assert "circulating tumour cells (blood and lymph) at the end: < 1\n" in text
+    assert "e-" not in text.split("circulating")[1]  # no 1e-30 cells, no 1e-5 colonies
+    assert "metastases at the end, expected numbers per patient" in text
+    assert "lymph_node" not in text and "lymph node" in text

@@ -401,3 +401,11 @@ def test_every_scenario_key_says_its_unit_and_meaning():
         for f in fields(cls):
             if f.name != "kind":
                 assert f.metadata["meaning"] and "unit" in f.metadata, (kind, f.name)
+
+
+def test_example_scenarios_are_found_by_name():
+    path = ct.scenario.example_path("lumped_patient")
+    assert path.name == "lumped_patient.toml" and path.is_file()
+    assert ct.load_scenario(path).title.startswith("lumped breast patient")
+    with pytest.raises(ValueError, match=r"example scenario: got 'lumped'; the examples are \["):
+        ct.scenario.example_path("lumped")

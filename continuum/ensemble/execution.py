@@ -16,6 +16,7 @@ import numpy as np
 from continuum.ensemble.designs import as_samples, member_id
 from continuum.ensemble.summary import STATUS_OK, Summary, load_summary, outputs
 from continuum.models.lumped import GROWTH_LAW_PARAMETERS, unused_growth_parameters
+from continuum.progress import progress_bar, show_progress
 
 
 def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dict:
@@ -228,10 +229,7 @@ def _client(scheduler, workers):
 
 
 def _execute(client, scenario, members, todo, out_dir, t_end, summary, progress):
-    import sys
-
     from distributed import as_completed
-    from tqdm.auto import tqdm
 
     folder = _folder(scenario)
     futures = {
@@ -247,9 +245,9 @@ def _execute(client, scenario, members, todo, out_dir, t_end, summary, progress)
         ): key
         for key in todo
     }
-    show = sys.stderr.isatty() if progress is None else bool(progress)
     last_write = time.perf_counter()
-    with tqdm(total=len(futures), unit="member", disable=not show) as bar:
+    bar = progress_bar(total=len(futures), unit="member", disable=not show_progress(progress))
+    with bar:
         for future in as_completed(futures):
             key = futures[future]
             try:

@@ -54,6 +54,19 @@ class Summary:
         self.design: str = ""  # the design, e.g. "saltelli:64", when the sweep was given it
         self.rerun: list[str] = []  # members whose run files were damaged and ran again
 
+    def __repr__(self):
+        from continuum.readable import names
+
+        failed = len(self.failed)
+        members = f"{len(self.rows)} members: {len(self.rows) - failed} ok, {failed} failed"
+        design = f"; design {self.design}" if self.design else ""
+        outputs = [c for c in self.columns if c not in ("id", "status", "seconds")]
+        outputs = [c for c in outputs if c not in self.parameters]
+        return (
+            f"Summary({members}; parameters {names(self.parameters)}{design}; "
+            f"outputs {names(outputs, most=4)})"
+        )
+
     @property
     def columns(self) -> list[str]:
         names = ["id", *self.parameters, "status", "seconds"]

@@ -125,6 +125,13 @@ class RunFile(ColonyQueries):
     def __exit__(self, *exc):
         self.close()
 
+    def _repr_html_(self) -> str:
+        """A table of what the file holds, its size and format, for Jupyter
+        (:mod:`continuum.html`)."""
+        from continuum.html import run_file_html
+
+        return run_file_html(self)
+
     @property
     def attrs(self) -> dict:
         """The file's root attributes (``format_version``, ``frames``, ``spec``, units
@@ -306,7 +313,20 @@ class RunFile(ColonyQueries):
         )
 
     def __repr__(self):
-        return f"RunFile({str(self.path)!r}, frames={self._frames})"
+        from continuum.readable import run_contents
+
+        if not self._file.id.valid:
+            return f"RunFile({str(self.path)!r}, closed)"
+        spec = self.spec
+        contents = run_contents(
+            str(self._file.attrs.get("model", spec.get("model", "?"))),
+            self.grid,
+            self.times,
+            self.field_names,
+            self.series_names,
+            [site["name"] for site in spec.get("sites", [])],
+        )
+        return f"RunFile({str(self.path)!r}: {contents})"
 
 
 def open_run(path) -> RunFile:

@@ -231,7 +231,7 @@ class RunWriter:
             time, scales = _write_coordinates(handle, grid)
             _write_maps(handle, model, grid, scales)
             _create_fields(handle, model, state, compression, time, scales)
-            _create_series(handle, series_names, time)
+            _create_series(handle, series_names, time, _total_descriptions(model, state))
             _create_frame_arrays(handle, model.frame_array_info(), time)
             arrays = {"data": state.data, "scalars": state.scalars, **solver.history_arrays()}
             _create_checkpoint_slots(handle, arrays)
@@ -502,15 +502,46 @@ def _create_fields(handle, model, state, compression, time, scales) -> None:
             chunks=frame_chunks(grid.shape),
             **options,
         )
-        ds.attrs["units"] = model.field_unit(name)
+        ds.attrs.update(field_unit_attributes(model, name))
         ds.attrs["long_name"] = name
         ds.dims[0].attach_scale(time)
         for i, scale in enumerate(scales):
             ds.dims[i + 1].attach_scale(scale)
 
 
-def _create_series(handle, series_names, time) -> None:
-    """One growing dataset per time series (``series/`` or a site's group), with units."""
+def field_unit_attributes(model, name: str) -> dict:
+    """What field ``name`` measures, as attributes: ``units`` (machine-readable; ``"1"``
+    for a fraction), ``units_description`` (what its value 1 stands for, e.g. ``fraction
+    of K_cell = 1e5 cells/mm^3``, when the model says) and, for a cell density,
+    ``reference_density`` [cells/mm^3] with ``reference_density_units``: cells = field x
+    reference_density x cell volume."""
+    attributes = {"units": model.field_unit(name)}
+    if model.field_scale(name) != attributes["units"]:
+        attributes["units_description"] = model.field_scale(name)
+    density = model.reference_density(name)
+    if density is not None:
+        attributes["reference_density"] = density
+        attributes["reference_density_units"] = "cells/mm^3"
+    return attributes
+
+
+def _total_descriptions(model, state) -> dict[str, str]:
+    """``units_description`` of the ``total_<field>`` series (integrals of the fields)."""
+    descriptions = {}
+    for name in state.field_names:
+        if model.field_scale(name) == model.field_unit(name):
+            continue
+        text = f"{name} integrated over the tissue: mm^3 times {model.field_scale(name)}"
+        density = model.reference_density(name)
+        if density is not None:
+            text += f"; times reference_density {density:g} cells/mm^3 gives cells"
+        descriptions[f"total_{name}"] = text
+    return descriptions
+
+
+def _create_series(handle, series_names, time, descriptions) -> None:
+    """One growing dataset per time series (``series/`` or a site's group), with units
+    (and, where given in ``descriptions``, a ``units_description``)."""
     handle.create_group("series")["time"] = time
     for name, unit in series_names.items():
         ds = _group_with_time(handle, series_path(name), time).create_dataset(
@@ -523,6 +554,8 @@ def _create_series(handle, series_names, time) -> None:
         )
         ds.attrs["units"] = unit
         ds.attrs["long_name"] = name
+        if name in descriptions:
+            ds.attrs["units_description"] = descriptions[name]
         ds.dims[0].attach_scale(time)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from continuum.kernels.acid_mediated import P, acid_mediated_point
@@ -9,14 +11,11 @@ from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
 class AcidMediated(Model):
-    r"""Normal tissue ``normal``, tumour ``tumor`` and excess acid ``acid`` (H+ ions).
+    """Normal tissue ``normal`` η₁, tumour ``tumor`` η₂ and excess acid ``acid`` Λ (H+ ions)::
 
-    .. math::
-
-        \partial_\tau \eta_1 &= \eta_1 (1 - \eta_1) - \delta_1 \Lambda \eta_1 \\
-        \partial_\tau \eta_2 &= \rho_2 \eta_2 (1 - \eta_2)
-            + \nabla\cdot\left[\Delta_2 (1 - \eta_1) \nabla \eta_2\right] \\
-        \partial_\tau \Lambda &= \delta_3 (\eta_2 - \Lambda) + \nabla^2 \Lambda
+        ∂η₁/∂τ = η₁ (1 − η₁) − δ₁ Λ η₁
+        ∂η₂/∂τ = ρ₂ η₂ (1 − η₂) + ∇·[Δ₂ (1 − η₁) ∇η₂]
+        ∂Λ/∂τ  = δ₃ (η₂ − Λ) + ∇²Λ
 
     The nondimensional form of Gatenby & Gawlinski, Cancer Res 1996;56:5745-5753: normal
     cells and tumour cells relative to their carrying capacities, acid relative to
@@ -26,23 +25,27 @@ class AcidMediated(Model):
     ``1 - delta_1`` when ``delta_1 < 1``; for ``delta_1 > 1`` it dies, and an acellular gap
     opens ahead of the advancing tumour.
 
+    The defaults are the paper's values.
+
     Parameters
     ----------
-    delta_1 : acid toxicity to normal cells (d1 r3 K2 / (d3 r1)); the paper's value 12.5.
-    rho_2 : tumour growth rate relative to normal cells (r2 / r1); 1.
-    Delta_2 : tumour motility relative to acid diffusivity (D2 / D3); 4e-5.
-    delta_3 : acid washout rate (d3 / r1); 70.
+    bc : boundary conditions of the fields (default no-flux).
     """
 
     kernels = KernelSet(point=acid_mediated_point, parameters=P)
     field_names = ("normal", "tumor", "acid")
     cell_fields = ("tumor",)
+    field_scales: ClassVar[dict[str, str]] = {
+        "normal": "fraction of the normal-tissue carrying capacity K1",
+        "tumor": "fraction of the tumour carrying capacity K2",
+        "acid": "relative to r3 K2 / d3, the excess acid of a tumour at capacity",
+    }
     nonnegative_fields = field_names
     PARAMETERS = (
-        Parameter("delta_1", 12.5, "1", "acid toxicity to normal tissue"),
-        Parameter("rho_2", 1.0, "1", "relative tumour growth rate"),
-        Parameter("Delta_2", 4e-5, "1", "tumour motility relative to acid diffusivity"),
-        Parameter("delta_3", 70.0, "1", "acid washout rate"),
+        Parameter("delta_1", 12.5, "1", "δ₁, acid toxicity to normal tissue: d1 r3 K2/(d3 r1)"),
+        Parameter("rho_2", 1.0, "1", "ρ₂, tumour growth relative to normal cells: r2/r1"),
+        Parameter("Delta_2", 4e-5, "1", "Δ₂, tumour motility relative to acid diffusion: D2/D3"),
+        Parameter("delta_3", 70.0, "1", "δ₃, acid washout rate: d3/r1"),
     )
 
     def __init__(self, delta_1=12.5, rho_2=1.0, Delta_2=4e-5, delta_3=70.0, bc=None):

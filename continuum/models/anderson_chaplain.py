@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from continuum.kernels.anderson_chaplain import P, anderson_chaplain_point
@@ -9,13 +11,11 @@ from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
 class AndersonChaplain(Model):
-    r"""Tumour cells ``n`` invading extracellular matrix ``f`` degraded by enzyme ``m``.
+    """Tumour cells ``n`` invading extracellular matrix ``f`` degraded by enzyme ``m``::
 
-    .. math::
-
-        \partial_t n &= d_n \nabla^2 n - \gamma \nabla\cdot(n \nabla f) \\
-        \partial_t f &= -\eta\, m f \\
-        \partial_t m &= d_m \nabla^2 m + \alpha n - \beta m
+        ∂n/∂t = d_n ∇²n − γ ∇·(n ∇f)
+        ∂f/∂t = −η m f
+        ∂m/∂t = d_m ∇²m + α n − β m
 
     Nondimensional, on the unit interval or square, no-flux boundaries (Anderson, Chaplain,
     Newman, Steele & Thompson, J Theor Med 2000, doi:10.1080/10273660008833042; Anderson &
@@ -25,8 +25,7 @@ class AndersonChaplain(Model):
 
     Parameters
     ----------
-    d_n : cell random motility. gamma : haptotactic sensitivity. eta : matrix degradation
-    rate. d_m : enzyme diffusivity. alpha : enzyme production by cells. beta : enzyme decay.
+    bc : boundary conditions (default no-flux).
 
     Notes
     -----
@@ -35,20 +34,25 @@ class AndersonChaplain(Model):
     from ``x = 0`` in 1D (as in the paper) and from the centre of the domain in 2D and 3D.
     Invariants under no-flux conditions: the total of ``n`` is constant; with
     ``beta = 0`` the total of ``m`` grows by ``alpha t`` times the total of ``n``; and
-    ``f = f0 exp(-eta \int_0^t m\, ds)`` pointwise.
+    ``f = f0 exp(−η ∫₀ᵗ m ds)`` pointwise.
     """
 
     kernels = KernelSet(point=anderson_chaplain_point, parameters=P)
     field_names = ("n", "f", "m")
     cell_fields = ("n",)
+    field_scales: ClassVar[dict[str, str]] = {
+        "n": "relative to the reference cell density n0 (nondimensional)",
+        "f": "relative to the reference matrix density f0 (nondimensional)",
+        "m": "relative to the reference enzyme concentration m0 (nondimensional)",
+    }
     nonnegative_fields = field_names
     PARAMETERS = (
-        Parameter("d_n", 0.001, "1", "tumour-cell random motility (nondimensional)"),
-        Parameter("gamma", 0.005, "1", "haptotactic sensitivity (nondimensional)"),
-        Parameter("eta", 10.0, "1", "matrix degradation rate (nondimensional)"),
-        Parameter("d_m", 0.001, "1", "enzyme diffusivity (nondimensional)"),
-        Parameter("alpha", 0.1, "1", "enzyme production by tumour cells (nondimensional)"),
-        Parameter("beta", 0.0, "1", "enzyme decay (nondimensional)"),
+        Parameter("d_n", 0.001, "1", "d_n, tumour-cell random motility (nondimensional)"),
+        Parameter("gamma", 0.005, "1", "γ, haptotactic sensitivity (nondimensional)"),
+        Parameter("eta", 10.0, "1", "η, matrix degradation rate (nondimensional)"),
+        Parameter("d_m", 0.001, "1", "d_m, enzyme diffusivity (nondimensional)"),
+        Parameter("alpha", 0.1, "1", "α, enzyme production by tumour cells (nondimensional)"),
+        Parameter("beta", 0.0, "1", "β, enzyme decay (nondimensional)"),
     )
 
     def __init__(self, d_n=0.001, gamma=0.005, eta=10.0, d_m=0.001, alpha=0.1, beta=0.0, bc=None):

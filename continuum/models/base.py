@@ -38,6 +38,7 @@ from continuum.kernels import registry
 from continuum.kernels.registry import parameter_index  # noqa: F401  (part of this API)
 from continuum.kernels.simple import no_reaction_point, no_reaction_row, no_scalar_rate
 from continuum.models.loading import class_reference, is_builtin, load_model_class
+from continuum.models.parameter_docs import document_parameters
 from continuum.state import State
 from continuum.validation import (
     check_finite_array,
@@ -86,6 +87,13 @@ def checked_parameters(owner: str, table, given: dict, others: str = "") -> dict
             + (f" and {others}" if others else "")
         )
     return {name: p.check(given.get(name, p.default)) for name, p in known.items()}
+
+
+def _unit_suffix(parameter: Parameter | None) -> str:
+    """`` 1/day`` after a value of ``parameter``; nothing for a pure number."""
+    if parameter is None or parameter.unit == "1":
+        return ""
+    return f" {parameter.unit}"
 
 
 @dataclass(frozen=True)
@@ -284,6 +292,7 @@ class Model:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        document_parameters(cls, cls.parameters_set_otherwise)
         if is_builtin(cls):  # others are found by their "module:Class" (run files say it)
             MODEL_CLASSES[cls.__name__] = cls
         if cls.__dict__.get("kernels") is not None:
@@ -311,8 +320,17 @@ class Model:
     # initial values must not be negative.
     nonnegative_fields: tuple[str, ...] = ()
     field_units: ClassVar[dict[str, str]] = {}
+    # What the value 1 of a field of unit "1" stands for, in words (``{name}`` takes the
+    # value of parameter ``name``): "fraction of K_cell = {K_cell} cells/mm^3".
+    field_scales: ClassVar[dict[str, str]] = {}
+    # Fields that are cell densities as fractions of the parameter ``K_cell``
+    # [cells/mm^3]: ``K_cell`` times the field times a cell's volume is its cells.
+    capacity_fields: tuple[str, ...] = ()
     series_units: ClassVar[dict[str, str]] = {}  # units of :meth:`derived_series`
     PARAMETERS: tuple[Parameter, ...] = ()
+    # Parameters of the table set through another argument (a lumped primary's growth
+    # ``law`` code, by ``growth=``): left out of the docstring's parameter entries.
+    parameters_set_otherwise: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, bc=None, **parameters):
         self.parameters = checked_parameters(type(self).__name__, self.PARAMETERS, parameters)
@@ -335,6 +353,23 @@ class Model:
     def field_unit(self, name: str) -> str:
         """Unit of field ``name`` as stored in run files (``"1"``: a fraction)."""
         return self.field_units.get(name, "1")
+
+    def field_scale(self, name: str) -> str:
+        """The unit of field ``name`` in words: what its value 1 stands for (``fraction of
+        K_cell = 1e5 cells/mm^3``, with this model's value), else :meth:`field_unit`."""
+        from continuum.readable import number
+
+        template = self.field_scales.get(name)
+        if template is None:
+            return self.field_unit(name)
+        return template.format(**{k: number(v) for k, v in self.parameters.items()})
+
+    def reference_density(self, name: str) -> float | None:
+        """Cells per mm^3 at value 1 of field ``name`` (``K_cell``) for the model's
+        ``capacity_fields``; ``None`` for other fields."""
+        if name in self.capacity_fields and "K_cell" in self.parameters:
+            return float(self.parameters["K_cell"])
+        return None
 
     # -- hooks for the solvers ----------------------------------------------------------
     def param_vector(self) -> np.ndarray:
@@ -536,5 +571,24 @@ class Model:
         return cls(bc=spec.get("bc"), **spec["parameters"])
 
     def __repr__(self):
-        params = ", ".join(f"{k}={v:g}" for k, v in self.parameters.items())
-        return f"{type(self).__name__}({params})"
+        """The model's class, its parameters that differ from the defaults (with their
+        units) and its fields: ``Invasion(k_emt=0.05 1/day, others at their defaults;
+        fields epithelial, mesenchymal, ecm, mmp, oxygen)``."""
+        from continuum.readable import names
+
+        table = {p.name: p for p in self.PARAMETERS}
+        shown = [
+            f"{name}={value:g}" + _unit_suffix(table.get(name))
+            if isinstance(value, int | float)
+            else f"{name}={value}"
+            for name, value in self._repr_parameters().items()
+            if name not in table or value != table[name].default
+        ]
+        if len(shown) < len(self.parameters):
+            shown.append("others at their defaults" if shown else "default parameters")
+        fields = f"; fields {names(self.field_names)}" if self.field_names else ""
+        return f"{type(self).__name__}({', '.join(shown)}{fields})"
+
+    def _repr_parameters(self) -> dict:
+        """The parameters :meth:`__repr__` may show (all but codes set otherwise)."""
+        return self.parameters

@@ -72,7 +72,7 @@ SIZE_EDGES = np.logspace(0.0, 13.0, 131)
 
 
 class Cascade(Model):
-    r"""Primary tumour, blood and lymph, and secondary sites in one model (MODEL.md).
+    """Primary tumour, blood and lymph, and secondary sites in one model (MODEL.md).
 
     The primary (a :class:`LumpedPrimary` or a spatial :class:`Invasion`) sheds into the
     circulation (:class:`Circulation`, whose rates replace the primary's); cells leaving
@@ -86,12 +86,9 @@ class Cascade(Model):
     number of cells that left the circulation in the stretch (spread evenly over it).
     Cohorts are ``cohort_days`` wide, so ``horizon / cohort_days`` cohorts per site cover
     runs up to ``horizon`` days. A site with a grid is spatial (see
-    :class:`SecondarySite`). The budget
+    :class:`SecondarySite`). The budget ::
 
-    .. math::
-
-        \text{tumour} + B + L + \sum_k (M_k + Z_k) + \text{cleared} + \text{died}
-        - \text{born} = \text{initial tumour cells}
+        tumour + B + L + Σ_k (M_k + Z_k) + cleared + died − born = initial tumour cells
 
     holds to round-off at every frame, with ``cleared`` = blood clearance + failed seeding
     (+ cells arrested in organs without a site), ``died`` = primary deaths + dormant and
@@ -358,6 +355,12 @@ class Cascade(Model):
     def field_unit(self, name: str) -> str:
         return self.primary.field_unit(name)
 
+    def field_scale(self, name: str) -> str:
+        return self.primary.field_scale(name)
+
+    def reference_density(self, name: str) -> float | None:
+        return self.primary.reference_density(name)
+
     def default_scalars(self) -> dict[str, float]:
         """The primary's initial scalars (a lumped primary's vascular capacity)."""
         return {PRIMARY_RENAMES.get(k, k): v for k, v in self.primary.default_scalars().items()}
@@ -544,7 +547,7 @@ class Cascade(Model):
 
 
 class Iwata(Cascade):
-    r"""Iwata, Kawasaki & Shigesada (J Theor Biol 2000;203:177-186) as a cascade preset.
+    """Iwata, Kawasaki & Shigesada (J Theor Biol 2000;203:177-186) as a cascade preset.
 
     A Gompertz primary ``dx/dt = a x ln(b/x)`` growing from ``x0`` cells emits colonies at
     ``beta(x) = m x^alpha`` straight into one site, ``"metastases"`` (first-pass arrest of

@@ -12,7 +12,7 @@ import continuum.kernels.immune_invasion as immune_kernels
 import continuum.kernels.invasion as invasion_kernels
 from continuum.grid import Grid
 from continuum.models.base import KernelSet, Parameter, Transport
-from continuum.models.invasion import Invasion
+from continuum.models.invasion import CAPACITY_SCALE, Invasion
 
 _P = Parameter
 # Kuznetsov et al. 1994 count effectors and tumour cells in one compartment (a mouse
@@ -38,27 +38,24 @@ IMMUNE_PARAMETERS = {
 
 
 class ImmuneInvasion(Invasion):
-    r""":class:`~continuum.models.Invasion` with immune effector cells ``I`` (cytotoxic
+    """:class:`~continuum.models.Invasion` with immune effector cells ``I`` (cytotoxic
     T lymphocytes, a fraction of ``K_cell``) and a chemokine ``c`` (relative units) that
     the tumour secretes and that attracts them (Matzavinos, Chaplain & Kuznetsov, Math Med
     Biol 2004;21:1-34). The fields ``immune`` and ``chemokine`` follow Invasion's five;
     Invasion's equations gain the killing ``- k_I I e`` and ``- k_I I m`` (mass action,
-    Kuznetsov et al., Bull Math Biol 1994;56:295-321), and
+    Kuznetsov et al., Bull Math Biol 1994;56:295-321), and ::
 
-    .. math::
-
-        \partial_t I &= \nabla\cdot(D_I \max(0, 1 - f) \nabla I)
-            - \nabla\cdot(\chi_I I \nabla c) + s_I v_B
-            + \rho_I I \frac{e + m}{\eta_I + e + m} - \mu_I I (e + m) - \delta_I I \\
-        \partial_t c &= D_c \nabla^2 c + \alpha_c (e + m) - \lambda_c c
+        ∂I/∂t = ∇·(D_I max(0, 1 − f) ∇I) − ∇·(χ_I I ∇c) + s_I v_B
+                + ρ_I I (e + m)/(η_I + e + m) − μ_I I (e + m) − δ_I I
+        ∂c/∂t = D_c ∇²c + α_c (e + m) − λ_c c
 
     [fractions/day]: effectors move at random where the matrix ``f`` leaves room (dense
     matrix, ``f = 1``, stops them), climb the chemokine gradient, are recruited from the
     blood vessels ``v_B``, proliferate when stimulated by the tumour, are inactivated by
     tumour cells and die. The killed cells are deaths (the ``died`` scalar), so the cell
     budget of :class:`~continuum.models.Invasion` still closes; the series add
-    ``tissue_immune_killing`` = ``K_cell \int k_I I (e + m) dV`` [cells/day] and
-    ``immune_cells`` = ``K_cell \int I dV`` [cells]. With ``k_I = 0`` the first five
+    ``tissue_immune_killing`` = ``K_cell ∫ k_I I (e + m) dV`` [cells/day] and
+    ``immune_cells`` = ``K_cell ∫ I dV`` [cells]. With ``k_I = 0`` the first five
     fields evolve as Invasion's.
 
     Defaults (``data/parameters.csv``, model ``ImmuneInvasion``): ``rho_I`` = 0.1245 /day
@@ -89,6 +86,12 @@ class ImmuneInvasion(Invasion):
     )
     field_names = (*Invasion.field_names, "immune", "chemokine")
     nonnegative_fields = field_names
+    capacity_fields = (*Invasion.capacity_fields, "immune")
+    field_scales: ClassVar[dict[str, str]] = {
+        **Invasion.field_scales,
+        "immune": CAPACITY_SCALE,
+        "chemokine": "relative units (1 in a packed tumour at alpha_c = lambda_c)",
+    }
     stiff_fields = (*Invasion.stiff_fields, "chemokine")
     series_units: ClassVar[dict[str, str]] = {
         **Invasion.series_units,

@@ -12,7 +12,7 @@ from continuum import vessels
 from continuum.boundary import DIRICHLET
 from continuum.grid import Grid
 from continuum.models.base import KernelSet, Model, Parameter, Transport
-from continuum.units import CELLS_PER_MM3
+from continuum.units import CELLS_PER_MM3, PO2_AT_VASCULAR_LEVEL_MMHG
 from continuum.validation import check_finite_array
 
 CIRCULATION_SCALARS = (
@@ -27,6 +27,9 @@ CIRCULATION_SCALARS = (
     "removed",
     "killed_immune",
 )
+
+# The unit of the cell fields in words (Model.field_scale fills in the model's K_cell).
+CAPACITY_SCALE = "fraction of K_cell = {K_cell} cells/mm^3"
 
 # Default vessel maps: random capillaries (volume fraction, seed).
 DEFAULT_BLOOD_VESSELS = (0.03, 1)
@@ -100,22 +103,20 @@ PARAMETERS = {
 
 
 class Invasion(Model):
-    r"""Primary tumour with EMT phenotypes invading matrix and entering blood and lymph.
+    """Primary tumour with EMT phenotypes invading matrix and entering blood and lymph.
 
     Fields (fractions; cells are fractions of ``K_cell``): ``epithelial`` e,
     ``mesenchymal`` m, ``ecm`` f (1 = normal matrix), ``mmp`` p, ``oxygen`` o (1 = well
     vascularised tissue, 40 mmHg: ``continuum.units.PO2_AT_VASCULAR_LEVEL_MMHG``). Static
-    maps: ``blood_vessels`` v_B, ``lymph_vessels`` v_L.
+    maps: ``blood_vessels`` v_B, ``lymph_vessels`` v_L. In fractions per day::
 
-    .. math::
-
-        \partial_t e &= \nabla\cdot(D_e\nabla e) + \rho_e P(o) e(1-e-m) - k_{EMT} H(o) e
-            + k_{MET} m - \delta_N(o) e - \mu_{Be} v_B e \\
-        \partial_t m &= \nabla\cdot(D_m\nabla m - \chi m \nabla f) + \rho_m P(o) m(1-e-m)
-            + k_{EMT} H(o) e - k_{MET} m - \delta_N(o) m - (\mu_B v_B + \mu_L F v_L) m \\
-        \partial_t f &= -\eta p f + r_f f (1 - f - e - m) \\
-        \partial_t p &= D_p \nabla^2 p + \alpha_m m + \alpha_e e - \lambda_p p \\
-        \partial_t o &= D_o \nabla^2 o + S(v_B) (1 - o) - \kappa (e + m) o
+        ∂e/∂t = ∇·(D_e ∇e) + ρ_e P(o) e (1 − e − m) − k_EMT H(o) e + k_MET m
+                − δ_N(o) e − μ_Be v_B e
+        ∂m/∂t = ∇·(D_m ∇m − χ m ∇f) + ρ_m P(o) m (1 − e − m) + k_EMT H(o) e − k_MET m
+                − δ_N(o) m − (μ_B v_B + μ_L F v_L) m
+        ∂f/∂t = −η p f + r_f f (1 − f − e − m)
+        ∂p/∂t = D_p ∇²p + α_m m + α_e e − λ_p p
+        ∂o/∂t = D_o ∇²o + S(v_B) (1 − o) − κ (e + m) o
 
     with the supply ``S(v) = sigma v / (1 + sigma r_cap^2 G(v) / (2 D_o))``: the vessels'
     own exchange ``sigma v`` in series with the diffusion through the tissue a sub-cell
@@ -125,16 +126,14 @@ class Invasion(Model):
     (``continuum.kernels.invasion.oxygen_exchange``). ``P(o) = o/(o+K_P)``,
     ``H(o) = 1 + h_max/(1+(o/o_H)^n)`` and ``delta_N(o) = delta_max/(1+(o/o_N)^n)``.
     Intravasation feeds the circulation (cells/day):
-    ``J_B = K_cell \int v_B (\mu_B m + \mu_{Be} e) dV``,
-    ``J_L = K_cell \int \mu_L F v_L m dV``, where ``F = max(0, 1 - (e + m)/lymph_collapse)``
-    is the fraction of lymph vessels still open: intratumoural lymphatics are compressed
-    shut by the tumour's solid stress and do not drain, so lymphatic entry happens at the
-    margin (Padera et al., Science 2002);
+    ``J_B = K_cell ∫ v_B (μ_B m + μ_Be e) dV``, ``J_L = K_cell ∫ μ_L F v_L m dV``, where
+    ``F = max(0, 1 − (e + m)/lymph_collapse)`` is the fraction of lymph vessels still
+    open: intratumoural lymphatics are compressed shut by the tumour's solid stress and do
+    not drain, so lymphatic entry happens at the margin (Padera et al., Science 2002);
+    lymph L and blood B [cells] follow ::
 
-    .. math::
-
-        dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
-        dB/dt = (1 - f) J_B + k_{LB} L - (k_{clear} + k_{NK} + k_{ext}) B.
+        dL/dt = J_L − (k_LN + k_LB) L
+        dB/dt = (1 − f) J_B + k_LB L − (k_clear + k_NK + k_ext) B
 
     ``k_NK`` = ``k_nk`` is the killing of CTCs by natural-killer cells (NK cells kill
     CTCs, platelets that coat them shield them: Nieswandt et al., Cancer Res
@@ -177,16 +176,11 @@ class Invasion(Model):
     EMT/MET rates, hypoxic thresholds, necrosis, enzyme kinetics, extravasation and
     lymphatic rates are modelling assumptions, marked as such in the table. The EMT/MET
     exchange alone relaxes to the mesenchymal fraction
-
-    .. math::
-
-        \frac{m}{e + m} = \frac{k_{EMT} H(o)}{k_{EMT} H(o) + k_{MET}},
-
-    about 10 % in normoxia and at most ``(1 + h_max) k_EMT / ((1 + h_max) k_EMT + k_MET)``
-    = 25 % in anoxia at the defaults (``k_emt = 0.01``, ``k_met = 0.09 /day``,
-    ``h_max = 2``; relaxation time ``1/(k_EMT H + k_MET)`` about ten days): carcinomas
-    stay mostly epithelial, with a minority of cells in hybrid or mesenchymal states
-    (Pastushenko et al., Nature 2018).
+    ``m/(e + m) = k_EMT H(o) / (k_EMT H(o) + k_MET)``, about 10 % in normoxia and at most
+    ``(1 + h_max) k_EMT / ((1 + h_max) k_EMT + k_MET)`` = 25 % in anoxia at the defaults
+    (``k_emt = 0.01``, ``k_met = 0.09 /day``, ``h_max = 2``; relaxation time
+    ``1/(k_EMT H + k_MET)`` about ten days): carcinomas stay mostly epithelial, with a
+    minority of cells in hybrid or mesenchymal states (Pastushenko et al., Nature 2018).
 
     Parameters
     ----------
@@ -195,7 +189,8 @@ class Invasion(Model):
         random capillaries of volume fraction 3 % (blood, seed 1) and 1 % (lymph, seed 2).
     bc : boundary conditions; the cell fields must be no-flux or periodic (a Dirichlet
         boundary would let cells leave the budget).
-    **parameters : any of ``Invasion.PARAMETERS`` (units mm, day, cells).
+    **parameters : any of the parameters below (``Invasion.PARAMETERS``; units mm, day,
+        cells).
     """
 
     kernels = KernelSet(
@@ -206,6 +201,15 @@ class Invasion(Model):
     )
     field_names = ("epithelial", "mesenchymal", "ecm", "mmp", "oxygen")
     cell_fields = ("epithelial", "mesenchymal")
+    capacity_fields = cell_fields
+    field_scales: ClassVar[dict[str, str]] = {
+        "epithelial": CAPACITY_SCALE,
+        "mesenchymal": CAPACITY_SCALE,
+        "ecm": "fraction of the normal matrix density",
+        "mmp": "enzyme (MMP) concentration, relative units",
+        "oxygen": "fraction of the level in well-vascularised tissue, "
+        f"{PO2_AT_VASCULAR_LEVEL_MMHG:g} mmHg",
+    }
     nonnegative_fields = field_names
     scalar_names = CIRCULATION_SCALARS
     export_names = ("flux_blood", "flux_lymph", "births", "deaths", "treated")

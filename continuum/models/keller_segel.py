@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from continuum.kernels.keller_segel import P, keller_segel_point
 from continuum.models.base import KernelSet, Model, Parameter, Transport
 
@@ -16,12 +18,10 @@ PARAMETERS = {
 
 
 class KellerSegel(Model):
-    r"""Cells ``n`` climbing the gradient of a chemoattractant ``c`` they secrete.
+    """Cells ``n`` climbing the gradient of a chemoattractant ``c`` they secrete::
 
-    .. math::
-
-        \partial_t n &= D_n \nabla^2 n - \nabla\cdot(\chi n \nabla c) + r n (1 - n) \\
-        \partial_t c &= D_c \nabla^2 c + \alpha n - \beta c
+        ∂n/∂t = D_n ∇²n − ∇·(χ n ∇c) + r n (1 − n)
+        ∂c/∂t = D_c ∇²c + α n − β c
 
     ``n`` is a fraction of the carrying capacity, ``c`` is scaled so that ``alpha`` is
     its secretion at capacity. With logistic growth solutions stay bounded (Tello &
@@ -36,6 +36,10 @@ class KellerSegel(Model):
     kernels = KernelSet(point=keller_segel_point, parameters=P)
     field_names = ("n", "c")
     cell_fields = ("n",)
+    field_scales: ClassVar[dict[str, str]] = {
+        "n": "fraction of the carrying capacity",
+        "c": "relative units (alpha is its secretion by cells at capacity)",
+    }
     nonnegative_fields = field_names
     PARAMETERS = tuple(PARAMETERS[name] for name in P._fields)
 

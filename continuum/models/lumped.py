@@ -62,30 +62,25 @@ def unused_growth_parameters(law: str, names) -> list[str]:
 
 
 class LumpedPrimary(Model):
-    r"""Primary tumour size ``P`` [cells] shedding into lymph ``L`` and blood ``B`` [cells].
+    """Primary tumour size ``P`` [cells] shedding into lymph ``L`` and blood ``B`` [cells]::
 
-    .. math::
-
-        \frac{dP}{dt} &= g(P) - l J, \qquad J = \mu P^\alpha, \\
-        \frac{dL}{dt} &= f_L J - (k_{LN} + k_{LB}) L, \\
-        \frac{dB}{dt} &= (1 - f_L) J + k_{LB} L - (k_{clear} + k_{NK} + k_{ext}) B
+        dP/dt = g(P) − l J,   J = μ P^α
+        dL/dt = f_L J − (k_LN + k_LB) L
+        dB/dt = (1 − f_L) J + k_LB L − (k_clear + k_NK + k_ext) B
 
     Growth laws ``g`` (Benzekry et al., PLoS Comput Biol 2014, doi:10.1371/journal.pcbi.1003800):
     exponential ``a P``; logistic ``a P (1 - P/K)``; Gompertz ``a P ln(K/P)``; von Bertalanffy
     ``a P^gamma - b P``; power law ``a P^gamma``; exponential-linear ``min(a P, a1)``;
     Hahnfeldt's angiogenic switch (Hahnfeldt et al., Cancer Res 1999;59:4770-4775), Gompertz
     growth within a moving vascular capacity ``Kv`` [cells], in cells (``c`` =
-    ``CELLS_PER_MM3`` turns cells into mm^3):
+    ``CELLS_PER_MM3`` turns cells into mm^3)::
 
-    .. math::
+        g = a P ln(K_v / P),   dK_v/dt = b_s P − d_i K_v (P/c)^(2/3) − e K_v
 
-        g = a P \ln(K_v / P), \qquad
-        \frac{dK_v}{dt} = b_s P - d_i K_v (P/c)^{2/3} - e K_v,
-
-    ``b_s`` = ``stimulation`` [1/day], ``d_i`` = ``inhibition`` [1/(day mm^2)], ``e`` the
+    with ``b_s`` = ``stimulation`` [1/day], ``d_i`` = ``inhibition`` [1/(day mm^2)], ``e`` the
     anti-angiogenic therapy rate [1/day] (the third therapy slot, ``therapy_vascular``, 0
     untreated), ``Kv = K`` at the start; untreated, ``P`` and ``Kv`` settle at
-    ``(b_s/d_i)^{3/2}`` mm^3 (``((b_s - e)/d_i)^{3/2}`` under a constant ``e < b_s``).
+    ``(b_s/d_i)^(3/2)`` mm^3 (``((b_s - e)/d_i)^(3/2)`` under a constant ``e < b_s``).
     Lewis lung carcinoma values: ``HAHNFELDT_LEWIS_LUNG``.
 
     Shedding ``mu P^alpha`` (Iwata, Kawasaki & Shigesada 2000), of which the tumour loses a
@@ -113,9 +108,10 @@ class LumpedPrimary(Model):
         ``{"law": "gompertz", "a": 0.01, "K": 1e12}``.
     shedding : optional ``{"mu": ..., "alpha": ...}`` or a pair ``(mu, alpha)``; the same as
         giving ``mu`` and ``alpha`` as keywords.
-    **parameters : any of ``LumpedPrimary.PARAMETERS`` (units mm, day, cells).
+    **parameters : any of the parameters below (``LumpedPrimary.PARAMETERS``).
     """
 
+    parameters_set_otherwise = ("law",)
     kernels = KernelSet(scalars=lumped_kernels.lumped_scalar_rate, parameters=lumped_kernels.P)
     field_names = ()
     scalar_names = ("tumor_cells", *CIRCULATION_SCALARS, "vascular_capacity")
@@ -224,6 +220,10 @@ class LumpedPrimary(Model):
     @classmethod
     def _from_spec(cls, spec, maps):
         return cls(growth=spec["growth"], **spec["parameters"])
+
+    def _repr_parameters(self) -> dict:
+        """The growth law by name instead of its code."""
+        return {"growth": self.growth, **{k: v for k, v in self.parameters.items() if k != "law"}}
 
 
 class LumpedShedding(LumpedPrimary):

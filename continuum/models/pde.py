@@ -13,7 +13,7 @@ from continuum.validation import check_finite_array, check_real
 
 
 class PDE(Model):
-    r"""A reaction-diffusion-taxis model given by its equations, compiled like the built-ins.
+    """A reaction-diffusion-taxis model given by its equations, compiled like the built-ins.
 
     Each field's right-hand side is text in the fields, static maps, compartments
     (scalars), parameters and time ``t`` [day], with (see ``continuum.models.equations``)
@@ -24,7 +24,7 @@ class PDE(Model):
       positivity-preserving limited upwind operator of the built-in models;
     - anything else pointwise: reactions, e.g. ``rho*u*(1 - u)``.
 
-    For example the Fisher-KPP equation :math:`\partial_t u = D\nabla^2 u + \rho u(1-u)`::
+    For example the Fisher-KPP equation ``∂u/∂t = D ∇²u + ρ u (1 − u)``::
 
         model = ct.models.PDE(
             {"u": "D*laplace(u) + rho*u*(1 - u)"},

@@ -11,18 +11,16 @@ from continuum.models.base import KernelSet, Model, Parameter, Transport
 
 
 class Heat(Model):
-    r"""Heat equation :math:`\partial_t u = D \nabla^2 u`.
+    """Heat equation ``∂u/∂t = D ∇²u``.
 
     Parameters
     ----------
-    diffusivity : float
-        D [mm^2/day].
     bc : boundary conditions of field ``u`` (default no-flux).
     """
 
     kernels = KernelSet()
     field_names = ("u",)
-    PARAMETERS = (Parameter("diffusivity", 1.0, "mm^2/day", "diffusion coefficient"),)
+    PARAMETERS = (Parameter("diffusivity", 1.0, "mm^2/day", "D, the diffusion coefficient"),)
 
     def __init__(self, diffusivity=1.0, bc=None):
         super().__init__(bc=bc, diffusivity=diffusivity)
@@ -31,7 +29,7 @@ class Heat(Model):
         return Transport.of(self.field_names, diffusion={"u": self.parameters["diffusivity"]})
 
     def reference_rate(self, state, t=0.0):
-        r"""NumPy :math:`D \nabla^2 u` (finite volumes, faces to masked cells closed; zero
+        """NumPy ``D ∇²u`` (finite volumes, faces to masked cells closed; zero
         outside the mask), shape ``(1, *grid.shape)``."""
         from continuum.reference import diffusion, tissue
 
@@ -43,38 +41,36 @@ class Heat(Model):
 
 
 class FisherKPP(Heat):
-    r"""Fisher-KPP (proliferation-invasion) :math:`\partial_t u = D\nabla^2 u + \rho u(1-u)`.
+    """Fisher-KPP (proliferation-invasion) ``∂u/∂t = D ∇²u + ρ u (1 − u)``.
 
     ``u`` is the tumour-cell density as a fraction of the carrying capacity. Fronts travel
-    at :math:`2\sqrt{D\rho}`; Swanson's glioma model uses D = 0.13 mm^2/day (grey matter)
+    at ``2 √(D ρ)``; Swanson's glioma model uses D = 0.13 mm^2/day (grey matter)
     and rho = 0.012 /day (Swanson, Alvord & Murray, Cell Prolif 2000,
     doi:10.1046/j.1365-2184.2000.00177.x). Resection and radiotherapy act on ``u`` and book
     what they take in the scalar ``removed`` [mm^3 at capacity].
 
     Parameters
     ----------
-    diffusivity : float
-        D, tumour-cell motility [mm^2/day].
-    growth_rate : float
-        rho, net proliferation rate [1/day].
+    bc : boundary conditions of field ``u`` (default no-flux).
     """
 
     kernels = KernelSet(point=logistic_point, parameters=FISHER)
     cell_fields = ("u",)
+    field_scales: ClassVar[dict[str, str]] = {"u": "fraction of the carrying capacity"}
     nonnegative_fields = ("u",)
     # what treatments removed: the integral of u they took [mm^3 of tissue at capacity]
     scalar_names = ("removed",)
     series_units: ClassVar[dict[str, str]] = {"removed": "mm^3"}
     PARAMETERS = (
-        Parameter("diffusivity", 0.13, "mm^2/day", "tumour-cell motility"),
-        Parameter("growth_rate", 0.012, "1/day", "net proliferation rate"),
+        Parameter("diffusivity", 0.13, "mm^2/day", "D, tumour-cell motility"),
+        Parameter("growth_rate", 0.012, "1/day", "ρ, net proliferation rate"),
     )
 
     def __init__(self, diffusivity=0.13, growth_rate=0.012, bc=None):
         Model.__init__(self, bc=bc, diffusivity=diffusivity, growth_rate=growth_rate)
 
     def reference_rate(self, state, t=0.0):
-        r"""NumPy :math:`D\nabla^2 u + \rho u (1 - u)`, zero outside the mask."""
+        """NumPy ``D ∇²u + ρ u (1 − u)``, zero outside the mask."""
         from continuum.reference import tissue
 
         u = state.data[0]
@@ -83,26 +79,27 @@ class FisherKPP(Heat):
 
 
 class Taxis(Model):
-    r"""Cells ``n`` climbing a static attractant ``a``: :math:`\partial_t n = \nabla\cdot(D\nabla n
-    - \chi n \nabla a)`, :math:`\partial_t a = 0`.
+    """Cells ``n`` climbing a static attractant ``a``: ``∂n/∂t = ∇·(D ∇n − χ n ∇a)``,
+    ``∂a/∂t = 0``.
 
     The haptotaxis part of Anderson-Chaplain with the matrix frozen; a verification case
     for positivity and conservation of the limited taxis scheme.
 
     Parameters
     ----------
-    diffusivity : float
-        D, random motility of the cells [mm^2/day].
-    chi : float
-        Taxis sensitivity [mm^2/day per unit attractant].
+    bc : boundary conditions of the fields (default no-flux).
     """
 
     kernels = KernelSet()
     field_names = ("n", "a")
+    field_scales: ClassVar[dict[str, str]] = {
+        "n": "fraction of a reference cell density",
+        "a": "attractant, relative units",
+    }
     nonnegative_fields = ("n",)
     PARAMETERS = (
-        Parameter("diffusivity", 1e-3, "mm^2/day", "random motility"),
-        Parameter("chi", 1.0, "mm^2/day", "taxis sensitivity"),
+        Parameter("diffusivity", 1e-3, "mm^2/day", "D, random motility of the cells"),
+        Parameter("chi", 1.0, "mm^2/day", "χ, taxis sensitivity (per unit attractant)"),
     )
 
     def __init__(self, diffusivity=1e-3, chi=1.0, bc=None):
@@ -115,7 +112,7 @@ class Taxis(Model):
         )
 
     def reference_rate(self, state, t=0.0):
-        r"""NumPy :math:`(\nabla\cdot(D\nabla n) - \nabla\cdot(\chi n\nabla a), 0)`, the
+        """NumPy ``(∇·(D ∇n) − ∇·(χ n ∇a), 0)``, the
         taxis by limited upwinding (``continuum.reference.taxis``), zero outside the mask."""
         from continuum.reference import diffusion, taxis, tissue
 

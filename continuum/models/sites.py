@@ -13,6 +13,7 @@ from continuum.kernels.lumped import growth_rate
 from continuum.models.base import Parameter, checked_parameters
 from continuum.models.invasion import CIRCULATION_PARAMETERS, Invasion
 from continuum.models.lumped import GROWTH_LAWS, LumpedPrimary
+from continuum.models.parameter_docs import document_parameters
 from continuum.organs import ORGAN_MASS, blood_flow_fraction, organ_capacity
 from continuum.units import sphere_cells
 from continuum.validation import check_choice, check_fraction, check_nonnegative, check_positive
@@ -49,13 +50,10 @@ ACETO_CLUSTERS = {"fraction": 0.03, "clearance": 35.0, "seeding": 35.0}
 
 
 class Circulation:
-    r"""Blood and lymph between the primary tumour and the sites (MODEL.md, Stage 2).
+    """Blood and lymph between the primary tumour and the sites (MODEL.md, Stage 2)::
 
-    .. math::
-
-        dL/dt = J_L - (k_{LN} + k_{LB}) L, \qquad
-        dB/dt = (1 - f) \sigma J_B + k_{LB} L - (k_{clear} + k_{NK} + k_{ext}) B, \quad
-        \sigma = e^{-(k_{clear} + k_{NK}) \tau}
+        dL/dt = J_L − (k_LN + k_LB) L
+        dB/dt = (1 − f) σ J_B + k_LB L − (k_clear + k_NK + k_ext) B,   σ = e^(−(k_clear + k_NK) τ)
 
     Cells leaving blood (``k_ext B``) are shared among **all** organs of
     ``continuum.organs`` by blood-flow fraction times seed-soil affinity, ``A_k = k_ext B
@@ -204,16 +202,13 @@ SITE_PARAMETERS = (
 )
 
 
+@document_parameters
 class SecondarySite:
-    r"""A distant organ (or the regional lymph node) where arriving cells may seed.
+    """A distant organ (or the regional lymph node) where arriving cells may seed::
 
-    .. math::
-
-        dZ/dt &= \pi \varepsilon A - (w + d) Z, \qquad
-            S = (1 - \pi) \varepsilon A + w Z, \\
-        \partial_t \rho + \partial_s ((\varphi G(s) - \delta s) \rho) &= 0, \qquad
-            G(1) \rho(1, t) = p S(t) + \int \beta(s) \rho\, ds, \quad
-            \beta(s) = m s^{\alpha}
+        dZ/dt = π ε A − (w + d) Z,   S = (1 − π) ε A + w Z
+        ∂ρ/∂t + ∂/∂s ((φ G(s) − δ s) ρ) = 0,   G(1) ρ(1, t) = p S(t) + ∫ β(s) ρ ds,
+        β(s) = m s^α
 
     Arrivals ``A`` [cells/day] seed with probability ``survival`` (metastatic
     inefficiency); a fraction ``dormancy`` of seeds lies dormant (pool ``Z``, wake-up
@@ -287,8 +282,7 @@ class SecondarySite:
         ``immune_killed``. The published set is fitted to a mouse lymphoma (BCL1 in the
         spleen): it shows the three outcomes of immunoediting (elimination, dormancy held
         by effectors, escape) but is no human default, so immunity is off unless given.
-    **parameters : ``survival``, ``establishment``, ``dormancy``, ``wake``,
-        ``dormant_death``, ``clearance``, ``detection`` (see ``SecondarySite.PARAMETERS``).
+    **parameters : any of the parameters below (``SecondarySite.PARAMETERS``).
     """
 
     PARAMETERS = SITE_PARAMETERS

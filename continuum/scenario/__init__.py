@@ -39,6 +39,9 @@ vessel maps, the circulation and the secondary sites (which make it a
     save_every = 7.0
     method = "imex"
 
+The scenarios shipped with continuum (``examples/*.toml``) are found by name with
+:func:`example_path` (``load_scenario(example_path("lumped_patient"))``).
+
 Every problem (unknown keys, with a suggestion; wrong types; values out of range;
 missing entries; arrays that do not fit the grid) is collected and reported at once in
 one :class:`ScenarioError`, before any file is created.
@@ -55,7 +58,7 @@ meaning; the documentation's scenario-file reference is generated from them).
 """
 
 from continuum.scenario.checker import Checker, ScenarioError
-from continuum.scenario.core import Scenario, load_scenario
+from continuum.scenario.core import Scenario, example_path, load_scenario
 from continuum.scenario.initial import SHAPES
 from continuum.scenario.keys import RUN_KEYS, SECTIONS
 from continuum.scenario.tables import MODELS, parse_override
@@ -68,6 +71,7 @@ __all__ = [
     "Checker",
     "Scenario",
     "ScenarioError",
+    "example_path",
     "load_scenario",
     "parse_override",
 ]

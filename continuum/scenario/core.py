@@ -94,6 +94,13 @@ class Scenario:
         scenario.title = title
         return scenario
 
+    def _repr_html_(self) -> str:
+        """A table of the scenario (model, grid, initial state, sites, treatments, run
+        settings), for Jupyter (:mod:`continuum.html`)."""
+        from continuum.html import scenario_html
+
+        return scenario_html(self)
+
     def run(self, output=None, t_end=None, overwrite=False, progress=None, **options):
         """Run the scenario (``output`` and ``t_end`` [day] override the file's; other
         keywords, e.g. ``checkpoint_every``, go to :func:`~continuum.simulate`)."""
@@ -113,6 +120,22 @@ class Scenario:
             interventions=self.interventions,
             **{**settings, **options},
         )
+
+
+def example_path(name: str) -> Path:
+    """The file of a scenario shipped with continuum, by name (``"breast_patient"``,
+    ``"lumped_patient"``, ...): ``examples/<name>.toml`` of the source tree (editable
+    installs), which a wheel ships as the package data ``continuum.scenarios``."""
+    root = Path(__file__).resolve().parents[2]
+    folder = root / "examples"
+    if not (root / "pyproject.toml").is_file():  # not a source tree: an installed wheel
+        from importlib.resources import files
+
+        folder = Path(str(files("continuum.scenarios")))
+    names = sorted(path.stem for path in folder.glob("*.toml"))
+    if name not in names:
+        raise ValueError(f"example scenario: got {name!r}; the examples are {names}")
+    return folder / f"{name}.toml"
 
 
 def load_scenario(path, overrides: dict | None = None) -> Scenario:

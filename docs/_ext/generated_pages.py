@@ -9,6 +9,12 @@ the hand-written pages with ``{include}``):
   dictionaries the validator checks them against (:mod:`continuum.scenario.keys`, the
   image tables included), the models it can name, the treatments' fields and the initial
   shapes.
+
+It also keeps a model's parameters from showing twice on its page: a model class's
+docstring lists its parameters, written from ``PARAMETERS``
+(:mod:`continuum.models.parameter_docs`), for ``help()`` and the API reference; a model
+page (``autoclass`` with ``:no-index:``) shows the docstring as written, above the page's
+generated table, which adds each parameter's source.
 """
 
 from __future__ import annotations
@@ -175,6 +181,31 @@ def write_pages(app=None) -> None:
             path.write_text(text, encoding="utf-8")
 
 
+def _no_index(options) -> bool:
+    """Whether an autodoc directive has ``:no-index:`` (options are an object from Sphinx
+    9, a mapping before)."""
+    if isinstance(options, dict):
+        return bool(options.get("no-index") or options.get("noindex"))
+    return bool(getattr(options, "no_index", None) or getattr(options, "noindex", None))
+
+
+def handwritten_model_docstring(app, what, name, obj, options, lines) -> None:
+    """On a model page (``autoclass`` with ``:no-index:``; the API reference indexes the
+    class) the class docstring without the parameter entries written from
+    ``PARAMETERS``: the page's own table lists them, with their sources."""
+    from sphinx.util.docstrings import prepare_docstring
+
+    from continuum.models.parameter_docs import handwritten_docstring
+
+    if what != "class" or not _no_index(options):
+        return
+    text = handwritten_docstring(obj)
+    if text is not None:
+        lines[:] = prepare_docstring(text)
+
+
 def setup(app):
     app.connect("builder-inited", write_pages)
+    # before numpydoc (priority 500) turns the docstring into reST
+    app.connect("autodoc-process-docstring", handwritten_model_docstring, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
