@@ -1,6 +1,7 @@
-"""Adaptive IMEX steps of the 3D invasion model over a window of simulated time.
+"""Adaptive IMEX steps of the invasion model over a window of simulated time.
 
-The tumour of ``ct.models.Invasion()`` (defaults, 96³ cells of 40 µm) first grows untimed
+The tumour of ``ct.models.Invasion()`` (defaults, 96³ cells of 40 µm, or ``--ndim 2``
+and ``--n``, ``--spacing`` of a square) first grows untimed
 to ``--t-start`` days; that state is saved to ``--state`` (reused if present, so that
 checkouts of two commits time the same steps). Then each repeat advances it ``--days``
 more with the default tolerances and prints wall and CPU seconds, steps, simulated days
@@ -50,6 +51,7 @@ def warm_state(model, grid, t_start: float, path: Path):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ndim", type=int, choices=(2, 3), default=3, help="2D or 3D (3)")
     parser.add_argument("--n", type=int, default=96, help="cells per side (default 96)")
     parser.add_argument("--spacing", type=float, default=0.04, help="cell width [mm]")
     parser.add_argument("--t-start", type=float, default=0.25, help="untimed growth [day]")
@@ -58,10 +60,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="Numba threads (default: the free cores)")
     parser.add_argument("--state", type=Path, help="saved state (default: in the temp dir)")
     args = parser.parse_args()
-    grid = ct.Grid((args.n,) * 3, args.spacing)
+    grid = ct.Grid((args.n,) * args.ndim, args.spacing)
     model = ct.models.Invasion()
     path = args.state or Path(os.environ.get("TMPDIR", "/tmp")) / (
-        f"continuum_invasion_{args.n}_{args.spacing:g}_{args.t_start:g}.npz"
+        f"continuum_invasion_{args.ndim}d_{args.n}_{args.spacing:g}_{args.t_start:g}.npz"
     )
     state = warm_state(model, grid, args.t_start, path)
     options = {"t_start": args.t_start, "method": "imex", "progress": False}
@@ -89,8 +91,8 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "case": f"Invasion {args.n}^3 x {args.spacing} mm, imex, default tolerances, "
-                f"days {args.t_start}-{args.t_start + args.days}",
+                "case": f"Invasion {args.n}^{args.ndim} x {args.spacing} mm, imex, default "
+                f"tolerances, days {args.t_start}-{args.t_start + args.days}",
                 "threads": args.threads or "free cores",
                 "median_wall_s": float(np.median([r["wall_s"] for r in runs])),
                 "median_cpu_s": float(np.median([r["cpu_s"] for r in runs])),
