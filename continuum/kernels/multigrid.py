@@ -105,7 +105,7 @@ def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
+def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
     """``sum_nb w e_nb / width`` over the six faces of cell ``(i0, i1, k)`` (wrapping
     indices carry zero weights); ``outer = (lo0, hi0, lo1, hi1)``, its wrapped neighbour
     indices along the outer axes."""
@@ -125,7 +125,7 @@ def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
     """``(sum_nb w (e_nb - e_c) / width, sum_nb w (|e_nb| + |e_c|) / width)`` over the six
     faces of cell ``c = (i0, i1, k)``: the flux sum of the operator in difference form
     (no cancellation against the diagonal) and the size of its terms, for round-off
-    floors; ``outer`` as in :func:`neighbour_sum`."""
+    floors; ``outer`` as in :func:`_neighbour_sum`."""
     lo0, hi0, lo1, hi1 = outer
     n2 = e.shape[2]
     lo2 = k - 1 if k > 0 else n2 - 1
@@ -155,7 +155,7 @@ def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range((colour + i0 + i1) & 1, n2, 2):
-            near = neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
+            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
             e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
 
 
@@ -168,7 +168,7 @@ def _residual(e, r, w0, w1, w2, inv_w, total, out):
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         for k in range(n2):
-            near = neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
+            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
             out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
 
 

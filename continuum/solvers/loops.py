@@ -379,8 +379,10 @@ def _stiff_solve_impl(kind, fingerprint, u_old, out, f, step, problem, buffers):
 def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     """The implicit part of an IMEX step on ``st.ua`` (the explicit predictor): a full
     backward-Euler solve for each stiff field, LOD line solves along each axis for each
-    other field with ``implicit.diffusivity > 0`` or a row in ``implicit.taxis``. Returns
-    the first stiff field whose solve did not converge, or -1."""
+    other field with ``implicit.diffusivity > 0`` or a row in ``implicit.taxis``. A stiff
+    solve starts from the previous step's mean rate when the adaptive error estimator
+    holds one (``implicit.rates``). Returns the first stiff field whose solve did not
+    converge, or -1."""
     numba.literally(kind)
     numba.literally(fingerprint)
     rates = implicit.rates[int(implicit.history[1])]
