@@ -16,7 +16,7 @@ from continuum.interventions import Schedule
 from continuum.io.layout import COMPRESSIONS
 from continuum.io.reader import RunFile, open_run
 from continuum.io.writer import RunWriter, check_disk_space, check_output_path
-from continuum.io.xdmf import write_xdmf
+from continuum.io.xdmf import write_sidecar
 from continuum.kernels.reductions import integrate_fields
 from continuum.models.base import Model
 from continuum.progress import show_progress
@@ -185,7 +185,7 @@ def simulate(
         if writer is not None:
             writer.close()
     if output is not None:
-        _write_sidecar(output)
+        write_sidecar(output, stacklevel=3)
     return result
 
 
@@ -315,20 +315,6 @@ def _frame_bytes(model: Model, state: State) -> float:
     for item in model.frame_array_info().values():
         values += math.prod(len(axis.values) for axis in item.axes)
     return 8.0 * values
-
-
-def _write_sidecar(path) -> None:
-    """The XDMF sidecar for ParaView; the run file is complete without it, so a failure
-    (a full disk) is a warning, not an error."""
-    try:
-        write_xdmf(path)
-    except OSError as error:
-        warnings.warn(
-            f"{str(path)!r} is complete, but its XDMF sidecar for ParaView could not be "
-            f"written ({error}); 'continuum export {path} --xdmf' writes it later",
-            RuntimeWarning,
-            stacklevel=3,
-        )
 
 
 def _check_composite_times(model, t_start, t_end):
@@ -502,7 +488,7 @@ def resume(
             _run(model, state, solver, schedule, times, settings, run_trackers + user)
     finally:
         writer.close()
-    _write_sidecar(path)
+    write_sidecar(path, stacklevel=3)
     return open_run(path)
 
 

@@ -108,11 +108,11 @@ def test_a_killed_sweep_completes_only_the_missing_members(tmp_path):
         [sys.executable, str(driver), str(scenario), str(out)], start_new_session=True
     )
     deadline = time.time() + 240
-    while time.time() < deadline and len(list((out / "runs").glob("*.h5"))) < 4:
+    while time.time() < deadline and len(member_files(out / "runs")) < 4:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # the client and its workers
     process.wait()
-    done = len(list((out / "runs").glob("*.h5")))
+    done = len(member_files(out / "runs"))
     assert 4 <= done < 24
     samples = ensemble.design("grid", 24, {"model.parameters.growth_rate": (0.2, 0.6)})
     summary = ensemble.run(scenario, samples, out, workers=2, progress=False)
@@ -120,6 +120,49 @@ def test_a_killed_sweep_completes_only_the_missing_members(tmp_path):
     ids = [row["id"] for row in summary.rows]
     assert len(ids) == 24 == len(set(ids)) and not summary.failed
     assert sorted(ids) == sorted(ensemble.member_id(s) for s in samples)
+    assert sorted(member_files(out / "runs")) == sorted(ids)
+    assert not [p.name for p in (out / "runs").iterdir() if ".part" in p.name]
+
+
+def member_files(folder: Path) -> list[str]:
+    """The ids of the member run files in ``folder`` (not their sidecars' ``.xdmf.h5``
+    views)."""
+    return [p.stem for p in folder.glob("*.h5") if not p.name.endswith(".xdmf.h5")]
+
+
+def virtual_sources(path: Path) -> set[str]:
+    """The files the virtual datasets of the HDF5 file ``path`` read from (``"."``: the
+    file itself)."""
+    import h5py
+
+    sources = set()
+
+    def collect(_, item):
+        if isinstance(item, h5py.Dataset) and item.is_virtual:
+            sources.update(source.file_name for source in item.virtual_sources())
+
+    with h5py.File(path) as handle:
+        handle.visititems(collect)
+    return sources
+
+
+def test_a_spatial_member_s_sidecar_points_at_its_run_file(client, tmp_path):
+    """A member runs into ``<id>.h5.part``, renamed when complete: its XDMF sidecar and
+    views are written for ``<id>.h5``, and nothing is left beside the ``.part``."""
+
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text(textwrap.dedent(SLOW).replace("t_end = 40.0", "t_end = 2.0"))
+    samples = ensemble.design("grid", 2, {"model.parameters.growth_rate": (0.2, 0.6)})
+    summary = ensemble.run(scenario, samples, tmp_path / "out", client, progress=False)
+    runs = tmp_path / "out" / "runs"
+    for row in summary.rows:
+        key = row["id"]
+        sidecar = (runs / f"{key}.xdmf").read_text()
+        assert f"{key}.xdmf.h5:" in sidecar and ".part" not in sidecar
+        assert virtual_sources(runs / f"{key}.xdmf.h5") - {"."} == {f"{key}.h5"}
+    assert sorted(p.name for p in runs.iterdir()) == sorted(
+        f"{row['id']}{suffix}" for row in summary.rows for suffix in (".h5", ".xdmf", ".xdmf.h5")
+    )
 
 
 def test_designs_cover_their_ranges():

@@ -15,6 +15,7 @@ import numpy as np
 
 from continuum.ensemble.designs import as_samples, member_id
 from continuum.ensemble.summary import STATUS_OK, Summary, load_summary, outputs
+from continuum.io.xdmf import move_sidecar
 from continuum.models.lumped import GROWTH_LAW_PARAMETERS, unused_growth_parameters
 from continuum.progress import progress_bar, show_progress
 
@@ -45,6 +46,7 @@ def run_member(text: str, folder: str, overrides: dict, path: str, t_end) -> dic
         row.update(outputs(result))
         _check_member_file(partial, result.times)  # on disk as in memory, or it failed
         os.replace(partial, path)
+        move_sidecar(partial, path)  # the sidecar of a spatial member points at its file
     except Exception as error:  # the member fails alone: its error goes into the summary
         row["status"] = f"{type(error).__name__}: {error}".strip()
         row["traceback"] = traceback.format_exc(limit=4)

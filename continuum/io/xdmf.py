@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -59,6 +60,32 @@ def write_xdmf(path) -> Path | None:
         partial_views.unlink(missing_ok=True)
         partial_sidecar.unlink(missing_ok=True)
     return sidecar
+
+
+def write_sidecar(path, stacklevel: int = 2) -> None:
+    """:func:`write_xdmf` for a run file that is complete without its sidecar: a failure
+    to write it (a full disk) is a ``RuntimeWarning`` (``stacklevel`` as in
+    ``warnings.warn``, this function being level 1), not an error."""
+    try:
+        write_xdmf(path)
+    except OSError as error:
+        warnings.warn(
+            f"{str(path)!r} is complete, but its XDMF sidecar for ParaView could not be "
+            f"written ({error}); 'continuum export {path} --xdmf' writes it later",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def move_sidecar(old, new) -> None:
+    """After run file ``old`` was renamed ``new``: remove the sidecar and views written
+    for ``old`` (they point into it) and write ``new``'s (nothing when ``old`` had none)."""
+    stale = [Path(old).with_suffix(".xdmf"), views_path(old)]
+    if not any(file.exists() for file in stale):
+        return
+    for file in stale:
+        file.unlink(missing_ok=True)
+    write_sidecar(new, stacklevel=3)
 
 
 def _write_views(handle, source, source_name, block: Block, frames: int) -> dict:

@@ -318,3 +318,23 @@ def test_export_command_rewrites_the_sidecar_and_refuses_bad_options(fisher_runs
     assert main(["export", str(tmp_path / "missing.h5"), "--vtkhdf"]) == 2
     assert "run file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.h5", "run.xdmf", "run.xdmf.h5"]
+
+
+def test_a_sidecar_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch):
+    """The run file is complete without its sidecar: a full disk while writing it is a
+    warning that says how to write it later, and the run file reads back whole."""
+    from continuum.io import xdmf
+
+    def full_disk(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(xdmf, "write_xdmf", full_disk)
+    grid = ct.Grid((8, 6), 0.1)
+    model = ct.models.FisherKPP(diffusivity=0.01, growth_rate=0.5)
+    path = tmp_path / "run.h5"
+    with pytest.warns(RuntimeWarning, match="is complete, but its XDMF sidecar") as caught:
+        ct.simulate(model, model.initial_state(grid), 0.1, save_every=0.05, output=path)
+    assert "--xdmf" in str(caught[0].message) and caught[0].filename == __file__
+    with ct.open_run(path) as run:
+        assert run.frames == 3
+    assert not path.with_suffix(".xdmf").exists()
