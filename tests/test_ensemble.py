@@ -124,6 +124,26 @@ def test_a_killed_sweep_completes_only_the_missing_members(tmp_path):
     assert not [p.name for p in (out / "runs").iterdir() if ".part" in p.name]
 
 
+def test_a_new_sweep_removes_what_killed_members_left(client, tmp_path):
+    """A member killed while writing leaves its ``.part``, the sidecar written for it and
+    temporary files; the next sweep removes them and leaves the finished files."""
+    samples = [{"model.growth.a": 0.004}]
+    key = ensemble.member_id(samples[0])
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    left = [
+        f"{key}.h5.part",
+        f"{key}.h5.xdmf",
+        f"{key}.h5.xdmf.h5",
+        f".{key}.h5.xdmf.h5.99.partial",
+    ]
+    for name in left:
+        (runs / name).write_text("killed")
+    summary = ensemble.run(PATIENT, samples, tmp_path, client, t_end=200.0, progress=False)
+    assert summary.executed == 1 and not summary.failed
+    assert sorted(p.name for p in runs.iterdir()) == [f"{key}.h5"]
+
+
 def member_files(folder: Path) -> list[str]:
     """The ids of the member run files in ``folder`` (not their sidecars' ``.xdmf.h5``
     views)."""

@@ -121,6 +121,7 @@ def run(
     ends = {key: _end(scenario, sample, t_end) for key, sample in members.items()}
     rows, damaged = _previous_rows(out_dir, members, ends)
     todo = [key for key in members if key not in rows]
+    _remove_leftovers(out_dir / "runs", members, todo)
     summary = Summary([], parameters)
     summary.sample_ids = [member_id(sample) for sample in samples]
     summary.ranges = {k: list(v) for k, v in (ranges or {}).items()}
@@ -141,6 +142,16 @@ def run(
             summary.rows = sorted(summary.rows, key=lambda row: list(members).index(row["id"]))
             summary.write(out_dir)
     return summary
+
+
+def _remove_leftovers(folder: Path, members, todo) -> None:
+    """What killed members left in ``folder``: the temporary files of interrupted writes
+    (``.<id>...partial``) and, for the members ``todo`` runs again, the unfinished
+    ``<id>.h5.part`` with the sidecar written for it (``<id>.h5.xdmf``, ``.xdmf.h5``)."""
+    leftovers = [file for key in members for file in folder.glob(f".{key}.*.partial")]
+    leftovers += [file for key in todo for file in folder.glob(f"{key}.h5.*")]
+    for file in leftovers:
+        file.unlink(missing_ok=True)
 
 
 def _close(client) -> None:
