@@ -67,24 +67,33 @@ def read(path: Path, where: str, check: Checker):
     return attempt(check, where, ("file",), images.read_image, path)
 
 
-def mask(spec: dict, grid, path: Path, where: str, check: Checker):
-    """``[grid] mask = { file, label | threshold, section }`` on ``grid``: a boolean
-    array (``path`` is the file's path)."""
-    check.keys(spec, MASK_KEYS, where)
+def _image_and_options(spec: dict, keys, path: Path, where: str, check: Checker):
+    """``(image, options)`` of an image table whose allowed keys are ``keys``, or
+    ``None`` (its problems are in ``check``)."""
+    check.keys(spec, keys, where)
     image = read(path, where, check)
     options = _options(spec, where, check)
     if image is None or options is None:
         return None
+    return image, options
+
+
+def mask(spec: dict, grid, path: Path, where: str, check: Checker):
+    """``[grid] mask = { file, label | threshold, section }`` on ``grid``: a boolean
+    array (``path`` is the file's path)."""
+    read_spec = _image_and_options(spec, MASK_KEYS, path, where, check)
+    if read_spec is None:
+        return None
+    image, options = read_spec
     return attempt(check, where, MASK_KEYS, images.mask_from_image, grid, image, **options)
 
 
 def masked_grid(spec: dict, spacing, path: Path, where: str, check: Checker):
     """A grid over the tissue of ``[grid] mask``'s image at ``spacing`` [mm], masked."""
-    check.keys(spec, MASK_KEYS, where)
-    image = read(path, where, check)
-    options = _options(spec, where, check)
-    if image is None or options is None:
+    read_spec = _image_and_options(spec, MASK_KEYS, path, where, check)
+    if read_spec is None:
         return None
+    image, options = read_spec
     if image.affine is None:
         check.add(
             f"{where}.file: {image.source!r} has no world placement (a picture or array); "
@@ -96,11 +105,10 @@ def masked_grid(spec: dict, spacing, path: Path, where: str, check: Checker):
 
 def field(spec: dict, grid, path: Path, where: str, check: Checker):
     """``{ file, label, value, section }``: a field of the grid's shape from an image."""
-    check.keys(spec, IMAGE_FIELD_KEYS, where)
-    image = read(path, where, check)
-    options = _options(spec, where, check)
-    if image is None or options is None:
+    read_spec = _image_and_options(spec, IMAGE_FIELD_KEYS, path, where, check)
+    if read_spec is None:
         return None
+    image, options = read_spec
     return attempt(check, where, IMAGE_FIELD_KEYS, images.field_from_image, grid, image, **options)
 
 
