@@ -83,17 +83,26 @@ THERAPY_CELLS, THERAPY_CIRCULATING = len(PARAMETER_ORDER), len(PARAMETER_ORDER) 
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def oxygen_responses(o, params):
+def oxygen_responses(o, params, necrosis_scale):
     """``P(o) = o/(o+K_P)``, ``H(o) = 1 + h_max/(1+(o/o_H)^n)``, ``delta_N(o)``.
 
-    ``o`` is taken as ``max(o, 0)``; ``P = 0`` where ``o + K_P = 0``.
+    ``o`` is taken as ``max(o, 0)``; ``P = 0`` where ``o + K_P = 0``. One power per cell:
+    ``(o/o_N)^n = (o/o_H)^n c`` with ``necrosis_scale = c = (o_H/o_N)^n``
+    (:func:`necrosis_scale`, once per row).
     """
     o = max(o, 0.0)
-    n = params[HILL]
     proliferation = o / max(o + params[K_P], 1e-300)
-    hypoxia = 1.0 + params[H_MAX] / (1.0 + (o / params[O_H]) ** n)
-    necrosis = params[DELTA_MAX] / (1.0 + (o / params[O_N]) ** n)
+    hypoxic = (o / params[O_H]) ** params[HILL]
+    necrotic = hypoxic * necrosis_scale if hypoxic > 0.0 else 0.0
+    hypoxia = 1.0 + params[H_MAX] / (1.0 + hypoxic)
+    necrosis = params[DELTA_MAX] / (1.0 + necrotic)
     return proliferation, hypoxia, necrosis
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def necrosis_scale(params):
+    """``(o_H / o_N)^n``: the necrotic response's power from the hypoxic one's."""
+    return (params[O_H] / params[O_N]) ** params[HILL]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -180,6 +189,7 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
     to blood and lymph, the therapy's kills to ``removed``.
     """
     therapy = params[THERAPY_CELLS]
+    scale = necrosis_scale(params)
     for k in range(u.shape[3]):
         e = u[EPITHELIAL, i0, i1, k]
         m = u[MESENCHYMAL, i0, i1, k]
@@ -188,7 +198,7 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
         o = u[OXYGEN, i0, i1, k]
         v_b = maps[BLOOD_MAP, i0, i1, k]
         v_l = maps[LYMPH_MAP, i0, i1, k]
-        proliferation, hypoxia, necrosis = oxygen_responses(o, params)
+        proliferation, hypoxia, necrosis = oxygen_responses(o, params, scale)
         room = 1.0 - e - m
         growth_e = params[RHO_E] * proliferation * e * room
         growth_m = params[RHO_M] * proliferation * m * room
