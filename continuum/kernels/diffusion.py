@@ -124,6 +124,21 @@ def finish_row(out, rate_row, use_rate, base, stage):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def scaled_coefficient(d, map_value, field_value, mask_value, law_map, law_field, offset, slope):
+    """``d`` times ``map_value`` (when ``law_map >= 0``), times ``max(0, offset + slope
+    field_value)`` (when ``law_field >= 0``), times ``mask_value``: the rule of
+    :func:`coefficient` on values already read (scalars only, so that a cell loop passes
+    no array to an inlined function: each costs a reference-count increment and
+    decrement per call)."""
+    value = d
+    if law_map >= 0:
+        value *= map_value
+    if law_field >= 0:
+        value *= max(0.0, offset + slope * field_value)
+    return value * mask_value
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k):
     """Local diffusion coefficient of field ``f`` in cell ``(i0, i1, k)`` [mm^2/day].
 
@@ -131,16 +146,17 @@ def coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k):
     ``max(0, law[f, 2] + law[f, 3] * u[law[f, 1]])`` (when ``law[f, 1] >= 0``: a
     coefficient that depends linearly on another field), times the mask.
     """
-    value = d
-    m = int(law[f, 0])
-    if m >= 0:
-        value *= maps[m, i0, i1, k]
-    g = int(law[f, 1])
-    if g >= 0:
-        value *= max(0.0, law[f, 2] + law[f, 3] * u[g, i0, i1, k])
-    if has_mask:
-        value *= mask[i0, i1, k]
-    return value
+    m, g = int(law[f, 0]), int(law[f, 1])
+    return scaled_coefficient(
+        d,
+        maps[m, i0, i1, k] if m >= 0 else 1.0,
+        u[g, i0, i1, k] if g >= 0 else 0.0,
+        mask[i0, i1, k] if has_mask else 1.0,
+        m,
+        g,
+        law[f, 2],
+        law[f, 3],
+    )
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -151,16 +167,27 @@ def add_diffusion_row_general(u, f, i0, i1, d, problem, rate_row):
     ``d`` [mm^2/day] times the local factors of :func:`coefficient`; ``problem`` the
     :class:`~continuum.kernels.problem.Problem` (law, maps, mask, boundaries). Face
     conductances are harmonic means, so a face between a tissue cell and an outside cell
-    carries no flux.
+    carries no flux. The cell loop reads the arrays itself and hands only scalars to
+    the inlined rules (see :func:`scaled_coefficient`).
     """
     law, maps, mask, inv_h2 = problem.diffusivity_law, problem.maps, problem.mask, problem.inv_h2
     bc_kind, bc_val = problem.bc_kind, problem.bc_val
     has_mask = mask.size > 0
+    m, g, offset, slope = int(law[f, 0]), int(law[f, 1]), law[f, 2], law[f, 3]
     shape = (u.shape[1], u.shape[2], u.shape[3])
     for k in range(shape[2]):
         idx = (i0, i1, k)
         uc = u[f, i0, i1, k]
-        dc = coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k)
+        dc = scaled_coefficient(
+            d,
+            maps[m, i0, i1, k] if m >= 0 else 1.0,
+            u[g, i0, i1, k] if g >= 0 else 0.0,
+            mask[i0, i1, k] if has_mask else 1.0,
+            m,
+            g,
+            offset,
+            slope,
+        )
         if dc == 0.0:
             continue
         total = 0.0
@@ -175,6 +202,15 @@ def add_diffusion_row_general(u, f, i0, i1, d, problem, rate_row):
                     total += dirichlet_flux(dc, bc_val[f, axis, side], uc, inv_h2[axis])
                     continue
                 a, b, c = cell(axis, i0, i1, k, neighbour(i, side, n))
-                dn = coefficient(u, law, f, d, maps, mask, has_mask, a, b, c)
+                dn = scaled_coefficient(
+                    d,
+                    maps[m, a, b, c] if m >= 0 else 1.0,
+                    u[g, a, b, c] if g >= 0 else 0.0,
+                    mask[a, b, c] if has_mask else 1.0,
+                    m,
+                    g,
+                    offset,
+                    slope,
+                )
                 total += face_flux(harmonic(dc, dn), u[f, a, b, c], uc, inv_h2[axis])
         rate_row[k] += total
