@@ -283,11 +283,11 @@ def _line_taxis_impl(u, f, axis, line, problem, system, taxis, buf):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _line_value(u, f, axis, line, j, n, periodic):
-    """``u[f]`` at cell ``j`` of the line (index clamped, or wrapped when periodic)."""
+def _line_index(axis, line, n1, n2, j, n, periodic):
+    """Cell of position ``j`` of the line, ``j`` clamped to ``[0, n)`` (wrapped when
+    periodic)."""
     j = j % n if periodic else min(max(j, 0), n - 1)
-    a, b, c = _line_cell(axis, line, u.shape[2], u.shape[3], j)
-    return u[f, a, b, c]
+    return _line_cell(axis, line, n1, n2, j)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -304,7 +304,7 @@ def _add_taxis_line(u, f, row, axis, line, problem, system, buf):
     Face ``c + 1/2`` with ``nu = lam chi (a_{c+1} - a_c)`` (``= dt v / h``) moves
     ``nu theta_c u_c`` from cell ``c`` to ``c + 1`` when ``nu >= 0``, and
     ``-nu theta'_{c+1} u_{c+1}`` back otherwise; ``theta`` are the ratios of the minmod
-    face values of ``taxis._face_flux`` to the upwind cell values, from ``u``. As in the
+    face values of ``taxis.upwind_flux`` to the upwind cell values, from ``u``. As in the
     explicit flux, non-periodic boundary faces and faces to a cell outside the mask carry
     nothing.
     """
@@ -316,21 +316,17 @@ def _add_taxis_line(u, f, row, axis, line, problem, system, buf):
     mask = problem.mask
     lower, diag, upper = buf[0], buf[1], buf[2]
     faces = n if periodic else n - 1
-    for c in range(faces):
+    for c in range(faces):  # the arrays indexed here, not handed to inlined helpers
         right = (c + 1) % n
-        if mask.size > 0:
-            i, j, k = _line_cell(axis, line, n1, n2, c)
-            p, q, r = _line_cell(axis, line, n1, n2, right)
-            if mask[i, j, k] * mask[p, q, r] == 0:
-                continue
-        nu = nu_scale * (
-            _line_value(u, a, axis, line, right, n, periodic)
-            - _line_value(u, a, axis, line, c, n, periodic)
-        )
-        um = _line_value(u, f, axis, line, c - 1, n, periodic)
-        ul = _line_value(u, f, axis, line, c, n, periodic)
-        ur = _line_value(u, f, axis, line, c + 1, n, periodic)
-        up = _line_value(u, f, axis, line, c + 2, n, periodic)
+        i, j, k = _line_cell(axis, line, n1, n2, c)
+        p, q, r = _line_cell(axis, line, n1, n2, right)
+        if mask.size > 0 and mask[i, j, k] * mask[p, q, r] == 0:
+            continue
+        nu = nu_scale * (u[a, p, q, r] - u[a, i, j, k])
+        lo = _line_index(axis, line, n1, n2, c - 1, n, periodic)
+        hi = _line_index(axis, line, n1, n2, c + 2, n, periodic)
+        um, ul = u[f, lo[0], lo[1], lo[2]], u[f, i, j, k]
+        ur, up = u[f, p, q, r], u[f, hi[0], hi[1], hi[2]]
         if nu >= 0.0:
             weight = nu * _ratio(ul, ul + 0.5 * minmod(ul - um, ur - ul))
             diag[c] += weight
