@@ -34,9 +34,9 @@ from continuum.kernels.fv import PERIODIC
 def minmod(a, b):
     """The minmod limiter: the smaller of two slopes of one sign, 0 for opposite signs.
 
-    Compares signs instead of testing ``a b <= 0``: the product of two slopes of the
-    far field (densities of 1e-160 ahead of a front) is subnormal, which costs a
-    hundred cycles per operation on x86 and rounds to 0 (a slope wrongly dropped)."""
+    Compares signs instead of testing ``a b <= 0``: the product of two slopes of the far
+    field (densities of 1e-160 ahead of a front) underflows to 0, which dropped the
+    slope. A NaN slope gives NaN."""
     if a > 0.0 and b > 0.0:
         return min(a, b)
     if a < 0.0 and b < 0.0:
