@@ -77,6 +77,17 @@ def _face(is_open, chi, inv_h, al, ar, um, ul, ur, up):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def _outer_terms(lo, hi, chi, inv_h, a_m, a_c, a_p, u_m2, u_m1, u_c, u_p1, u_p2):
+    """Along an outer axis, cell ``c``'s share of the flux divergence ``(F_hi - F_lo) / h``
+    and of the speed sum ``(|v_lo| + |v_hi|) / h`` from its faces below (``lo`` open)
+    and above (``hi`` open), given the attractant at ``c-1, c, c+1`` and the density at
+    ``c-2 .. c+2``."""
+    f_lo, v_lo = _face(lo, chi, inv_h, a_m, a_c, u_m2, u_m1, u_c, u_p1)
+    f_hi, v_hi = _face(hi, chi, inv_h, a_c, a_p, u_m1, u_c, u_p1, u_p2)
+    return (f_hi - f_lo) * inv_h, (v_hi + v_lo) * inv_h
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _row(x, f, axis, i0, i1, j):
     """Row (along the contiguous axis) of field ``f`` at position ``j`` of outer ``axis``
     on the line through row ``(i0, i1)``."""
@@ -161,17 +172,19 @@ def add_taxis_row(u, j, i0, i1, problem, rate_row):
         if n0 > 1:
             lo = below0 and (not has_mask or pm[k] * p0m[k] != 0)
             hi = above0 and (not has_mask or p0m[k] * qm[k] != 0)
-            f_lo, v_lo = _face(lo, chi, h0, pa[k], a0[k], p2[k], p1[k], p0[k], q1[k])
-            f_hi, v_hi = _face(hi, chi, h0, a0[k], qa[k], p1[k], p0[k], q1[k], q2[k])
-            divergence += (f_hi - f_lo) * h0
-            speed += (v_hi + v_lo) * h0
+            d, v = _outer_terms(
+                lo, hi, chi, h0, pa[k], a0[k], qa[k], p2[k], p1[k], p0[k], q1[k], q2[k]
+            )
+            divergence += d
+            speed += v
         if n1 > 1:
             lo = below1 and (not has_mask or rm[k] * r0m[k] != 0)
             hi = above1 and (not has_mask or r0m[k] * sm[k] != 0)
-            f_lo, v_lo = _face(lo, chi, h1, ra[k], b0[k], r2[k], r1[k], r0[k], s1[k])
-            f_hi, v_hi = _face(hi, chi, h1, b0[k], sa[k], r1[k], r0[k], s1[k], s2[k])
-            divergence += (f_hi - f_lo) * h1
-            speed += (v_hi + v_lo) * h1
+            d, v = _outer_terms(
+                lo, hi, chi, h1, ra[k], b0[k], sa[k], r2[k], r1[k], r0[k], s1[k], s2[k]
+            )
+            divergence += d
+            speed += v
         if n2 > 1:
             right = _index(k + 1, n2, periodic2)
             hi = (periodic2 or k < n2 - 1) and (not has_mask or mask_row[k] * mask_row[right] != 0)
