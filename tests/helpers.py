@@ -35,18 +35,13 @@ PRIMARY_BUDGET_TERMS = (
 )
 
 
-def compiled_rhs(model, state, t=0.0):
-    """The compiled right-hand side at ``state``, read off the stage kernel itself.
-
-    Calls the fused stage ``u_out = u_in + dt L(u_in)`` once with ``dt = 2**30`` (exact in
-    binary), so ``L = (u_out - u_in) / dt`` carries a rounding error of about ``eps |L|``
-    only. Returns ``(field_rate, export_totals, scalar_rate)``: the fields' rates
-    (grid shape), the exports integrated over the grid (per day) and the scalars' rates.
-    """
+def _field_stage(model, state, t):
+    """An explicit solver on a copy of ``state`` after one fused stage
+    ``u_out = u_in + dt L(u_in)`` with ``dt = 2**30`` (exact in binary); returns
+    ``(solver, u_out, dt)``."""
     from continuum.kernels.problem import Stage
     from continuum.kernels.registry import FINGERPRINT, entry_point
     from continuum.kernels.stage import stage_pass
-    from continuum.solvers import loops
 
     solver = make_solver("explicit", model, state.copy())
     dt = float(2**30)
@@ -57,10 +52,34 @@ def compiled_rhs(model, state, t=0.0):
     field_args += (solver.work,)
     if solver.u.shape[0] > 0:
         entry_point(stage_pass, field_args)(*field_args)
+    return solver, u_out, dt
+
+
+def compiled_rhs(model, state, t=0.0):
+    """The compiled right-hand side at ``state``, read off the stage kernel itself.
+
+    Calls the fused stage ``u_out = u_in + dt L(u_in)`` once with ``dt = 2**30`` (exact in
+    binary), so ``L = (u_out - u_in) / dt`` carries a rounding error of about ``eps |L|``
+    only. Returns ``(field_rate, export_totals, scalar_rate)``: the fields' rates
+    (grid shape), the exports integrated over the grid (per day) and the scalars' rates.
+    """
+    from continuum.kernels.registry import FINGERPRINT, entry_point
+    from continuum.solvers import loops
+
+    solver, u_out, dt = _field_stage(model, state, t)
     s_out = np.empty_like(solver.s)
-    scalar_stage = stage._replace(dt=1.0)
+    scalar_stage = loops.Stage(0.0, 1.0, 1.0, float(t), False, 1.0, 1.0)
     scalar_args = (solver.kind, FINGERPRINT, solver.s, solver.s, s_out, scalar_stage)
     scalar_args += (solver.params, solver.work)
     entry_point(loops.scalar_stage, scalar_args)(*scalar_args)
     rate = ((u_out - solver.u) / dt).reshape(state.data.shape)
     return rate, solver.totals.copy(), solver.ds.copy()
+
+
+def compiled_taxis_rate_limit(model, state):
+    """The taxis positivity rate [1/day] the compiled stage reports at ``state`` (the
+    maximum of its per-row statistics)."""
+    from continuum.kernels.stage import STAT_TAXIS_RATE
+
+    solver, _, _ = _field_stage(model, state, 0.0)
+    return float(solver.work.row_stats[:, STAT_TAXIS_RATE].max())

@@ -317,8 +317,9 @@ class Manufactured:
         return out
 
     def explicit_errors(self, grid, t_end, max_diffusivity):
-        """:meth:`errors` after ``t_end`` with SSP-RK3 steps at half the diffusion limit
-        (so the time error, ``O(dt^3) = O(h^6)``, stays far below the spatial one)."""
+        """:meth:`errors` after ``t_end`` with SSP-RK(4,3) steps at half the forward-Euler
+        diffusion limit (so the time error, ``O(dt^3) = O(h^6)``, stays far below the
+        spatial one)."""
         limit = 1.0 / (2 * max_diffusivity * sum(1 / h**2 for h in grid.spacing))
         steps = int(np.ceil(t_end / (0.5 * limit)))
         state = self.solve(grid, "explicit", t_end, dt=t_end / steps)

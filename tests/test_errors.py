@@ -41,11 +41,14 @@ def test_unknown_method(setup):
         ct.simulate(model, state, 1.0, method="rk45")
 
 
-@pytest.mark.parametrize("method", ["euler", "explicit"])
-def test_fixed_dt_beyond_stability_limit(setup, method):
+@pytest.mark.parametrize(
+    ("method", "coefficient", "words"), [("euler", 1, "0.0192"), ("explicit", 2, "0.03846")]
+)
+def test_fixed_dt_beyond_stability_limit(setup, method, coefficient, words):
+    """Forward Euler's positivity limit is 1 / (2 sum D / h^2); SSP-RK(4,3)'s twice it."""
     _, model, state = setup
-    limit = 0.1**2 / (4 * 0.13)
-    with pytest.raises(ValueError, match=r"dt: got .* limit .* is 0\.0192"):
+    limit = coefficient * 0.1**2 / (4 * 0.13)
+    with pytest.raises(ValueError, match=rf"dt: got .* limit of method '{method}' .* is {words}"):
         ct.simulate(model, state, 1.0, method=method, dt=1.01 * limit)
 
 

@@ -64,7 +64,7 @@ class StageWork(NamedTuple):
 class Stage(NamedTuple):
     """One Shu-Osher stage ``u_out = alpha u_base + beta (u_in + dt L(u_in))`` at ``t``.
 
-    With ``with_error``, ``u_in`` is the SSP-RK3 stage ``u2`` and ``u_base`` is ``u_n``:
+    With ``with_error``, ``u_in`` is the SSP-RK(4,3) stage ``u3`` and ``u_base`` is ``u_n``:
     the stage also measures the embedded second-order error ``u_out - 2 u_in + u_base``
     against ``atol + rtol |u|``.
     """

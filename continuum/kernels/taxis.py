@@ -62,6 +62,82 @@ def upwind_flux(v, um, ul, ur, up):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
+def _minmod_selects(a, b):
+    """``minmod`` written with selects only (``max(0, min(a, b)) + min(0, max(a, b))``),
+    so that a loop of it vectorises; equal to ``minmod`` for finite slopes."""
+    lo = a if a < b else b
+    hi = b if a < b else a
+    return (lo if lo > 0.0 else 0.0) + (hi if hi < 0.0 else 0.0)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _upwind_flux_selects(v, um, ul, ur, up):
+    """``upwind_flux`` with both sides computed and weighted by ``max(v, 0)`` and
+    ``min(v, 0)`` instead of a branch, so that a loop of it vectorises; equal to
+    ``upwind_flux`` for finite densities."""
+    v_up = v if v > 0.0 else 0.0
+    v_down = v if v < 0.0 else 0.0
+    left = ul + 0.5 * _minmod_selects(ul - um, ur - ul)
+    right = ur - 0.5 * _minmod_selects(ur - ul, up - ur)
+    return v_up * left + v_down * right
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _outer_axis_interior(rate_row, k0, k1, lo, hi, chi, inv_h, a_m, a_c, a_p, rows):
+    """Subtract from ``rate_row[k0:k1]`` the taxis flux divergence along one outer axis,
+    cells without a mask: ``rows`` are the density rows at ``i-2 .. i+2`` of that axis,
+    ``a_m, a_c, a_p`` the attractant rows at ``i-1 .. i+1``, ``lo`` and ``hi`` whether the
+    faces below and above the row are open. A loop of selects over aligned slices, which
+    the compiler vectorises."""
+    u_m2, u_m1, u_c, u_p1, u_p2 = rows
+    w_lo, w_hi = (1.0 if lo else 0.0), (1.0 if hi else 0.0)
+    out, am, ac, ap = rate_row[k0:k1], a_m[k0:k1], a_c[k0:k1], a_p[k0:k1]
+    m2, m1, c, p1, p2 = u_m2[k0:k1], u_m1[k0:k1], u_c[k0:k1], u_p1[k0:k1], u_p2[k0:k1]
+    for k in range(k1 - k0):
+        f_lo = _upwind_flux_selects(chi * (ac[k] - am[k]) * inv_h, m2[k], m1[k], c[k], p1[k])
+        f_hi = _upwind_flux_selects(chi * (ap[k] - ac[k]) * inv_h, m1[k], c[k], p1[k], p2[k])
+        out[k] -= (w_hi * f_hi - w_lo * f_lo) * inv_h
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _contiguous_axis_interior(rate_row, k0, k1, chi, inv_h, a_row, u_row):
+    """Subtract from ``rate_row[k0:k1]`` the taxis flux divergence along the contiguous
+    axis, ``2 <= k0``, ``k1 <= n - 2``, cells without a mask (each face computed for the
+    cells on both sides: the loop then carries nothing from one cell to the next and
+    vectorises)."""
+    out = rate_row[k0:k1]
+    am, ac, ap = a_row[k0 - 1 : k1 - 1], a_row[k0:k1], a_row[k0 + 1 : k1 + 1]
+    m2, m1, c = u_row[k0 - 2 : k1 - 2], u_row[k0 - 1 : k1 - 1], u_row[k0:k1]
+    p1, p2 = u_row[k0 + 1 : k1 + 1], u_row[k0 + 2 : k1 + 2]
+    for k in range(k1 - k0):
+        f_lo = _upwind_flux_selects(chi * (ac[k] - am[k]) * inv_h, m2[k], m1[k], c[k], p1[k])
+        f_hi = _upwind_flux_selects(chi * (ap[k] - ac[k]) * inv_h, m1[k], c[k], p1[k], p2[k])
+        out[k] -= (f_hi - f_lo) * inv_h
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _interior_speed(k0, k1, chi, inv_h, weights, axis0, axis1, a_row):
+    """``1.5 max_k sum_a (|v_lo| + |v_hi|) / h_a`` over cells ``k0 .. k1-1`` without a
+    mask (``2 <= k0``, ``k1 <= n - 2``): ``axis0``, ``axis1`` the attractant rows at
+    ``i-1 .. i+1`` of the outer axes, ``weights`` 1 or 0 for their open and closed faces
+    (lo, hi of axis 0, then of axis 1), ``inv_h`` the three ``1/h_a``."""
+    w0l, w0h, w1l, w1h = weights
+    h0, h1, h2 = inv_h[0], inv_h[1], inv_h[2]
+    pa, a0, qa = axis0[0][k0:k1], axis0[1][k0:k1], axis0[2][k0:k1]
+    ra, b0, sa = axis1[0][k0:k1], axis1[1][k0:k1], axis1[2][k0:k1]
+    am, ac, ap = a_row[k0 - 1 : k1 - 1], a_row[k0:k1], a_row[k0 + 1 : k1 + 1]
+    fastest = 0.0
+    for k in range(k1 - k0):
+        speed = (w0h * abs(chi * (qa[k] - a0[k]) * h0) + w0l * abs(chi * (a0[k] - pa[k]) * h0)) * h0
+        speed += (
+            w1h * abs(chi * (sa[k] - b0[k]) * h1) + w1l * abs(chi * (b0[k] - ra[k]) * h1)
+        ) * h1
+        speed += (abs(chi * (ap[k] - ac[k]) * h2) + abs(chi * (ac[k] - am[k]) * h2)) * h2
+        fastest = fastest if fastest >= speed else speed
+    return 1.5 * fastest
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _face(is_open, chi, inv_h, al, ar, um, ul, ur, up):
     """Flux [u mm/day] and speed ``|v|`` [mm/day] of the face between cells ``l`` and
     ``r`` (attractant ``al``, ``ar``; density ``um, ul, ur, up`` along the line), with
@@ -130,8 +206,12 @@ def add_taxis_row(u, j, i0, i1, problem, rate_row):
 
     The returned rate ``1.5 * sum_a (|v_lo| + |v_hi|) / h_a`` bounds the explicit step:
     forward Euler keeps ``u_f >= 0`` for ``dt * rate <= 1``. The neighbour rows of the
-    outer axes are looked up once per row, and each face of the contiguous axis is
-    computed once (the flux above cell ``k`` is the one below ``k + 1``).
+    outer axes are looked up once per row. Without a mask, the cells at least two from
+    the row's ends go through branch-free loops that vectorise, one per axis
+    (``_outer_axis_interior``, ``_contiguous_axis_interior``, ``_interior_speed``); the
+    others, and every cell of a masked grid, through the cell loop below, which computes
+    each face of the contiguous axis once (the flux above cell ``k`` is the one below
+    ``k + 1``).
     """
     f = int(problem.taxis[j, 0])
     a = int(problem.taxis[j, 1])
@@ -166,7 +246,39 @@ def add_taxis_row(u, j, i0, i1, problem, rate_row):
             u_row[1 % n2],
         )
     max_rate = 0.0
-    for k in range(n2):
+    interior = not has_mask and n2 >= 5  # cells 2 .. n2-3 vectorised
+    if interior:
+        if n0 > 1:
+            rows0 = (p2, p1, p0, q1, q2)
+            _outer_axis_interior(rate_row, 2, n2 - 2, below0, above0, chi, h0, pa, a0, qa, rows0)
+        if n1 > 1:
+            rows1 = (r2, r1, r0, s1, s2)
+            _outer_axis_interior(rate_row, 2, n2 - 2, below1, above1, chi, h1, ra, b0, sa, rows1)
+        _contiguous_axis_interior(rate_row, 2, n2 - 2, chi, h2, a_row, u_row)
+        weights = (
+            1.0 if below0 and n0 > 1 else 0.0,
+            1.0 if above0 and n0 > 1 else 0.0,
+            1.0 if below1 and n1 > 1 else 0.0,
+            1.0 if above1 and n1 > 1 else 0.0,
+        )
+        max_rate = _interior_speed(
+            2, n2 - 2, chi, problem.inv_h, weights, (pa, a0, qa), (ra, b0, sa), a_row
+        )
+    k = 0
+    while k < n2:
+        if interior and k == 2:  # skip the vectorised cells; the face below n2-2 anew
+            k = n2 - 2
+            flux_below, speed_below = _face(
+                True,
+                chi,
+                h2,
+                a_row[k - 1],
+                a_row[k],
+                u_row[k - 2],
+                u_row[k - 1],
+                u_row[k],
+                u_row[k + 1],
+            )
         divergence = 0.0
         speed = 0.0
         if n0 > 1:
@@ -204,4 +316,5 @@ def add_taxis_row(u, j, i0, i1, problem, rate_row):
             flux_below, speed_below = flux_above, speed_above
         rate_row[k] -= divergence
         max_rate = max(max_rate, 1.5 * speed)
+        k += 1
     return max_rate

@@ -81,7 +81,7 @@ class Cascade(Model):
     (``continuum.kernels.colonies``). ``ct.simulate`` runs it like any model.
 
     A spatial primary and its circulation are integrated by the chosen method; a lumped
-    primary by adaptive SSP-RK3, its blood and lymph in closed form between stretches.
+    primary by adaptive SSP-RK(4,3), its blood and lymph in closed form between stretches.
     The sites are advanced stretch by stretch (up to each cohort boundary), from the exact
     number of cells that left the circulation in the stretch (spread evenly over it).
     Cohorts are ``cohort_days`` wide, so ``horizon / cohort_days`` cohorts per site cover

@@ -33,10 +33,10 @@ class SimulationError(RuntimeError):
 
 def diffusion_rate(diffusivity, law, maps, grid, implicit=None) -> float:
     """``2 sum_a D_max / h_a^2`` [1/day] of the fields diffused explicitly (all but the
-    ``implicit`` ones): forward Euler and SSP-RK3 stay positive for steps up to its
-    inverse. ``diffusivity`` (n_fields,) [mm^2/day], ``law`` the rows ``(map, field, a,
-    b)`` of ``Transport.law()``, ``maps`` the static maps; fields in a law are assumed in
-    [0, 1]."""
+    ``implicit`` ones): forward Euler stays positive for steps up to its inverse,
+    SSP-RK(4,3) up to twice that. ``diffusivity`` (n_fields,) [mm^2/day], ``law`` the
+    rows ``(map, field, a, b)`` of ``Transport.law()``, ``maps`` the static maps; fields in
+    a law are assumed in [0, 1]."""
     d = np.array(diffusivity, dtype=np.float64)
     for f, (m, g, a, b) in enumerate(law):
         if m >= 0:
@@ -232,25 +232,29 @@ class Solver:
 
 
 class ExplicitSolver(Solver):
-    """Forward Euler (``"euler"``, fixed dt) or SSP-RK3 (``"explicit"``, adaptive or fixed).
+    """Forward Euler (``"euler"``, fixed dt) or SSP-RK(4,3) (``"explicit"``, adaptive or
+    fixed).
 
     Both keep densities non-negative when ``dt`` respects the diffusion and taxis limit
-    ``dt (2 sum_a D/h_a^2 + taxis_rate) <= 1``; a fixed ``dt`` beyond the diffusion limit is
+    ``dt (2 sum_a D/h_a^2 + taxis_rate) <= c``, with ``c`` = 1 for Euler and 2 for
+    SSP-RK(4,3) (``loops.SSP_COEFFICIENT``); a fixed ``dt`` beyond the diffusion limit is
     refused up front.
     """
 
     def __init__(self, model, state, method="explicit", **kwargs):
         super().__init__(model, state, **kwargs)
-        self.method = loops.EULER if method == "euler" else loops.SSPRK3
+        self.method = loops.EULER if method == "euler" else loops.SSPRK43
         self.name = method
         self.order = 1 if method == "euler" else 3
         if method == "euler" and self.dt is None:
             raise ValueError("dt: got None; method='euler' needs a fixed dt > 0 [day]")
-        self.limit = 1.0 / self.diffusion_rate if self.diffusion_rate > 0 else np.inf
+        coefficient = loops.SSP_COEFFICIENT[self.method]
+        self.limit = coefficient / self.diffusion_rate if self.diffusion_rate > 0 else np.inf
         if self.fixed_dt and self.dt > self.limit * (1 + 1e-12):
             raise ValueError(
                 f"dt: got {self.dt:g} day; the stability (positivity) limit of method "
-                f"{method!r} on this grid is {self.limit:.6g} day (1 / (2 sum D/h^2))"
+                f"{method!r} on this grid is {self.limit:.6g} day "
+                f"({coefficient:g} / (2 sum D/h^2))"
             )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
@@ -340,7 +344,7 @@ class IMEXSolver(Solver):
             self.t,
             t_stop,
             self._initial_dt(t_stop, limit),
-            self.control(loops.SSPRK3, self.explicit_rate),
+            self.control(loops.SSPRK43, self.explicit_rate),
             self.problem(self.explicit_diffusivity),
             self.work,
             self.implicit(),

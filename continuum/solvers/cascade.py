@@ -24,7 +24,7 @@ from continuum.state import State
 
 
 def _primary_method(method, model, options):
-    """A lumped primary (no fields) always takes adaptive SSP-RK3 steps at rtol <= 1e-8
+    """A lumped primary (no fields) always takes adaptive SSP-RK(4,3) steps at rtol <= 1e-8
     (cheap, and the only method that controls the error of scalars); the method and its
     options apply to fields: a spatial primary's and the spatial sites'."""
     if model.primary.field_names:
@@ -265,7 +265,7 @@ class CascadeSolver:
             inner.t,
             t_stop,
             inner._initial_dt(t_stop, 0.9 * inner.limit),
-            inner.control(loops.SSPRK3, 0.0),
+            inner.control(loops.SSPRK43, 0.0),
             inner.problem(inner.diffusivity),
             inner.work,
             self._sites(),

@@ -1,7 +1,7 @@
 """The compiled loop of a cascade with a lumped primary and size-structured sites.
 
 It does in one Numba call what :class:`~continuum.solvers.cascade.CascadeSolver` does
-stretch by stretch in Python for the general case (spatial primaries or sites): SSP-RK3 on
+stretch by stretch in Python for the general case (spatial primaries or sites): SSP-RK(4,3) on
 the tumour up to the next cohort boundary, the circulation in closed form, the arrivals
 shared among the sites, the sites' step. For cohorts of virtual patients, where Python's
 overhead per stretch would otherwise cost as much as the integration.
@@ -25,7 +25,7 @@ from continuum.kernels.circulation import (
 from continuum.kernels.colonies import book_shedding
 from continuum.kernels.colony_ode import sites_step
 from continuum.kernels.lumped import shedding_rates
-from continuum.solvers.loops import SSPRK3, STATUS_OK, Control, _remaining, advance_explicit
+from continuum.solvers.loops import SSPRK43, STATUS_OK, Control, _remaining, advance_explicit
 
 
 class CascadeSites(NamedTuple):
@@ -235,7 +235,7 @@ def advance_lumped_cascade(
     (``loops.advance_explicit``; ``st.s`` is the view of ``sites.scalars`` the tumour's
     kernel integrates; ``control.max_steps`` counts for the whole call); ``sites`` the
     :class:`CascadeSites`, ``ode`` (a literal) whether a site takes the ODE path. Each
-    stretch (up to a cohort boundary) takes adaptive SSP-RK3
+    stretch (up to a cohort boundary) takes adaptive SSP-RK(4,3)
     steps, then ends in :func:`settle_stretch`. Returns ``(t, dt, steps, rejected,
     status)`` like the other loops.
     """
@@ -258,7 +258,7 @@ def advance_lumped_cascade(
         primary = scalars[0]
         _shedding(scalars, mu, alpha, lymph_fraction, rates, 0)
         stretch = Control(
-            SSPRK3,
+            SSPRK43,
             True,
             1e-14 * max(1.0, abs(t0)),
             control.max_steps - steps - rejected,

@@ -1,7 +1,7 @@
 """``method="auto"``: the time integrator a model on a grid calls for.
 
-The explicit methods (SSP-RK3) keep densities non-negative only for steps below the
-diffusion limit ``0.9 / (2 sum_a D_max / h_a^2)``; on fine grids that limit is minutes
+The explicit method (SSP-RK(4,3)) keeps densities non-negative only for steps below the
+diffusion limit ``0.9 * 2 / (2 sum_a D_max / h_a^2)``; on fine grids that limit is minutes
 while the tissue changes over days. The implicit-explicit method removes it (and solves
 stiff fields such as oxygen implicitly) at the price of a first-order step that costs
 several explicit stages. ``auto`` therefore picks
@@ -16,6 +16,7 @@ several explicit stages. ``auto`` therefore picks
 from __future__ import annotations
 
 from continuum.solvers.base import METHODS, diffusion_rate
+from continuum.solvers.loops import SSP_COEFFICIENT, SSPRK43
 
 CHOICES = ("auto", *METHODS)
 """What ``simulate(method=...)`` and scenario files accept."""
@@ -39,7 +40,7 @@ def choose_method(model, grid) -> tuple[str, str]:
     scale = primary.reaction_time_scale()
     if rate == 0.0:
         return "explicit", "nothing diffuses"
-    limit = 0.9 / rate
+    limit = 0.9 * SSP_COEFFICIENT[SSPRK43] / rate
     ratio = scale / limit
     words = (
         f"diffusion limits explicit steps to {limit:.3g} day, {ratio:.3g} times shorter than "

@@ -8,13 +8,19 @@ Methods
 -------
 Forward Euler (``EULER``), first order, fixed step:
     :math:`u^{n+1} = u^n + \\Delta t\\, L(u^n)`.
-SSP-RK3 (``SSPRK3``), third order, Shu & Osher (1988):
-    :math:`u^{(1)} = u^n + \\Delta t L(u^n)`,
-    :math:`u^{(2)} = \\tfrac34 u^n + \\tfrac14 (u^{(1)} + \\Delta t L(u^{(1)}))`,
-    :math:`u^{n+1} = \\tfrac13 u^n + \\tfrac23 (u^{(2)} + \\Delta t L(u^{(2)}))`,
-    with the embedded second-order (Heun) solution :math:`2u^{(2)} - u^n`, so the local
-    error estimate is :math:`u^{n+1} - 2u^{(2)} + u^n`. Adaptive steps keep that below
-    ``atol + rtol |u|`` and below the positivity limit of diffusion and taxis.
+SSP-RK(4,3) (``SSPRK43``), third order, four stages of ``h/2`` (Kraaijevanger 1991;
+    Spiteri & Ruuth 2002), strong-stability coefficient 2:
+    :math:`u^{(1)} = u^n + \\tfrac{h}{2} L(u^n)`,
+    :math:`u^{(2)} = u^{(1)} + \\tfrac{h}{2} L(u^{(1)})`,
+    :math:`u^{(3)} = \\tfrac23 u^n + \\tfrac13 (u^{(2)} + \\tfrac{h}{2} L(u^{(2)}))`,
+    :math:`u^{n+1} = u^{(3)} + \\tfrac{h}{2} L(u^{(3)})`.
+    Each stage is a forward-Euler step of ``h/2`` (or a convex combination with one), so
+    the step keeps densities non-negative up to twice the forward-Euler limit: per
+    right-hand side evaluation it advances 1.5 times as far as SSP-RK(3,3) at that limit.
+    The embedded second-order solution is :math:`2u^{(3)} - u^n` (weights 1/3, 1/3, 1/3,
+    0), so the local error estimate is :math:`u^{n+1} - 2u^{(3)} + u^n`. Adaptive steps
+    keep that below ``atol + rtol |u|`` and below the positivity limit of diffusion and
+    taxis.
 IMEX Euler with LOD diffusion (``advance_imex``), first order: explicit Euler for
     reactions and taxis, then backward-Euler line solves of each implicit field along each
     axis (see ``continuum.kernels.implicit``); the model's stiff fields (oxygen) take a
@@ -59,8 +65,11 @@ from continuum.kernels.stage import (
     sum_rows,
 )
 
-EULER, SSPRK3 = 0, 1
-THIRD = 1.0 / 3.0
+EULER, SSPRK43 = 0, 1
+SSP_COEFFICIENT = (1.0, 2.0)
+"""By method: how many times the forward-Euler positivity limit its step may take
+(SSP-RK(4,3): four Euler stages of ``h/2``, combined convexly)."""
+TWO_THIRDS = 2.0 / 3.0  # with 1 - TWO_THIRDS the weights of a stage sum to 1 exactly
 STATUS_OK, STATUS_NONFINITE, STATUS_UNSTABLE, STATUS_MAX_STEPS, STATUS_DT_UNDERFLOW = 0, 1, 2, 3, 4
 STATUS_SOLVER = 5
 # What a step of ``_explicit_step`` ended in besides ``STATUS_OK`` and ``STATUS_NONFINITE``:
@@ -88,7 +97,7 @@ class Control(NamedTuple):
     """Step-size control of a loop."""
 
     method: int
-    """``EULER`` or ``SSPRK3`` (IMEX: unused)."""
+    """``EULER`` or ``SSPRK43`` (IMEX: unused)."""
     adaptive: bool
     """Adapt dt to the error and positivity limits; else a fixed dt that breaks a limit
     stops the loop with ``STATUS_UNSTABLE``."""
@@ -236,8 +245,8 @@ def restore(st, swapped):
 
 @njit(cache=True)
 def _explicit_step(kind, fingerprint, st, h, t, control, problem, work):
-    """One forward-Euler or SSP-RK3 step of ``h`` days from ``(st.u, st.s)`` at ``t`` into
-    ``(st.ua, st.sa)`` (SSP-RK3 passes through ``st.ub``, ``st.sb``).
+    """One forward-Euler or SSP-RK(4,3) step of ``h`` days from ``(st.u, st.s)`` at ``t``
+    into ``(st.ua, st.sa)`` (SSP-RK(4,3) passes through ``st.ub``, ``st.sb``).
 
     Returns ``(rate, err, outcome)``: the explicit rate ``explicit_rate + taxis rate``
     [1/day] over the stages taken, the error ratio of the embedded second-order
@@ -249,21 +258,29 @@ def _explicit_step(kind, fingerprint, st, h, t, control, problem, work):
     u, s, ua, sa, ub, sb = st.u, st.s, st.ua, st.sa, st.ub, st.sb
     params, rtol, atol = problem.params, control.rtol, control.atol
     row_stats = work.row_stats
-    stage = Stage(0.0, 1.0, h, t, False, rtol, atol)
-    field_stage(kind, fingerprint, u, u, ua, s, stage, problem, work)
-    scalar_stage(kind, fingerprint, s, s, sa, stage, params, work)
+    if control.method == EULER:
+        first_u, first_s, sub = ua, sa, h
+    else:
+        first_u, first_s, sub = ub, sb, 0.5 * h
+    stage = Stage(0.0, 1.0, sub, t, False, rtol, atol)
+    field_stage(kind, fingerprint, u, u, first_u, s, stage, problem, work)
+    scalar_stage(kind, fingerprint, s, s, first_s, stage, params, work)
     taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
-    if _nonfinite(row_stats, sa):
+    if _nonfinite(row_stats, first_s):
         return control.explicit_rate + taxis_rate, 0.0, STATUS_NONFINITE
-    if h * (control.explicit_rate + taxis_rate) > 1.0 + SLACK:
+    if sub * (control.explicit_rate + taxis_rate) > 1.0 + SLACK:
         return control.explicit_rate + taxis_rate, 0.0, TOO_FAST
     if control.method == EULER:
         return control.explicit_rate + taxis_rate, 0.0, STATUS_OK
-    stage = Stage(0.75, 0.25, h, t + h, False, rtol, atol)
+    stage = Stage(0.0, 1.0, sub, t + sub, False, rtol, atol)
+    field_stage(kind, fingerprint, ub, u, ua, sb, stage, problem, work)
+    scalar_stage(kind, fingerprint, sb, s, sa, stage, params, work)
+    taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
+    stage = Stage(TWO_THIRDS, 1.0 - TWO_THIRDS, sub, t + h, False, rtol, atol)
     field_stage(kind, fingerprint, ua, u, ub, sa, stage, problem, work)
     scalar_stage(kind, fingerprint, sa, s, sb, stage, params, work)
     taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
-    stage = Stage(THIRD, 1 - THIRD, h, t + 0.5 * h, True, rtol, atol)
+    stage = Stage(0.0, 1.0, sub, t + sub, True, rtol, atol)
     field_stage(kind, fingerprint, ub, u, ua, sb, stage, problem, work)
     scalar_stage(kind, fingerprint, sb, s, sa, stage, params, work)
     taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
@@ -278,12 +295,12 @@ def _explicit_step(kind, fingerprint, st, h, t, control, problem, work):
 
 @njit(cache=True, nogil=True)
 def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, work):
-    """Advance with forward Euler or SSP-RK3 from ``t`` to ``t_stop`` [day] (module doc).
+    """Advance with forward Euler or SSP-RK(4,3) from ``t`` to ``t_stop`` [day] (module doc).
 
     ``st`` are the :class:`States`, ``dt`` the step [day] to try first, ``control`` the
     :class:`Control` (its ``explicit_rate`` = ``2 sum_a max(D) / h_a^2`` [1/day]: forward
-    Euler and SSP-RK3 preserve positivity for ``dt * (explicit_rate + taxis_rate) <=
-    1``), ``problem`` the :class:`~continuum.kernels.problem.Problem` and ``work`` the
+    Euler preserves positivity for ``dt * (explicit_rate + taxis_rate) <= 1``, SSP-RK(4,3)
+    for twice that), ``problem`` the :class:`~continuum.kernels.problem.Problem` and ``work`` the
     :class:`~continuum.kernels.problem.StageWork`. Returns ``(t, dt_next, steps,
     rejected, status)``.
     """
@@ -303,11 +320,12 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
             status = STATUS_NONFINITE
             st, swapped = swap(st), not swapped
             break
-        too_fast = h * rate > 1.0 + SLACK
+        coefficient = SSP_COEFFICIENT[control.method]
+        too_fast = h * rate > coefficient * (1.0 + SLACK)
         if not control.adaptive and too_fast:
             status = STATUS_UNSTABLE
             break
-        limit = positivity_limit(rate)
+        limit = coefficient * positivity_limit(rate)
         if control.adaptive and outcome == TOO_FAST:
             dt = limit
             rejected += 1

@@ -31,7 +31,7 @@ def test_matrix_follows_its_closed_form():
     res = ct.simulate(model, state, 2.0, save_every=0.01, rtol=1e-9, atol=1e-12)
     integral = cumulative_simpson(res.field("m"), x=res.times, axis=0, initial=0.0)
     expected = state.field("f") * np.exp(-model.parameters["eta"] * integral)
-    # SSP-RK3 at rtol 1e-9 and Simpson's rule on 0.01-day frames: measured 4.4e-10
+    # SSP-RK(4,3) at rtol 1e-9 and Simpson's rule on 0.01-day frames: measured 4.4e-10
     np.testing.assert_allclose(res.field("f"), expected, rtol=0, atol=1.2e-9)
 
 
