@@ -24,6 +24,7 @@ so the total of ``u`` is conserved exactly.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from continuum.kernels.flags import FASTMATH
@@ -82,57 +83,82 @@ def _upwind_flux_selects(v, um, ul, ur, up):
     return v_up * left + v_down * right
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _around(i, n, periodic):
+    """Positions ``i-2, i-1, i, i+1, i+2`` along an axis of ``n`` cells (clamped to the
+    grid, or wrapped on a periodic axis)."""
+    return (
+        _index(i - 2, n, periodic),
+        _index(i - 1, n, periodic),
+        i,
+        _index(i + 1, n, periodic),
+        _index(i + 2, n, periodic),
+    )
+
+
 @njit(cache=True, fastmath=FASTMATH)
-def _outer_axis_interior(rate_row, k0, k1, lo, hi, chi, inv_h, a_m, a_c, a_p, rows):
-    """Subtract from ``rate_row[k0:k1]`` the taxis flux divergence along one outer axis,
-    cells without a mask: ``rows`` are the density rows at ``i-2 .. i+2`` of that axis,
-    ``a_m, a_c, a_p`` the attractant rows at ``i-1 .. i+1``, ``lo`` and ``hi`` whether the
-    faces below and above the row are open. A loop of selects over aligned slices, which
-    the compiler vectorises."""
-    u_m2, u_m1, u_c, u_p1, u_p2 = rows
+def _outer_axis_interior(rate_row, k0, k1, lo, hi, chi, inv_h, u, f, a, xs, ys):
+    """Subtract from ``rate_row[k0:k1]`` the taxis flux divergence of field ``f`` up
+    attractant ``a`` along one outer axis, cells without a mask: the line's five rows
+    ``i-2 .. i+2`` are ``u[:, xs[m], ys[m]]``; ``lo`` and ``hi`` whether the faces below
+    and above the row are open.
+
+    A loop of selects that the compiler vectorises. It indexes ``u`` itself with unsigned
+    positions: no row views (each costs atomic reference counting) and no wraparound
+    test for negative indices in the loop."""
     w_lo, w_hi = (1.0 if lo else 0.0), (1.0 if hi else 0.0)
-    out, am, ac, ap = rate_row[k0:k1], a_m[k0:k1], a_c[k0:k1], a_p[k0:k1]
-    m2, m1, c, p1, p2 = u_m2[k0:k1], u_m1[k0:k1], u_c[k0:k1], u_p1[k0:k1], u_p2[k0:k1]
-    for k in range(k1 - k0):
-        f_lo = _upwind_flux_selects(chi * (ac[k] - am[k]) * inv_h, m2[k], m1[k], c[k], p1[k])
-        f_hi = _upwind_flux_selects(chi * (ap[k] - ac[k]) * inv_h, m1[k], c[k], p1[k], p2[k])
-        out[k] -= (w_hi * f_hi - w_lo * f_lo) * inv_h
+    f_, a_ = np.uint64(f), np.uint64(a)
+    x0, x1, x2 = np.uint64(xs[0]), np.uint64(xs[1]), np.uint64(xs[2])
+    x3, x4 = np.uint64(xs[3]), np.uint64(xs[4])
+    y0, y1, y2 = np.uint64(ys[0]), np.uint64(ys[1]), np.uint64(ys[2])
+    y3, y4 = np.uint64(ys[3]), np.uint64(ys[4])
+    for k in range(np.uint64(k0), np.uint64(k1)):
+        a_lo, a_c, a_hi = u[a_, x1, y1, k], u[a_, x2, y2, k], u[a_, x3, y3, k]
+        m2, m1, c = u[f_, x0, y0, k], u[f_, x1, y1, k], u[f_, x2, y2, k]
+        p1, p2 = u[f_, x3, y3, k], u[f_, x4, y4, k]
+        f_lo = _upwind_flux_selects(chi * (a_c - a_lo) * inv_h, m2, m1, c, p1)
+        f_hi = _upwind_flux_selects(chi * (a_hi - a_c) * inv_h, m1, c, p1, p2)
+        rate_row[k] -= (w_hi * f_hi - w_lo * f_lo) * inv_h
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _contiguous_axis_interior(rate_row, k0, k1, chi, inv_h, a_row, u_row):
+def _contiguous_axis_interior(rate_row, k0, k1, chi, inv_h, u, f, a, i0, i1):
     """Subtract from ``rate_row[k0:k1]`` the taxis flux divergence along the contiguous
-    axis, ``2 <= k0``, ``k1 <= n - 2``, cells without a mask (each face computed for the
-    cells on both sides: the loop then carries nothing from one cell to the next and
-    vectorises)."""
-    out = rate_row[k0:k1]
-    am, ac, ap = a_row[k0 - 1 : k1 - 1], a_row[k0:k1], a_row[k0 + 1 : k1 + 1]
-    m2, m1, c = u_row[k0 - 2 : k1 - 2], u_row[k0 - 1 : k1 - 1], u_row[k0:k1]
-    p1, p2 = u_row[k0 + 1 : k1 + 1], u_row[k0 + 2 : k1 + 2]
-    for k in range(k1 - k0):
-        f_lo = _upwind_flux_selects(chi * (ac[k] - am[k]) * inv_h, m2[k], m1[k], c[k], p1[k])
-        f_hi = _upwind_flux_selects(chi * (ap[k] - ac[k]) * inv_h, m1[k], c[k], p1[k], p2[k])
-        out[k] -= (f_hi - f_lo) * inv_h
+    axis of row ``(i0, i1)``, ``2 <= k0``, ``k1 <= n - 2``, cells without a mask. Each
+    face is computed for the cells on both sides, so the loop carries nothing from one
+    cell to the next and vectorises (indexing as in ``_outer_axis_interior``)."""
+    f_, a_, r0, r1 = np.uint64(f), np.uint64(a), np.uint64(i0), np.uint64(i1)
+    one, two = np.uint64(1), np.uint64(2)
+    for k in range(np.uint64(k0), np.uint64(k1)):
+        a_lo, a_c, a_hi = u[a_, r0, r1, k - one], u[a_, r0, r1, k], u[a_, r0, r1, k + one]
+        m2, m1, c = u[f_, r0, r1, k - two], u[f_, r0, r1, k - one], u[f_, r0, r1, k]
+        p1, p2 = u[f_, r0, r1, k + one], u[f_, r0, r1, k + two]
+        f_lo = _upwind_flux_selects(chi * (a_c - a_lo) * inv_h, m2, m1, c, p1)
+        f_hi = _upwind_flux_selects(chi * (a_hi - a_c) * inv_h, m1, c, p1, p2)
+        rate_row[k] -= (f_hi - f_lo) * inv_h
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _interior_speed(k0, k1, chi, inv_h, weights, axis0, axis1, a_row):
-    """``1.5 max_k sum_a (|v_lo| + |v_hi|) / h_a`` over cells ``k0 .. k1-1`` without a
-    mask (``2 <= k0``, ``k1 <= n - 2``): ``axis0``, ``axis1`` the attractant rows at
-    ``i-1 .. i+1`` of the outer axes, ``weights`` 1 or 0 for their open and closed faces
-    (lo, hi of axis 0, then of axis 1), ``inv_h`` the three ``1/h_a``."""
+def _interior_speed(k0, k1, chi, inv_h, weights, u, a, i0, i1, below, above):
+    """``1.5 max_k sum_a (|v_lo| + |v_hi|) / h_a`` over cells ``k0 .. k1-1`` of row
+    ``(i0, i1)`` without a mask (``2 <= k0``, ``k1 <= n - 2``), for attractant ``a``:
+    ``below``, ``above`` the positions of the neighbour rows along the two outer axes,
+    ``weights`` 1 or 0 for their open and closed faces (lo, hi of axis 0, then of axis
+    1), ``inv_h`` the three ``1/h_a``."""
     w0l, w0h, w1l, w1h = weights
     h0, h1, h2 = inv_h[0], inv_h[1], inv_h[2]
-    pa, a0, qa = axis0[0][k0:k1], axis0[1][k0:k1], axis0[2][k0:k1]
-    ra, b0, sa = axis1[0][k0:k1], axis1[1][k0:k1], axis1[2][k0:k1]
-    am, ac, ap = a_row[k0 - 1 : k1 - 1], a_row[k0:k1], a_row[k0 + 1 : k1 + 1]
+    a_, r0, r1, one = np.uint64(a), np.uint64(i0), np.uint64(i1), np.uint64(1)
+    b0, b1 = np.uint64(below[0]), np.uint64(below[1])
+    t0, t1 = np.uint64(above[0]), np.uint64(above[1])
     fastest = 0.0
-    for k in range(k1 - k0):
-        speed = (w0h * abs(chi * (qa[k] - a0[k]) * h0) + w0l * abs(chi * (a0[k] - pa[k]) * h0)) * h0
-        speed += (
-            w1h * abs(chi * (sa[k] - b0[k]) * h1) + w1l * abs(chi * (b0[k] - ra[k]) * h1)
-        ) * h1
-        speed += (abs(chi * (ap[k] - ac[k]) * h2) + abs(chi * (ac[k] - am[k]) * h2)) * h2
+    for k in range(np.uint64(k0), np.uint64(k1)):
+        c = u[a_, r0, r1, k]
+        up0, down0 = u[a_, t0, r1, k] - c, c - u[a_, b0, r1, k]
+        up1, down1 = u[a_, r0, t1, k] - c, c - u[a_, r0, b1, k]
+        up2, down2 = u[a_, r0, r1, k + one] - c, c - u[a_, r0, r1, k - one]
+        speed = (w0h * abs(chi * up0 * h0) + w0l * abs(chi * down0 * h0)) * h0
+        speed += (w1h * abs(chi * up1 * h1) + w1l * abs(chi * down1 * h1)) * h1
+        speed += (abs(chi * up2 * h2) + abs(chi * down2 * h2)) * h2
         fastest = fastest if fastest >= speed else speed
     return 1.5 * fastest
 
@@ -163,41 +189,6 @@ def _outer_terms(lo, hi, chi, inv_h, a_m, a_c, a_p, u_m2, u_m1, u_c, u_p1, u_p2)
     return (f_hi - f_lo) * inv_h, (v_hi + v_lo) * inv_h
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _row(x, f, axis, i0, i1, j):
-    """Row (along the contiguous axis) of field ``f`` at position ``j`` of outer ``axis``
-    on the line through row ``(i0, i1)``."""
-    return x[f, j, i1] if axis == 0 else x[f, i0, j]
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _outer_rows(u, f, a, axis, i0, i1, n, periodic):
-    """The rows an outer ``axis`` contributes to row ``i`` (``i0`` or ``i1``): field ``f``
-    at ``i-2 .. i+2`` and attractant ``a`` at ``i-1 .. i+1`` (clamped to the grid, or
-    wrapped on a periodic axis)."""
-    i = i0 if axis == 0 else i1
-    return (
-        _row(u, f, axis, i0, i1, _index(i - 2, n, periodic)),
-        _row(u, f, axis, i0, i1, _index(i - 1, n, periodic)),
-        _row(u, f, axis, i0, i1, i),
-        _row(u, f, axis, i0, i1, _index(i + 1, n, periodic)),
-        _row(u, f, axis, i0, i1, _index(i + 2, n, periodic)),
-        _row(u, a, axis, i0, i1, _index(i - 1, n, periodic)),
-        _row(u, a, axis, i0, i1, i),
-        _row(u, a, axis, i0, i1, _index(i + 1, n, periodic)),
-    )
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _mask_rows(mask, axis, i0, i1, n, periodic):
-    """Rows of ``mask`` at ``i-1, i, i+1`` of outer ``axis`` (``mask`` non-empty)."""
-    i = i0 if axis == 0 else i1
-    below, above = _index(i - 1, n, periodic), _index(i + 1, n, periodic)
-    if axis == 0:
-        return mask[below, i1], mask[i, i1], mask[above, i1]
-    return mask[i0, below], mask[i0, i], mask[i0, above]
-
-
 @njit(cache=True, fastmath=FASTMATH)
 def add_taxis_row(u, j, i0, i1, problem, rate_row):
     """Add ``-div(chi u_f grad u_a)`` [u/day] of taxis term ``j`` (row ``problem.taxis[j]``
@@ -205,13 +196,13 @@ def add_taxis_row(u, j, i0, i1, problem, rate_row):
     return the max positivity rate [1/day].
 
     The returned rate ``1.5 * sum_a (|v_lo| + |v_hi|) / h_a`` bounds the explicit step:
-    forward Euler keeps ``u_f >= 0`` for ``dt * rate <= 1``. The neighbour rows of the
-    outer axes are looked up once per row. Without a mask, the cells at least two from
-    the row's ends go through branch-free loops that vectorise, one per axis
-    (``_outer_axis_interior``, ``_contiguous_axis_interior``, ``_interior_speed``); the
-    others, and every cell of a masked grid, through the cell loop below, which computes
-    each face of the contiguous axis once (the flux above cell ``k`` is the one below
-    ``k + 1``).
+    forward Euler keeps ``u_f >= 0`` for ``dt * rate <= 1``. Without a mask, the cells at
+    least two from the row's ends go through branch-free loops that vectorise, one per
+    axis (``_outer_axis_interior``, ``_contiguous_axis_interior``, ``_interior_speed``);
+    the others, and every cell of a masked grid, through the cell loop below, which
+    computes each face of the contiguous axis once (the flux above cell ``k`` is the one
+    below ``k + 1``). Neither takes views of rows: ``u`` and the mask are indexed at the
+    neighbour positions.
     """
     f = int(problem.taxis[j, 0])
     a = int(problem.taxis[j, 1])
@@ -223,46 +214,42 @@ def add_taxis_row(u, j, i0, i1, problem, rate_row):
     periodic0 = bc_kind[f, 0, 0] == PERIODIC
     periodic1 = bc_kind[f, 1, 0] == PERIODIC
     periodic2 = bc_kind[f, 2, 0] == PERIODIC
-    below0, above0 = periodic0 or i0 > 0, periodic0 or i0 < n0 - 1
-    below1, above1 = periodic1 or i1 > 0, periodic1 or i1 < n1 - 1
-    # rows i-2 .. i+2 of the field and i-1 .. i+1 of the attractant along axes 0 and 1
-    p2, p1, p0, q1, q2, pa, a0, qa = _outer_rows(u, f, a, 0, i0, i1, n0, periodic0)
-    r2, r1, r0, s1, s2, ra, b0, sa = _outer_rows(u, f, a, 1, i0, i1, n1, periodic1)
-    u_row, a_row = p0, a0
-    mask_row = mask[i0, i1] if has_mask else u_row
-    pm, p0m, qm = _mask_rows(mask, 0, i0, i1, n0, periodic0) if has_mask else (pa, a0, qa)
-    rm, r0m, sm = _mask_rows(mask, 1, i0, i1, n1, periodic1) if has_mask else (ra, b0, sa)
-    flux_below, speed_below = 0.0, 0.0
-    if periodic2:  # the face between the last and the first cell
-        flux_below, speed_below = _face(
-            n2 > 1 and (not has_mask or mask_row[n2 - 1] * mask_row[0] != 0),
-            chi,
-            h2,
-            a_row[n2 - 1],
-            a_row[0],
-            u_row[(n2 - 2) % n2],
-            u_row[n2 - 1],
-            u_row[0],
-            u_row[1 % n2],
-        )
+    # whether the faces below and above the row are open along the outer axes
+    below0, above0 = n0 > 1 and (periodic0 or i0 > 0), n0 > 1 and (periodic0 or i0 < n0 - 1)
+    below1, above1 = n1 > 1 and (periodic1 or i1 > 0), n1 > 1 and (periodic1 or i1 < n1 - 1)
+    x0, x1, _, x3, x4 = _around(i0, n0, periodic0)  # neighbour positions along axis 0
+    y0, y1, _, y3, y4 = _around(i1, n1, periodic1)  # and along axis 1
     max_rate = 0.0
     interior = not has_mask and n2 >= 5  # cells 2 .. n2-3 vectorised
     if interior:
         if n0 > 1:
-            rows0 = (p2, p1, p0, q1, q2)
-            _outer_axis_interior(rate_row, 2, n2 - 2, below0, above0, chi, h0, pa, a0, qa, rows0)
+            xs, ys = (x0, x1, i0, x3, x4), (i1, i1, i1, i1, i1)
+            _outer_axis_interior(rate_row, 2, n2 - 2, below0, above0, chi, h0, u, f, a, xs, ys)
         if n1 > 1:
-            rows1 = (r2, r1, r0, s1, s2)
-            _outer_axis_interior(rate_row, 2, n2 - 2, below1, above1, chi, h1, ra, b0, sa, rows1)
-        _contiguous_axis_interior(rate_row, 2, n2 - 2, chi, h2, a_row, u_row)
+            xs, ys = (i0, i0, i0, i0, i0), (y0, y1, i1, y3, y4)
+            _outer_axis_interior(rate_row, 2, n2 - 2, below1, above1, chi, h1, u, f, a, xs, ys)
+        _contiguous_axis_interior(rate_row, 2, n2 - 2, chi, h2, u, f, a, i0, i1)
         weights = (
-            1.0 if below0 and n0 > 1 else 0.0,
-            1.0 if above0 and n0 > 1 else 0.0,
-            1.0 if below1 and n1 > 1 else 0.0,
-            1.0 if above1 and n1 > 1 else 0.0,
+            1.0 if below0 else 0.0,
+            1.0 if above0 else 0.0,
+            1.0 if below1 else 0.0,
+            1.0 if above1 else 0.0,
         )
         max_rate = _interior_speed(
-            2, n2 - 2, chi, problem.inv_h, weights, (pa, a0, qa), (ra, b0, sa), a_row
+            2, n2 - 2, chi, problem.inv_h, weights, u, a, i0, i1, (x1, y1), (x3, y3)
+        )
+    flux_below, speed_below = 0.0, 0.0
+    if periodic2:  # the face between the last and the first cell
+        flux_below, speed_below = _face(
+            n2 > 1 and (not has_mask or mask[i0, i1, n2 - 1] * mask[i0, i1, 0] != 0),
+            chi,
+            h2,
+            u[a, i0, i1, n2 - 1],
+            u[a, i0, i1, 0],
+            u[f, i0, i1, (n2 - 2) % n2],
+            u[f, i0, i1, n2 - 1],
+            u[f, i0, i1, 0],
+            u[f, i0, i1, 1 % n2],
         )
     k = 0
     while k < n2:
@@ -272,44 +259,68 @@ def add_taxis_row(u, j, i0, i1, problem, rate_row):
                 True,
                 chi,
                 h2,
-                a_row[k - 1],
-                a_row[k],
-                u_row[k - 2],
-                u_row[k - 1],
-                u_row[k],
-                u_row[k + 1],
+                u[a, i0, i1, k - 1],
+                u[a, i0, i1, k],
+                u[f, i0, i1, k - 2],
+                u[f, i0, i1, k - 1],
+                u[f, i0, i1, k],
+                u[f, i0, i1, k + 1],
             )
+        inside = not has_mask or mask[i0, i1, k] != 0
         divergence = 0.0
         speed = 0.0
         if n0 > 1:
-            lo = below0 and (not has_mask or pm[k] * p0m[k] != 0)
-            hi = above0 and (not has_mask or p0m[k] * qm[k] != 0)
+            lo = below0 and (not has_mask or (mask[x1, i1, k] != 0 and inside))
+            hi = above0 and (not has_mask or (mask[x3, i1, k] != 0 and inside))
             d, v = _outer_terms(
-                lo, hi, chi, h0, pa[k], a0[k], qa[k], p2[k], p1[k], p0[k], q1[k], q2[k]
+                lo,
+                hi,
+                chi,
+                h0,
+                u[a, x1, i1, k],
+                u[a, i0, i1, k],
+                u[a, x3, i1, k],
+                u[f, x0, i1, k],
+                u[f, x1, i1, k],
+                u[f, i0, i1, k],
+                u[f, x3, i1, k],
+                u[f, x4, i1, k],
             )
             divergence += d
             speed += v
         if n1 > 1:
-            lo = below1 and (not has_mask or rm[k] * r0m[k] != 0)
-            hi = above1 and (not has_mask or r0m[k] * sm[k] != 0)
+            lo = below1 and (not has_mask or (mask[i0, y1, k] != 0 and inside))
+            hi = above1 and (not has_mask or (mask[i0, y3, k] != 0 and inside))
             d, v = _outer_terms(
-                lo, hi, chi, h1, ra[k], b0[k], sa[k], r2[k], r1[k], r0[k], s1[k], s2[k]
+                lo,
+                hi,
+                chi,
+                h1,
+                u[a, i0, y1, k],
+                u[a, i0, i1, k],
+                u[a, i0, y3, k],
+                u[f, i0, y0, k],
+                u[f, i0, y1, k],
+                u[f, i0, i1, k],
+                u[f, i0, y3, k],
+                u[f, i0, y4, k],
             )
             divergence += d
             speed += v
         if n2 > 1:
             right = _index(k + 1, n2, periodic2)
-            hi = (periodic2 or k < n2 - 1) and (not has_mask or mask_row[k] * mask_row[right] != 0)
+            last = not periodic2 and k == n2 - 1
+            hi = not last and (not has_mask or (mask[i0, i1, right] != 0 and inside))
             flux_above, speed_above = _face(
                 hi,
                 chi,
                 h2,
-                a_row[k],
-                a_row[right],
-                u_row[_index(k - 1, n2, periodic2)],
-                u_row[k],
-                u_row[right],
-                u_row[_index(k + 2, n2, periodic2)],
+                u[a, i0, i1, k],
+                u[a, i0, i1, right],
+                u[f, i0, i1, _index(k - 1, n2, periodic2)],
+                u[f, i0, i1, k],
+                u[f, i0, i1, right],
+                u[f, i0, i1, _index(k + 2, n2, periodic2)],
             )
             divergence += (flux_above - flux_below) * h2
             speed += (speed_above + speed_below) * h2
