@@ -895,7 +895,7 @@ def time_to_accuracy(repeats: int, wait: float) -> dict:
     reference, _ = _simulate_final(model, state, method="explicit", dt=limit / 32)
     check, _ = _simulate_final(model, state, method="explicit", dt=limit / 16)
     record["reference"] = {
-        "method": "explicit (SSP-RK3) fixed dt=limit/32",
+        "method": "explicit (SSP-RK(4,3)) fixed dt=limit/32",
         "max_diff_vs_dt_limit_over_16": float(np.max(np.abs(check - reference))),
     }
     rows = []
