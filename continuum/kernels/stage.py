@@ -150,6 +150,30 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
         row_stats[r, STAT_ERROR] = err
 
 
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def ssprk93_error_rows(u, y6, y8, y9, rtol, atol, row_stats):
+    """Write each row's maximum of the SSP-RK(9,3) local error estimate to ``row_stats[:,
+    STAT_ERROR]``: ``|y9 - (u - 4 y6 + 6 y8) / 3| / (atol + rtol max(|y9|, |u|))``.
+
+    ``u`` is the state at the start of the step, ``y6``, ``y8`` and ``y9`` the results of
+    stages 6, 8 and 9 (``y9`` the new state), all ``(n_fields, n0, n1, n2)``; the
+    embedded solution ``(u - 4 y6 + 6 y8) / 3`` is second order with non-negative weights
+    (``continuum.solvers.loops``), so the estimate is O(h^3).
+    """
+    n_fields, n0, n1, n2 = u.shape
+    third = 1.0 / 3.0
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        err = 0.0
+        for f in range(n_fields):
+            for k in range(n2):
+                new, old = y9[f, i0, i1, k], u[f, i0, i1, k]
+                e = abs(new - third * (old - 4.0 * y6[f, i0, i1, k] + 6.0 * y8[f, i0, i1, k]))
+                err = max(err, e / (atol + rtol * max(abs(new), abs(old))))
+        row_stats[r, STAT_ERROR] = err
+
+
 @njit(cache=True)
 def sum_rows(exports, cell_volume, totals):
     """Reduce per-row export sums in a fixed order and scale by the cell volume."""

@@ -171,10 +171,10 @@ class Solver:
 
     def states(self) -> loops.States:
         """The state and the stage buffers, as the loops take them."""
-        ub = getattr(self, "ub", None)
-        if ub is None:  # IMEX takes no second stage
-            return loops.States(self.u, self.s, self.ua, self.sa, self.ua[:0], self.sa[:0])
-        return loops.States(self.u, self.s, self.ua, self.sa, ub, self.sb)
+        none_u, none_s = self.ua[:0], self.sa[:0]
+        ub, sb = getattr(self, "ub", none_u), getattr(self, "sb", none_s)
+        uc, sc = getattr(self, "uc", none_u), getattr(self, "sc", none_s)
+        return loops.States(self.u, self.s, self.ua, self.sa, ub, sb, uc, sc)
 
     def control(self, method, explicit_rate, dt_min=None, max_steps=None) -> loops.Control:
         """The step control of the loops: this solver's tolerances and limits."""
@@ -258,6 +258,9 @@ class ExplicitSolver(Solver):
             )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
+        if self.method != loops.EULER:  # SSP-RK(9,3)'s fourth buffer
+            self.uc = np.empty_like(self.u)
+            self.sc = np.empty_like(self.s)
 
     def _advance_impl(self, t_stop):
         dt = self._initial_dt(t_stop, 0.9 * self.limit)
@@ -392,7 +395,7 @@ class IMEX2Solver(IMEXSolver):
         """The estimate has no memory of past steps."""
 
     def _advance_impl(self, t_stop):
-        half = loops.States(self.ub, self.sb, self.uc, self.sc, self.ub, self.sb)
+        half = loops.States(self.ub, self.sb, self.uc, self.sc, self.ub, self.sb, self.uc, self.sc)
         return self._call(loops.advance_imex2, (*self._loop_args(t_stop), half))
 
 

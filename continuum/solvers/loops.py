@@ -21,6 +21,27 @@ SSP-RK(4,3) (``SSPRK43``), third order, four stages of ``h/2`` (Kraaijevanger 19
     0), so the local error estimate is :math:`u^{n+1} - 2u^{(3)} + u^n`. Adaptive steps
     keep that below ``atol + rtol |u|`` and below the positivity limit of diffusion and
     taxis.
+SSP-RK(9,3) (``SSPRK93``), third order, nine stages of ``h/6`` (Ketcheson 2008, the
+    SSP-RK(n^2,3) family with n = 3), strong-stability coefficient 6:
+    :math:`Y_1 = u^n + \tfrac{h}{6} L(u^n)`,
+    :math:`Y_{i} = Y_{i-1} + \tfrac{h}{6} L(Y_{i-1})` for i = 2..5 and 7..9,
+    :math:`Y_6 = \tfrac35 Y_1 + \tfrac25 (Y_5 + \tfrac{h}{6} L(Y_5))`,
+    :math:`u^{n+1} = Y_9`. Per right-hand side evaluation it advances 2/3 of the
+    forward-Euler limit (SSP-RK(4,3): 1/2). The embedded solution
+    :math:`(u^n - 4Y_6 + 6Y_8)/3` is second order with non-negative weights, so the
+    estimate :math:`|Y_9 - (u^n - 4Y_6 + 6Y_8)/3|` is O(h^3) like SSP-RK(4,3)'s; it is
+    about 3.5 times smaller at equal ``h`` (third-order defects 11/324 and 1/324 against
+    1/12 and 1/12), so at equal tolerance SSP-RK(9,3) takes steps about
+    :math:`3.5^{1/3} \approx 1.5` times longer.
+Adaptive third-order steps choose between the two after every accepted step: SSP-RK(4,3)
+    while the error sets the step, SSP-RK(9,3) while positivity does. SSP-RK(9,3) costs
+    9/4 as much per step and may go 3 times as far, so it pays once the step it can take
+    exceeds 9/4 of SSP-RK(4,3)'s limit: the loop switches to it when SSP-RK(4,3)'s error
+    would allow ``SWITCH_UP`` = 1.5 times its positivity limit (SSP-RK(9,3)'s error then
+    allows about 1.5 x 1.5 = 9/4), and back when SSP-RK(9,3)'s next step falls below
+    ``SWITCH_DOWN`` = 3/4 of its own limit (9/4 of SSP-RK(4,3)'s). Each call starts with
+    SSP-RK(9,3) if the step it is given is beyond SSP-RK(4,3)'s diffusion limit, else
+    with SSP-RK(4,3): the choice depends on ``dt`` alone, so a resumed run repeats it.
 IMEX Euler with LOD diffusion (``advance_imex``), first order: explicit Euler for
     reactions and taxis, then backward-Euler line solves of each implicit field along each
     axis (see ``continuum.kernels.implicit``); the model's stiff fields (oxygen) take a
@@ -61,15 +82,46 @@ from continuum.kernels.stage import (
     STAT_NONFINITE,
     STAT_TAXIS_RATE,
     column_max,
+    ssprk93_error_rows,
     stage_pass,
     sum_rows,
 )
 
-EULER, SSPRK43 = 0, 1
-SSP_COEFFICIENT = (1.0, 2.0)
+EULER, SSPRK43, SSPRK93 = 0, 1, 2
+SSP_COEFFICIENT = (1.0, 2.0, 6.0)
 """By method: how many times the forward-Euler positivity limit its step may take
-(SSP-RK(4,3): four Euler stages of ``h/2``, combined convexly)."""
+(SSP-RK(4,3): four Euler stages of ``h/2``, SSP-RK(9,3): nine of ``h/6``, combined
+convexly); every stage is a forward-Euler step of ``h / SSP_COEFFICIENT[method]``."""
 TWO_THIRDS = 2.0 / 3.0  # with 1 - TWO_THIRDS the weights of a stage sum to 1 exactly
+THREE_FIFTHS = 0.6  # likewise with 1 - THREE_FIFTHS
+# The stages of each method as rows ``(input, base, output, alpha, c)``: indices into the
+# buffers ``(u, ua, ub, uc)`` of :class:`States`, the weight ``alpha`` of the base
+# (``beta = 1 - alpha``) and the stage's time ``t + c h``. The new state ends in ``ua``.
+STAGES = (
+    np.array([[0, 0, 1, 0.0, 0.0]]),
+    np.array(
+        [[0, 0, 2, 0.0, 0.0], [2, 0, 1, 0.0, 0.5], [1, 0, 2, TWO_THIRDS, 1.0], [2, 0, 1, 0.0, 0.5]]
+    ),
+    # Y1..Y9 in ua, ub, uc, ub, uc, ub, ua, uc, ua: Y1 (base of stage 6), Y6 and Y8 (the
+    # error estimate's) stay where the later stages do not write.
+    np.array(
+        [
+            [0, 0, 1, 0.0, 0.0],
+            [1, 0, 2, 0.0, 1 / 6],
+            [2, 0, 3, 0.0, 2 / 6],
+            [3, 0, 2, 0.0, 3 / 6],
+            [2, 0, 3, 0.0, 4 / 6],
+            [3, 1, 2, THREE_FIFTHS, 5 / 6],
+            [2, 0, 1, 0.0, 3 / 6],
+            [1, 0, 3, 0.0, 4 / 6],
+            [3, 0, 1, 0.0, 5 / 6],
+        ]
+    ),
+)
+SWITCH_UP = 1.5
+"""SSP-RK(4,3) -> SSP-RK(9,3) when the error would allow this many positivity limits."""
+SWITCH_DOWN = 0.75
+"""SSP-RK(9,3) -> SSP-RK(4,3) when its next step is below this fraction of its limit."""
 STATUS_OK, STATUS_NONFINITE, STATUS_UNSTABLE, STATUS_MAX_STEPS, STATUS_DT_UNDERFLOW = 0, 1, 2, 3, 4
 STATUS_SOLVER = 5
 # What a step of ``_explicit_step`` ended in besides ``STATUS_OK`` and ``STATUS_NONFINITE``:
@@ -83,7 +135,8 @@ class States(NamedTuple):
     """The state ``(u, s)`` and the stage buffers of a loop (each ``u*`` shaped
     ``(n_fields, n0, n1, n2)``, each ``s*`` ``(n_scalars,)``); the loops swap ``u`` and
     ``ua`` on every accepted step and copy the result back into the caller's ``u`` at the
-    end. IMEX does not use ``ub``, ``sb`` (give empty arrays)."""
+    end. IMEX does not use ``ub``, ``sb``, ``uc``, ``sc``, forward Euler and SSP-RK(4,3)
+    not ``uc``, ``sc`` (give empty arrays)."""
 
     u: np.ndarray
     s: np.ndarray
@@ -91,13 +144,16 @@ class States(NamedTuple):
     sa: np.ndarray
     ub: np.ndarray
     sb: np.ndarray
+    uc: np.ndarray
+    sc: np.ndarray
 
 
 class Control(NamedTuple):
     """Step-size control of a loop."""
 
     method: int
-    """``EULER`` or ``SSPRK43`` (IMEX: unused)."""
+    """``EULER`` or ``SSPRK43`` (adaptive: switching to ``SSPRK93`` where positivity
+    holds the step, module doc; IMEX: unused)."""
     adaptive: bool
     """Adapt dt to the error and positivity limits; else a fixed dt that breaks a limit
     stops the loop with ``STATUS_UNSTABLE``."""
@@ -170,6 +226,24 @@ def _field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem
     return impl
 
 
+def field_error93(kind, u, y6, y8, y9, rtol, atol, row_stats):
+    """The largest SSP-RK(9,3) error ratio of the fields (``stage.ssprk93_error_rows``);
+    0 for a scalar-only model, which then compiles no such pass (compiled code only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(field_error93, prefer_literal=True)
+def _field_error93(kind, u, y6, y8, y9, rtol, atol, row_stats):
+    if not registry.has_fields(kind.literal_value):
+        return lambda kind, u, y6, y8, y9, rtol, atol, row_stats: 0.0
+
+    def impl(kind, u, y6, y8, y9, rtol, atol, row_stats):
+        ssprk93_error_rows(u, y6, y8, y9, rtol, atol, row_stats)
+        return column_max(row_stats, STAT_ERROR)
+
+    return impl
+
+
 @njit(cache=True)
 def _nonfinite(row_stats, scalars):
     if column_max(row_stats, STAT_NONFINITE) != 0.0:
@@ -231,7 +305,7 @@ def underflow(dt, control):
 @njit(cache=True, inline="always")
 def swap(st):
     """The states with the new solution (``ua``, ``sa``) as the current one."""
-    return States(st.ua, st.sa, st.u, st.s, st.ub, st.sb)
+    return States(st.ua, st.sa, st.u, st.s, st.ub, st.sb, st.uc, st.sc)
 
 
 @njit(cache=True, inline="always")
@@ -244,9 +318,10 @@ def restore(st, swapped):
 
 
 @njit(cache=True)
-def _explicit_step(kind, fingerprint, st, h, t, control, problem, work):
-    """One forward-Euler or SSP-RK(4,3) step of ``h`` days from ``(st.u, st.s)`` at ``t``
-    into ``(st.ua, st.sa)`` (SSP-RK(4,3) passes through ``st.ub``, ``st.sb``).
+def _explicit_step(kind, fingerprint, st, h, t, method, control, problem, work):
+    """One step of ``h`` days of ``method`` (``EULER``, ``SSPRK43`` or ``SSPRK93``) from
+    ``(st.u, st.s)`` at ``t`` into ``(st.ua, st.sa)``, through the buffers of its
+    ``STAGES`` table.
 
     Returns ``(rate, err, outcome)``: the explicit rate ``explicit_rate + taxis rate``
     [1/day] over the stages taken, the error ratio of the embedded second-order
@@ -255,52 +330,89 @@ def _explicit_step(kind, fingerprint, st, h, t, control, problem, work):
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    u, s, ua, sa, ub, sb = st.u, st.s, st.ua, st.sa, st.ub, st.sb
+    fields = (st.u, st.ua, st.ub, st.uc)
+    scalars = (st.s, st.sa, st.sb, st.sc)
     params, rtol, atol = problem.params, control.rtol, control.atol
     row_stats = work.row_stats
-    if control.method == EULER:
-        first_u, first_s, sub = ua, sa, h
-    else:
-        first_u, first_s, sub = ub, sb, 0.5 * h
-    stage = Stage(0.0, 1.0, sub, t, False, rtol, atol)
-    field_stage(kind, fingerprint, u, u, first_u, s, stage, problem, work)
-    scalar_stage(kind, fingerprint, s, s, first_s, stage, params, work)
-    taxis_rate = column_max(row_stats, STAT_TAXIS_RATE)
-    if _nonfinite(row_stats, first_s):
-        return control.explicit_rate + taxis_rate, 0.0, STATUS_NONFINITE
-    if sub * (control.explicit_rate + taxis_rate) > 1.0 + SLACK:
-        return control.explicit_rate + taxis_rate, 0.0, TOO_FAST
-    if control.method == EULER:
-        return control.explicit_rate + taxis_rate, 0.0, STATUS_OK
-    stage = Stage(0.0, 1.0, sub, t + sub, False, rtol, atol)
-    field_stage(kind, fingerprint, ub, u, ua, sb, stage, problem, work)
-    scalar_stage(kind, fingerprint, sb, s, sa, stage, params, work)
-    taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
-    stage = Stage(TWO_THIRDS, 1.0 - TWO_THIRDS, sub, t + h, False, rtol, atol)
-    field_stage(kind, fingerprint, ua, u, ub, sa, stage, problem, work)
-    scalar_stage(kind, fingerprint, sa, s, sb, stage, params, work)
-    taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
-    stage = Stage(0.0, 1.0, sub, t + sub, True, rtol, atol)
-    field_stage(kind, fingerprint, ub, u, ua, sb, stage, problem, work)
-    scalar_stage(kind, fingerprint, sb, s, sa, stage, params, work)
-    taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
-    if _nonfinite(row_stats, sa):
-        return control.explicit_rate + taxis_rate, 0.0, STATUS_NONFINITE
-    err = column_max(row_stats, STAT_ERROR)
+    table = STAGES[0] if method == EULER else STAGES[1] if method == SSPRK43 else STAGES[2]
+    sub = h / SSP_COEFFICIENT[method]
+    n_stages = table.shape[0]
+    taxis_rate = 0.0
+    for i in range(n_stages):
+        x, base, out = int(table[i, 0]), int(table[i, 1]), int(table[i, 2])
+        alpha = table[i, 3]
+        with_error = method == SSPRK43 and i == n_stages - 1
+        stage = Stage(alpha, 1.0 - alpha, sub, t + table[i, 4] * h, with_error, rtol, atol)
+        field_stage(
+            kind,
+            fingerprint,
+            fields[x],
+            fields[base],
+            fields[out],
+            scalars[x],
+            stage,
+            problem,
+            work,
+        )
+        scalar_stage(
+            kind, fingerprint, scalars[x], scalars[base], scalars[out], stage, params, work
+        )
+        taxis_rate = max(taxis_rate, column_max(row_stats, STAT_TAXIS_RATE))
+        if i == 0 or i == n_stages - 1:
+            if _nonfinite(row_stats, scalars[out]):
+                return control.explicit_rate + taxis_rate, 0.0, STATUS_NONFINITE
+        if i == 0 and sub * (control.explicit_rate + taxis_rate) > 1.0 + SLACK:
+            return control.explicit_rate + taxis_rate, 0.0, TOO_FAST
+    rate = control.explicit_rate + taxis_rate
+    s, sa, sb, sc = st.s, st.sa, st.sb, st.sc
+    if method == EULER:
+        return rate, 0.0, STATUS_OK
+    err = 0.0
+    if method == SSPRK43:  # u_new - 2 u3 + u: measured in the last stage's pass
+        err = column_max(row_stats, STAT_ERROR)
+        for i in range(s.shape[0]):
+            e = abs(sa[i] - 2.0 * sb[i] + s[i]) / (atol + rtol * max(abs(sa[i]), abs(s[i])))
+            err = max(err, e)
+        return rate, err, STATUS_OK
+    # |Y9 - (u - 4 Y6 + 6 Y8) / 3|, with Y6 in ub, Y8 in uc, Y9 in ua
+    err = field_error93(kind, st.u, st.ub, st.uc, st.ua, rtol, atol, row_stats)
     for i in range(s.shape[0]):
-        e = abs(sa[i] - 2.0 * sb[i] + s[i]) / (atol + rtol * max(abs(sa[i]), abs(s[i])))
-        err = max(err, e)
-    return control.explicit_rate + taxis_rate, err, STATUS_OK
+        e = abs(sa[i] - (s[i] - 4.0 * sb[i] + 6.0 * sc[i]) / 3.0)
+        err = max(err, e / (atol + rtol * max(abs(sa[i]), abs(s[i]))))
+    return rate, err, STATUS_OK
+
+
+@njit(cache=True, inline="always")
+def _first_method(method, dt, control):
+    """The method a call starts with: ``SSPRK93`` for an adaptive third-order call whose
+    first step is beyond SSP-RK(4,3)'s diffusion limit, else ``method`` (module doc)."""
+    if method == SSPRK43 and control.adaptive:
+        if dt * control.explicit_rate > SSP_COEFFICIENT[SSPRK43] * (1.0 + SLACK):
+            return SSPRK93
+    return method
+
+
+@njit(cache=True, inline="always")
+def _next_method(method, proposal, limit):
+    """After an accepted adaptive step: the method for the next, given the error
+    controller's ``proposal`` [day] and the positivity ``limit`` [day] of ``method``."""
+    if method == SSPRK43 and proposal > SWITCH_UP * limit:
+        return SSPRK93
+    if method == SSPRK93 and proposal < SWITCH_DOWN * limit:
+        return SSPRK43
+    return method
 
 
 @njit(cache=True, nogil=True)
 def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, work):
-    """Advance with forward Euler or SSP-RK(4,3) from ``t`` to ``t_stop`` [day] (module doc).
+    """Advance with forward Euler or the adaptive third-order pair from ``t`` to
+    ``t_stop`` [day] (module doc).
 
     ``st`` are the :class:`States`, ``dt`` the step [day] to try first, ``control`` the
     :class:`Control` (its ``explicit_rate`` = ``2 sum_a max(D) / h_a^2`` [1/day]: forward
-    Euler preserves positivity for ``dt * (explicit_rate + taxis_rate) <= 1``, SSP-RK(4,3)
-    for twice that), ``problem`` the :class:`~continuum.kernels.problem.Problem` and ``work`` the
+    Euler preserves positivity for ``dt * (explicit_rate + taxis_rate) <= 1``, the
+    third-order methods for ``SSP_COEFFICIENT`` times that), ``problem`` the
+    :class:`~continuum.kernels.problem.Problem` and ``work`` the
     :class:`~continuum.kernels.problem.StageWork`. Returns ``(t, dt_next, steps,
     rejected, status)``.
     """
@@ -310,17 +422,20 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
     steps = 0
     rejected = 0
     status = STATUS_OK
+    method = _first_method(control.method, dt, control)
     while _remaining(t, t_stop):
         if steps + rejected >= control.max_steps:
             status = STATUS_MAX_STEPS
             break
         h = clip_step(dt, t, t_stop)
-        rate, err, outcome = _explicit_step(kind, fingerprint, st, h, t, control, problem, work)
+        rate, err, outcome = _explicit_step(
+            kind, fingerprint, st, h, t, method, control, problem, work
+        )
         if outcome == STATUS_NONFINITE:
             status = STATUS_NONFINITE
             st, swapped = swap(st), not swapped
             break
-        coefficient = SSP_COEFFICIENT[control.method]
+        coefficient = SSP_COEFFICIENT[method]
         too_fast = h * rate > coefficient * (1.0 + SLACK)
         if not control.adaptive and too_fast:
             status = STATUS_UNSTABLE
@@ -333,7 +448,7 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
             if status != STATUS_OK:
                 break
             continue
-        if control.adaptive and control.method != EULER:
+        if control.adaptive and method != EULER:
             factor = step_factor(err, 3)
             if err > 1.0 or too_fast:
                 dt = min(h * factor, limit)
@@ -342,7 +457,12 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
                 if status != STATUS_OK:
                     break
                 continue
-            dt = grown_step(h, dt, min(h * factor, limit), limit)
+            proposal = h * factor
+            following = _next_method(method, proposal, limit)
+            if following != method:
+                limit *= SSP_COEFFICIENT[following] / coefficient
+                method = following
+            dt = grown_step(h, dt, min(proposal, limit), limit)
         st, swapped = swap(st), not swapped
         t += h
         steps += 1
@@ -582,9 +702,9 @@ def advance_imex2(kind, fingerprint, st, t, t_stop, dt, control, problem, work, 
             status = STATUS_MAX_STEPS
             break
         h = clip_step(dt, t, t_stop)
-        full = States(st.u, st.s, st.ua, st.sa, st.ub, st.sb)
-        first = States(st.u, st.s, st.ub, st.sb, st.ub, st.sb)
-        second = States(st.ub, st.sb, half.ua, half.sa, st.ub, st.sb)
+        full = States(st.u, st.s, st.ua, st.sa, st.ub, st.sb, st.uc, st.sc)
+        first = States(st.u, st.s, st.ub, st.sb, st.ub, st.sb, st.uc, st.sc)
+        second = States(st.ub, st.sb, half.ua, half.sa, st.ub, st.sb, st.uc, st.sc)
         limit, outcome = _imex_euler(
             kind, fingerprint, full, h, t, control, problem, work, implicit
         )
