@@ -115,9 +115,10 @@ def simulate(
         explicit steps far below the reactions' time scale, else ``"explicit"``; see
         ``continuum.solvers.choice``; the choice and why is logged and stored in the run
         file's solver settings as ``method_choice``), ``"euler"`` (forward Euler, fixed
-        ``dt``; order 1), ``"explicit"`` (SSP-RK(4,3), order 3, adaptive unless ``dt``
-        is given), ``"imex"`` (implicit LOD diffusion, explicit reactions and taxis; order 1,
-        adaptive unless ``dt`` is given) or ``"imex2"`` (Richardson extrapolation of IMEX
+        ``dt``; order 1), ``"explicit"`` (order 3: adaptive SSP-RK(4,3) where the error
+        sets the step, SSP-RK(9,3) where positivity does; SSP-RK(4,3) with a given
+        ``dt``), ``"imex"`` (implicit LOD diffusion, explicit reactions and taxis; order
+        1, adaptive unless ``dt`` is given) or ``"imex2"`` (Richardson extrapolation of IMEX
         Euler with taxis in the implicit line solves, ``2 E_{dt/2}(E_{dt/2}(u)) -
         E_dt(u)``; order 2, adaptive unless ``dt`` is given; neither diffusion nor taxis
         limits the step).

@@ -34,9 +34,9 @@ class SimulationError(RuntimeError):
 def diffusion_rate(diffusivity, law, maps, grid, implicit=None) -> float:
     """``2 sum_a D_max / h_a^2`` [1/day] of the fields diffused explicitly (all but the
     ``implicit`` ones): forward Euler stays positive for steps up to its inverse,
-    SSP-RK(4,3) up to twice that. ``diffusivity`` (n_fields,) [mm^2/day], ``law`` the
-    rows ``(map, field, a, b)`` of ``Transport.law()``, ``maps`` the static maps; fields in
-    a law are assumed in [0, 1]."""
+    SSP-RK(4,3) up to twice that, SSP-RK(9,3) up to six times. ``diffusivity``
+    (n_fields,) [mm^2/day], ``law`` the rows ``(map, field, a, b)`` of
+    ``Transport.law()``, ``maps`` the static maps; fields in a law are assumed in [0, 1]."""
     d = np.array(diffusivity, dtype=np.float64)
     for f, (m, g, a, b) in enumerate(law):
         if m >= 0:
@@ -232,13 +232,14 @@ class Solver:
 
 
 class ExplicitSolver(Solver):
-    """Forward Euler (``"euler"``, fixed dt) or SSP-RK(4,3) (``"explicit"``, adaptive or
-    fixed).
+    """Forward Euler (``"euler"``, fixed dt) or third order (``"explicit"``): adaptive
+    steps switch between SSP-RK(4,3) and SSP-RK(9,3) (``continuum.solvers.loops``), a
+    fixed dt takes SSP-RK(4,3).
 
-    Both keep densities non-negative when ``dt`` respects the diffusion and taxis limit
-    ``dt (2 sum_a D/h_a^2 + taxis_rate) <= c``, with ``c`` = 1 for Euler and 2 for
-    SSP-RK(4,3) (``loops.SSP_COEFFICIENT``); a fixed ``dt`` beyond the diffusion limit is
-    refused up front.
+    Each keeps densities non-negative when ``dt`` respects the diffusion and taxis limit
+    ``dt (2 sum_a D/h_a^2 + taxis_rate) <= c``, with ``c`` = 1 for Euler, 2 for
+    SSP-RK(4,3) and 6 for SSP-RK(9,3) (``loops.SSP_COEFFICIENT``); a fixed ``dt`` beyond
+    the diffusion limit is refused up front.
     """
 
     def __init__(self, model, state, method="explicit", **kwargs):

@@ -21,18 +21,19 @@ SSP-RK(4,3) (``SSPRK43``), third order, four stages of ``h/2`` (Kraaijevanger 19
     0), so the local error estimate is :math:`u^{n+1} - 2u^{(3)} + u^n`. Adaptive steps
     keep that below ``atol + rtol |u|`` and below the positivity limit of diffusion and
     taxis.
-SSP-RK(9,3) (``SSPRK93``), third order, nine stages of ``h/6`` (Ketcheson 2008, the
-    SSP-RK(n^2,3) family with n = 3), strong-stability coefficient 6:
-    :math:`Y_1 = u^n + \tfrac{h}{6} L(u^n)`,
-    :math:`Y_{i} = Y_{i-1} + \tfrac{h}{6} L(Y_{i-1})` for i = 2..5 and 7..9,
-    :math:`Y_6 = \tfrac35 Y_1 + \tfrac25 (Y_5 + \tfrac{h}{6} L(Y_5))`,
+SSP-RK(9,3) (``SSPRK93``), third order, nine stages of ``h/6`` (Ketcheson 2008, SIAM J.
+    Sci. Comput. 30, 2113, doi:10.1137/07070485X: the SSP-RK(n^2,3) family, n = 3),
+    strong-stability coefficient 6:
+    :math:`Y_1 = u^n + \\tfrac{h}{6} L(u^n)`,
+    :math:`Y_{i} = Y_{i-1} + \\tfrac{h}{6} L(Y_{i-1})` for i = 2..5 and 7..9,
+    :math:`Y_6 = \\tfrac35 Y_1 + \\tfrac25 (Y_5 + \\tfrac{h}{6} L(Y_5))`,
     :math:`u^{n+1} = Y_9`. Per right-hand side evaluation it advances 2/3 of the
     forward-Euler limit (SSP-RK(4,3): 1/2). The embedded solution
     :math:`(u^n - 4Y_6 + 6Y_8)/3` is second order with non-negative weights, so the
     estimate :math:`|Y_9 - (u^n - 4Y_6 + 6Y_8)/3|` is O(h^3) like SSP-RK(4,3)'s; it is
     about 3.5 times smaller at equal ``h`` (third-order defects 11/324 and 1/324 against
     1/12 and 1/12), so at equal tolerance SSP-RK(9,3) takes steps about
-    :math:`3.5^{1/3} \approx 1.5` times longer.
+    :math:`3.5^{1/3} \\approx 1.5` times longer.
 Adaptive third-order steps choose between the two after every accepted step: SSP-RK(4,3)
     while the error sets the step, SSP-RK(9,3) while positivity does. SSP-RK(9,3) costs
     9/4 as much per step and may go 3 times as far, so it pays once the step it can take
