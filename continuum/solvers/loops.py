@@ -42,7 +42,9 @@ Adaptive third-order steps choose between the two after every accepted step: SSP
     allows about 1.5 x 1.5 = 9/4), and back when SSP-RK(9,3)'s next step falls below
     ``SWITCH_DOWN`` = 3/4 of its own limit (9/4 of SSP-RK(4,3)'s). Each call starts with
     SSP-RK(9,3) if the step it is given is beyond SSP-RK(4,3)'s diffusion limit, else
-    with SSP-RK(4,3): the choice depends on ``dt`` alone, so a resumed run repeats it.
+    with SSP-RK(4,3), which hands a step over to SSP-RK(9,3) when its first stage finds
+    the step beyond its limit (taxis) but within SSP-RK(9,3)'s: the choice depends on
+    ``dt`` and the state alone, so a resumed run repeats it.
 IMEX Euler with LOD diffusion (``advance_imex``), first order: explicit Euler for
     reactions and taxis, then backward-Euler line solves of each implicit field along each
     axis (see ``continuum.kernels.implicit``); the model's stiff fields (oxygen) take a
@@ -443,7 +445,11 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
             break
         limit = coefficient * positivity_limit(rate)
         if control.adaptive and outcome == TOO_FAST:
-            dt = limit
+            wider = SSP_COEFFICIENT[SSPRK93] * positivity_limit(rate)
+            if method == SSPRK43 and h <= wider:  # a step SSP-RK(9,3) may take: keep it
+                method = SSPRK93
+            else:
+                dt = limit
             rejected += 1
             status = underflow(dt, control)
             if status != STATUS_OK:
