@@ -3,10 +3,10 @@
 The explicit method keeps densities non-negative only for steps below a diffusion limit,
 ``0.9 * 2 / (2 sum_a D_max / h_a^2)`` for SSP-RK(4,3) (SSP-RK(9,3), which it switches to
 where that limit holds the step, goes 3 times as far at 9/4 the cost per step; the rule
-below keeps SSP-RK(4,3)'s limit); on fine grids that limit is minutes
-while the tissue changes over days. The implicit-explicit method removes it (and solves
-stiff fields such as oxygen implicitly) at the price of a first-order step that costs
-several explicit stages. ``auto`` therefore picks
+below keeps SSP-RK(4,3)'s limit); on fine grids that limit is minutes while the tissue
+changes over days. The implicit-explicit method removes it (and solves stiff fields such
+as oxygen implicitly) at the price of a first-order step that costs several explicit
+stages. ``auto`` therefore picks
 
 * ``"explicit"`` for a model without tissue fields (a lumped primary);
 * ``"imex"`` when the model has stiff fields (``Model.stiff_fields``);
