@@ -45,6 +45,7 @@ from continuum.kernels.flags import FASTMATH
 from continuum.kernels.fv import (
     DIRICHLET,
     PERIODIC,
+    boundary_face,
     harmonic,
 )
 from continuum.kernels.taxis import minmod
@@ -429,8 +430,7 @@ def _known_terms(u_old, predictor, f, system, problem, known, own):
                     continue
                 i = where[axis]
                 for side in range(2):
-                    edge = i == 0 if side == 0 else i == n - 1
-                    if edge and bc_kind[f, axis, side] == DIRICHLET:
+                    if boundary_face(bc_kind[f, axis, side], side, i, n) == DIRICHLET:
                         weight = 2.0 * dt * inv_h2[axis] * coef[i0, i1, k]
                         value += weight * bc_val[f, axis, side]
                         diagonal += weight

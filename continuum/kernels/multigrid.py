@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from continuum.kernels.flags import FASTMATH
-from continuum.kernels.fv import DIRICHLET, PERIODIC, cell, harmonic
+from continuum.kernels.fv import DIRICHLET, PERIODIC, boundary_face, cell, harmonic
 
 PRE_SWEEPS, POST_SWEEPS, COARSEST_SWEEPS = 2, 2, 40
 
@@ -95,12 +95,9 @@ def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
                 if n == 1:
                     continue
                 i = idx[axis]
-                dirichlet = 0
-                if i == 0 and bc_kind[axis, 0] == DIRICHLET:
-                    dirichlet += 1
-                if i == n - 1 and bc_kind[axis, 1] == DIRICHLET:
-                    dirichlet += 1
-                value += dirichlet * 2.0 * dt * inv_w[axis, i] ** 2 * coef[i0, i1, k]
+                for side in range(2):
+                    if boundary_face(bc_kind[axis, side], side, i, n) == DIRICHLET:
+                        value += 2.0 * dt * inv_w[axis, i] ** 2 * coef[i0, i1, k]
             total[i0, i1, k] = value
 
 

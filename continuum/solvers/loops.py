@@ -312,9 +312,12 @@ def swap(st):
 
 
 @njit(cache=True, inline="always")
-def restore(st, swapped):
-    """After an odd number of swaps the solution lies in the caller's ``ua``, ``sa``
-    (``st.u``, ``st.s``): copy it into the caller's ``u``, ``s``."""
+def restore(st, swapped, status):
+    """Leave the solution in the caller's ``u``, ``s``: after an odd number of swaps it
+    lies in the caller's ``ua``, ``sa`` (``st.u``, ``st.s``). With ``STATUS_NONFINITE``
+    the step that went wrong (``st.ua``, ``st.sa``) is handed back instead."""
+    if status == STATUS_NONFINITE:
+        st, swapped = swap(st), not swapped
     if swapped:
         copy_into(st.ua, st.u)
         copy_into(st.sa, st.s)
@@ -436,7 +439,6 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
         )
         if outcome == STATUS_NONFINITE:
             status = STATUS_NONFINITE
-            st, swapped = swap(st), not swapped
             break
         coefficient = SSP_COEFFICIENT[method]
         too_fast = h * rate > coefficient * (1.0 + SLACK)
@@ -473,7 +475,7 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
         st, swapped = swap(st), not swapped
         t += h
         steps += 1
-    restore(st, swapped)
+    restore(st, swapped, status)
     return t, dt, steps, rejected, status
 
 
@@ -642,8 +644,6 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
             rejected += retry
             if retry and status == STATUS_OK:
                 continue
-            if status == STATUS_NONFINITE:  # hand back the step that went wrong
-                st, swapped = swap(st), not swapped
             break
         if control.adaptive:
             err, factor = _imex_error(st, h, control, implicit, work.row_stats)
@@ -660,7 +660,7 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
         st, swapped = swap(st), not swapped
         t += h
         steps += 1
-    restore(st, swapped)
+    restore(st, swapped, status)
     return t, dt, steps, rejected, status
 
 
@@ -728,8 +728,6 @@ def advance_imex2(kind, fingerprint, st, t, t_stop, dt, control, problem, work, 
             rejected += retry
             if retry and status == STATUS_OK:
                 continue
-            if status == STATUS_NONFINITE:  # hand back the step that went wrong
-                st, swapped = swap(st), not swapped
             break
         err = _extrapolate(st.ua, half.ua, st.u, control.rtol, control.atol, work.row_stats)
         for i in range(st.s.shape[0]):
@@ -751,5 +749,5 @@ def advance_imex2(kind, fingerprint, st, t, t_stop, dt, control, problem, work, 
         st, swapped = swap(st), not swapped
         t += h
         steps += 1
-    restore(st, swapped)
+    restore(st, swapped, status)
     return t, dt, steps, rejected, status
