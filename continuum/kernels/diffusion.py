@@ -47,20 +47,28 @@ def _outer_neighbours(u, f, i0, i1, axis, bc_kind, bc_val, n):
     return row_lo, row_hi, al, ah, bl + bh - 2.0, gl + gh
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def update_row(kind, u_in, out, f, i0, i1, d, stage, problem, scalars):
+@njit(cache=True, fastmath=FASTMATH, _nrt=False)
+def update_row(
+    kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, scalars
+):
     """Fused stage update of one row with constant-coefficient diffusion.
 
     ``out = beta u_in + beta dt (R_f + d laplacian(u_in))`` on row ``(i0, i1)`` of field
     ``f`` (``out`` is that row of the output), where ``R_f`` is the model's inlined
     ``reaction_point`` (``kind`` is the model's literal kernel name), ``d`` [mm^2/day] and
     ``stage`` the :class:`~continuum.kernels.problem.Stage` (``beta``, ``dt`` [day],
-    ``t`` [day]); ``d = 0`` skips diffusion. The row terms and ``alpha u_base`` are added
-    by :func:`finish_row`.
+    ``t`` [day]); ``d = 0`` skips diffusion; ``bc_kind``, ``bc_val``, ``inv_h2``, ``maps``
+    and ``params`` as in :class:`~continuum.kernels.problem.Problem`. The row terms and
+    ``alpha u_base`` are added by :func:`finish_row`.
+
+    Compiled as a function of its own, not inlined into the stage pass: Numba's IR
+    inlining copies the model's reactions three times into the parallel loop, which then
+    takes seconds longer to compile. Without Numba's reference counting (``_nrt=False``),
+    so that a call per row costs no atomic operations on the arrays it is passed (it
+    creates views only, never arrays, and neither may a model's ``reaction_point``).
     """
     n0, n1, n2 = u_in.shape[1], u_in.shape[2], u_in.shape[3]
-    bc_kind, bc_val, inv_h2 = problem.bc_kind, problem.bc_val, problem.inv_h2
-    maps, params, beta, t = problem.maps, problem.params, stage.beta, stage.t
+    beta, t = stage.beta, stage.t
     row = u_in[f, i0, i1]
     lo0, hi0, a0l, a0h, b0, g0 = _outer_neighbours(u_in, f, i0, i1, 0, bc_kind, bc_val, n0)
     lo1, hi1, a1l, a1h, b1, g1 = _outer_neighbours(u_in, f, i0, i1, 1, bc_kind, bc_val, n1)

@@ -13,7 +13,9 @@ A model's kernels, registered with :func:`register`:
 ``reaction_point(u, maps, i0, i1, k, f, scalars, params, t)``
     Returns the pointwise rate of field ``f`` in cell ``(i0, i1, k)``. It is inlined into
     the stencil loop of the fused stage update, so simple reactions cost no extra pass
-    over memory; declare it ``@njit(inline="always")``.
+    over memory; declare it ``@njit(inline="always")``. That loop runs without Numba's
+    reference counting (``diffusion.update_row``): the kernel may read arrays and take
+    views of them, but not create arrays.
 ``reaction_row(u, maps, i0, i1, scalars, params, t, rate, exports)``
     Adds the pointwise (reaction) rates of grid row ``u[:, i0, i1, :]`` to ``rate``
     (shape ``(n_fields, n2)``) and adds to ``exports[e]`` the row sum of each export
@@ -209,11 +211,53 @@ def entry_point(dispatcher, args, literal=(0, 1)):
     point directly costs microseconds. Reads the on-disk cache when it can.
     """
     signature = tuple(types.literal(a) if i in literal else typeof(a) for i, a in enumerate(args))
-    entry = dispatcher.compile(signature)
+    try:
+        entry = dispatcher.compile(signature)
+    except Exception:
+        if isinstance(args[0], str) and args[0] in _KERNELS:
+            check_point_kernel(args[0])
+        raise
     # A specialisation loaded from the disk cache and called directly skips the dispatcher
     # path that starts Numba's thread pool; its parallel kernels need the pool running.
     _launch_threads()
     return entry
+
+
+_POINT_ARGS = (
+    types.float64[:, :, :, ::1],  # u
+    types.float64[:, :, :, ::1],  # maps
+    *(types.int64,) * 4,  # i0, i1, k, f
+    types.float64[::1],  # scalars
+    types.float64[::1],  # params
+    types.float64,  # t
+)
+
+
+def check_point_kernel(name: str) -> None:
+    """Raise ``TypeError`` naming the ``reaction_point`` of kernel name ``name`` when it
+    compiles with Numba's reference counting but not without: it creates arrays, which
+    the stencil loop cannot (``diffusion.update_row`` runs without reference counting).
+    Called when a stepper fails to compile, to say why."""
+
+    def call(kind, u, maps, i0, i1, k, f, scalars, params, t):
+        return reaction_point(kind, u, maps, i0, i1, k, f, scalars, params, t)
+
+    signature = (types.literal(name), *_POINT_ARGS)
+    try:
+        njit(_nrt=False)(call).compile(signature)
+        return
+    except Exception:
+        try:
+            njit(call).compile(signature)
+        except Exception:
+            return  # fails either way: Numba's own error says why
+    point = _KERNELS[name].point
+    what = getattr(point, "__name__", repr(point))
+    raise TypeError(
+        f"reaction_point {what!r} of kernel {name!r} creates an array: the stencil loop "
+        "runs it once per cell without Numba's reference counting, so it may read arrays "
+        "and take views of them but not allocate (compute with scalars)"
+    ) from None
 
 
 def _lookup(kind):

@@ -124,6 +124,7 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
     numba.literally(kind)
     numba.literally(fingerprint)
     maps, params, mask = problem.maps, problem.params, problem.mask
+    bc_kind, bc_val, inv_h2 = problem.bc_kind, problem.bc_val, problem.inv_h2
     exports, row_stats = work.exports, work.row_stats
     n_fields, n0, n1, _ = u_in.shape
     use_rate = _uses_rate_rows(kind, problem)
@@ -142,7 +143,22 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
         for f in range(n_fields):
             fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
             out = u_out[f, i0, i1]
-            update_row(kind, u_in, out, f, i0, i1, fused, stage, problem, scalars)
+            update_row(
+                kind,
+                u_in,
+                out,
+                f,
+                i0,
+                i1,
+                fused,
+                stage,
+                bc_kind,
+                bc_val,
+                inv_h2,
+                maps,
+                params,
+                scalars,
+            )
             nonfinite += finish_row(out, rate[f], use_rate, u_base[f, i0, i1], stage)
             err = _mask_and_error(out, u_in[f, i0, i1], u_base[f, i0, i1], mask, i0, i1, stage, err)
         row_stats[r, STAT_NONFINITE] = nonfinite

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numba import njit
 
 import continuum as ct
 
@@ -151,3 +152,33 @@ def test_a_bad_class_reference_is_one_clear_problem(tmp_path, reference, message
     (tmp_path / "scenario.toml").write_text(text)
     with pytest.raises(ct.ScenarioError, match=message):
         ct.load_scenario(tmp_path / "scenario.toml")
+
+
+@njit(inline="always")
+def _growth_with_a_scratch_array(u, maps, i0, i1, k, f, scalars, params, t):
+    scratch = np.zeros(1)  # an allocation per cell: the stencil loop cannot take it
+    x = u[0, i0, i1, k]
+    return params[1] * x * (1.0 - x) + scratch[0]
+
+
+class _AllocatingGrowth(ct.models.Model):
+    """du/dt = D laplace(u) + rho u (1 - u), its kernel allocating a scratch array."""
+
+    kernels = ct.models.KernelSet(point=_growth_with_a_scratch_array)
+    field_names = ("u",)
+    PARAMETERS = (
+        ct.models.Parameter("D", 0.01, "mm^2/day", "motility"),
+        ct.models.Parameter("rho", 1.0, "1/day", "proliferation"),
+    )
+
+    def transport(self):
+        return ct.models.Transport.of(self.field_names, diffusion={"u": self.parameters["D"]})
+
+
+def test_a_kernel_that_allocates_gets_an_error_naming_it():
+    model = _AllocatingGrowth()
+    state = model.initial_state(ct.Grid((8,), 0.1), u=0.1)
+    with pytest.raises(
+        TypeError, match=r"reaction_point '_growth_with_a_scratch_array' .* creates an array"
+    ):
+        ct.simulate(model, state, 0.1, method="euler", dt=0.01, progress=False)
