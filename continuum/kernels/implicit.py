@@ -188,7 +188,7 @@ def _line_cell(axis, line, n1, n2, j):
     return j, i1, line - i1 * n2
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def implicit_diffusion_axis(u, f, axis, d, lam, problem, scratch, taxis):
     """Backward-Euler diffusion of field ``f`` along ``axis``, in place.
 
@@ -469,15 +469,13 @@ def operator_residual(x, known, own, operator, inv_w, rtol, atol, residual, row_
         row_stats[r, 1] = ratio
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work):
     """The system of :func:`solve_backward_euler`: stiff rates, coefficients, diagonal
     ``1 + dt R``, the start ``x = u_old[f] + dt start_rate`` (``u_old[f]`` when
     ``start_rate`` is empty), the operator on every multigrid level (level 0 gives the
     residual, in 1D too), the right-hand side ``work.known`` and ``work.own``. Returns the
     :class:`System`."""
-    numba.literally(kind)
-    numba.literally(fingerprint)
     dt, t, d, start_rate = step.dt, step.t, step.d, step.start_rate
     offsets, shapes = work.offsets, work.shapes
     coef = multigrid.level(work.coef, offsets, shapes, 0)
@@ -530,7 +528,7 @@ def _line_axis(u):
     return line_axis if lines == 1 else -1
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _correct(u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats):
     """Add to ``work.x`` the correction for the residual in level 0 of ``work.rhs``: one
     line solve in 1D (exact), one multigrid V-cycle otherwise. Returns the largest
@@ -564,7 +562,7 @@ def _correct(u_old, f, d, problem, system, rtol, atol, scratch, work, row_stats)
     return _add(work.x, correction, rtol, atol, row_stats)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, buffers):
     """Backward-Euler step of field ``f`` (diffusion and stiff decay implicit), in place.
 
@@ -585,9 +583,11 @@ def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, 
     V-cycles in 2D and 3D (``continuum.kernels.multigrid``).
     ``problem`` is a :class:`~continuum.kernels.problem.Problem`. Returns the number of
     corrections, or -1 if ``step.max_iterations`` did not suffice.
+
+    Inlined (Numba IR) into its caller, with :func:`_prepare_system`, :func:`_correct`
+    and ``multigrid.v_cycle``: each level of calls would compile the code below it once
+    more (``loops._imex_euler``). ``kind`` and ``fingerprint`` are literal there.
     """
-    numba.literally(kind)
-    numba.literally(fingerprint)
     d, rtol, atol = step.d, step.rtol, step.atol
     scratch, work, row_stats = buffers.scratch, buffers.work, buffers.row_stats
     system = _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work)

@@ -304,7 +304,7 @@ def _level_views(e, r, operator, offsets, shapes, index):
     )
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def v_cycle(e, r, scratch, operator, offsets, shapes, inv_w):
     """One V(2,2)-cycle for ``M e = r`` from ``e = 0``; level 0 of ``e`` gets the result.
 

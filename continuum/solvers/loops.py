@@ -522,16 +522,14 @@ def _stiff_solve_impl(kind, fingerprint, u_old, out, f, step, problem, buffers):
     return impl
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit):
     """The implicit part of an IMEX step on ``st.ua`` (the explicit predictor): a full
     backward-Euler solve for each stiff field, LOD line solves along each axis for each
     other field with ``implicit.diffusivity > 0`` or a row in ``implicit.taxis``. A stiff
     solve starts from the previous step's mean rate when the adaptive error estimator
     holds one (``implicit.rates``). Returns the first stiff field whose solve did not
-    converge, or -1."""
-    numba.literally(kind)
-    numba.literally(fingerprint)
+    converge, or -1. Inlined into :func:`_imex_euler`."""
     rates = implicit.rates[int(implicit.history[1])]
     extrapolate = implicit.history[0] != 0.0 and rates.shape == st.u.shape
     for f in range(st.u.shape[0]):
@@ -575,7 +573,7 @@ def _imex_error(st, h, control, implicit, row_stats):
     return err, step_factor(err, 2) if have_prev else 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _imex_euler(kind, fingerprint, st, h, t, control, problem, work, implicit):
     """One IMEX Euler step of ``h`` days from ``(st.u, st.s)`` at ``t`` into
     ``(st.ua, st.sa)``: the explicit stage (reactions, explicit diffusion and taxis, the
@@ -584,9 +582,13 @@ def _imex_euler(kind, fingerprint, st, h, t, control, problem, work, implicit):
     Returns ``(limit, outcome)``: the positivity limit [day] of the explicit terms and
     ``STATUS_OK``, ``TOO_FAST`` (``h`` broke that limit; nothing solved),
     ``STATUS_SOLVER`` or ``STATUS_NONFINITE``.
+
+    Inlined (Numba IR) into the IMEX loops, as are :func:`_implicit_solves` and the stiff
+    solver's pass-through levels: Numba links a callee's machine code into every caller
+    and optimises it again there, so each level of calls costs the code below it once
+    more (about 10 s of the first 32² invasion cascade's compilation). The literal
+    ``kind`` and ``fingerprint`` are the loops'.
     """
-    numba.literally(kind)
-    numba.literally(fingerprint)
     stage = Stage(0.0, 1.0, h, t, False, control.rtol, control.atol)
     field_stage(kind, fingerprint, st.u, st.u, st.ua, st.s, stage, problem, work)
     scalar_stage(kind, fingerprint, st.s, st.s, st.sa, stage, problem.params, work)
