@@ -717,14 +717,20 @@ def advance_imex2(kind, fingerprint, st, t, t_stop, dt, control, problem, work, 
         limit, outcome = _imex_euler(
             kind, fingerprint, full, h, t, control, problem, work, implicit
         )
+        failed = full
         if outcome == STATUS_OK:
+            failed = first
             _, outcome = _imex_euler(
                 kind, fingerprint, first, 0.5 * h, t, control, problem, work, implicit
             )
         if outcome == STATUS_OK:
+            failed = second
             _, outcome = _imex_euler(
                 kind, fingerprint, second, 0.5 * h, t + 0.5 * h, control, problem, work, implicit
             )
+        if outcome == STATUS_NONFINITE:  # hand back the Euler step that went wrong
+            copy_into(st.ua, failed.ua)
+            copy_into(st.sa, failed.sa)
         if outcome != STATUS_OK:
             dt, status, retry = _failed_imex_step(outcome, limit, dt, control)
             rejected += retry
