@@ -76,20 +76,12 @@ def test_nan_in_initial_state(setup):
         model.initial_state(grid, u=u)
 
 
-def test_blow_up_is_reported_with_field_time_and_step():
+@pytest.mark.parametrize("method", ["euler", "explicit", "imex", "imex2"])
+def test_blow_up_is_reported_with_field_time_and_step(method):
     grid = ct.Grid(16, 0.1)
     model = ct.models.FisherKPP(diffusivity=0.01, growth_rate=1e3)
     state = model.initial_state(grid, u=0.5)  # dt = 0.1 overshoots: u(1-u) runs away
     with pytest.raises(ct.SimulationError, match=r"non-finite values in u at t = .* step \d+"):
-        ct.simulate(model, state, 10.0, method="euler", dt=0.1)
-
-
-@pytest.mark.parametrize("method", ["explicit", "imex", "imex2"])
-def test_blow_up_names_the_field_with_every_method(method):
-    grid = ct.Grid(16, 0.1)
-    model = ct.models.FisherKPP(diffusivity=0.01, growth_rate=1e3)
-    state = model.initial_state(grid, u=0.5)
-    with pytest.raises(ct.SimulationError, match=r"non-finite values in u at t = "):
         ct.simulate(model, state, 10.0, method=method, dt=0.1)
 
 
