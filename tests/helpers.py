@@ -1,8 +1,29 @@
 """Shared helpers for the tests."""
 
+import numba
 import numpy as np
+from numba import njit
 
+from continuum.kernels.stage import stage_pass
+from continuum.solvers import loops
 from continuum.solvers.base import make_solver
+
+
+@njit(cache=True)
+def _stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
+    """``stage.stage_pass`` callable from Python (the solvers' kernels are compiled for
+    compiled callers only)."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work)
+
+
+@njit(cache=True)
+def _scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work):
+    """``loops.scalar_stage`` callable from Python."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    loops.scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work)
 
 
 def compiled_rate(model, state):
@@ -41,7 +62,6 @@ def _field_stage(model, state, t):
     ``(solver, u_out, dt)``."""
     from continuum.kernels.problem import Stage
     from continuum.kernels.registry import FINGERPRINT, entry_point
-    from continuum.kernels.stage import stage_pass
 
     solver = make_solver("explicit", model, state.copy())
     dt = float(2**30)
@@ -51,7 +71,7 @@ def _field_stage(model, state, t):
     field_args = (solver.kind, FINGERPRINT, solver.u, solver.u, u_out, solver.s, stage, problem)
     field_args += (solver.work,)
     if solver.u.shape[0] > 0:
-        entry_point(stage_pass, field_args)(*field_args)
+        entry_point(_stage_pass, field_args)(*field_args)
     return solver, u_out, dt
 
 
@@ -64,14 +84,13 @@ def compiled_rhs(model, state, t=0.0):
     (grid shape), the exports integrated over the grid (per day) and the scalars' rates.
     """
     from continuum.kernels.registry import FINGERPRINT, entry_point
-    from continuum.solvers import loops
 
     solver, u_out, dt = _field_stage(model, state, t)
     s_out = np.empty_like(solver.s)
     scalar_stage = loops.Stage(0.0, 1.0, 1.0, float(t), False, 1.0, 1.0)
     scalar_args = (solver.kind, FINGERPRINT, solver.s, solver.s, s_out, scalar_stage)
     scalar_args += (solver.params, solver.work)
-    entry_point(loops.scalar_stage, scalar_args)(*scalar_args)
+    entry_point(_scalar_stage, scalar_args)(*scalar_args)
     rate = ((u_out - solver.u) / dt).reshape(state.data.shape)
     return rate, solver.totals.copy(), solver.ds.copy()
 

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from numba import njit
 
 from continuum.kernels.flags import FASTMATH
+from continuum.kernels.internal import internal
 
 # Offsets of the circulation block in a model's scalar vector (see ``CIRCULATION_SCALARS``):
 (
@@ -51,7 +52,7 @@ class CirculationRates(NamedTuple):
     """Killing of CTCs in blood by natural-killer cells [1/day]."""
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def circulation_rates(scalars, start, tumour, rates, dscalars):
     """Rates of the circulation block at ``scalars[start:]`` (cells, cells/day), fed by
     ``tumour`` (:class:`TumourFluxes`) under ``rates`` (:class:`CirculationRates`).
@@ -94,7 +95,7 @@ def circulation_rates(scalars, start, tumour, rates, dscalars):
     dscalars[start + REMOVED] = tumour.treated + therapy * (blood + lymph)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _profile(total, start_rate, end_rate, h):
     """``(q0, q1, q2)`` of the inflow ``q0 + q1 s + q2 s^2`` on ``[0, h]`` with integral
     ``total`` and end values ``start_rate``, ``end_rate``; constant ``total / h`` if that
@@ -113,7 +114,7 @@ def _profile(total, start_rate, end_rate, h):
     return q0, q1, q2
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _weights(rate, h):
     """``(e^{-rate h}, I0, I1, I2)`` with ``Ik = int_0^h e^{-rate (h - s)} s^k ds``."""
     z = rate * h
@@ -130,7 +131,7 @@ def _weights(rate, h):
     return decay, i0, i1, i2
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _relax(level, q0, q1, q2, extra, extra_rate, rate, h):
     """``x(h)`` for ``x' = q0 + q1 s + q2 s^2 + extra e^{-extra_rate s} - rate x``."""
     decay, i0, i1, i2 = _weights(rate, h)
@@ -142,7 +143,7 @@ def _relax(level, q0, q1, q2, extra, extra_rate, rate, h):
     return end
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def advance_circulation(scalars, start, shed, rates, h, params6, first_pass):
     """Advance the circulation block at ``scalars[start:]`` exactly over ``h`` days.
 
@@ -202,7 +203,7 @@ def advance_circulation(scalars, start, shed, rates, h, params6, first_pass):
     scalars[start + REMOVED] += therapy * (blood_integral + lymph_integral)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def relax_circulation(s_in, s_out, start, flux_blood, flux_lymph, params6, first_pass, h):
     """Blood and lymph of the block at ``start`` taken exactly over ``h`` days from
     ``s_in`` into ``s_out``, with the inflows [cells/day] held constant (see

@@ -48,6 +48,7 @@ import math
 from numba import njit
 
 from continuum.kernels.flags import FASTMATH
+from continuum.kernels.internal import internal
 from continuum.kernels.lumped import (
     BERTALANFFY,
     EXPONENTIAL,
@@ -188,7 +189,7 @@ SITE_PARAMETERS = (
 ) = range(len(SITE_PARAMETERS))
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _relaxation_weight(rate, h):
     """``(1 - e^{-rate h}) / rate`` [day], ``h`` in the limit ``rate -> 0``."""
     z = rate * h
@@ -197,7 +198,7 @@ def _relaxation_weight(rate, h):
     return -math.expm1(-z) / rate
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _exponential_linear(a, a1, death, log_size, h):
     """``ln s(h)`` for ``ds/dt = min(a s, a1) - death s``: exponential below the switch
     size ``a1/a``, linear above it, each piece exact, crossings found in closed form."""
@@ -295,7 +296,7 @@ def colony_shedding(p, log_size):
     return p[P_SHEDDING_MU] * math.exp(p[P_SHEDDING_ALPHA] * log_size)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _dormant_step(dormant, inflow, wake, death, h):
     """Exact dormant pool after ``h`` days with constant inflow ``inflow`` [cells/day]:
     ``dZ/dt = inflow - (w + d) Z``. Returns ``(Z(h), integral of Z over the step)``."""
@@ -308,7 +309,7 @@ def _dormant_step(dormant, inflow, wake, death, h):
     return dormant + inflow * h - rate * integral, integral
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _burden_after(p, counts, logs, cohort, phi, death, h):
     """Cells in the colonies of cohorts ``0..cohort`` after ``h`` days at ``phi``."""
     burden = 0.0
@@ -318,7 +319,7 @@ def _burden_after(p, counts, logs, cohort, phi, death, h):
     return burden
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def growth_factor(p, counts, logs, cohort, burden, death, h):
     """``phi = max(0, 1 - burden / capacity)``: the growth left in the organ, held over the
     step; where a fast step would overfill the organ, the largest ``phi`` that ends it at
@@ -399,7 +400,7 @@ def _move_colonies(p, counts, logs, edges, cohort, phi, death, h):
     return burden_mid, emission_mid, burden, emission, shedding, colonies, lost
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def site_step(block, p, n_cohorts, cohort, t0, t1, arrivals, clustered, cluster_seeding):
     """Advance one site's block from ``t0`` to ``t1`` [day] (within one cohort's births).
 

@@ -34,6 +34,7 @@ from continuum.kernels.fv import (
     harmonic,
     neighbour,
 )
+from continuum.kernels.internal import internal
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -47,7 +48,7 @@ def _outer_neighbours(u, f, i0, i1, axis, bc_kind, bc_val, n):
     return row_lo, row_hi, al, ah, bl + bh - 2.0, gl + gh
 
 
-@njit(cache=True, fastmath=FASTMATH, _nrt=False)
+@internal(fastmath=FASTMATH, _nrt=False)
 def update_row(
     kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, scalars
 ):
@@ -167,7 +168,7 @@ def coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k):
     )
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def add_diffusion_row_general(u, f, i0, i1, d, problem, rate_row):
     """Add variable-coefficient and/or masked diffusion of field ``f`` on row ``(i0, i1)``
     to ``rate_row`` [u/day]: the divergence of the face fluxes of ``fv``.

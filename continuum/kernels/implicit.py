@@ -48,6 +48,7 @@ from continuum.kernels.fv import (
     boundary_face,
     harmonic,
 )
+from continuum.kernels.internal import internal
 from continuum.kernels.taxis import minmod
 
 ROUNDOFF = 64.0 * np.finfo(np.float64).eps
@@ -140,7 +141,7 @@ class System(NamedTuple):
     """[day]"""
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def thomas(lower, diag, upper, rhs, n, cprime):
     """Solve a tridiagonal system in place (``rhs`` becomes the solution)."""
     cprime[0] = upper[0] / diag[0]
@@ -153,7 +154,7 @@ def thomas(lower, diag, upper, rhs, n, cprime):
         rhs[j] -= cprime[j] * rhs[j + 1]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def cyclic_thomas(lower, diag, upper, rhs, n, cprime, z):
     """Periodic tridiagonal solve (Sherman-Morrison), ``n >= 3``.
 
@@ -357,7 +358,7 @@ def _solve_line(buf, n, periodic):
         thomas(lower, diag, upper, rhs, n, cprime)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def line_solve_axis(x, u, f, axis, d, problem, system, scratch):
     """Solve ``(omega + diag_add - lam T_axis) y = scale x`` on every line; ``x = y``.
 
@@ -382,7 +383,7 @@ def line_solve_axis(x, u, f, axis, d, problem, system, scratch):
             x[a, b, c] = rhs[j]
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def stiff_rates(kind, fingerprint, u, f, maps, params, t, out):
     """``out`` = the model's ``stiff_rate`` R of field ``f`` in every cell [1/day]."""
     numba.literally(kind)
@@ -395,7 +396,7 @@ def stiff_rates(kind, fingerprint, u, f, maps, params, t, out):
             out[i0, i1, k] = registry.stiff_rate(kind, u, maps, i0, i1, k, f, params, t)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def coefficients(u, f, d, law, maps, mask, has_mask, out):
     """``out`` = the local diffusion coefficient of field ``f`` [mm^2/day] in every cell."""
     n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
@@ -406,7 +407,7 @@ def coefficients(u, f, d, law, maps, mask, has_mask, out):
             out[i0, i1, k] = coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def _known_terms(u_old, predictor, f, system, problem, known, own):
     """The parts of ``M x = b`` for field ``f`` that are not face fluxes between cells:
     ``known = b = predictor + dt R_old u_old`` plus the boundary values' share of
@@ -438,7 +439,7 @@ def _known_terms(u_old, predictor, f, system, problem, known, own):
             own[i0, i1, k] = diagonal
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def operator_residual(x, known, own, operator, inv_w, rtol, atol, residual, row_stats):
     """``residual = known - own x + dt T x`` on level 0 (``b - M x``; :func:`_known_terms`),
     the flux sum ``dt T x`` in difference form from the face weights ``(w0, w1, w2)`` of
@@ -500,7 +501,7 @@ def _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work)
     return system
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def _start(u_old, start_rate, dt, rate, diagonal, x):
     """``diagonal = 1 + dt rate`` and the first iterate ``x = u_old + dt start_rate``
     (``x = u_old`` when ``start_rate`` is empty)."""
@@ -614,7 +615,7 @@ def solve_backward_euler(kind, fingerprint, u_old, predictor, f, step, problem, 
     return -1
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def _add(x, delta, rtol, atol, row_stats):
     """``x += delta``; returns ``max |delta| / (atol + rtol |x|)`` (infinite where
     ``delta`` is not finite)."""

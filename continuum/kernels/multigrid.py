@@ -36,6 +36,7 @@ from numba import njit, prange
 
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.fv import DIRICHLET, PERIODIC, boundary_face, cell, harmonic
+from continuum.kernels.internal import internal
 
 PRE_SWEEPS, POST_SWEEPS, COARSEST_SWEEPS = 2, 2, 40
 
@@ -208,22 +209,22 @@ def _prolong_add(coarse, fine):
 
 # Each kernel in a threaded and a serial build: coarse levels are too small to repay
 # waking the threads (tens of microseconds per parallel region).
-faces = njit(cache=True, parallel=True, fastmath=FASTMATH)(_faces)
-faces_serial = njit(cache=True, fastmath=FASTMATH)(_faces)
-totals = njit(cache=True, parallel=True, fastmath=FASTMATH)(_totals)
-totals_serial = njit(cache=True, fastmath=FASTMATH)(_totals)
-smooth = njit(cache=True, parallel=True, fastmath=FASTMATH)(_smooth)
-smooth_serial = njit(cache=True, fastmath=FASTMATH)(_smooth)
-residual = njit(cache=True, parallel=True, fastmath=FASTMATH)(_residual)
-residual_serial = njit(cache=True, fastmath=FASTMATH)(_residual)
-restrict = njit(cache=True, parallel=True, fastmath=FASTMATH)(_restrict)
-restrict_serial = njit(cache=True, fastmath=FASTMATH)(_restrict)
-prolong_add = njit(cache=True, parallel=True, fastmath=FASTMATH)(_prolong_add)
-prolong_add_serial = njit(cache=True, fastmath=FASTMATH)(_prolong_add)
+faces = internal(parallel=True, fastmath=FASTMATH)(_faces)
+faces_serial = internal(fastmath=FASTMATH)(_faces)
+totals = internal(parallel=True, fastmath=FASTMATH)(_totals)
+totals_serial = internal(fastmath=FASTMATH)(_totals)
+smooth = internal(parallel=True, fastmath=FASTMATH)(_smooth)
+smooth_serial = internal(fastmath=FASTMATH)(_smooth)
+residual = internal(parallel=True, fastmath=FASTMATH)(_residual)
+residual_serial = internal(fastmath=FASTMATH)(_residual)
+restrict = internal(parallel=True, fastmath=FASTMATH)(_restrict)
+restrict_serial = internal(fastmath=FASTMATH)(_restrict)
+prolong_add = internal(parallel=True, fastmath=FASTMATH)(_prolong_add)
+prolong_add_serial = internal(fastmath=FASTMATH)(_prolong_add)
 THREADED_CELLS = 32768
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _sweeps(e, r, w0, w1, w2, inv_w, total, count, first_colour):
     threaded = e.size >= THREADED_CELLS
     for _ in range(count):
@@ -234,7 +235,7 @@ def _sweeps(e, r, w0, w1, w2, inv_w, total, count, first_colour):
                 smooth_serial(e, r, w0, w1, w2, inv_w, total, colour)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _restrict_any(fine, coarse, inv_w):
     if fine.size >= THREADED_CELLS:
         restrict(fine, coarse, inv_w)
@@ -242,7 +243,7 @@ def _restrict_any(fine, coarse, inv_w):
         restrict_serial(fine, coarse, inv_w)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def level(buffer, offsets, shapes, index):
     """View of level ``index`` in a flat level buffer."""
     start = offsets[index]
@@ -278,7 +279,7 @@ def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_w, bc_kind, dt
             totals_serial(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def operator_level(operator, offsets, shapes, index):
     """Level ``index`` of the operator ``(w0, w1, w2, total)``."""
     w0, w1, w2, total = operator
@@ -290,7 +291,7 @@ def operator_level(operator, offsets, shapes, index):
     )
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _level_views(e, r, operator, offsets, shapes, index):
     """Level ``index`` of the correction, the right-hand side and the operator."""
     w0, w1, w2, total = operator

@@ -59,6 +59,8 @@ from numba.core.dispatcher import Dispatcher
 from numba.extending import overload
 from numba.np.ufunc.parallel import _launch_threads
 
+from continuum.kernels.internal import CompiledOnlyDispatcher
+
 
 class Kernels(NamedTuple):
     """What is registered under a kernel name."""
@@ -210,6 +212,8 @@ def entry_point(dispatcher, args, literal=(0, 1)):
     on every call (milliseconds); resolving the specialisation once and calling its entry
     point directly costs microseconds. Reads the on-disk cache when it can.
     """
+    if isinstance(dispatcher, CompiledOnlyDispatcher):
+        dispatcher(*args)  # raises: it has no Python entry point
     signature = tuple(types.literal(a) if i in literal else typeof(a) for i, a in enumerate(args))
     try:
         entry = dispatcher.compile(signature)

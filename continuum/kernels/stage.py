@@ -24,6 +24,7 @@ from numba.extending import overload
 from continuum.kernels import registry
 from continuum.kernels.diffusion import add_diffusion_row_general, finish_row, update_row
 from continuum.kernels.flags import FASTMATH
+from continuum.kernels.internal import internal
 from continuum.kernels.taxis import add_taxis_row
 
 # Columns of the per-row statistics array.
@@ -103,7 +104,7 @@ def _mask_and_error(out, now, base, mask, i0, i1, stage, err):
     return err
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
     """Write ``u_out = alpha * u_base + beta * (u_in + dt * L(u_in))``.
 
@@ -166,7 +167,7 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
         row_stats[r, STAT_ERROR] = err
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@internal(parallel=True, fastmath=FASTMATH)
 def ssprk93_error_rows(u, y6, y8, y9, rtol, atol, row_stats):
     """Write each row's maximum of the SSP-RK(9,3) local error estimate to ``row_stats[:,
     STAT_ERROR]``: ``|y9 - (u - 4 y6 + 6 y8) / 3| / (atol + rtol max(|y9|, |u|))``.
@@ -190,7 +191,7 @@ def ssprk93_error_rows(u, y6, y8, y9, rtol, atol, row_stats):
         row_stats[r, STAT_ERROR] = err
 
 
-@njit(cache=True)
+@internal()
 def sum_rows(exports, cell_volume, totals):
     """Reduce per-row export sums in a fixed order and scale by the cell volume."""
     totals[:] = 0.0
@@ -201,7 +202,7 @@ def sum_rows(exports, cell_volume, totals):
         totals[e] *= cell_volume
 
 
-@njit(cache=True)
+@internal()
 def column_max(row_stats, column):
     """Maximum of one statistics column (NaN-propagating)."""
     value = 0.0

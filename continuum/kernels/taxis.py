@@ -29,6 +29,7 @@ from numba import njit
 
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.fv import PERIODIC
+from continuum.kernels.internal import internal
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -106,7 +107,7 @@ def _around(i, n, periodic):
     )
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _outer_axis_interior(rate_row, k0, k1, lo, hi, chi, inv_h, u, f, a, xs, ys):
     """Subtract from ``rate_row[k0:k1]`` the taxis flux divergence of field ``f`` up
     attractant ``a`` along one outer axis, cells without a mask: the line's five rows
@@ -131,7 +132,7 @@ def _outer_axis_interior(rate_row, k0, k1, lo, hi, chi, inv_h, u, f, a, xs, ys):
         )
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _contiguous_axis_interior(rate_row, k0, k1, chi, inv_h, u, f, a, i0, i1):
     """Subtract from ``rate_row[k0:k1]`` the taxis flux divergence along the contiguous
     axis of row ``(i0, i1)``, ``2 <= k0``, ``k1 <= n - 2``, cells without a mask. Each
@@ -146,7 +147,7 @@ def _contiguous_axis_interior(rate_row, k0, k1, chi, inv_h, u, f, a, i0, i1):
         rate_row[k] -= _divergence_selects(chi, inv_h, 1.0, 1.0, a_lo, a_c, a_hi, m2, m1, c, p1, p2)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def _interior_speed(k0, k1, chi, inv_h, weights, u, a, i0, i1, below, above):
     """``1.5 max_k sum_a (|v_lo| + |v_hi|) / h_a`` over cells ``k0 .. k1-1`` of row
     ``(i0, i1)`` without a mask (``2 <= k0``, ``k1 <= n - 2``), for attractant ``a``:
@@ -197,7 +198,7 @@ def _outer_terms(lo, hi, chi, inv_h, a_m, a_c, a_p, u_m2, u_m1, u_c, u_p1, u_p2)
     return (f_hi - f_lo) * inv_h, (v_hi + v_lo) * inv_h
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@internal(fastmath=FASTMATH)
 def add_taxis_row(u, j, i0, i1, problem, rate_row):
     """Add ``-div(chi u_f grad u_a)`` [u/day] of taxis term ``j`` (row ``problem.taxis[j]``
     = ``(f, a, chi)``, chi [mm^2/day]) on row ``(i0, i1)`` of field ``f`` to ``rate_row``;

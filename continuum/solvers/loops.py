@@ -79,6 +79,7 @@ from continuum.kernels.implicit import (
     moves,
     solve_backward_euler,
 )
+from continuum.kernels.internal import internal
 from continuum.kernels.problem import Stage
 from continuum.kernels.stage import (
     STAT_ERROR,
@@ -194,7 +195,7 @@ class Implicit(NamedTuple):
     (the line solves then compile no taxis code)."""
 
 
-@njit(cache=True)
+@internal()
 def scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work):
     """Scalar analogue of ``stage_pass``: ``s_out = alpha s_base + beta (s_in + dt f)``,
     ``f`` the model's ``scalar_rate`` at ``stage.t`` given the export totals of the last
@@ -247,7 +248,7 @@ def _field_error93(kind, u, y6, y8, y9, rtol, atol, row_stats):
     return impl
 
 
-@njit(cache=True)
+@internal()
 def _nonfinite(row_stats, scalars):
     if column_max(row_stats, STAT_NONFINITE) != 0.0:
         return True
@@ -257,7 +258,7 @@ def _nonfinite(row_stats, scalars):
     return False
 
 
-@njit(cache=True)
+@internal()
 def _remaining(t, t_stop):
     return t_stop - t > SLACK * max(1.0, abs(t_stop))
 
@@ -323,7 +324,7 @@ def restore(st, swapped, status):
         copy_into(st.sa, st.s)
 
 
-@njit(cache=True)
+@internal()
 def _explicit_step(kind, fingerprint, st, h, t, method, control, problem, work):
     """One step of ``h`` days of ``method`` (``EULER``, ``SSPRK43`` or ``SSPRK93``) from
     ``(st.u, st.s)`` at ``t`` into ``(st.ua, st.sa)``, through the buffers of its
@@ -479,7 +480,7 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
     return t, dt, steps, rejected, status
 
 
-@njit(cache=True, parallel=True)
+@internal(parallel=True)
 def _first_order_error(new, old, rate_prev, rate_new, h, have_prev, rtol, atol, row_stats):
     """Local error estimate of a first-order step, and the new mean rate.
 
