@@ -29,6 +29,11 @@ Cases:
     ``continuum warm-up`` (all its targets, processes on every CPU), then the three runs
     above warm from its cache: what an install step or a container build pays once.
 
+With ``--against OTHER_CHECKOUT``, each case instead runs cold in this checkout and in
+the other one at the same time, each process pinned to its own CPU (swapped every
+round), and the JSON gives both wall times per round and the median difference: the way
+to compare two commits on a machine whose speed drifts.
+
 One JSON document goes to standard output; progress to standard error.
 """
 
@@ -44,6 +49,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,15 +115,24 @@ def _command(case: str) -> list[str]:
     raise ValueError(f"case: got {case!r}")
 
 
-def run_once(case: str, cache: str) -> dict:
-    """One fresh interpreter running ``case`` with ``NUMBA_CACHE_DIR=cache``."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+def run_once(case: str, cache: str, root: Path = ROOT, cpu: int | None = None) -> dict:
+    """One fresh interpreter running ``case`` with ``NUMBA_CACHE_DIR=cache``, importing
+    continuum from the checkout ``root``, pinned to CPU ``cpu`` when given (its ``cpu_s``
+    then counts every child of this process that ended meanwhile)."""
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path}
+    pin = None if cpu is None else lambda: os.sched_setaffinity(0, {cpu})
     with tempfile.TemporaryDirectory(prefix="startup-") as folder:
         before = os.times()
         t0 = time.perf_counter()
         out = subprocess.run(
-            _command(case), capture_output=True, text=True, env=env, cwd=folder, check=False
+            _command(case),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=folder,
+            check=False,
+            preexec_fn=pin,
         )
         wall = time.perf_counter() - t0
         after = os.times()
@@ -161,6 +176,36 @@ def measure(case: str, repeats: int) -> dict:
     }
 
 
+def paired(case: str, repeats: int, other: Path) -> dict:
+    """Cold runs of this checkout and of ``other`` at the same time, each pinned to its own
+    CPU and the two CPUs swapped every round: both see the same machine, which on a
+    shared VM drifts by tens of percent within minutes."""
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    if len(cpus) < 2:
+        raise SystemExit("--against needs two CPUs")
+    rounds = []
+    with ThreadPoolExecutor(2) as pool:
+        for k in range(repeats):
+            log(f"{case}: paired run {k + 1} of {repeats}")
+            mine, theirs = (cpus[0], cpus[1]) if k % 2 == 0 else (cpus[1], cpus[0])
+            with (
+                tempfile.TemporaryDirectory(prefix="numba-cache-") as cache,
+                tempfile.TemporaryDirectory(prefix="numba-cache-") as other_cache,
+            ):
+                this_run = pool.submit(run_once, case, cache, ROOT, mine)
+                other_run = pool.submit(run_once, case, other_cache, other, theirs)
+                rounds.append({"this": this_run.result(), "other": other_run.result()})
+    this_wall = [r["this"]["wall_s"] for r in rounds]
+    other_wall = [r["other"]["wall_s"] for r in rounds]
+    differences = [a - b for a, b in zip(this_wall, other_wall, strict=True)]
+    return {
+        "this_cold_wall_s": this_wall,
+        "other_cold_wall_s": other_wall,
+        "median_difference_s": statistics.median(differences),
+        "runs": rounds,
+    }
+
+
 def after_warm_up(repeats: int) -> dict:
     """``continuum warm-up`` into an empty cache, then each run with that cache."""
     runs = []
@@ -185,6 +230,11 @@ def main() -> None:
         "--cases", nargs="*", default=["default-run", "fisher", "fisher-explicit", "cascade"]
     )
     parser.add_argument("--skip-warm-up", action="store_true")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout: cold runs of both at once, one CPU each (see paired())",
+    )
     args = parser.parse_args()
     import numba
 
@@ -204,8 +254,14 @@ def main() -> None:
         ).stdout.strip(),
         "repeats": args.repeats,
     }
-    for case in args.cases:
-        report[case] = measure(case, args.repeats)
+    if args.against is not None:
+        report["against"] = str(args.against)
+        for case in args.cases:
+            report[case] = paired(case, args.repeats, args.against.resolve())
+        args.skip_warm_up = True
+    else:
+        for case in args.cases:
+            report[case] = measure(case, args.repeats)
     if not args.skip_warm_up:
         report["after_warm_up"] = after_warm_up(args.repeats)
     report["machine"]["load_after"] = os.getloadavg()

@@ -4,8 +4,8 @@ Numba builds two wrappers around every function it compiles as a dispatcher: a C
 wrapper (so that Python can call it) and a C wrapper (so that it can be passed as a
 first-class function). For a kernel only the solvers' compiled loops call, both are
 generated, optimised and turned into machine code for nothing, and so is their copy in
-every caller that links the kernel. Without them the first Fisher-KPP ``simulate``
-compiles about 15 % faster (``benchmarks/README.md``, "Kernels without wrappers").
+every caller that links the kernel. Without them a first run compiles 5-10 % faster
+(``benchmarks/README.md``, "Kernels without wrappers").
 
 A function without a CPython wrapper must not be called from Python (Numba would jump to
 a missing entry point); :class:`CompiledOnlyDispatcher` raises a ``TypeError`` instead,
