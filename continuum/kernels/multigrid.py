@@ -207,20 +207,18 @@ def _prolong_add(coarse, fine):
             fine[i0, i1, k] += coarse[i0 // s0, i1 // s1, k // s2]
 
 
-# Each kernel in a threaded and a serial build: coarse levels are too small to repay
-# waking the threads (tens of microseconds per parallel region).
-faces = internal(parallel=True, fastmath=FASTMATH)(_faces)
-faces_serial = internal(fastmath=FASTMATH)(_faces)
-totals = internal(parallel=True, fastmath=FASTMATH)(_totals)
-totals_serial = internal(fastmath=FASTMATH)(_totals)
-smooth = internal(parallel=True, fastmath=FASTMATH)(_smooth)
-smooth_serial = internal(fastmath=FASTMATH)(_smooth)
-residual = internal(parallel=True, fastmath=FASTMATH)(_residual)
-residual_serial = internal(fastmath=FASTMATH)(_residual)
-restrict = internal(parallel=True, fastmath=FASTMATH)(_restrict)
-restrict_serial = internal(fastmath=FASTMATH)(_restrict)
-prolong_add = internal(parallel=True, fastmath=FASTMATH)(_prolong_add)
-prolong_add_serial = internal(fastmath=FASTMATH)(_prolong_add)
+def _threaded_and_serial(kernel):
+    """A threaded and a serial build of ``kernel``: coarse levels are too small to repay
+    waking the threads (tens of microseconds per parallel region)."""
+    return internal(parallel=True, fastmath=FASTMATH)(kernel), internal(fastmath=FASTMATH)(kernel)
+
+
+faces, faces_serial = _threaded_and_serial(_faces)
+totals, totals_serial = _threaded_and_serial(_totals)
+smooth, smooth_serial = _threaded_and_serial(_smooth)
+residual, residual_serial = _threaded_and_serial(_residual)
+restrict, restrict_serial = _threaded_and_serial(_restrict)
+prolong_add, prolong_add_serial = _threaded_and_serial(_prolong_add)
 THREADED_CELLS = 32768
 
 
