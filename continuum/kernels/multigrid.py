@@ -31,6 +31,8 @@ Levels live in flat buffers: level ``l`` is ``buffer[offsets[l]:offsets[l+1]]`` 
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 from numba import njit, prange
 
@@ -209,8 +211,19 @@ def _prolong_add(coarse, fine):
 
 def _threaded_and_serial(kernel):
     """A threaded and a serial build of ``kernel``: coarse levels are too small to repay
-    waking the threads (tens of microseconds per parallel region)."""
-    return internal(parallel=True, fastmath=FASTMATH)(kernel), internal(fastmath=FASTMATH)(kernel)
+    waking the threads (tens of microseconds per parallel region).
+
+    The serial build compiles a copy named ``<kernel>_serial``: Numba's disk cache is
+    keyed by the function and the argument types, not by the compile options, so two
+    builds of one function share a cache entry and the second is served the first's code.
+    """
+    name = kernel.__name__ + "_serial"
+    serial = types.FunctionType(
+        kernel.__code__, kernel.__globals__, name, kernel.__defaults__, kernel.__closure__
+    )
+    serial.__qualname__ = kernel.__qualname__ + "_serial"
+    serial.__doc__ = kernel.__doc__
+    return internal(parallel=True, fastmath=FASTMATH)(kernel), internal(fastmath=FASTMATH)(serial)
 
 
 faces, faces_serial = _threaded_and_serial(_faces)

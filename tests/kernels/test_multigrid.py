@@ -423,3 +423,37 @@ def test_v_cycle_contracts_on_odd_and_even_grids(shape3, spec, measured):
     uniform gave 1.5-1.8 on 65x65, 49x33 and 17^3: divergence.
     """
     assert v_cycle_contraction(shape3, spec) < 2 * measured
+
+
+SERIAL_AFTER_THREADED = """
+import numpy as np
+from numba import typeof
+from continuum.kernels import multigrid
+
+e = np.zeros((4, 4, 4))
+signature = tuple(typeof(a) for a in (e, e, e, e, e, np.ones((3, 4)), e, 0))
+multigrid.smooth.compile(signature)
+multigrid.smooth_serial.compile(signature)
+print(sum(multigrid.smooth_serial.stats.cache_hits.values()))
+"""
+
+
+def test_the_serial_builds_are_not_served_the_threaded_code_from_the_disk_cache(tmp_path):
+    """Numba keys its disk cache by function and argument types, not by compile options:
+    a serial build of the same function, compiled after the threaded one, would load the
+    threaded code. Each serial build compiles a renamed copy with a cache entry of its
+    own."""
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", SERIAL_AFTER_THREADED],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+        check=True,
+    )
+    assert out.stdout.split() == ["0"]  # the serial build compiled, not loaded
+    names = {p.name.split("-")[0] for p in tmp_path.rglob("multigrid._smooth*.nbi")}
+    assert names == {"multigrid._smooth", "multigrid._smooth_serial"}
