@@ -20,7 +20,8 @@ conservative and stable at any step (the explicit taxis limit no longer applies)
 ``dt -> 0`` the flux tends to the explicit limited-upwind flux.
 Sweeping the axes in turn is the LOD scheme BioFVM uses (Ghaffarizadeh et al. 2016,
 doi:10.1093/bioinformatics/btv730): unconditionally stable, positivity preserving,
-conservative under no-flux conditions, first order in time. Lines are solved in parallel.
+conservative under no-flux conditions, first order in time. Lines are solved in parallel,
+in batches of neighbouring lines whose recurrences run side by side (:data:`LANES`).
 
 Fields a model declares stiff (``Model.stiff_fields``: oxygen, whose diffusion time over a
 cell is seconds) take a full backward-Euler step instead, solved to tolerance by
@@ -141,52 +142,22 @@ class System(NamedTuple):
     """[day]"""
 
 
-@internal(fastmath=FASTMATH)
-def thomas(lower, diag, upper, rhs, n, cprime):
-    """Solve a tridiagonal system in place (``rhs`` becomes the solution)."""
-    cprime[0] = upper[0] / diag[0]
-    rhs[0] = rhs[0] / diag[0]
-    for j in range(1, n):
-        denom = diag[j] - lower[j] * cprime[j - 1]
-        cprime[j] = upper[j] / denom
-        rhs[j] = (rhs[j] - lower[j] * rhs[j - 1]) / denom
-    for j in range(n - 2, -1, -1):
-        rhs[j] -= cprime[j] * rhs[j + 1]
-
-
-@internal(fastmath=FASTMATH)
-def cyclic_thomas(lower, diag, upper, rhs, n, cprime, z):
-    """Periodic tridiagonal solve (Sherman-Morrison), ``n >= 3``.
-
-    ``lower[0]`` couples row 0 to row ``n-1`` and ``upper[n-1]`` row ``n-1`` to row 0.
-    """
-    beta = lower[0]
-    alpha = upper[n - 1]
-    gamma = -diag[0]
-    d0, dn = diag[0], diag[n - 1]
-    diag[0] = d0 - gamma
-    diag[n - 1] = dn - alpha * beta / gamma
-    thomas(lower, diag, upper, rhs, n, cprime)
-    z[:n] = 0.0
-    z[0] = gamma
-    z[n - 1] = alpha
-    thomas(lower, diag, upper, z, n, cprime)
-    fact = (rhs[0] + beta * rhs[n - 1] / gamma) / (1.0 + z[0] + beta * z[n - 1] / gamma)
-    for j in range(n):
-        rhs[j] -= fact * z[j]
-    diag[0], diag[n - 1] = d0, dn
+LANES = 16
+"""Lines solved together by :func:`line_solve_axis`, one vector lane each: the Thomas
+recurrence runs along a line, so one line at a time waits on a division per cell; a batch
+of neighbouring lines turns those divisions into vector operations."""
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _line_cell(axis, line, n1, n2, j):
+def _lane_cell(axis, outer, lane, j):
+    """Cell ``j`` of a line along ``axis`` in a batch: lines along axis 2 are batched along
+    axis 1 (``lane`` = i1, ``outer`` = i0), lines along axis 1 along the contiguous axis 2
+    (``lane`` = k, ``outer`` = i0), lines along axis 0 along axis 2 (``outer`` = i1)."""
     if axis == 2:
-        i0 = line // n1
-        return i0, line - i0 * n1, j
+        return outer, lane, j
     if axis == 1:
-        i0 = line // n2
-        return i0, j, line - i0 * n2
-    i1 = line // n2
-    return j, i1, line - i1 * n2
+        return outer, j, lane
+    return j, outer, lane
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -197,52 +168,58 @@ def implicit_diffusion_axis(u, f, axis, d, lam, problem, scratch, taxis):
     (``d`` [mm^2/day] times the law's map and field factors and the mask of ``problem``),
     taken from the state before the sweep (linearly implicit). The rows of ``taxis``
     (``(n_taxis, 3)``, ``(field, attractant, chi)``; ``None`` for none) that move ``f`` add
-    their taxis along ``axis`` (module doc). ``scratch`` is ``(threads, 7, n_axis)``.
+    their taxis along ``axis`` (module doc). ``scratch`` comes from :func:`line_scratch`.
     """
     system = LineSystem(lam, 1.0, np.empty((0, 0, 0)), 1.0, True, taxis)
     line_solve_axis(u[f], u, f, axis, d, problem, system, scratch)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _assemble_line(x, u, f, axis, line, d, problem, system, buf):
-    """Fill the tridiagonal system of one line (``buf`` rows: lower, diag, upper, rhs,
-    coefficients) with the conservative operator of ``fv`` along ``axis``."""
-    n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
-    n = (n0, n1, n2)[axis]
+def _assemble_lines(x, u, f, axis, outer, first, lanes, d, problem, system, buf):
+    """Fill the tridiagonal systems of the ``lanes`` lines from lane ``first`` on
+    (:func:`_lane_cell`) with the conservative operator of ``fv`` along ``axis``: ``buf``
+    rows lower, diag, upper, rhs, the cell coefficients and the faces' harmonic means,
+    each ``(position, lane)``. The arithmetic is that of one line at a time, term for
+    term (the same bits)."""
+    n = u.shape[1 + axis]
     lam, bc_val = system.lam, problem.bc_val
     kind_lo, kind_hi = problem.bc_kind[f, axis, 0], problem.bc_kind[f, axis, 1]
-    periodic = kind_lo == PERIODIC
     law, maps, mask = problem.diffusivity_law, problem.maps, problem.mask
-    lower, diag, upper, rhs, coef = buf[0], buf[1], buf[2], buf[3], buf[4]
+    has_mask = mask.size > 0
+    lower, diag, upper, rhs, coef, face = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
+    periodic = kind_lo == PERIODIC
     for j in range(n):
-        a, b, c = _line_cell(axis, line, n1, n2, j)
-        coef[j] = coefficient(u, law, f, d, maps, mask, mask.size > 0, a, b, c)
-        rhs[j] = system.scale * x[a, b, c]
+        for b in range(lanes):
+            p, q, r = _lane_cell(axis, outer, first + b, j)
+            coef[j, b] = coefficient(u, law, f, d, maps, mask, has_mask, p, q, r)
+            rhs[j, b] = system.scale * x[p, q, r]
+    for b in range(lanes):  # face[j]: the face below cell j; face[0] wraps around
+        face[0, b] = harmonic(coef[n - 1, b], coef[0, b]) if periodic else 0.0
+    for j in range(1, n):
+        for b in range(lanes):
+            face[j, b] = harmonic(coef[j - 1, b], coef[j, b])
     for j in range(n):
-        w_lo = harmonic(coef[j - 1], coef[j]) if j > 0 else 0.0
-        w_hi = harmonic(coef[j], coef[j + 1]) if j < n - 1 else 0.0
-        extra = 0.0
-        if j == 0:
-            if periodic:
-                w_lo = harmonic(coef[n - 1], coef[0])
-            elif kind_lo == DIRICHLET:
-                extra = 2.0 * lam * coef[0]
+        above = j + 1 if j < n - 1 else 0
+        closed = j == n - 1 and not periodic
+        for b in range(lanes):
+            w_lo = face[j, b]
+            w_hi = 0.0 if closed else face[above, b]
+            lower[j, b] = -lam * w_lo
+            upper[j, b] = -lam * w_hi
+            diag[j, b] = system.omega + lam * (w_lo + w_hi)
+    for side, end, kind in ((0, 0, kind_lo), (1, n - 1, kind_hi)):
+        if kind == DIRICHLET:  # a ghost half a cell beyond the end
+            for b in range(lanes):
+                weight = 2.0 * lam * coef[end, b]
+                diag[end, b] += weight
                 if system.with_bc:
-                    rhs[0] += extra * bc_val[f, axis, 0]
-        if j == n - 1:
-            if periodic:
-                w_hi = harmonic(coef[n - 1], coef[0])
-            elif kind_hi == DIRICHLET:
-                extra += 2.0 * lam * coef[n - 1]
-                if system.with_bc:
-                    rhs[n - 1] += 2.0 * lam * coef[n - 1] * bc_val[f, axis, 1]
-        lower[j] = -lam * w_lo
-        upper[j] = -lam * w_hi
-        diag[j] = system.omega + lam * (w_lo + w_hi) + extra
-        if system.diag_add.size > 0:
-            a, b, c = _line_cell(axis, line, n1, n2, j)
-            diag[j] += system.diag_add[a, b, c]
-    _line_taxis(u, f, axis, line, problem, system, system.taxis, buf)
+                    rhs[end, b] += weight * bc_val[f, axis, side]
+    if system.diag_add.size > 0:
+        for j in range(n):
+            for b in range(lanes):
+                p, q, r = _lane_cell(axis, outer, first + b, j)
+                diag[j, b] += system.diag_add[p, q, r]
+    _lines_taxis(u, f, axis, outer, first, lanes, problem, system, system.taxis, buf)
 
 
 def moves(taxis, f):
@@ -265,31 +242,23 @@ def _moves(taxis, f):
     return impl
 
 
-def _line_taxis(u, f, axis, line, problem, system, taxis, buf):
-    """Add the taxis rows of ``taxis`` that move ``f`` to the line system (nothing, and
-    nothing compiled, for ``None``) (compiled code only)."""
+def _lines_taxis(u, f, axis, outer, first, lanes, problem, system, taxis, buf):
+    """Add the taxis rows of ``taxis`` that move ``f`` to the batch's line systems
+    (nothing, and nothing compiled, for ``None``) (compiled code only)."""
     raise NotImplementedError("only callable from compiled code")
 
 
-@overload(_line_taxis, inline="always")
-def _line_taxis_impl(u, f, axis, line, problem, system, taxis, buf):
+@overload(_lines_taxis, inline="always")
+def _lines_taxis_impl(u, f, axis, outer, first, lanes, problem, system, taxis, buf):
     if isinstance(taxis, types.NoneType):
-        return lambda u, f, axis, line, problem, system, taxis, buf: None
+        return lambda u, f, axis, outer, first, lanes, problem, system, taxis, buf: None
 
-    def impl(u, f, axis, line, problem, system, taxis, buf):
+    def impl(u, f, axis, outer, first, lanes, problem, system, taxis, buf):
         for row in range(taxis.shape[0]):
             if int(taxis[row, 0]) == f:
-                _add_taxis_line(u, f, row, axis, line, problem, system, buf)
+                _add_taxis_lines(u, f, row, axis, outer, first, lanes, problem, system, buf)
 
     return impl
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _line_index(axis, line, n1, n2, j, n, periodic):
-    """Cell of position ``j`` of the line, ``j`` clamped to ``[0, n)`` (wrapped when
-    periodic)."""
-    j = j % n if periodic else min(max(j, 0), n - 1)
-    return _line_cell(axis, line, n1, n2, j)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -299,9 +268,9 @@ def _ratio(value, reconstructed):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _add_taxis_line(u, f, row, axis, line, problem, system, buf):
+def _add_taxis_lines(u, f, row, axis, outer, first, lanes, problem, system, buf):
     """Add the upwind taxis of row ``row`` of ``system.taxis`` (``(f, a, chi)``) along
-    ``axis`` to the assembled line system in ``buf`` (module doc).
+    ``axis`` to the assembled line systems of a batch in ``buf`` (module doc).
 
     Face ``c + 1/2`` with ``nu = lam chi (a_{c+1} - a_c)`` (``= dt v / h``) moves
     ``nu theta_c u_c`` from cell ``c`` to ``c + 1`` when ``nu >= 0``, and
@@ -310,52 +279,99 @@ def _add_taxis_line(u, f, row, axis, line, problem, system, buf):
     explicit flux, non-periodic boundary faces and faces to a cell outside the mask carry
     nothing.
     """
-    n1, n2 = u.shape[2], u.shape[3]
     n = u.shape[1 + axis]
     a = int(system.taxis[row, 1])
     nu_scale = system.lam * system.taxis[row, 2]
     periodic = problem.bc_kind[f, axis, 0] == PERIODIC
     mask = problem.mask
+    has_mask = mask.size > 0
     lower, diag, upper = buf[0], buf[1], buf[2]
     faces = n if periodic else n - 1
-    for c in range(faces):  # the arrays indexed here, not handed to inlined helpers
+    for c in range(faces):
         right = (c + 1) % n
-        i, j, k = _line_cell(axis, line, n1, n2, c)
-        p, q, r = _line_cell(axis, line, n1, n2, right)
-        if mask.size > 0 and mask[i, j, k] * mask[p, q, r] == 0:
-            continue
-        nu = nu_scale * (u[a, p, q, r] - u[a, i, j, k])
-        lo = _line_index(axis, line, n1, n2, c - 1, n, periodic)
-        hi = _line_index(axis, line, n1, n2, c + 2, n, periodic)
-        um, ul = u[f, lo[0], lo[1], lo[2]], u[f, i, j, k]
-        ur, up = u[f, p, q, r], u[f, hi[0], hi[1], hi[2]]
-        if nu >= 0.0:
-            weight = nu * _ratio(ul, ul + 0.5 * minmod(ul - um, ur - ul))
-            diag[c] += weight
-            lower[right] -= weight
-        else:
-            weight = -nu * _ratio(ur, ur - 0.5 * minmod(ur - ul, up - ur))
-            diag[right] += weight
-            upper[c] -= weight
+        before = (c - 1) % n if periodic else max(c - 1, 0)
+        after = (c + 2) % n if periodic else min(c + 2, n - 1)
+        for b in range(lanes):
+            lane = first + b
+            i, j, k = _lane_cell(axis, outer, lane, c)
+            p, q, r = _lane_cell(axis, outer, lane, right)
+            if has_mask and mask[i, j, k] * mask[p, q, r] == 0:
+                continue
+            nu = nu_scale * (u[a, p, q, r] - u[a, i, j, k])
+            lo = _lane_cell(axis, outer, lane, before)
+            hi = _lane_cell(axis, outer, lane, after)
+            um, ul = u[f, lo[0], lo[1], lo[2]], u[f, i, j, k]
+            ur, up = u[f, p, q, r], u[f, hi[0], hi[1], hi[2]]
+            if nu >= 0.0:
+                weight = nu * _ratio(ul, ul + 0.5 * minmod(ul - um, ur - ul))
+                diag[c, b] += weight
+                lower[right, b] -= weight
+            else:
+                weight = -nu * _ratio(ur, ur - 0.5 * minmod(ur - ul, up - ur))
+                diag[right, b] += weight
+                upper[c, b] -= weight
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _solve_line(buf, n, periodic):
-    """Solve the assembled tridiagonal system of :func:`_assemble_line` in place (its
-    ``rhs`` row becomes the solution): 2x2 directly when both periodic faces join the
-    same two cells, Sherman-Morrison for other periodic lines, Thomas otherwise."""
-    lower, diag, upper, rhs, cprime, z = buf[0], buf[1], buf[2], buf[3], buf[5], buf[6]
+def _thomas_lanes(lower, diag, upper, rhs, n, lanes, cprime):
+    """Solve the tridiagonal systems of ``lanes`` lines (``(position, lane)`` rows) in
+    place: ``rhs`` becomes the solutions."""
+    for b in range(lanes):
+        cprime[0, b] = upper[0, b] / diag[0, b]
+        rhs[0, b] = rhs[0, b] / diag[0, b]
+    for j in range(1, n):
+        for b in range(lanes):
+            denom = diag[j, b] - lower[j, b] * cprime[j - 1, b]
+            cprime[j, b] = upper[j, b] / denom
+            rhs[j, b] = (rhs[j, b] - lower[j, b] * rhs[j - 1, b]) / denom
+    for j in range(n - 2, -1, -1):
+        for b in range(lanes):
+            rhs[j, b] -= cprime[j, b] * rhs[j + 1, b]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _cyclic_lanes(lower, diag, upper, rhs, n, lanes, cprime, z, gamma):
+    """Periodic tridiagonal solves (Sherman-Morrison), ``n >= 3``: ``lower[0]`` couples
+    row 0 to row ``n - 1`` and ``upper[n - 1]`` row ``n - 1`` to row 0. Changes ``diag``;
+    ``z`` and ``gamma`` are scratch rows."""
+    for b in range(lanes):
+        gamma[0, b] = -diag[0, b]
+        diag[0, b] -= gamma[0, b]
+        diag[n - 1, b] -= upper[n - 1, b] * lower[0, b] / gamma[0, b]
+        for j in range(n):
+            z[j, b] = 0.0
+        z[0, b] = gamma[0, b]
+        z[n - 1, b] = upper[n - 1, b]
+    _thomas_lanes(lower, diag, upper, rhs, n, lanes, cprime)
+    _thomas_lanes(lower, diag, upper, z, n, lanes, cprime)
+    for b in range(lanes):
+        beta, g = lower[0, b], gamma[0, b]
+        gamma[0, b] = (rhs[0, b] + beta * rhs[n - 1, b] / g) / (
+            1.0 + z[0, b] + beta * z[n - 1, b] / g
+        )
+    for j in range(n):
+        for b in range(lanes):
+            rhs[j, b] -= gamma[0, b] * z[j, b]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _solve_lines(buf, n, lanes, periodic):
+    """Solve the assembled systems of :func:`_assemble_lines` in place (the rhs row
+    becomes the solutions): 2x2 directly when both periodic faces join the same two cells,
+    Sherman-Morrison for other periodic lines, Thomas otherwise."""
+    lower, diag, upper, rhs = buf[0], buf[1], buf[2], buf[3]
     if periodic and n == 2:
-        a00, a01 = diag[0], lower[0] + upper[0]
-        a10, a11 = lower[1] + upper[1], diag[1]
-        det = a00 * a11 - a01 * a10
-        r0, r1 = rhs[0], rhs[1]
-        rhs[0] = (a11 * r0 - a01 * r1) / det
-        rhs[1] = (a00 * r1 - a10 * r0) / det
+        for b in range(lanes):
+            a00, a01 = diag[0, b], lower[0, b] + upper[0, b]
+            a10, a11 = lower[1, b] + upper[1, b], diag[1, b]
+            det = a00 * a11 - a01 * a10
+            r0, r1 = rhs[0, b], rhs[1, b]
+            rhs[0, b] = (a11 * r0 - a01 * r1) / det
+            rhs[1, b] = (a00 * r1 - a10 * r0) / det
     elif periodic:
-        cyclic_thomas(lower, diag, upper, rhs, n, cprime, z)
+        _cyclic_lanes(lower, diag, upper, rhs, n, lanes, buf[5], buf[6], buf[4])
     else:
-        thomas(lower, diag, upper, rhs, n, cprime)
+        _thomas_lanes(lower, diag, upper, rhs, n, lanes, buf[5])
 
 
 @internal(parallel=True, fastmath=FASTMATH)
@@ -365,22 +381,29 @@ def line_solve_axis(x, u, f, axis, d, problem, system, scratch):
     ``x`` is ``(n0, n1, n2)``; ``system`` the :class:`LineSystem`; ``T_axis`` is the
     conservative diffusion operator of field ``f`` along ``axis`` with coefficients from
     ``u`` (``d`` [mm^2/day] times the factors of ``diffusion.coefficient``) and the
-    boundary values of ``problem`` when ``system.with_bc``.
+    boundary values of ``problem`` when ``system.with_bc``. Lines go in batches of
+    ``LANES`` neighbours (:func:`_lane_cell`), one batch per parallel task.
     """
     n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
     n = (n0, n1, n2)[axis]
     if n == 1:
         return
-    n_lines = (n0 * n1 * n2) // n
+    across = n1 if axis == 2 else n2
+    blocks = (across + LANES - 1) // LANES
+    outer_count = n1 if axis == 0 else n0
     periodic = problem.bc_kind[f, axis, 0] == PERIODIC
-    for line in prange(n_lines):
+    for task in prange(outer_count * blocks):
+        outer = task // blocks
+        first = (task - outer * blocks) * LANES
+        lanes = min(LANES, across - first)
         buf = scratch[numba.get_thread_id()]
-        _assemble_line(x, u, f, axis, line, d, problem, system, buf)
-        _solve_line(buf, n, periodic)
+        _assemble_lines(x, u, f, axis, outer, first, lanes, d, problem, system, buf)
+        _solve_lines(buf, n, lanes, periodic)
         rhs = buf[3]
         for j in range(n):
-            a, b, c = _line_cell(axis, line, n1, n2, j)
-            x[a, b, c] = rhs[j]
+            for b in range(lanes):
+                p, q, r = _lane_cell(axis, outer, first + b, j)
+                x[p, q, r] = rhs[j, b]
 
 
 @internal(parallel=True, fastmath=FASTMATH)
@@ -637,8 +660,9 @@ def _add(x, delta, rtol, atol, row_stats):
 
 
 def line_scratch(shape3) -> np.ndarray:
-    """Thread-local work space for :func:`implicit_diffusion_axis`."""
-    return np.zeros((numba.config.NUMBA_NUM_THREADS, 7, max(shape3)))
+    """Thread-local work space of :func:`line_solve_axis`: seven rows of
+    ``(position, lane)`` per thread."""
+    return np.zeros((numba.config.NUMBA_NUM_THREADS, 7, max(shape3), LANES))
 
 
 def backward_euler_work(shape3, spacing3, needed: bool) -> BackwardEulerWork:
