@@ -37,10 +37,21 @@ import numpy as np
 from numba import njit, prange
 
 from continuum.kernels.flags import FASTMATH
-from continuum.kernels.fv import DIRICHLET, PERIODIC, boundary_face, cell, harmonic
+from continuum.kernels.fv import DIRICHLET, PERIODIC, boundary_face
 from continuum.kernels.internal import internal
 
 PRE_SWEEPS, POST_SWEEPS, COARSEST_SWEEPS = 2, 2, 40
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _face_weight(a, b, inv_a, inv_b, dt):
+    """``dt harmonic(a, b) / distance`` between cells of coefficients ``a``, ``b`` and
+    inverse widths ``inv_a``, ``inv_b`` (the distance is the mean of the widths), with one
+    division: ``4 dt a b inv_a inv_b / ((a + b) (inv_a + inv_b))``; 0 if ``a + b = 0``."""
+    s = a + b
+    if s <= 0.0:
+        return 0.0
+    return 4.0 * dt * a * b * inv_a * inv_b / (s * (inv_a + inv_b))
 
 
 def _faces(coef, bc_kind, inv_w, dt, w0, w1, w2):
@@ -52,28 +63,27 @@ def _faces(coef, bc_kind, inv_w, dt, w0, w1, w2):
     takes it divided by its own width.
     """
     n0, n1, n2 = coef.shape
-    shape = (n0, n1, n2)
+    wrap0, wrap1 = bc_kind[0, 1] == PERIODIC, bc_kind[1, 1] == PERIODIC
+    wrap2 = bc_kind[2, 1] == PERIODIC
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
+        j0 = i0 + 1 if i0 < n0 - 1 else 0
+        j1 = i1 + 1 if i1 < n1 - 1 else 0
+        open0 = n0 > 1 and (i0 < n0 - 1 or wrap0)
+        open1 = n1 > 1 and (i1 < n1 - 1 or wrap1)
         for k in range(n2):
-            idx = (i0, i1, k)
             dc = coef[i0, i1, k]
-            for axis in range(3):
-                n = shape[axis]
-                i = idx[axis]
-                weight = 0.0
-                if n > 1 and (i < n - 1 or bc_kind[axis, 1] == PERIODIC):
-                    j = (i + 1) % n
-                    a, b, c = cell(axis, i0, i1, k, j)
-                    distance = 0.5 * (1.0 / inv_w[axis, i] + 1.0 / inv_w[axis, j])
-                    weight = dt * harmonic(dc, coef[a, b, c]) / distance
-                if axis == 0:
-                    w0[i0, i1, k] = weight
-                elif axis == 1:
-                    w1[i0, i1, k] = weight
-                else:
-                    w2[i0, i1, k] = weight
+            w0[i0, i1, k] = 0.0
+            if open0:
+                w0[i0, i1, k] = _face_weight(dc, coef[j0, i1, k], inv_w[0, i0], inv_w[0, j0], dt)
+            w1[i0, i1, k] = 0.0
+            if open1:
+                w1[i0, i1, k] = _face_weight(dc, coef[i0, j1, k], inv_w[1, i1], inv_w[1, j1], dt)
+            j2 = k + 1 if k < n2 - 1 else 0
+            w2[i0, i1, k] = 0.0
+            if n2 > 1 and (k < n2 - 1 or wrap2):
+                w2[i0, i1, k] = _face_weight(dc, coef[i0, i1, j2], inv_w[2, k], inv_w[2, j2], dt)
 
 
 def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
@@ -146,30 +156,102 @@ def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
     return flux, size
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar):
+    """:func:`_neighbour_sum` with the neighbours ``lo2``, ``hi2`` along axis 2 given; a
+    ``planar`` grid (one cell along axis 0, whose faces then carry zero weights) skips
+    axis 0's terms, which add exactly zero."""
+    lo0, hi0, lo1, hi1 = outer
+    along1 = (w1[i0, lo1, k] * e[i0, lo1, k] + w1[i0, i1, k] * e[i0, hi1, k]) * inv_w[1, i1]
+    along2 = (w2[i0, i1, lo2] * e[i0, i1, lo2] + w2[i0, i1, k] * e[i0, i1, hi2]) * inv_w[2, k]
+    if planar:
+        return along1 + along2
+    along0 = (w0[lo0, i1, k] * e[lo0, i1, k] + w0[i0, i1, k] * e[hi0, i1, k]) * inv_w[0, i0]
+    return along0 + along1 + along2
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, k, lo2, hi2, outer, planar):
+    """The Gauss-Seidel update of cell ``(i0, i1, k)``."""
+    near = _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
+    e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _relax_planar_row(e, r, w0, w1, w2, inv_w, total, i0, i1, first, outer):
+    """The Gauss-Seidel updates of cells ``first, first + 2, ...`` of row ``(i0, i1)`` of
+    a planar grid: the row's two end cells (whose neighbours along axis 2 wrap) apart, so
+    that the loop over the others has no branch."""
+    n2 = e.shape[2]
+    k = first
+    if k == 0:
+        _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, 0, n2 - 1, min(1, n2 - 1), outer, True)
+        k = 2
+    for m in range(k, n2 - 1, 2):
+        _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, m, m - 1, m + 1, outer, True)
+    last = n2 - 1
+    if last > 0 and (last - first) % 2 == 0:
+        _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, last, last - 1, 0, outer, True)
+
+
 def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
-    """One red-black Gauss-Seidel half-sweep on the cells of ``colour`` (0 or 1)."""
+    """One red-black Gauss-Seidel half-sweep on the cells of ``colour`` (0 or 1).
+
+    Planar grids take :func:`_relax_planar_row` (22 % faster V-cycles at 256²); 3D grids keep
+    one loop over the row with the wrap-around tests, which measured 25 % faster than
+    the peeled row there (96³, one thread)."""
     n0, n1, n2 = e.shape
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
-        for k in range((colour + i0 + i1) & 1, n2, 2):
-            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
-            e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
+        outer = (lo0, hi0, lo1, hi1)
+        first = (colour + i0 + i1) & 1
+        if n0 == 1:
+            _relax_planar_row(e, r, w0, w1, w2, inv_w, total, i0, i1, first, outer)
+        else:
+            for k in range(first, n2, 2):
+                near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer)
+                e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _residual_cell(e, r, w0, w1, w2, inv_w, total, out, i0, i1, k, lo2, hi2, outer, planar):
+    """``out = r - M e`` in cell ``(i0, i1, k)``."""
+    near = _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
+    out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _residual_row(e, r, w0, w1, w2, inv_w, total, out, i0, i1, outer, planar):
+    """:func:`_residual` on row ``(i0, i1)``, its end cells apart (:func:`_relax_planar_row`)."""
+    n2 = e.shape[2]
+    last = n2 - 1
+    _residual_cell(
+        e, r, w0, w1, w2, inv_w, total, out, i0, i1, 0, last, min(1, last), outer, planar
+    )
+    for k in range(1, last):
+        _residual_cell(e, r, w0, w1, w2, inv_w, total, out, i0, i1, k, k - 1, k + 1, outer, planar)
+    if last > 0:
+        _residual_cell(
+            e, r, w0, w1, w2, inv_w, total, out, i0, i1, last, last - 1, 0, outer, planar
+        )
 
 
 def _residual(e, r, w0, w1, w2, inv_w, total, out):
     """``out = r - M e``."""
-    n0, n1, n2 = e.shape
+    n0, n1 = e.shape[0], e.shape[1]
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
-        for k in range(n2):
-            near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, (lo0, hi0, lo1, hi1))
-            out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
+        outer = (lo0, hi0, lo1, hi1)
+        if n0 == 1:
+            _residual_row(e, r, w0, w1, w2, inv_w, total, out, i0, i1, outer, True)
+        else:
+            _residual_row(e, r, w0, w1, w2, inv_w, total, out, i0, i1, outer, False)
 
 
 def _restrict(fine, coarse, inv_w):
@@ -187,9 +269,11 @@ def _restrict(fine, coarse, inv_w):
             total = 0.0
             volume_sum = 0.0
             for a in range(j0 * s0, min(j0 * s0 + s0, f0)):
+                width_a = 1.0 / inv_w[0, a]
                 for b in range(j1 * s1, min(j1 * s1 + s1, f1)):
+                    area = width_a / inv_w[1, b]
                     for c in range(j2 * s2, min(j2 * s2 + s2, f2)):
-                        volume = 1.0 / (inv_w[0, a] * inv_w[1, b] * inv_w[2, c])
+                        volume = area / inv_w[2, c]
                         total += volume * fine[a, b, c]
                         volume_sum += volume
             coarse[j0, j1, j2] = total / volume_sum
@@ -199,14 +283,14 @@ def _prolong_add(coarse, fine):
     """``fine += `` the value of each fine cell's parent in ``coarse``."""
     c0, c1, c2 = coarse.shape
     f0, f1, f2 = fine.shape
-    s0 = 2 if c0 < f0 else 1
-    s1 = 2 if c1 < f1 else 1
-    s2 = 2 if c2 < f2 else 1
+    t0 = 1 if c0 < f0 else 0  # the parent's index is the child's shifted by t
+    t1 = 1 if c1 < f1 else 0
+    t2 = 1 if c2 < f2 else 0
     for row in prange(f0 * f1):
         i0 = row // f1
         i1 = row - i0 * f1
         for k in range(f2):
-            fine[i0, i1, k] += coarse[i0 // s0, i1 // s1, k // s2]
+            fine[i0, i1, k] += coarse[i0 >> t0, i1 >> t1, k >> t2]
 
 
 def _threaded_and_serial(kernel):
