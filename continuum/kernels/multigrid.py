@@ -170,37 +170,16 @@ def _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar):
     return along0 + along1 + along2
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, k, lo2, hi2, outer, planar):
-    """The Gauss-Seidel update of cell ``(i0, i1, k)``."""
-    near = _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
-    e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _relax_planar_row(e, r, w0, w1, w2, inv_w, total, i0, i1, first, outer):
-    """The Gauss-Seidel updates of cells ``first, first + 2, ...`` of row ``(i0, i1)`` of
-    a planar grid: the row's two end cells (whose neighbours along axis 2 wrap) apart, so
-    that the loop over the others has no branch."""
-    n2 = e.shape[2]
-    k = first
-    if k == 0:
-        _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, 0, n2 - 1, min(1, n2 - 1), outer, True)
-        k = 2
-    for m in range(k, n2 - 1, 2):
-        _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, m, m - 1, m + 1, outer, True)
-    last = n2 - 1
-    if last > 0 and (last - first) % 2 == 0:
-        _relax(e, r, w0, w1, w2, inv_w, total, i0, i1, last, last - 1, 0, outer, True)
-
-
 def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
     """One red-black Gauss-Seidel half-sweep on the cells of ``colour`` (0 or 1).
 
-    Planar grids take :func:`_relax_planar_row` (22 % faster V-cycles at 256²); 3D grids keep
-    one loop over the row with the wrap-around tests, which measured 25 % faster than
-    the peeled row there (96³, one thread)."""
+    On planar grids the two end cells of a row (whose neighbours along axis 2 wrap) are
+    updated apart, so that the loop over the others has no branch (22 % faster V-cycles at
+    256²); 3D grids keep one loop over the row with the wrap-around tests, which measured
+    25 % faster than the peeled row there (96³, one thread). The arrays go to inlined
+    helpers one level deep only: deeper, Numba counted references on them per cell."""
     n0, n1, n2 = e.shape
+    last = n2 - 1
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
@@ -208,50 +187,43 @@ def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         outer = (lo0, hi0, lo1, hi1)
         first = (colour + i0 + i1) & 1
-        if n0 == 1:
-            _relax_planar_row(e, r, w0, w1, w2, inv_w, total, i0, i1, first, outer)
-        else:
+        if n0 > 1:
             for k in range(first, n2, 2):
                 near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer)
                 e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _residual_cell(e, r, w0, w1, w2, inv_w, total, out, i0, i1, k, lo2, hi2, outer, planar):
-    """``out = r - M e`` in cell ``(i0, i1, k)``."""
-    near = _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
-    out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
-def _residual_row(e, r, w0, w1, w2, inv_w, total, out, i0, i1, outer, planar):
-    """:func:`_residual` on row ``(i0, i1)``, its end cells apart (:func:`_relax_planar_row`)."""
-    n2 = e.shape[2]
-    last = n2 - 1
-    _residual_cell(
-        e, r, w0, w1, w2, inv_w, total, out, i0, i1, 0, last, min(1, last), outer, planar
-    )
-    for k in range(1, last):
-        _residual_cell(e, r, w0, w1, w2, inv_w, total, out, i0, i1, k, k - 1, k + 1, outer, planar)
-    if last > 0:
-        _residual_cell(
-            e, r, w0, w1, w2, inv_w, total, out, i0, i1, last, last - 1, 0, outer, planar
-        )
+            continue
+        start = first
+        if first == 0:
+            near = _near(e, w0, w1, w2, inv_w, i0, i1, 0, last, min(1, last), outer, True)
+            e[i0, i1, 0] = (r[i0, i1, 0] + near) / total[i0, i1, 0]
+            start = 2
+        for k in range(start, last, 2):
+            near = _near(e, w0, w1, w2, inv_w, i0, i1, k, k - 1, k + 1, outer, True)
+            e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
+        if last > 0 and (last - first) % 2 == 0:
+            near = _near(e, w0, w1, w2, inv_w, i0, i1, last, last - 1, 0, outer, True)
+            e[i0, i1, last] = (r[i0, i1, last] + near) / total[i0, i1, last]
 
 
 def _residual(e, r, w0, w1, w2, inv_w, total, out):
-    """``out = r - M e``."""
-    n0, n1 = e.shape[0], e.shape[1]
+    """``out = r - M e``; the end cells of each row apart, as in :func:`_smooth`."""
+    n0, n1, n2 = e.shape
+    last = n2 - 1
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         outer = (lo0, hi0, lo1, hi1)
-        if n0 == 1:
-            _residual_row(e, r, w0, w1, w2, inv_w, total, out, i0, i1, outer, True)
-        else:
-            _residual_row(e, r, w0, w1, w2, inv_w, total, out, i0, i1, outer, False)
+        planar = n0 == 1
+        near = _near(e, w0, w1, w2, inv_w, i0, i1, 0, last, min(1, last), outer, planar)
+        out[i0, i1, 0] = r[i0, i1, 0] + near - total[i0, i1, 0] * e[i0, i1, 0]
+        for k in range(1, last):
+            near = _near(e, w0, w1, w2, inv_w, i0, i1, k, k - 1, k + 1, outer, planar)
+            out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
+        if last > 0:
+            near = _near(e, w0, w1, w2, inv_w, i0, i1, last, last - 1, 0, outer, planar)
+            out[i0, i1, last] = r[i0, i1, last] + near - total[i0, i1, last] * e[i0, i1, last]
 
 
 def _restrict(fine, coarse, inv_w):
