@@ -226,9 +226,20 @@ def _residual(e, r, w0, w1, w2, inv_w, total, out):
             out[i0, i1, last] = r[i0, i1, last] + near - total[i0, i1, last] * e[i0, i1, last]
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _shares(inv, first, count):
+    """The shares of the (one or two) children ``first, first + 1`` in their parent's width,
+    from their inverse widths ``inv``: ``(1, 0)`` for one child."""
+    if count == 1:
+        return 1.0, 0.0
+    total = inv[first] + inv[first + 1]
+    return inv[first + 1] / total, inv[first] / total
+
+
 def _restrict(fine, coarse, inv_w):
     """``coarse`` = volume-weighted mean of each coarse cell's children in ``fine``
-    (``inv_w``: the fine cells' inverse widths per axis)."""
+    (``inv_w``: the fine cells' inverse widths per axis). A child's weight is the product
+    of its shares in the parent's width along each axis (:func:`_shares`)."""
     c0, c1, c2 = coarse.shape
     f0, f1, f2 = fine.shape
     s0 = 2 if c0 < f0 else 1
@@ -237,18 +248,23 @@ def _restrict(fine, coarse, inv_w):
     for row in prange(c0 * c1):
         j0 = row // c1
         j1 = row - j0 * c1
+        a0, b0 = j0 * s0, j1 * s1
+        count0, count1 = min(s0, f0 - a0), min(s1, f1 - b0)
+        share0 = _shares(inv_w[0], a0, count0)
+        share1 = _shares(inv_w[1], b0, count1)
         for j2 in range(c2):
+            k0 = j2 * s2
+            count2 = min(s2, f2 - k0)
+            share2 = _shares(inv_w[2], k0, count2)
             total = 0.0
-            volume_sum = 0.0
-            for a in range(j0 * s0, min(j0 * s0 + s0, f0)):
-                width_a = 1.0 / inv_w[0, a]
-                for b in range(j1 * s1, min(j1 * s1 + s1, f1)):
-                    area = width_a / inv_w[1, b]
-                    for c in range(j2 * s2, min(j2 * s2 + s2, f2)):
-                        volume = area / inv_w[2, c]
-                        total += volume * fine[a, b, c]
-                        volume_sum += volume
-            coarse[j0, j1, j2] = total / volume_sum
+            for da in range(count0):
+                for db in range(count1):
+                    weight = share0[da] * share1[db]
+                    along2 = share2[0] * fine[a0 + da, b0 + db, k0]
+                    if count2 == 2:
+                        along2 += share2[1] * fine[a0 + da, b0 + db, k0 + 1]
+                    total += weight * along2
+            coarse[j0, j1, j2] = total
 
 
 def _prolong_add(coarse, fine):
