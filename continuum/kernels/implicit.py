@@ -478,11 +478,12 @@ def operator_residual(x, known, own, operator, inv_w, rtol, atol, residual, row_
         lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         outer = (lo0, hi0, lo1, hi1)
+        planar = n0 == 1
         r_max = 0.0
         ratio = 0.0
         for k in range(n2):
             xc = x[i0, i1, k]
-            flux, size = multigrid.face_flux_sum(x, w0, w1, w2, inv_w, i0, i1, k, outer)
+            flux, size = multigrid.face_flux_sum(x, w0, w1, w2, inv_w, i0, i1, k, outer, planar)
             loss = own[i0, i1, k] * xc
             value = known[i0, i1, k] - loss + flux
             residual[i0, i1, k] = value

@@ -131,11 +131,12 @@ def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
+def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer, planar):
     """``(sum_nb w (e_nb - e_c) / width, sum_nb w (|e_nb| + |e_c|) / width)`` over the six
     faces of cell ``c = (i0, i1, k)``: the flux sum of the operator in difference form
     (no cancellation against the diagonal) and the size of its terms, for round-off
-    floors; ``outer`` as in :func:`_neighbour_sum`."""
+    floors; ``outer`` as in :func:`_neighbour_sum`. A ``planar`` grid skips axis 0's two
+    faces, whose zero weights add exactly zero."""
     lo0, hi0, lo1, hi1 = outer
     n2 = e.shape[2]
     lo2 = k - 1 if k > 0 else n2 - 1
@@ -143,9 +144,11 @@ def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
     ec = e[i0, i1, k]
     flux = 0.0
     size = 0.0
+    if not planar:
+        for w, value in ((w0[lo0, i1, k], e[lo0, i1, k]), (w0[i0, i1, k], e[hi0, i1, k])):
+            flux += w * (value - ec) * inv_w[0, i0]
+            size += w * (abs(value) + abs(ec)) * inv_w[0, i0]
     for w, value, scale in (
-        (w0[lo0, i1, k], e[lo0, i1, k], inv_w[0, i0]),
-        (w0[i0, i1, k], e[hi0, i1, k], inv_w[0, i0]),
         (w1[i0, lo1, k], e[i0, lo1, k], inv_w[1, i1]),
         (w1[i0, i1, k], e[i0, hi1, k], inv_w[1, i1]),
         (w2[i0, i1, lo2], e[i0, i1, lo2], inv_w[2, k]),
