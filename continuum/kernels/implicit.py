@@ -41,7 +41,7 @@ from numba.extending import overload
 
 from continuum.kernels import multigrid, registry
 from continuum.kernels.arrays import copy_into
-from continuum.kernels.diffusion import coefficient
+from continuum.kernels.diffusion import coefficient, scaled_coefficient
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.fv import (
     DIRICHLET,
@@ -188,10 +188,21 @@ def _assemble_lines(x, u, f, axis, outer, first, lanes, d, problem, system, buf)
     has_mask = mask.size > 0
     lower, diag, upper, rhs, coef, face = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
     periodic = kind_lo == PERIODIC
+    by_map, by_field = int(law[f, 0]), int(law[f, 1])
+    offset, slope = law[f, 2], law[f, 3]
     for j in range(n):
         for b in range(lanes):
             p, q, r = _lane_cell(axis, outer, first + b, j)
-            coef[j, b] = coefficient(u, law, f, d, maps, mask, has_mask, p, q, r)
+            coef[j, b] = scaled_coefficient(
+                d,
+                maps[by_map, p, q, r] if by_map >= 0 else 1.0,
+                u[by_field, p, q, r] if by_field >= 0 else 0.0,
+                mask[p, q, r] if has_mask else 1.0,
+                by_map,
+                by_field,
+                offset,
+                slope,
+            )
             rhs[j, b] = system.scale * x[p, q, r]
     for b in range(lanes):  # face[j]: the face below cell j; face[0] wraps around
         face[0, b] = harmonic(coef[n - 1, b], coef[0, b]) if periodic else 0.0
