@@ -174,7 +174,7 @@ def implicit_diffusion_axis(u, f, axis, d, lam, problem, scratch, taxis):
     line_solve_axis(u[f], u, f, axis, d, problem, system, scratch)
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@internal(fastmath=FASTMATH)
 def _assemble_lines(x, u, f, axis, outer, first, lanes, d, problem, system, buf):
     """Fill the tridiagonal systems of the ``lanes`` lines from lane ``first`` on
     (:func:`_lane_cell`) with the conservative operator of ``fv`` along ``axis``: ``buf``
@@ -323,7 +323,7 @@ def _add_taxis_lines(u, f, row, axis, outer, first, lanes, problem, system, buf)
                 upper[c, b] -= weight
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@internal(fastmath=FASTMATH)
 def _thomas_lanes(lower, diag, upper, rhs, n, lanes, cprime):
     """Solve the tridiagonal systems of ``lanes`` lines (``(position, lane)`` rows) in
     place: ``rhs`` becomes the solutions."""
@@ -340,7 +340,7 @@ def _thomas_lanes(lower, diag, upper, rhs, n, lanes, cprime):
             rhs[j, b] -= cprime[j, b] * rhs[j + 1, b]
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@internal(fastmath=FASTMATH)
 def _cyclic_lanes(lower, diag, upper, rhs, n, lanes, cprime, z, gamma):
     """Periodic tridiagonal solves (Sherman-Morrison), ``n >= 3``: ``lower[0]`` couples
     row 0 to row ``n - 1`` and ``upper[n - 1]`` row ``n - 1`` to row 0. Changes ``diag``;

@@ -115,27 +115,11 @@ def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer):
-    """``sum_nb w e_nb / width`` over the six faces of cell ``(i0, i1, k)`` (wrapping
-    indices carry zero weights); ``outer = (lo0, hi0, lo1, hi1)``, its wrapped neighbour
-    indices along the outer axes."""
-    lo0, hi0, lo1, hi1 = outer
-    n2 = e.shape[2]
-    lo2 = k - 1 if k > 0 else n2 - 1
-    hi2 = k + 1 if k < n2 - 1 else 0
-    return (
-        (w0[lo0, i1, k] * e[lo0, i1, k] + w0[i0, i1, k] * e[hi0, i1, k]) * inv_w[0, i0]
-        + (w1[i0, lo1, k] * e[i0, lo1, k] + w1[i0, i1, k] * e[i0, hi1, k]) * inv_w[1, i1]
-        + (w2[i0, i1, lo2] * e[i0, i1, lo2] + w2[i0, i1, k] * e[i0, i1, hi2]) * inv_w[2, k]
-    )
-
-
-@njit(cache=True, fastmath=FASTMATH, inline="always")
 def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer, planar):
     """``(sum_nb w (e_nb - e_c) / width, sum_nb w (|e_nb| + |e_c|) / width)`` over the six
     faces of cell ``c = (i0, i1, k)``: the flux sum of the operator in difference form
     (no cancellation against the diagonal) and the size of its terms, for round-off
-    floors; ``outer`` as in :func:`_neighbour_sum`. A ``planar`` grid skips axis 0's two
+    floors; ``outer`` as in :func:`_near`. A ``planar`` grid skips axis 0's two
     faces, whose zero weights add exactly zero."""
     lo0, hi0, lo1, hi1 = outer
     n2 = e.shape[2]
@@ -161,7 +145,9 @@ def face_flux_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer, planar):
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar):
-    """:func:`_neighbour_sum` with the neighbours ``lo2``, ``hi2`` along axis 2 given; a
+    """``sum_nb w e_nb / width`` over the six faces of cell ``(i0, i1, k)`` (wrapping
+    indices carry zero weights); ``outer = (lo0, hi0, lo1, hi1)`` are its neighbours'
+    indices along the outer axes and ``lo2``, ``hi2`` along axis 2 (wrapped). A
     ``planar`` grid (one cell along axis 0, whose faces then carry zero weights) skips
     axis 0's terms, which add exactly zero."""
     lo0, hi0, lo1, hi1 = outer
@@ -176,42 +162,10 @@ def _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar):
 def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
     """One red-black Gauss-Seidel half-sweep on the cells of ``colour`` (0 or 1).
 
-    On planar grids the two end cells of a row (whose neighbours along axis 2 wrap) are
-    updated apart, so that the loop over the others has no branch (22 % faster V-cycles at
-    256²); 3D grids keep one loop over the row with the wrap-around tests, which measured
-    25 % faster than the peeled row there (96³, one thread). The arrays go to inlined
-    helpers one level deep only: deeper, Numba counted references on them per cell."""
+    Planar grids skip axis 0's zero-weight terms (:func:`_near`). The arrays go to
+    inlined helpers one level deep only: deeper, Numba counted references on them per
+    cell."""
     n0, n1, n2 = e.shape
-    last = n2 - 1
-    for row in prange(n0 * n1):
-        i0 = row // n1
-        i1 = row - i0 * n1
-        lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
-        lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
-        outer = (lo0, hi0, lo1, hi1)
-        first = (colour + i0 + i1) & 1
-        if n0 > 1:
-            for k in range(first, n2, 2):
-                near = _neighbour_sum(e, w0, w1, w2, inv_w, i0, i1, k, outer)
-                e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
-            continue
-        start = first
-        if first == 0:
-            near = _near(e, w0, w1, w2, inv_w, i0, i1, 0, last, min(1, last), outer, True)
-            e[i0, i1, 0] = (r[i0, i1, 0] + near) / total[i0, i1, 0]
-            start = 2
-        for k in range(start, last, 2):
-            near = _near(e, w0, w1, w2, inv_w, i0, i1, k, k - 1, k + 1, outer, True)
-            e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
-        if last > 0 and (last - first) % 2 == 0:
-            near = _near(e, w0, w1, w2, inv_w, i0, i1, last, last - 1, 0, outer, True)
-            e[i0, i1, last] = (r[i0, i1, last] + near) / total[i0, i1, last]
-
-
-def _residual(e, r, w0, w1, w2, inv_w, total, out):
-    """``out = r - M e``; the end cells of each row apart, as in :func:`_smooth`."""
-    n0, n1, n2 = e.shape
-    last = n2 - 1
     for row in prange(n0 * n1):
         i0 = row // n1
         i1 = row - i0 * n1
@@ -219,14 +173,26 @@ def _residual(e, r, w0, w1, w2, inv_w, total, out):
         lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
         outer = (lo0, hi0, lo1, hi1)
         planar = n0 == 1
-        near = _near(e, w0, w1, w2, inv_w, i0, i1, 0, last, min(1, last), outer, planar)
-        out[i0, i1, 0] = r[i0, i1, 0] + near - total[i0, i1, 0] * e[i0, i1, 0]
-        for k in range(1, last):
-            near = _near(e, w0, w1, w2, inv_w, i0, i1, k, k - 1, k + 1, outer, planar)
+        for k in range((colour + i0 + i1) & 1, n2, 2):
+            lo2, hi2 = (k - 1 if k > 0 else n2 - 1), (k + 1 if k < n2 - 1 else 0)
+            near = _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
+            e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
+
+
+def _residual(e, r, w0, w1, w2, inv_w, total, out):
+    """``out = r - M e``."""
+    n0, n1, n2 = e.shape
+    for row in prange(n0 * n1):
+        i0 = row // n1
+        i1 = row - i0 * n1
+        lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
+        lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
+        outer = (lo0, hi0, lo1, hi1)
+        planar = n0 == 1
+        for k in range(n2):
+            lo2, hi2 = (k - 1 if k > 0 else n2 - 1), (k + 1 if k < n2 - 1 else 0)
+            near = _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
             out[i0, i1, k] = r[i0, i1, k] + near - total[i0, i1, k] * e[i0, i1, k]
-        if last > 0:
-            near = _near(e, w0, w1, w2, inv_w, i0, i1, last, last - 1, 0, outer, planar)
-            out[i0, i1, last] = r[i0, i1, last] + near - total[i0, i1, last] * e[i0, i1, last]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
