@@ -104,7 +104,7 @@ class BackwardEulerWork(NamedTuple):
     x: np.ndarray
     """(n0, n1, n2) the iterate."""
     known: np.ndarray
-    """(n0, n1, n2) the right-hand side ``b`` of ``M x = b`` (:func:`_cell_terms`)."""
+    """(n0, n1, n2) the right-hand side ``b`` of ``M x = b`` (:func:`_known_terms`)."""
     own: np.ndarray
     """(n0, n1, n2) the diagonal of ``M`` less the faces between cells."""
     rate_old: np.ndarray
@@ -418,60 +418,46 @@ def line_solve_axis(x, u, f, axis, d, problem, system, scratch):
 
 
 @internal(parallel=True, fastmath=FASTMATH)
-def _cell_terms(
-    kind,
-    fingerprint,
-    u_old,
-    predictor,
-    f,
-    step,
-    problem,
-    rate_old,
-    rate,
-    coef,
-    diagonal,
-    x,
-    known,
-    own,
-):
-    """The cell-wise parts of the system of :func:`solve_backward_euler` in one pass (every
-    array ``(n0, n1, n2)``): the model's stiff rates ``R_old`` (of ``u_old`` at ``t``) and
-    ``R`` (of ``predictor`` at ``t + dt``) [1/day], the diffusion coefficients ``coef``
-    [mm^2/day] (``diffusion.coefficient`` of ``u_old``), the ``diagonal`` ``1 + dt R``,
-    the start ``x = u_old[f] + dt step.start_rate`` (``u_old[f]`` when ``start_rate`` is
-    empty), and the parts of ``M x = b`` that are not face fluxes between cells:
-    ``known = b = predictor[f] + dt R_old u_old[f]`` plus the boundary values' share of
-    ``dt T``, and ``own = 1 + dt R`` plus the boundary faces' share of the diagonal.
-    ``predictor[f]`` is the field's explicit Euler predictor (it holds ``-R_old u_old``);
-    a Dirichlet face half a cell away contributes ``2 dt coef (g - x) / h^2``. The same
-    arithmetic as the four passes it replaces. (The arrays come one by one: Numba 0.68
-    did not compile this parallel kernel given a tuple of arrays, and a version given a
-    named tuple of them returned zeros.)"""
+def stiff_rates(kind, fingerprint, u, f, maps, params, t, out):
+    """``out`` = the model's ``stiff_rate`` R of field ``f`` in every cell [1/day]."""
     numba.literally(kind)
     numba.literally(fingerprint)
-    n0, n1, n2 = coef.shape
+    n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        for k in range(n2):
+            out[i0, i1, k] = registry.stiff_rate(kind, u, maps, i0, i1, k, f, params, t)
+
+
+@internal(parallel=True, fastmath=FASTMATH)
+def coefficients(u, f, d, law, maps, mask, has_mask, out):
+    """``out`` = the local diffusion coefficient of field ``f`` [mm^2/day] in every cell."""
+    n0, n1, n2 = u.shape[1], u.shape[2], u.shape[3]
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        for k in range(n2):
+            out[i0, i1, k] = coefficient(u, law, f, d, maps, mask, has_mask, i0, i1, k)
+
+
+@internal(parallel=True, fastmath=FASTMATH)
+def _known_terms(u_old, predictor, f, system, problem, known, own):
+    """The parts of ``M x = b`` for field ``f`` that are not face fluxes between cells:
+    ``known = b = predictor + dt R_old u_old`` plus the boundary values' share of
+    ``dt T``, and ``own = 1 + dt R`` plus the boundary faces' share of the diagonal.
+    ``predictor`` is the field's explicit Euler predictor (it holds ``-R_old u_old``); a
+    Dirichlet face half a cell away contributes ``2 dt coef (g - x) / h^2``."""
+    n0, n1, n2 = known.shape
     shape = (n0, n1, n2)
-    dt, t, start_rate = step.dt, step.t, step.start_rate
-    extrapolate = start_rate.size > 0
-    maps, params, mask = problem.maps, problem.params, problem.mask
-    law, has_mask = problem.diffusivity_law, mask.size > 0
+    dt, coef = system.dt, system.coef
     bc_kind, bc_val, inv_h2 = problem.bc_kind, problem.bc_val, problem.inv_h2
     for r in prange(n0 * n1):
         i0 = r // n1
         i1 = r - i0 * n1
         for k in range(n2):
-            r_old = registry.stiff_rate(kind, u_old, maps, i0, i1, k, f, params, t)
-            r_new = registry.stiff_rate(kind, predictor, maps, i0, i1, k, f, params, t + dt)
-            c = coefficient(u_old, law, f, step.d, maps, mask, has_mask, i0, i1, k)
-            rate_old[i0, i1, k] = r_old
-            rate[i0, i1, k] = r_new
-            coef[i0, i1, k] = c
-            diagonal[i0, i1, k] = 1.0 + dt * r_new
-            x[i0, i1, k] = u_old[f, i0, i1, k]
-            if extrapolate:
-                x[i0, i1, k] += dt * start_rate[i0, i1, k]
-            value = predictor[f, i0, i1, k] + dt * r_old * u_old[f, i0, i1, k]
-            diagonal_terms = 1.0 + dt * r_new
+            value = predictor[i0, i1, k] + dt * system.rate_old[i0, i1, k] * u_old[f, i0, i1, k]
+            diagonal = 1.0 + dt * system.rate[i0, i1, k]
             where = (i0, i1, k)
             for axis in range(3):
                 n = shape[axis]
@@ -480,16 +466,16 @@ def _cell_terms(
                 i = where[axis]
                 for side in range(2):
                     if boundary_face(bc_kind[f, axis, side], side, i, n) == DIRICHLET:
-                        weight = 2.0 * dt * inv_h2[axis] * c
+                        weight = 2.0 * dt * inv_h2[axis] * coef[i0, i1, k]
                         value += weight * bc_val[f, axis, side]
-                        diagonal_terms += weight
+                        diagonal += weight
             known[i0, i1, k] = value
-            own[i0, i1, k] = diagonal_terms
+            own[i0, i1, k] = diagonal
 
 
 @internal(parallel=True, fastmath=FASTMATH)
 def operator_residual(x, known, own, operator, inv_w, rtol, atol, residual, row_stats):
-    """``residual = known - own x + dt T x`` on level 0 (``b - M x``; :func:`_cell_terms`),
+    """``residual = known - own x + dt T x`` on level 0 (``b - M x``; :func:`_known_terms`),
     the flux sum ``dt T x`` in difference form from the face weights ``(w0, w1, w2)`` of
     ``operator`` (``multigrid.prepare_levels``).
     ``row_stats[r, 0]`` gets the row maximum of ``|residual|``, ``row_stats[r, 1]`` that
@@ -521,29 +507,20 @@ def operator_residual(x, known, own, operator, inv_w, rtol, atol, residual, row_
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work):
-    """The system of :func:`solve_backward_euler`: the cell-wise terms
-    (:func:`_cell_terms`: stiff rates, coefficients, diagonal ``1 + dt R``, the start
-    ``x``, ``work.known`` and ``work.own``) and the operator on every multigrid level
-    (level 0 gives the residual, in 1D too). Returns the :class:`System`."""
+    """The system of :func:`solve_backward_euler`: stiff rates, coefficients, diagonal
+    ``1 + dt R``, the start ``x = u_old[f] + dt start_rate`` (``u_old[f]`` when
+    ``start_rate`` is empty), the operator on every multigrid level (level 0 gives the
+    residual, in 1D too), the right-hand side ``work.known`` and ``work.own``. Returns the
+    :class:`System`."""
+    dt, t, d, start_rate = step.dt, step.t, step.d, step.start_rate
     offsets, shapes = work.offsets, work.shapes
     coef = multigrid.level(work.coef, offsets, shapes, 0)
     diagonal = multigrid.level(work.diagonal, offsets, shapes, 0)
-    _cell_terms(
-        kind,
-        fingerprint,
-        u_old,
-        predictor,
-        f,
-        step,
-        problem,
-        work.rate_old,
-        work.rate,
-        coef,
-        diagonal,
-        work.x,
-        work.known,
-        work.own,
-    )
+    maps, params, mask = problem.maps, problem.params, problem.mask
+    stiff_rates(kind, fingerprint, u_old, f, maps, params, t, work.rate_old)
+    stiff_rates(kind, fingerprint, predictor, f, maps, params, t + dt, work.rate)
+    coefficients(u_old, f, d, problem.diffusivity_law, maps, mask, mask.size > 0, coef)
+    _start(u_old[f], start_rate, dt, work.rate, diagonal, work.x)
     multigrid.prepare_levels(
         work.coef,
         work.diagonal,
@@ -552,9 +529,27 @@ def _prepare_system(kind, fingerprint, u_old, predictor, f, step, problem, work)
         shapes,
         work.inv_w,
         problem.bc_kind[f],
-        step.dt,
+        dt,
     )
-    return System(coef, work.rate_old, work.rate, step.dt)
+    system = System(coef, work.rate_old, work.rate, dt)
+    _known_terms(u_old, predictor[f], f, system, problem, work.known, work.own)
+    return system
+
+
+@internal(parallel=True, fastmath=FASTMATH)
+def _start(u_old, start_rate, dt, rate, diagonal, x):
+    """``diagonal = 1 + dt rate`` and the first iterate ``x = u_old + dt start_rate``
+    (``x = u_old`` when ``start_rate`` is empty)."""
+    n0, n1, n2 = u_old.shape
+    extrapolate = start_rate.size > 0
+    for r in prange(n0 * n1):
+        i0 = r // n1
+        i1 = r - i0 * n1
+        for k in range(n2):
+            diagonal[i0, i1, k] = 1.0 + dt * rate[i0, i1, k]
+            x[i0, i1, k] = u_old[i0, i1, k]
+            if extrapolate:
+                x[i0, i1, k] += dt * start_rate[i0, i1, k]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
