@@ -86,9 +86,10 @@ def _faces(coef, bc_kind, inv_w, dt, w0, w1, w2):
                 w2[i0, i1, k] = _face_weight(dc, coef[i0, i1, j2], inv_w[2, k], inv_w[2, j2], dt)
 
 
-def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
+def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total, coupling):
     """``total`` = diagonal + all face weights of the cell (over its widths) + Dirichlet
-    boundary faces (half a width away)."""
+    boundary faces (half a width away); ``coupling[row]`` = the row's largest share of
+    the faces between cells in ``total`` (:func:`prepare_levels`)."""
     n0, n1, n2 = coef.shape
     shape = (n0, n1, n2)
     for row in prange(n0 * n1):
@@ -96,12 +97,13 @@ def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
         i1 = row - i0 * n1
         lo0 = i0 - 1 if i0 > 0 else n0 - 1
         lo1 = i1 - 1 if i1 > 0 else n1 - 1
+        largest = 0.0
         for k in range(n2):
             lo2 = k - 1 if k > 0 else n2 - 1
-            value = diagonal[i0, i1, k]
-            value += (w0[i0, i1, k] + w0[lo0, i1, k]) * inv_w[0, i0]
-            value += (w1[i0, i1, k] + w1[i0, lo1, k]) * inv_w[1, i1]
-            value += (w2[i0, i1, k] + w2[i0, i1, lo2]) * inv_w[2, k]
+            faces = (w0[i0, i1, k] + w0[lo0, i1, k]) * inv_w[0, i0]
+            faces += (w1[i0, i1, k] + w1[i0, lo1, k]) * inv_w[1, i1]
+            faces += (w2[i0, i1, k] + w2[i0, i1, lo2]) * inv_w[2, k]
+            value = diagonal[i0, i1, k] + faces
             idx = (i0, i1, k)
             for axis in range(3):
                 n = shape[axis]
@@ -112,6 +114,8 @@ def _totals(coef, diagonal, bc_kind, inv_w, dt, w0, w1, w2, total):
                     if boundary_face(bc_kind[axis, side], side, i, n) == DIRICHLET:
                         value += 2.0 * dt * inv_w[axis, i] ** 2 * coef[i0, i1, k]
             total[i0, i1, k] = value
+            largest = max(largest, faces / value if value > 0.0 else 1.0)
+        coupling[row] = largest
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -177,6 +181,29 @@ def _smooth(e, r, w0, w1, w2, inv_w, total, colour):
             lo2, hi2 = (k - 1 if k > 0 else n2 - 1), (k + 1 if k < n2 - 1 else 0)
             near = _near(e, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
             e[i0, i1, k] = (r[i0, i1, k] + near) / total[i0, i1, k]
+
+
+def _relax(x, b, w0, w1, w2, inv_w, total, colour, rtol, atol, change):
+    """:func:`_smooth` on ``M x = b`` that also records, per row, the largest change
+    ``|x_new - x_old| / (atol + rtol |x_new|)`` in ``change[row]`` (infinite where
+    ``x_new`` is not finite)."""
+    n0, n1, n2 = x.shape
+    for row in prange(n0 * n1):
+        i0 = row // n1
+        i1 = row - i0 * n1
+        lo0, hi0 = (i0 - 1 if i0 > 0 else n0 - 1), (i0 + 1 if i0 < n0 - 1 else 0)
+        lo1, hi1 = (i1 - 1 if i1 > 0 else n1 - 1), (i1 + 1 if i1 < n1 - 1 else 0)
+        outer = (lo0, hi0, lo1, hi1)
+        planar = n0 == 1
+        largest = 0.0
+        for k in range((colour + i0 + i1) & 1, n2, 2):
+            lo2, hi2 = (k - 1 if k > 0 else n2 - 1), (k + 1 if k < n2 - 1 else 0)
+            near = _near(x, w0, w1, w2, inv_w, i0, i1, k, lo2, hi2, outer, planar)
+            value = (b[i0, i1, k] + near) / total[i0, i1, k]
+            step = abs(value - x[i0, i1, k]) / (atol + rtol * abs(value))
+            largest = max(largest, step if np.isfinite(value) else np.inf)
+            x[i0, i1, k] = value
+        change[row] = largest
 
 
 def _residual(e, r, w0, w1, w2, inv_w, total, out):
@@ -273,7 +300,33 @@ smooth, smooth_serial = _threaded_and_serial(_smooth)
 residual, residual_serial = _threaded_and_serial(_residual)
 restrict, restrict_serial = _threaded_and_serial(_restrict)
 prolong_add, prolong_add_serial = _threaded_and_serial(_prolong_add)
+relax, relax_serial = _threaded_and_serial(_relax)
 THREADED_CELLS = 32768
+
+
+@internal(fastmath=FASTMATH)
+def gauss_seidel(x, b, w0, w1, w2, inv_w, total, rtol, atol, change):
+    """One red-black Gauss-Seidel sweep of ``M x = b`` on level 0, in place; returns the
+    largest change ``|x_new - x_old| / (atol + rtol |x_new|)`` (``change``, one entry per
+    row, is work space).
+
+    With ``q`` the coupling of :func:`prepare_levels`, a sweep cuts the max-norm error by
+    ``q`` at least: each new value is the mean of ``b`` and its neighbours' current
+    values weighted by shares of the row's diagonal summing to at most ``q``, and those
+    values' errors are already at most the old maximum. So the error left after a sweep
+    that changed ``x`` by ``delta`` is at most ``q delta / (1 - q)``.
+    """
+    threaded = x.size >= THREADED_CELLS
+    rows = x.shape[0] * x.shape[1]
+    largest = 0.0
+    for colour in range(2):
+        if threaded:
+            relax(x, b, w0, w1, w2, inv_w, total, colour, rtol, atol, change)
+        else:
+            relax_serial(x, b, w0, w1, w2, inv_w, total, colour, rtol, atol, change)
+        for row in range(rows):
+            largest = max(largest, change[row])
+    return largest
 
 
 @internal(fastmath=FASTMATH)
@@ -304,16 +357,26 @@ def level(buffer, offsets, shapes, index):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_w, bc_kind, dt):
-    """Build every level's operator from level 0 of ``coef`` and ``diagonal``.
+def prepare_levels(
+    coef, diagonal, operator, offsets, shapes, inv_w, bc_kind, dt, coupling, coarse_above
+):
+    """Build level 0's operator from level 0 of ``coef`` and ``diagonal``, and the coarse
+    levels' when level 0's coupling exceeds ``coarse_above``. Returns that coupling.
 
+    The coupling ``q`` is the largest share of the faces between cells in a row's
+    diagonal (``coupling``, one entry per row of level 0, is work space): the max-norm
+    contraction of a Jacobi sweep, which bounds that of a Gauss-Seidel sweep
+    (:func:`gauss_seidel`). A solver that relaxes level 0 alone needs no coarse levels.
     Coarse coefficients and diagonals are the volume-weighted means of their children;
     ``inv_w`` holds the cells' inverse widths per level and axis (:func:`hierarchy`);
     ``operator`` is the tuple ``(w0, w1, w2, total)`` of flat level buffers (see
     :func:`_faces`, :func:`_totals`).
     """
     w0, w1, w2, total = operator
+    q = 0.0
     for index in range(offsets.shape[0] - 1):
+        if index == 1 and not q > coarse_above:
+            break
         cl = level(coef, offsets, shapes, index)
         dl = level(diagonal, offsets, shapes, index)
         if index > 0:
@@ -325,10 +388,15 @@ def prepare_levels(coef, diagonal, operator, offsets, shapes, inv_w, bc_kind, dt
         tl = level(total, offsets, shapes, index)
         if cl.size >= THREADED_CELLS:
             faces(cl, bc_kind, inv_w[index], dt, f0, f1, f2)
-            totals(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl)
+            totals(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl, coupling)
         else:
             faces_serial(cl, bc_kind, inv_w[index], dt, f0, f1, f2)
-            totals_serial(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl)
+            totals_serial(cl, dl, bc_kind, inv_w[index], dt, f0, f1, f2, tl, coupling)
+        if index == 0:
+            rows = shapes[0, 0] * shapes[0, 1]
+            for row in range(rows):
+                q = max(q, coupling[row])
+    return q
 
 
 @internal(fastmath=FASTMATH)
