@@ -1,7 +1,9 @@
 """Pointwise kernels of the Stage-1 invasion model and its intravasation into blood and lymph.
 
 Fields: 0 epithelial ``e``, 1 mesenchymal ``m``, 2 ecm ``f``, 3 mmp ``p``, 4 oxygen ``o``
-(fractions); maps: 0 blood vessels ``v_B``, 1 lymph vessels ``v_L`` (densities in [0, 1]).
+(fractions); maps: 0 blood vessels ``v_B``, 1 lymph vessels ``v_L`` (densities in [0, 1])
+and, last, the oxygen supply ``S(v_B)`` [1/day] (:func:`oxygen_supply`, once per run;
+``Invasion.solver_maps``).
 Exports (per unit volume, in fractions/day): 0 into blood, 1 into lymph, 2 births,
 3 deaths, 4 killed by systemic therapy. Scalars: the circulation block of
 ``continuum.kernels.circulation``. The parameter vector is ``PARAMETER_ORDER`` followed
@@ -167,6 +169,22 @@ def oxygen_exchange(v, params):
     return 2.0 * params[D_O] * wall / (2.0 * params[D_O] + tissue)
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def oxygen_supply(v, params, out):
+    """``out`` = :func:`oxygen_exchange` of every cell of the blood-vessel map ``v``."""
+    n0, n1, n2 = v.shape
+    for i0 in range(n0):
+        for i1 in range(n1):
+            for k in range(n2):
+                out[i0, i1, k] = oxygen_exchange(v[i0, i1, k], params)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def supply(maps, i0, i1, k):
+    """The oxygen supply ``S(v_B)`` [1/day] of a cell: the last map."""
+    return maps[maps.shape[0] - 1, i0, i1, k]
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def open_lymphatics(cells, params):
     """Fraction of lymph vessels that drain where the tumour-cell fraction is ``cells``.
@@ -195,11 +213,11 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
         R_p &= \\alpha_m m + \\alpha_e e - \\lambda_p p \\\\
         R_o &= S(v_B) (1 - o) - \\kappa (e + m) o
 
-    with ``S(v_B)`` the Krogh-limited supply of :func:`oxygen_exchange`, ``F(e + m)`` the
-    open lymphatics of :func:`open_lymphatics`, and ``- r e`` in ``R_e`` too: ``r`` is the
-    therapy rate on tissue cells. Births are the positive part of the logistic growth,
-    deaths its negative part (growth beyond capacity) plus necrosis; intravasation goes
-    to blood and lymph, the therapy's kills to ``removed``.
+    with ``S(v_B)`` the Krogh-limited supply of :func:`oxygen_exchange` (the last map),
+    ``F(e + m)`` the open lymphatics of :func:`open_lymphatics`, and ``- r e`` in ``R_e``
+    too: ``r`` is the therapy rate on tissue cells. Births are the positive part of the
+    logistic growth, deaths its negative part (growth beyond capacity) plus necrosis;
+    intravasation goes to blood and lymph, the therapy's kills to ``removed``.
     """
     therapy = params[THERAPY_CELLS]
     scale = necrosis_scale(params)
@@ -226,8 +244,7 @@ def invasion_row(u, maps, i0, i1, scalars, params, t, rate, exports):
         )
         rate[ECM, k] += -params[ETA] * p * f + params[R_F] * f * (1.0 - f - e - m)
         rate[MMP, k] += params[ALPHA_M] * m + params[ALPHA_E] * e - params[LAMBDA_P] * p
-        supply = oxygen_exchange(v_b, params)
-        rate[OXYGEN, k] += supply * (1.0 - o) - params[KAPPA] * (e + m) * o
+        rate[OXYGEN, k] += supply(maps, i0, i1, k) * (1.0 - o) - params[KAPPA] * (e + m) * o
         growth = growth_e + growth_m
         exports[0] += into_blood_e + into_blood_m
         exports[1] += into_lymph
@@ -248,7 +265,7 @@ def invasion_stiff_rate(u, maps, i0, i1, k, f, params, t):
     if f != OXYGEN:
         return 0.0
     cells = u[EPITHELIAL, i0, i1, k] + u[MESENCHYMAL, i0, i1, k]
-    return oxygen_exchange(maps[BLOOD_MAP, i0, i1, k], params) + params[KAPPA] * cells
+    return supply(maps, i0, i1, k) + params[KAPPA] * cells
 
 
 @njit(cache=True, fastmath=FASTMATH)

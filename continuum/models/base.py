@@ -421,6 +421,17 @@ class Model:
         """
         return np.zeros((len(self.map_names), *grid.shape3))
 
+    def solver_maps(self, grid: Grid) -> np.ndarray:
+        """The maps the kernels read: :meth:`static_maps`, then any the model derives from
+        them and its parameters once per run rather than in every cell at every step.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_maps + n_derived, *grid.shape3)`` float64. Default: the static maps.
+        """
+        return self.static_maps(grid)
+
     def boundary_arrays(self, grid: Grid):
         """The boundary conditions packed for the kernels.
 

@@ -346,6 +346,9 @@ class Cascade(Model):
     def static_maps(self, grid: Grid) -> np.ndarray:
         return self.primary.static_maps(grid)
 
+    def solver_maps(self, grid: Grid) -> np.ndarray:
+        return self.primary.solver_maps(grid)
+
     def boundary_arrays(self, grid: Grid):
         return self.primary.boundary_arrays(grid)
 

@@ -260,6 +260,18 @@ class Invasion(Model):
         self._maps_cache = (grid, maps)
         return maps
 
+    def solver_maps(self, grid: Grid) -> np.ndarray:
+        """The vessel maps, then the oxygen supply ``S(v_B)`` [1/day] of each cell
+        (``continuum.kernels.invasion.oxygen_exchange``): its logarithm is taken once per
+        run instead of three times per cell and step."""
+        static = self.static_maps(grid)
+        maps = np.empty((static.shape[0] + 1, *static.shape[1:]))
+        maps[:-1] = static
+        invasion_kernels.oxygen_supply(
+            static[invasion_kernels.BLOOD_MAP], self.param_vector(), maps[-1]
+        )
+        return maps
+
     def boundary_arrays(self, grid: Grid):
         kind, value = super().boundary_arrays(grid)
         for f in (invasion_kernels.EPITHELIAL, invasion_kernels.MESENCHYMAL):

@@ -71,7 +71,7 @@ class Solver:
         self.s = state.scalars
         self.ua = np.empty_like(self.u)
         self.sa = np.empty_like(self.s)
-        self.maps = np.ascontiguousarray(model.static_maps(grid))
+        self.maps = np.ascontiguousarray(model.solver_maps(grid))
         if self.maps.shape[0] == 0:
             self.maps = np.zeros((1, *shape3))
         self.params = model.param_vector()

@@ -92,6 +92,25 @@ def test_oxygen_steady_state_1d_matches_cosh_profile_at_second_order():
     assert np.all((orders > 1.9) & (orders < 2.1)), orders  # measured 1.92, 1.96
 
 
+def test_the_kernels_read_the_oxygen_supply_from_a_map_derived_once_per_run():
+    """``solver_maps`` = the vessel maps, then ``S(v_B)``: the NumPy Krogh supply of
+    ``continuum.reference`` (written independently) to round-off, for the default vessels
+    and non-default sigma, r_cap, D_o; a cascade's solver reads its primary's."""
+    from continuum.reference import oxygen_supply
+
+    grid = ct.Grid((9, 7, 5), 0.04)
+    for parameters in ({}, {"sigma": 300.0, "r_cap": 0.012, "D_o": 20.0}):
+        model = Invasion(**parameters)
+        maps = model.solver_maps(grid)
+        np.testing.assert_array_equal(maps[:2], model.static_maps(grid))
+        p = model.parameters
+        expected = oxygen_supply(maps[0], p["sigma"], p["r_cap"], p["D_o"])
+        np.testing.assert_allclose(maps[2], expected, rtol=1e-13, atol=0.0)
+        assert expected.max() > 0.0
+    cascade = ct.models.Cascade(primary=model)
+    np.testing.assert_array_equal(cascade.solver_maps(grid), maps)
+
+
 def _discrete_steady_state(grid, model, state):
     """Direct sparse solve of D lap o + S(v_B) (1 - o) - kappa (e + m) o = 0 (no-flux)."""
     p = model.parameters
