@@ -300,7 +300,7 @@ smooth, smooth_serial = _threaded_and_serial(_smooth)
 residual, residual_serial = _threaded_and_serial(_residual)
 restrict, restrict_serial = _threaded_and_serial(_restrict)
 prolong_add, prolong_add_serial = _threaded_and_serial(_prolong_add)
-relax, relax_serial = _threaded_and_serial(_relax)
+relax = internal(parallel=True, fastmath=FASTMATH)(_relax)
 THREADED_CELLS = 32768
 
 
@@ -316,14 +316,10 @@ def gauss_seidel(x, b, w0, w1, w2, inv_w, total, rtol, atol, change):
     values' errors are already at most the old maximum. So the error left after a sweep
     that changed ``x`` by ``delta`` is at most ``q delta / (1 - q)``.
     """
-    threaded = x.size >= THREADED_CELLS
     rows = x.shape[0] * x.shape[1]
     largest = 0.0
     for colour in range(2):
-        if threaded:
-            relax(x, b, w0, w1, w2, inv_w, total, colour, rtol, atol, change)
-        else:
-            relax_serial(x, b, w0, w1, w2, inv_w, total, colour, rtol, atol, change)
+        relax(x, b, w0, w1, w2, inv_w, total, colour, rtol, atol, change)
         for row in range(rows):
             largest = max(largest, change[row])
     return largest
