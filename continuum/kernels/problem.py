@@ -59,6 +59,9 @@ class StageWork(NamedTuple):
     """(n_scalars,) the scalars' time derivative."""
     cell_volume: float
     """[mm^3], turns the export sums into totals."""
+    window: np.ndarray
+    """(threads, size) thread-local windows of the two-step forward-Euler pass
+    (``pair.window_buffer``); (threads, 0) where no such pass runs."""
 
 
 class Stage(NamedTuple):

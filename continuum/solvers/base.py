@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from continuum.kernels import registry
+from continuum.kernels import pair, registry
 from continuum.kernels.implicit import backward_euler_work, line_scratch
 from continuum.kernels.problem import Problem, StageWork
 from continuum.kernels.registry import FINGERPRINT, entry_point
@@ -94,6 +94,7 @@ class Solver:
             totals=self.totals,
             ds=self.ds,
             cell_volume=float(self.cell_volume),
+            window=np.zeros((numba.config.NUMBA_NUM_THREADS, 0)),
         )
         self.kind = registry.variant(model.kernel_name, taxis=self.taxis.shape[0] > 0)
         self.diffusion_rate = self._diffusion_rate(grid)
@@ -259,9 +260,25 @@ class ExplicitSolver(Solver):
             )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
+        if self.method == loops.EULER and self._pairable(model, state.grid):
+            self.kind = registry.variant(model.kernel_name, taxis=False, paired=True)
+            window = pair.window_buffer(self.u.shape[0], self.u.shape[3])
+            self.work = self.work._replace(window=window)
         if self.method != loops.EULER:  # SSP-RK(9,3)'s fourth buffer
             self.uc = np.empty_like(self.u)
             self.sc = np.empty_like(self.s)
+
+    def _pairable(self, model, grid) -> bool:
+        """Whether two Euler steps may go through one pass (``pair.pairable``)."""
+        return pair.pairable(
+            model.kernel_name,
+            grid.shape3,
+            self.taxis,
+            self.diffusivity,
+            self.diffusivity_law,
+            self.mask,
+            self.bc_kind,
+        )
 
     def _advance_impl(self, t_stop):
         dt = self._initial_dt(t_stop, 0.9 * self.limit)

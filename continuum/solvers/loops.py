@@ -7,7 +7,9 @@ background thread (the run-file writer) works while they run. Each loop returns
 Methods
 -------
 Forward Euler (``EULER``), first order, fixed step:
-    :math:`u^{n+1} = u^n + \\Delta t\\, L(u^n)`.
+    :math:`u^{n+1} = u^n + \\Delta t\\, L(u^n)`. Where the problem allows it
+    (``pair.pairable``), two steps at a time go through one pass over memory
+    (``euler_pair``, ``continuum.kernels.pair``), with the same result bit for bit.
 SSP-RK(4,3) (``SSPRK43``), third order, four stages of ``h/2`` (Kraaijevanger 1991;
     Spiteri & Ruuth 2002), strong-stability coefficient 2:
     :math:`u^{(1)} = u^n + \\tfrac{h}{2} L(u^n)`,
@@ -80,6 +82,7 @@ from continuum.kernels.implicit import (
     solve_backward_euler,
 )
 from continuum.kernels.internal import internal
+from continuum.kernels.pair import euler_pair_pass
 from continuum.kernels.problem import Stage
 from continuum.kernels.stage import (
     STAT_ERROR,
@@ -389,6 +392,42 @@ def _explicit_step(kind, fingerprint, st, h, t, method, control, problem, work):
     return rate, err, STATUS_OK
 
 
+def euler_pair(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work):
+    """Two forward-Euler steps, of ``h`` from ``t`` and of the next clipped step, from
+    ``(st.u, st.s)`` into ``(st.ua, st.sa)`` in one pass (``continuum.kernels.pair``;
+    ``st.sb`` takes the scalars between them). Returns the second step [day], or 0 where
+    the pair is not taken (``t_stop`` within ``h``, a step beyond the positivity limit, a
+    non-finite value: single steps then reproduce what happens) and for a kernel name
+    without the pass (``registry.variant``), which compiles nothing here (compiled code
+    only)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(euler_pair, prefer_literal=True, inline="always")
+def _euler_pair(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work):
+    if not registry.has_paired(kind.literal_value):
+        return lambda kind, fingerprint, st, h, t, t_stop, dt, control, problem, work: 0.0
+
+    def impl(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work):
+        t_second = t + h
+        if not _remaining(t_second, t_stop):
+            return 0.0
+        h_second = clip_step(dt, t_second, t_stop)
+        if max(h, h_second) * control.explicit_rate > 1.0 + SLACK:
+            return 0.0
+        rtol, atol = control.rtol, control.atol
+        first = Stage(0.0, 1.0, h, t, False, rtol, atol)
+        second = Stage(0.0, 1.0, h_second, t_second, False, rtol, atol)
+        scalar_stage(kind, fingerprint, st.s, st.s, st.sb, first, problem.params, work)
+        scalar_stage(kind, fingerprint, st.sb, st.sb, st.sa, second, problem.params, work)
+        euler_pair_pass(kind, fingerprint, st.u, st.ua, st.s, st.sb, first, second, problem, work)
+        if _nonfinite(work.row_stats, st.sb) or _nonfinite(work.row_stats, st.sa):
+            return 0.0
+        return h_second
+
+    return impl
+
+
 @njit(cache=True, inline="always")
 def _first_method(method, dt, control):
     """The method a call starts with: ``SSPRK93`` for an adaptive third-order call whose
@@ -435,6 +474,14 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
             status = STATUS_MAX_STEPS
             break
         h = clip_step(dt, t, t_stop)
+        if method == EULER and steps + rejected + 2 <= control.max_steps:
+            h_second = euler_pair(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work)
+            if h_second > 0.0:
+                st, swapped = swap(st), not swapped
+                t += h
+                t += h_second
+                steps += 2
+                continue
         rate, err, outcome = _explicit_step(
             kind, fingerprint, st, h, t, method, control, problem, work
         )
