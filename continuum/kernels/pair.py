@@ -47,16 +47,17 @@ CHUNK_ROWS = 32
 
 @internal(parallel=True, fastmath=FASTMATH)
 def euler_pair_pass(
-    kind, fingerprint, u_in, u_out, s_first, s_second, first, second, problem, work
+    kind, fingerprint, u_in, u_out, s_first, s_second, first, second, problem, work, two_steps
 ):
-    """``u_out`` = two forward-Euler steps from ``u_in`` (module doc).
+    """``u_out`` = two forward-Euler steps from ``u_in`` (module doc), or one when
+    ``two_steps`` is false.
 
     ``u_in``, ``u_out`` are ``(n_fields, 1, n1, n2)``; ``first`` and ``second`` the
     :class:`~continuum.kernels.problem.Stage` of each step (``alpha = 0``, ``beta = 1``,
     their ``dt`` [day] and ``t`` [day]); ``s_first`` and ``s_second`` the scalars each
     step's reactions see. ``work.row_stats[r]`` gets the number of non-finite values the
-    two steps wrote on row ``r`` (taxis rate and error 0); ``work.window`` holds a window
-    per thread (:func:`window_buffer`).
+    steps wrote on row ``r`` (taxis rate and error 0); ``work.window`` holds a window per
+    thread (:func:`window_buffer`).
     """
     numba.literally(kind)
     numba.literally(fingerprint)
@@ -68,6 +69,33 @@ def euler_pair_pass(
     for band in prange(bands):
         start, stop = band * n1 // bands, (band + 1) * n1 // bands
         flat = work.window[numba.get_thread_id()]
+        if not two_steps:
+            for i in range(start, stop):
+                nonfinite = 0
+                for f in range(n_fields):
+                    fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
+                    out = u_out[f, 0, i]
+                    update_row(
+                        kind,
+                        u_in,
+                        out,
+                        f,
+                        0,
+                        i,
+                        fused,
+                        first,
+                        bc_kind,
+                        bc_val,
+                        inv_h2,
+                        maps,
+                        params,
+                        s_first,
+                    )
+                    nonfinite += finish_row(out, out, False, out, first)
+                row_stats[i, STAT_NONFINITE] = nonfinite
+                row_stats[i, STAT_TAXIS_RATE] = 0.0
+                row_stats[i, STAT_ERROR] = 0.0
+            continue
         for chunk in range(start, stop, CHUNK_ROWS):
             end = min(chunk + CHUNK_ROWS, stop)
             low, high = max(chunk - 1, 0), min(end + 1, n1)  # rows of u1 in the window

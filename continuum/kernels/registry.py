@@ -77,8 +77,6 @@ class Kernels(NamedTuple):
     """The loops compile the stencil's taxis code (see :func:`variant`)."""
     stiff_solve: bool = True
     """The IMEX loop compiles the stiff backward-Euler solver (see :func:`variant`)."""
-    paired: bool = False
-    """The forward-Euler loop compiles the two-step pass (``continuum.kernels.pair``)."""
 
 
 _KERNELS: dict[str, Kernels] = {}
@@ -125,23 +123,18 @@ def register(
     )
 
 
-def variant(name: str, taxis: bool, stiff: bool = False, paired: bool = False) -> str:
+def variant(name: str, taxis: bool, stiff: bool = False) -> str:
     """The kernel name a solver passes to its loops: ``name``, or an alias of the same
     kernels (``name`` + ``/no-taxis`` and/or ``/no-stiff``) whose loops compile no taxis
     code (when the problem has no taxis terms) or no stiff backward-Euler solver (when no
-    field is stiff): seconds of cold start saved. With ``paired`` (+ ``/paired``), the
-    forward-Euler loop also compiles the two-step pass of ``continuum.kernels.pair``,
-    which only a problem that ``pair.pairable`` accepts may use."""
+    field is stiff): seconds of cold start saved."""
     flags = (bool(taxis), bool(stiff))
-    if all(flags) and not paired:
+    if all(flags):
         return name
     suffixes = ("/no-taxis", "/no-stiff")
     alias = name + "".join(s for s, on in zip(suffixes, flags, strict=True) if not on)
-    alias += "/paired" if paired else ""
     if alias not in _KERNELS:
-        _KERNELS[alias] = _KERNELS[name]._replace(
-            taxis=flags[0], stiff_solve=flags[1], paired=bool(paired)
-        )
+        _KERNELS[alias] = _KERNELS[name]._replace(taxis=flags[0], stiff_solve=flags[1])
     return alias
 
 
@@ -158,12 +151,6 @@ def has_taxis(name: str) -> bool:
 def has_stiff(name: str) -> bool:
     """Whether the loops of kernel name ``name`` compile the stiff solver (at typing time)."""
     return _KERNELS[name].stiff_solve
-
-
-def has_paired(name: str) -> bool:
-    """Whether the forward-Euler loop of kernel name ``name`` compiles the two-step pass
-    (Python, at typing time)."""
-    return _KERNELS[name].paired
 
 
 def row_terms(name: str) -> bool:

@@ -260,8 +260,8 @@ class ExplicitSolver(Solver):
             )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
-        if self.method == loops.EULER and self._pairable(model, state.grid):
-            self.kind = registry.variant(model.kernel_name, taxis=False, paired=True)
+        self.paired = self.method == loops.EULER and self._pairable(model, state.grid)
+        if self.paired:
             window = pair.window_buffer(self.u.shape[0], self.u.shape[3])
             self.work = self.work._replace(window=window)
         if self.method != loops.EULER:  # SSP-RK(9,3)'s fourth buffer
@@ -293,7 +293,8 @@ class ExplicitSolver(Solver):
             self.problem(self.diffusivity),
             self.work,
         )
-        return self._call(loops.advance_explicit, args)
+        loop = loops.advance_euler_pairs if self.paired else loops.advance_explicit
+        return self._call(loop, args)
 
 
 class IMEXSolver(Solver):

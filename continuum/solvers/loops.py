@@ -8,8 +8,8 @@ Methods
 -------
 Forward Euler (``EULER``), first order, fixed step:
     :math:`u^{n+1} = u^n + \\Delta t\\, L(u^n)`. Where the problem allows it
-    (``pair.pairable``), two steps at a time go through one pass over memory
-    (``euler_pair``, ``continuum.kernels.pair``), with the same result bit for bit.
+    (``pair.pairable``), ``advance_euler_pairs`` takes two steps per pass over memory
+    (``continuum.kernels.pair``), with the same result bit for bit.
 SSP-RK(4,3) (``SSPRK43``), third order, four stages of ``h/2`` (Kraaijevanger 1991;
     Spiteri & Ruuth 2002), strong-stability coefficient 2:
     :math:`u^{(1)} = u^n + \\tfrac{h}{2} L(u^n)`,
@@ -392,42 +392,6 @@ def _explicit_step(kind, fingerprint, st, h, t, method, control, problem, work):
     return rate, err, STATUS_OK
 
 
-def euler_pair(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work):
-    """Two forward-Euler steps, of ``h`` from ``t`` and of the next clipped step, from
-    ``(st.u, st.s)`` into ``(st.ua, st.sa)`` in one pass (``continuum.kernels.pair``;
-    ``st.sb`` takes the scalars between them). Returns the second step [day], or 0 where
-    the pair is not taken (``t_stop`` within ``h``, a step beyond the positivity limit, a
-    non-finite value: single steps then reproduce what happens) and for a kernel name
-    without the pass (``registry.variant``), which compiles nothing here (compiled code
-    only)."""
-    raise NotImplementedError("only callable from compiled code")
-
-
-@overload(euler_pair, prefer_literal=True, inline="always")
-def _euler_pair(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work):
-    if not registry.has_paired(kind.literal_value):
-        return lambda kind, fingerprint, st, h, t, t_stop, dt, control, problem, work: 0.0
-
-    def impl(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work):
-        t_second = t + h
-        if not _remaining(t_second, t_stop):
-            return 0.0
-        h_second = clip_step(dt, t_second, t_stop)
-        if max(h, h_second) * control.explicit_rate > 1.0 + SLACK:
-            return 0.0
-        rtol, atol = control.rtol, control.atol
-        first = Stage(0.0, 1.0, h, t, False, rtol, atol)
-        second = Stage(0.0, 1.0, h_second, t_second, False, rtol, atol)
-        scalar_stage(kind, fingerprint, st.s, st.s, st.sb, first, problem.params, work)
-        scalar_stage(kind, fingerprint, st.sb, st.sb, st.sa, second, problem.params, work)
-        euler_pair_pass(kind, fingerprint, st.u, st.ua, st.s, st.sb, first, second, problem, work)
-        if _nonfinite(work.row_stats, st.sb) or _nonfinite(work.row_stats, st.sa):
-            return 0.0
-        return h_second
-
-    return impl
-
-
 @njit(cache=True, inline="always")
 def _first_method(method, dt, control):
     """The method a call starts with: ``SSPRK93`` for an adaptive third-order call whose
@@ -474,14 +438,6 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
             status = STATUS_MAX_STEPS
             break
         h = clip_step(dt, t, t_stop)
-        if method == EULER and steps + rejected + 2 <= control.max_steps:
-            h_second = euler_pair(kind, fingerprint, st, h, t, t_stop, dt, control, problem, work)
-            if h_second > 0.0:
-                st, swapped = swap(st), not swapped
-                t += h
-                t += h_second
-                steps += 2
-                continue
         rate, err, outcome = _explicit_step(
             kind, fingerprint, st, h, t, method, control, problem, work
         )
@@ -525,6 +481,62 @@ def advance_explicit(kind, fingerprint, st, t, t_stop, dt, control, problem, wor
         steps += 1
     restore(st, swapped, status)
     return t, dt, steps, rejected, status
+
+
+@njit(cache=True, nogil=True)
+def advance_euler_pairs(kind, fingerprint, st, t, t_stop, dt, control, problem, work):
+    """Forward Euler with the fixed step ``dt`` [day] from ``t`` to ``t_stop``, two steps
+    per pass over memory where it can (``continuum.kernels.pair``, for a problem
+    ``pair.pairable`` accepts): a pair when two more steps are left to take and to the
+    step budget, a single step of the same pass otherwise and after a pair that met a
+    non-finite value (which it then reports as a single step would). The result, the
+    step count and the status are those of :func:`advance_explicit` with ``EULER``, bit
+    for bit; ``st.sb`` holds the scalars between the two steps of a pair. Returns
+    ``(t, dt_next, steps, rejected, status)``."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    swapped = False
+    steps = 0
+    status = STATUS_OK
+    params, rtol, atol, rate = problem.params, control.rtol, control.atol, control.explicit_rate
+    while _remaining(t, t_stop):
+        if steps >= control.max_steps:
+            status = STATUS_MAX_STEPS
+            break
+        h = clip_step(dt, t, t_stop)
+        t_second = t + h
+        two = steps + 2 <= control.max_steps and _remaining(t_second, t_stop)
+        h_second = clip_step(dt, t_second, t_stop) if two else h
+        two = two and max(h, h_second) * rate <= 1.0 + SLACK
+        first = Stage(0.0, 1.0, h, t, False, rtol, atol)
+        if two:
+            second = Stage(0.0, 1.0, h_second, t_second, False, rtol, atol)
+            scalar_stage(kind, fingerprint, st.s, st.s, st.sb, first, params, work)
+            scalar_stage(kind, fingerprint, st.sb, st.sb, st.sa, second, params, work)
+            euler_pair_pass(
+                kind, fingerprint, st.u, st.ua, st.s, st.sb, first, second, problem, work, two
+            )
+            if not (_nonfinite(work.row_stats, st.sb) or _nonfinite(work.row_stats, st.sa)):
+                st, swapped = swap(st), not swapped
+                t = t_second + h_second
+                steps += 2
+                continue
+            two = False  # the single step below finds where it went wrong
+        scalar_stage(kind, fingerprint, st.s, st.s, st.sa, first, params, work)
+        euler_pair_pass(
+            kind, fingerprint, st.u, st.ua, st.s, st.s, first, first, problem, work, two
+        )
+        if _nonfinite(work.row_stats, st.sa):
+            status = STATUS_NONFINITE
+            break
+        if h * rate > 1.0 + SLACK:
+            status = STATUS_UNSTABLE
+            break
+        st, swapped = swap(st), not swapped
+        t += h
+        steps += 1
+    restore(st, swapped, status)
+    return t, dt, steps, 0, status
 
 
 @internal(parallel=True)

@@ -54,7 +54,7 @@ def run(model, state, steps, paired, monkeypatch, t_end=None, threads=None, **op
             patch.setattr(pair, "pairable", lambda *args: False)
         dt = 0.9 * euler_limit(model, state.grid)
         solver = make_solver("euler", model, state, dt=dt, **options)
-    assert solver.kind.endswith("/paired") == paired
+    assert solver.paired == paired
     previous = numba.get_num_threads()
     numba.set_num_threads(threads or previous)
     error = None
@@ -123,18 +123,15 @@ def test_only_problems_the_window_holds_are_paired():
     """2D, pointwise reactions and constant-coefficient diffusion only."""
     grid = ct.Grid((20, 16), SPACING)
 
-    def kind(model, grid, method="euler"):
-        return make_solver(method, model, model.initial_state(grid), dt=1e-7).kind
+    def paired(model, grid, method="euler"):
+        return make_solver(method, model, model.initial_state(grid), dt=1e-7).paired
 
-    assert kind(ct.models.FisherKPP(), grid).endswith("/paired")
-    periodic = ct.models.FisherKPP(bc={"u": {"x": "periodic"}})
-    assert not kind(periodic, grid).endswith("/paired")
-    along_y = ct.models.FisherKPP(bc={"u": {"y": "periodic"}})
-    assert kind(along_y, grid).endswith("/paired")
-    assert not kind(ct.models.FisherKPP(), ct.Grid((8, 6, 5), SPACING)).endswith("/paired")
-    assert not kind(ct.models.FisherKPP(), ct.Grid((40,), SPACING)).endswith("/paired")
+    assert paired(ct.models.FisherKPP(), grid)
+    assert not paired(ct.models.FisherKPP(bc={"u": {"x": "periodic"}}), grid)
+    assert paired(ct.models.FisherKPP(bc={"u": {"y": "periodic"}}), grid)
+    assert not paired(ct.models.FisherKPP(), ct.Grid((8, 6, 5), SPACING))
+    assert not paired(ct.models.FisherKPP(), ct.Grid((40,), SPACING))
     masked = ct.Grid((20, 16), SPACING, mask=np.ones((20, 16), bool))
-    assert not kind(ct.models.FisherKPP(), masked).endswith("/paired")
-    invasion = ct.models.Invasion()  # taxis, variable coefficients and exports
-    assert not kind(invasion, grid).endswith("/paired")
-    assert not kind(ct.models.FisherKPP(), grid, "explicit").endswith("/paired")
+    assert not paired(ct.models.FisherKPP(), masked)
+    assert not paired(ct.models.Invasion(), grid)  # taxis, variable coefficients, exports
+    assert not paired(ct.models.FisherKPP(), grid, "explicit")
