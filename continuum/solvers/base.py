@@ -241,6 +241,11 @@ class ExplicitSolver(Solver):
     ``dt (2 sum_a D/h_a^2 + taxis_rate) <= c``, with ``c`` = 1 for Euler, 2 for
     SSP-RK(4,3) and 6 for SSP-RK(9,3) (``loops.SSP_COEFFICIENT``); a fixed ``dt`` beyond
     the diffusion limit is refused up front.
+
+    ``paired`` is true when Euler steps go two per pass over memory
+    (``loops.advance_euler_pairs``, for a problem ``pair.pairable`` accepts; same bits);
+    set it false before the first ``advance`` to take them one at a time
+    (``benchmarks/euler_pairs.py`` compares the two).
     """
 
     def __init__(self, model, state, method="explicit", **kwargs):
