@@ -10,9 +10,11 @@ than the caches it runs at the speed of memory, 16 B per cell update. Two steps
 need ``u^{(1)}`` only three rows at a time, so :func:`euler_pair_pass` keeps it in a
 thread-local window that stays in the cache: it reads ``u^n`` once and writes
 ``u^{n+2}`` once, 8 B per update. Each thread takes a band of rows (axis 1) and walks it
-in chunks of ``CHUNK_ROWS``: it computes ``u^{(1)}`` on the chunk's rows and one row on
-either side (those two are computed again by the neighbouring chunk: 2 of
-``CHUNK_ROWS`` updates of the first step repeated), then ``u^{n+2}`` on the chunk's rows.
+in chunks of up to ``CHUNK_ROWS`` rows (the window, two rows more, takes about
+``WINDOW_BYTES``): row by row, ``u^{(1)}`` one row ahead and then ``u^{n+2}``, so
+memory streams steadily. A chunk's window also holds ``u^{(1)}`` one row beyond either
+end, which the neighbouring chunk computes again (2 of ``chunk`` first-step updates
+repeated).
 
 Both steps call the stage pass's own row update (``diffusion.update_row``), the second
 on a view of the window whose row indices are shifted by the chunk's first row; a row
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
+from numba import njit, prange
 
 from continuum.kernels import registry
 from continuum.kernels.diffusion import finish_row, update_row
@@ -41,8 +43,40 @@ from continuum.kernels.fv import PERIODIC
 from continuum.kernels.internal import internal
 from continuum.kernels.stage import STAT_ERROR, STAT_NONFINITE, STAT_TAXIS_RATE, _constant
 
-CHUNK_ROWS = 32
-"""Rows of ``u^{n+2}`` per chunk; the window holds two more rows of ``u^{(1)}``."""
+CHUNK_ROWS = 64
+"""At most this many rows of ``u^{n+2}`` per chunk; the window holds two more rows of
+``u^{(1)}``."""
+WINDOW_BYTES = 2**20
+"""Size of a thread's window, where rows are long enough (half a 2 MiB level-2 cache)."""
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _step_row(kind, u, i, target, j, stage, problem, maps, scalars):
+    """Write row ``j`` of every field of ``target`` with a forward-Euler step of row ``i``
+    of ``u`` (``stage``; ``maps`` aligned with ``u``); returns how many values written are
+    not finite."""
+    nonfinite = 0
+    for f in range(u.shape[0]):
+        fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
+        out = target[f, 0, j]
+        update_row(
+            kind,
+            u,
+            out,
+            f,
+            0,
+            i,
+            fused,
+            stage,
+            problem.bc_kind,
+            problem.bc_val,
+            problem.inv_h2,
+            maps,
+            problem.params,
+            scalars,
+        )
+        nonfinite += finish_row(out, out, False, out, stage)
+    return nonfinite
 
 
 @internal(parallel=True, fastmath=FASTMATH)
@@ -57,98 +91,43 @@ def euler_pair_pass(
     their ``dt`` [day] and ``t`` [day]); ``s_first`` and ``s_second`` the scalars each
     step's reactions see. ``work.row_stats[r]`` gets the number of non-finite values the
     steps wrote on row ``r`` (taxis rate and error 0); ``work.window`` holds a window per
-    thread (:func:`window_buffer`).
+    thread (:func:`window_buffer`), of ``chunk + 2`` rows.
     """
     numba.literally(kind)
     numba.literally(fingerprint)
-    maps, params = problem.maps, problem.params
-    bc_kind, bc_val, inv_h2 = problem.bc_kind, problem.bc_val, problem.inv_h2
-    row_stats = work.row_stats
+    maps, row_stats = problem.maps, work.row_stats
     n_fields, _, n1, n2 = u_in.shape
-    bands = min(work.window.shape[0], max(1, n1 // CHUNK_ROWS))  # a band per thread
+    chunk_rows = work.window.shape[1] // (n_fields * n2) - 2
+    bands = min(work.window.shape[0], max(1, n1 // chunk_rows))  # a band per thread
     for band in prange(bands):
         start, stop = band * n1 // bands, (band + 1) * n1 // bands
         flat = work.window[numba.get_thread_id()]
         if not two_steps:
             for i in range(start, stop):
-                nonfinite = 0
-                for f in range(n_fields):
-                    fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
-                    out = u_out[f, 0, i]
-                    update_row(
-                        kind,
-                        u_in,
-                        out,
-                        f,
-                        0,
-                        i,
-                        fused,
-                        first,
-                        bc_kind,
-                        bc_val,
-                        inv_h2,
-                        maps,
-                        params,
-                        s_first,
-                    )
-                    nonfinite += finish_row(out, out, False, out, first)
-                row_stats[i, STAT_NONFINITE] = nonfinite
+                row_stats[i, STAT_NONFINITE] = _step_row(
+                    kind, u_in, i, u_out, i, first, problem, maps, s_first
+                )
                 row_stats[i, STAT_TAXIS_RATE] = 0.0
                 row_stats[i, STAT_ERROR] = 0.0
             continue
-        for chunk in range(start, stop, CHUNK_ROWS):
-            end = min(chunk + CHUNK_ROWS, stop)
+        for chunk in range(start, stop, chunk_rows):
+            end = min(chunk + chunk_rows, stop)
             low, high = max(chunk - 1, 0), min(end + 1, n1)  # rows of u1 in the window
-            rows = high - low
-            mid = flat[: n_fields * rows * n2].reshape((n_fields, 1, rows, n2))
-            for i in range(low, high):
-                nonfinite = 0
-                for f in range(n_fields):
-                    fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
-                    out = mid[f, 0, i - low]
-                    update_row(
-                        kind,
-                        u_in,
-                        out,
-                        f,
-                        0,
-                        i,
-                        fused,
-                        first,
-                        bc_kind,
-                        bc_val,
-                        inv_h2,
-                        maps,
-                        params,
-                        s_first,
-                    )
-                    nonfinite += finish_row(out, out, False, out, first)
-                if chunk <= i < end:
-                    row_stats[i, STAT_NONFINITE] = nonfinite
+            mid = flat[: n_fields * (high - low) * n2].reshape((n_fields, 1, high - low, n2))
             maps_mid = maps[:, :, low:high, :]
+            ready = low  # u1 is in the window on rows [low, ready)
             for i in range(chunk, end):
-                nonfinite = 0
-                for f in range(n_fields):
-                    fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
-                    out = u_out[f, 0, i]
-                    update_row(
-                        kind,
-                        mid,
-                        out,
-                        f,
-                        0,
-                        i - low,
-                        fused,
-                        second,
-                        bc_kind,
-                        bc_val,
-                        inv_h2,
-                        maps_mid,
-                        params,
-                        s_second,
+                # u1 one row ahead, then u2: a steady stream through memory
+                while ready < min(i + 2, high):
+                    nonfinite = _step_row(
+                        kind, u_in, ready, mid, ready - low, first, problem, maps, s_first
                     )
-                    nonfinite += finish_row(out, out, False, out, second)
-                row_stats[i, STAT_NONFINITE] += nonfinite
+                    if chunk <= ready < end:
+                        row_stats[ready, STAT_NONFINITE] = nonfinite
+                    ready += 1
+                row_stats[i, STAT_NONFINITE] += _step_row(
+                    kind, mid, i - low, u_out, i, second, problem, maps_mid, s_second
+                )
                 row_stats[i, STAT_TAXIS_RATE] = 0.0
                 row_stats[i, STAT_ERROR] = 0.0
 
@@ -175,6 +154,9 @@ def pairable(kind: str, shape3, taxis, diffusivity, diffusivity_law, mask, bc_ki
 
 
 def window_buffer(n_fields: int, n2: int) -> np.ndarray:
-    """Thread-local windows of :func:`euler_pair_pass`: ``CHUNK_ROWS + 2`` rows of every
-    field per thread."""
-    return np.zeros((numba.config.NUMBA_NUM_THREADS, n_fields * (CHUNK_ROWS + 2) * n2))
+    """Thread-local windows of :func:`euler_pair_pass`: ``chunk + 2`` rows of every
+    field per thread, ``chunk`` between 1 and ``CHUNK_ROWS`` chosen so that a window takes
+    about ``WINDOW_BYTES``."""
+    row_bytes = 8 * n_fields * n2
+    chunk = min(CHUNK_ROWS, max(1, WINDOW_BYTES // row_bytes - 2))
+    return np.zeros((numba.config.NUMBA_NUM_THREADS, n_fields * (chunk + 2) * n2))

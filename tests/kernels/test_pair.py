@@ -78,10 +78,14 @@ def assert_same(one, other):
 @pytest.mark.parametrize("case", [fisher, coupled])
 @pytest.mark.parametrize("shape", [(67, 45), (9, 70), (2, 33)])
 @pytest.mark.parametrize("steps", [1, 2, 9])
-def test_a_paired_run_is_bit_for_bit_a_run_of_single_steps(case, shape, steps, rng, monkeypatch):
-    """Grids of several bands of two-row chunks down to a two-row grid; odd step
-    counts end with a single step."""
+@pytest.mark.parametrize("chunk", [1, 4, pair.CHUNK_ROWS])
+def test_a_paired_run_is_bit_for_bit_a_run_of_single_steps(
+    case, shape, steps, chunk, rng, monkeypatch
+):
+    """Bands of chunks of one row to one chunk per grid, grids down to two rows; odd
+    step counts end with a single step."""
     model, state = case(ct.Grid(shape, SPACING), rng)
+    monkeypatch.setattr(pair, "CHUNK_ROWS", chunk)
     paired = run(model, state, steps, True, monkeypatch)
     assert_same(paired, run(model, state, steps, False, monkeypatch))
     assert paired[0].steps == steps
@@ -98,6 +102,7 @@ def test_a_clipped_last_step_is_paired_with_the_one_before(rng, monkeypatch):
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
 def test_one_and_two_threads_pair_the_same_bits(rng, monkeypatch):
     model, state = coupled(ct.Grid((131, 20), SPACING), rng)
+    monkeypatch.setattr(pair, "CHUNK_ROWS", 8)
     one = run(model, state, 8, True, monkeypatch, threads=1)
     assert_same(one, run(model, state, 8, True, monkeypatch, threads=2))
 
@@ -117,6 +122,15 @@ def test_the_step_budget_ends_paired_and_single_runs_alike(rng, monkeypatch):
     paired = run(model, state, 10, True, monkeypatch, max_steps=5)
     assert paired[2] is not None and "max_steps = 5" in paired[2]
     assert_same(paired, run(model, state, 10, False, monkeypatch, max_steps=5))
+
+
+def test_the_window_holds_about_its_bytes_and_at_most_its_rows():
+    threads = numba.config.NUMBA_NUM_THREADS
+    assert pair.window_buffer(1, 256).shape == (threads, (pair.CHUNK_ROWS + 2) * 256)
+    rows = pair.WINDOW_BYTES // (8 * 2 * 8192)
+    assert 3 < rows < pair.CHUNK_ROWS
+    assert pair.window_buffer(2, 8192).shape == (threads, 2 * rows * 8192)
+    assert pair.window_buffer(1, 2**20).shape == (threads, 3 * 2**20)  # chunks of one row
 
 
 def test_only_problems_the_window_holds_are_paired():
