@@ -46,6 +46,8 @@ from continuum.kernels.stage import STAT_ERROR, STAT_NONFINITE, STAT_TAXIS_RATE,
 CHUNK_ROWS = 64
 """At most this many rows of ``u^{n+2}`` per chunk; the window holds two more rows of
 ``u^{(1)}``."""
+BAND_ROWS = 8
+"""At least this many rows per thread (each band computes two rows of ``u^{(1)}`` more)."""
 WINDOW_BYTES = 2**20
 """Size of a thread's window, where rows are long enough (half a 2 MiB level-2 cache)."""
 
@@ -98,7 +100,7 @@ def euler_pair_pass(
     maps, row_stats = problem.maps, work.row_stats
     n_fields, _, n1, n2 = u_in.shape
     chunk_rows = work.window.shape[1] // (n_fields * n2) - 2
-    bands = min(work.window.shape[0], max(1, n1 // chunk_rows))  # a band per thread
+    bands = min(work.window.shape[0], max(1, n1 // BAND_ROWS))  # a band per thread
     for band in prange(bands):
         start, stop = band * n1 // bands, (band + 1) * n1 // bands
         flat = work.window[numba.get_thread_id()]
