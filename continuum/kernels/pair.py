@@ -155,10 +155,18 @@ def pairable(kind: str, shape3, taxis, diffusivity, diffusivity_law, mask, bc_ki
     )
 
 
-def window_buffer(n_fields: int, n2: int) -> np.ndarray:
-    """Thread-local windows of :func:`euler_pair_pass`: ``chunk + 2`` rows of every
-    field per thread, ``chunk`` between 1 and ``CHUNK_ROWS`` chosen so that a window takes
-    about ``WINDOW_BYTES``."""
+def window_buffer(n_fields: int, n1: int, n2: int) -> np.ndarray:
+    """Thread-local windows of :func:`euler_pair_pass` for ``n_fields`` fields on
+    ``n1 x n2`` cells: ``chunk + 2`` rows of every field per thread, ``chunk`` at most
+    ``CHUNK_ROWS`` and ``n1``, and at least 1, chosen so that a window takes about
+    ``WINDOW_BYTES``."""
     row_bytes = 8 * n_fields * n2
-    chunk = min(CHUNK_ROWS, max(1, WINDOW_BYTES // row_bytes - 2))
+    chunk = min(CHUNK_ROWS, n1, max(1, WINDOW_BYTES // row_bytes - 2))
     return np.zeros((numba.config.NUMBA_NUM_THREADS, n_fields * (chunk + 2) * n2))
+
+
+def window_fits(window: np.ndarray, state: np.ndarray) -> bool:
+    """Whether the windows take no more memory than the state or than their nominal
+    ``WINDOW_BYTES`` per thread: three rows per thread of a grid of few, very long rows
+    can outweigh the grid itself."""
+    return window.nbytes <= max(state.nbytes, window.shape[0] * WINDOW_BYTES)

@@ -267,7 +267,10 @@ class ExplicitSolver(Solver):
         self.sb = np.empty_like(self.s)
         self.paired = self.method == loops.EULER and self._pairable(model, state.grid)
         if self.paired:
-            window = pair.window_buffer(self.u.shape[0], self.u.shape[3])
+            n_fields, _, n1, n2 = self.u.shape
+            window = pair.window_buffer(n_fields, n1, n2)
+            self.paired = pair.window_fits(window, self.u)
+        if self.paired:
             self.work = self.work._replace(window=window)
         if self.method != loops.EULER:  # SSP-RK(9,3)'s fourth buffer
             self.uc = np.empty_like(self.u)
