@@ -45,3 +45,23 @@ def test_warm_up_refuses_unknown_targets_and_job_counts(capsys):
         warm_up(["fisher-explicit"], jobs=0)
     assert main(["warm-up", "nothing"]) == 2
     assert "the targets are " + ", ".join(TARGETS) in capsys.readouterr().err
+
+
+def test_variable_diffusion_is_compiled_only_for_problems_that_have_it():
+    """The stage pass of a constant-coefficient problem on an unmasked grid compiles no
+    variable-coefficient rows (``/constant-diffusion``); a diffusion law or a mask does."""
+    from continuum.solvers.base import make_solver
+
+    grid = ct.Grid((12, 10), 0.05)
+
+    def kind(model, grid, method="explicit"):
+        return make_solver(method, model, model.initial_state(grid)).kind
+
+    assert kind(ct.models.FisherKPP(), grid).endswith("/constant-diffusion")
+    assert kind(ct.models.FisherKPP(), grid, "imex").endswith("/constant-diffusion")
+    masked = ct.Grid((12, 10), 0.05, mask=np.ones((12, 10), bool))
+    assert not kind(ct.models.FisherKPP(), masked).endswith("/constant-diffusion")
+    law = ct.models.PDE(
+        {"u": "D*div(g*grad(u)) + u*(1 - u)"}, parameters={"D": 0.1}, maps={"g": 0.5}
+    )
+    assert not kind(law, grid).endswith("/constant-diffusion")

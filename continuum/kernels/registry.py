@@ -77,6 +77,9 @@ class Kernels(NamedTuple):
     """The loops compile the stencil's taxis code (see :func:`variant`)."""
     stiff_solve: bool = True
     """The IMEX loop compiles the stiff backward-Euler solver (see :func:`variant`)."""
+    general_diffusion: bool = True
+    """The stage pass compiles variable-coefficient and masked diffusion (see
+    :func:`variant`)."""
 
 
 _KERNELS: dict[str, Kernels] = {}
@@ -123,18 +126,22 @@ def register(
     )
 
 
-def variant(name: str, taxis: bool, stiff: bool = False) -> str:
+def variant(name: str, taxis: bool, stiff: bool = False, general: bool = True) -> str:
     """The kernel name a solver passes to its loops: ``name``, or an alias of the same
-    kernels (``name`` + ``/no-taxis`` and/or ``/no-stiff``) whose loops compile no taxis
-    code (when the problem has no taxis terms) or no stiff backward-Euler solver (when no
-    field is stiff): seconds of cold start saved."""
-    flags = (bool(taxis), bool(stiff))
+    kernels (``name`` + ``/no-taxis``, ``/no-stiff`` and/or ``/constant-diffusion``)
+    whose loops compile no taxis code (when the problem has no taxis terms), no stiff
+    backward-Euler solver (when no field is stiff) or no variable-coefficient and masked
+    diffusion (when every diffusing field has a constant coefficient and the grid no
+    mask): seconds of cold start saved."""
+    flags = (bool(taxis), bool(stiff), bool(general))
     if all(flags):
         return name
-    suffixes = ("/no-taxis", "/no-stiff")
+    suffixes = ("/no-taxis", "/no-stiff", "/constant-diffusion")
     alias = name + "".join(s for s, on in zip(suffixes, flags, strict=True) if not on)
     if alias not in _KERNELS:
-        _KERNELS[alias] = _KERNELS[name]._replace(taxis=flags[0], stiff_solve=flags[1])
+        _KERNELS[alias] = _KERNELS[name]._replace(
+            taxis=flags[0], stiff_solve=flags[1], general_diffusion=flags[2]
+        )
     return alias
 
 
@@ -151,6 +158,12 @@ def has_taxis(name: str) -> bool:
 def has_stiff(name: str) -> bool:
     """Whether the loops of kernel name ``name`` compile the stiff solver (at typing time)."""
     return _KERNELS[name].stiff_solve
+
+
+def has_general_diffusion(name: str) -> bool:
+    """Whether the stage pass of kernel name ``name`` compiles variable-coefficient and
+    masked diffusion (Python, at typing time)."""
+    return _KERNELS[name].general_diffusion
 
 
 def row_terms(name: str) -> bool:

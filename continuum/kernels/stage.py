@@ -54,10 +54,29 @@ def _transport_rows(kind, u_in, i0, i1, problem, rate):
     """Set ``rate`` (n_fields, n2) to the variable-coefficient diffusion and the taxis of
     row ``(i0, i1)`` [u/day]; return the taxis positivity rate [1/day]."""
     rate[:, :] = 0.0
-    for f in range(u_in.shape[0]):
-        if problem.diffusivity[f] != 0.0 and not _constant(problem, f):
-            add_diffusion_row_general(u_in, f, i0, i1, problem.diffusivity[f], problem, rate[f])
+    _general_rows(kind, u_in, i0, i1, problem, rate)
     return _taxis_rows(kind, u_in, i0, i1, problem, rate)
+
+
+def _general_rows(kind, u_in, i0, i1, problem, rate):
+    """Add the variable-coefficient and masked diffusion of row ``(i0, i1)`` to ``rate``.
+    Compiled only for a kernel name with such diffusion (``registry.variant``; a solver
+    passes a ``/constant-diffusion`` name only for a problem without it)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_general_rows, prefer_literal=True, inline="always")
+def _general_rows_impl(kind, u_in, i0, i1, problem, rate):
+    if not registry.has_general_diffusion(kind.literal_value):
+        return lambda kind, u_in, i0, i1, problem, rate: None
+
+    def impl(kind, u_in, i0, i1, problem, rate):
+        for f in range(u_in.shape[0]):
+            d = problem.diffusivity[f]
+            if d != 0.0 and not _constant(problem, f):
+                add_diffusion_row_general(u_in, f, i0, i1, d, problem, rate[f])
+
+    return impl
 
 
 def _taxis_rows(kind, u_in, i0, i1, problem, rate):

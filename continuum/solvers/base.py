@@ -96,7 +96,13 @@ class Solver:
             cell_volume=float(self.cell_volume),
             window=np.zeros((numba.config.NUMBA_NUM_THREADS, 0)),
         )
-        self.kind = registry.variant(model.kernel_name, taxis=self.taxis.shape[0] > 0)
+        self.general = self.mask.size > 0 or any(
+            d != 0.0 and not (law[0] < 0 and law[1] < 0)
+            for d, law in zip(self.diffusivity, self.diffusivity_law, strict=True)
+        )  # variable-coefficient or masked diffusion somewhere: the stage compiles it
+        self.kind = registry.variant(
+            model.kernel_name, taxis=self.taxis.shape[0] > 0, general=self.general
+        )
         self.diffusion_rate = self._diffusion_rate(grid)
         self._entry = None
         self.fixed_dt = dt is not None
@@ -330,7 +336,9 @@ class IMEXSolver(Solver):
         self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
         self.line_scratch = line_scratch(state.grid.shape3)
         self.stiff = np.array([n in model.stiff_fields for n in names])
-        self.kind = registry.variant(model.kernel_name, self.taxis.shape[0] > 0, self.stiff.any())
+        self.kind = registry.variant(
+            model.kernel_name, self.taxis.shape[0] > 0, self.stiff.any(), self.general
+        )
         self.stiff_work = backward_euler_work(
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
         )
@@ -409,7 +417,7 @@ class IMEX2Solver(IMEXSolver):
             )
         self.line_taxis = self.taxis if self.taxis.shape[0] > 0 else None
         self.taxis = self.taxis[:0].copy()
-        self.kind = registry.variant(model.kernel_name, False, bool(self.stiff.any()))
+        self.kind = registry.variant(model.kernel_name, False, bool(self.stiff.any()), self.general)
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
         self.uc = np.empty_like(self.u)

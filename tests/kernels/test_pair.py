@@ -157,5 +157,5 @@ def test_only_problems_the_window_holds_are_paired():
     assert not paired(ct.models.FisherKPP(), ct.Grid((40,), SPACING))
     masked = ct.Grid((20, 16), SPACING, mask=np.ones((20, 16), bool))
     assert not paired(ct.models.FisherKPP(), masked)
-    assert not paired(ct.models.Invasion(), grid)  # taxis, variable coefficients, exports
+    assert not paired(ct.models.Invasion(), grid)  # taxis and exports
     assert not paired(ct.models.FisherKPP(), grid, "explicit")
