@@ -134,23 +134,18 @@ def euler_pair_pass(
                 row_stats[i, STAT_ERROR] = 0.0
 
 
-def pairable(kind: str, shape3, taxis, diffusivity, diffusivity_law, mask, bc_kind) -> bool:
+def pairable(kind: str, shape3, taxis, general: bool, bc_kind) -> bool:
     """Whether two forward-Euler steps of this problem may run as one
     :func:`euler_pair_pass` (module doc): a 2D grid (``shape3 = (1, n1, n2)``, ``n1 >
-    1``), no taxis rows, a model without row terms (kernel name ``kind``), every
-    diffusing field with a constant coefficient, no mask, and no periodic boundary along
-    axis 1 (``bc_kind`` is ``(n_fields, 3, 2)``)."""
-    constant = all(
-        d == 0.0 or (law[0] < 0 and law[1] < 0)
-        for d, law in zip(diffusivity, diffusivity_law, strict=True)
-    )
+    1``), no taxis rows, a model without row terms (kernel name ``kind``), no
+    variable-coefficient or masked diffusion (``general`` false), and no periodic
+    boundary along axis 1 (``bc_kind`` is ``(n_fields, 3, 2)``)."""
     return (
         shape3[0] == 1
         and shape3[1] > 1
         and len(taxis) == 0
         and not registry.row_terms(kind)
-        and constant
-        and mask.size == 0
+        and not general
         and not np.any(np.asarray(bc_kind)[:, 1, :] == PERIODIC)
     )
 

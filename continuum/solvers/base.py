@@ -271,7 +271,9 @@ class ExplicitSolver(Solver):
             )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
-        self.paired = self.method == loops.EULER and self._pairable(model, state.grid)
+        self.paired = self.method == loops.EULER and pair.pairable(
+            model.kernel_name, state.grid.shape3, self.taxis, self.general, self.bc_kind
+        )
         if self.paired:
             n_fields, _, n1, n2 = self.u.shape
             window = pair.window_buffer(n_fields, n1, n2)
@@ -281,18 +283,6 @@ class ExplicitSolver(Solver):
         if self.method != loops.EULER:  # SSP-RK(9,3)'s fourth buffer
             self.uc = np.empty_like(self.u)
             self.sc = np.empty_like(self.s)
-
-    def _pairable(self, model, grid) -> bool:
-        """Whether two Euler steps may go through one pass (``pair.pairable``)."""
-        return pair.pairable(
-            model.kernel_name,
-            grid.shape3,
-            self.taxis,
-            self.diffusivity,
-            self.diffusivity_law,
-            self.mask,
-            self.bc_kind,
-        )
 
     def _advance_impl(self, t_stop):
         dt = self._initial_dt(t_stop, 0.9 * self.limit)
