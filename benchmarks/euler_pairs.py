@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stencil import CFL, DIFFUSIVITY, GROWTH_RATE, SPACING, machine_info
+from stencil import DIFFUSIVITY, GROWTH_RATE, SPACING, euler_dt, machine_info
 
 import continuum as ct
 from continuum.solvers.base import make_solver
@@ -55,7 +55,7 @@ def solvers(n: int, dt: float) -> dict:
 
 
 def compare(n: int, rounds: int) -> dict:
-    dt = CFL * SPACING**2 / (4 * DIFFUSIVITY)
+    dt = euler_dt()
     made = solvers(n, dt)
     steps = max(2, int(UPDATES_PER_RUN / n**2) // 2 * 2)
     rates = {name: [] for name in made}

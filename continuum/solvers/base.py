@@ -278,8 +278,8 @@ class ExplicitSolver(Solver):
             n_fields, _, n1, n2 = self.u.shape
             window = pair.window_buffer(n_fields, n1, n2)
             self.paired = pair.window_fits(window, self.u)
-        if self.paired:
-            self.work = self.work._replace(window=window)
+            if self.paired:
+                self.work = self.work._replace(window=window)
         if self.method != loops.EULER:  # SSP-RK(9,3)'s fourth buffer
             self.uc = np.empty_like(self.u)
             self.sc = np.empty_like(self.s)
