@@ -58,10 +58,36 @@ def test_variable_diffusion_is_compiled_only_for_problems_that_have_it():
         return make_solver(method, model, model.initial_state(grid)).kind
 
     assert kind(ct.models.FisherKPP(), grid).endswith("/constant-diffusion")
-    assert kind(ct.models.FisherKPP(), grid, "imex").endswith("/constant-diffusion")
+    # IMEX diffuses every field implicitly: the stage pass compiles no diffusion at all
+    assert kind(ct.models.FisherKPP(), grid, "imex").endswith(
+        "/constant-diffusion/no-explicit-diffusion"
+    )
     masked = ct.Grid((12, 10), 0.05, mask=np.ones((12, 10), bool))
     assert not kind(ct.models.FisherKPP(), masked).endswith("/constant-diffusion")
     law = ct.models.PDE(
         {"u": "D*div(g*grad(u)) + u*(1 - u)"}, parameters={"D": 0.1}, maps={"g": 0.5}
     )
     assert not kind(law, grid).endswith("/constant-diffusion")
+
+
+def test_a_stage_without_explicit_diffusion_compiles_no_stencil_and_keeps_the_bits():
+    """IMEX diffuses every field implicitly by default: the stage pass compiles the
+    reactions only (``/no-explicit-diffusion``), with the same result as the full stage
+    pass at zero explicit diffusivity; a field kept explicit keeps the stencil."""
+    from continuum.kernels import registry
+    from continuum.solvers.base import IMEXSolver
+
+    grid = ct.Grid((9, 7), 0.05)
+    model = ct.models.FisherKPP(diffusivity=0.1, growth_rate=2.0)
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    u0 = np.exp(-((x - 0.2) ** 2 + (y - 0.15) ** 2) / 0.01)
+    lean = IMEXSolver(model, model.initial_state(grid, u=u0.copy()))
+    full = IMEXSolver(model, model.initial_state(grid, u=u0.copy()))
+    assert lean.kind.endswith("/no-explicit-diffusion")
+    full.kind = registry.variant(model.kernel_name, False, False, False, diffusion=True)
+    lean.advance(0.5)
+    full.advance(0.5)
+    assert lean.steps == full.steps > 3
+    np.testing.assert_array_equal(lean.u, full.u)
+    kept = IMEXSolver(model, model.initial_state(grid, u=u0.copy()), implicit=[])
+    assert not kept.kind.endswith("/no-explicit-diffusion")

@@ -113,6 +113,19 @@ def update_row(
         out[k] = beta * x + bdt * (reaction + lap)
 
 
+@internal(fastmath=FASTMATH, _nrt=False)
+def reaction_update_row(kind, u_in, out, f, i0, i1, stage, maps, params, scalars):
+    """:func:`update_row` without diffusion: ``out = beta u_in + beta dt R_f`` on row
+    ``(i0, i1)`` of field ``f``, for a stage pass in which no field diffuses explicitly
+    (IMEX with every diffusing field implicit): the stencil is not compiled at all."""
+    beta, t = stage.beta, stage.t
+    bdt = beta * stage.dt
+    row = u_in[f, i0, i1]
+    for k in range(u_in.shape[3]):
+        reaction = registry.reaction_point(kind, u_in, maps, i0, i1, k, f, scalars, params, t)
+        out[k] = beta * row[k] + bdt * reaction
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def finish_row(out, rate_row, use_rate, base, stage):
     """Complete the stage on a row after :func:`update_row`: ``out += beta dt rate_row``

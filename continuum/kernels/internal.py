@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from numba.core.registry import CPUDispatcher
 
+from continuum import compile_ahead
+
 
 class CompiledOnlyDispatcher(CPUDispatcher):
     """A Numba dispatcher without CPython and C wrappers; calling it from Python raises."""
@@ -26,6 +28,12 @@ class CompiledOnlyDispatcher(CPUDispatcher):
             f"{self.py_func.__module__}.{self.py_func.__qualname__} is called from "
             "compiled code only (it is compiled without a Python entry point)"
         )
+
+    def compile(self, sig):
+        """Compile ``sig``, or load it from the disk cache once a helper process that
+        compiles it has put it there (``continuum.compile_ahead``)."""
+        compile_ahead.wait_for(self, sig)
+        return super().compile(sig)
 
 
 def internal(**options):

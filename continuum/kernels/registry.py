@@ -80,6 +80,8 @@ class Kernels(NamedTuple):
     general_diffusion: bool = True
     """The stage pass compiles variable-coefficient and masked diffusion (see
     :func:`variant`)."""
+    explicit_diffusion: bool = True
+    """The stage pass compiles diffusion at all (see :func:`variant`)."""
 
 
 _KERNELS: dict[str, Kernels] = {}
@@ -126,21 +128,28 @@ def register(
     )
 
 
-def variant(name: str, taxis: bool, stiff: bool = False, general: bool = True) -> str:
+def variant(
+    name: str, taxis: bool, stiff: bool = False, general: bool = True, diffusion: bool = True
+) -> str:
     """The kernel name a solver passes to its loops: ``name``, or an alias of the same
-    kernels (``name`` + ``/no-taxis``, ``/no-stiff`` and/or ``/constant-diffusion``)
-    whose loops compile no taxis code (when the problem has no taxis terms), no stiff
-    backward-Euler solver (when no field is stiff) or no variable-coefficient and masked
-    diffusion (when every diffusing field has a constant coefficient and the grid no
-    mask): seconds of cold start saved."""
-    flags = (bool(taxis), bool(stiff), bool(general))
+    kernels (``name`` + ``/no-taxis``, ``/no-stiff``, ``/constant-diffusion`` and/or
+    ``/no-explicit-diffusion``) whose loops compile no taxis code (when the problem has no
+    taxis terms), no stiff backward-Euler solver (when no field is stiff), no
+    variable-coefficient and masked diffusion (when every diffusing field has a constant
+    coefficient and the grid no mask) or no diffusion in the stage pass at all (when no
+    field diffuses explicitly, as under IMEX by default): seconds of cold start saved.
+    ``diffusion=False`` implies ``general=False``."""
+    flags = (bool(taxis), bool(stiff), bool(general) and bool(diffusion), bool(diffusion))
     if all(flags):
         return name
-    suffixes = ("/no-taxis", "/no-stiff", "/constant-diffusion")
+    suffixes = ("/no-taxis", "/no-stiff", "/constant-diffusion", "/no-explicit-diffusion")
     alias = name + "".join(s for s, on in zip(suffixes, flags, strict=True) if not on)
     if alias not in _KERNELS:
         _KERNELS[alias] = _KERNELS[name]._replace(
-            taxis=flags[0], stiff_solve=flags[1], general_diffusion=flags[2]
+            taxis=flags[0],
+            stiff_solve=flags[1],
+            general_diffusion=flags[2],
+            explicit_diffusion=flags[3],
         )
     return alias
 
@@ -164,6 +173,12 @@ def has_general_diffusion(name: str) -> bool:
     """Whether the stage pass of kernel name ``name`` compiles variable-coefficient and
     masked diffusion (Python, at typing time)."""
     return _KERNELS[name].general_diffusion
+
+
+def has_explicit_diffusion(name: str) -> bool:
+    """Whether the stage pass of kernel name ``name`` compiles diffusion (Python, at
+    typing time)."""
+    return _KERNELS[name].explicit_diffusion
 
 
 def row_terms(name: str) -> bool:

@@ -22,7 +22,12 @@ from numba import njit, prange
 from numba.extending import overload
 
 from continuum.kernels import registry
-from continuum.kernels.diffusion import add_diffusion_row_general, finish_row, update_row
+from continuum.kernels.diffusion import (
+    add_diffusion_row_general,
+    finish_row,
+    reaction_update_row,
+    update_row,
+)
 from continuum.kernels.flags import FASTMATH
 from continuum.kernels.internal import internal
 from continuum.kernels.taxis import add_taxis_row
@@ -106,6 +111,31 @@ def _taxis_rows_impl(kind, u_in, i0, i1, problem, rate):
     return impl
 
 
+def _row_update(kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s):
+    """``diffusion.update_row``, or ``diffusion.reaction_update_row`` for a kernel name
+    without explicit diffusion (``registry.variant``; ``d`` is then zero)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_row_update, prefer_literal=True, inline="always")
+def _row_update_impl(
+    kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s
+):
+    if not registry.has_explicit_diffusion(kind.literal_value):
+
+        def reactions(
+            kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s
+        ):
+            reaction_update_row(kind, u_in, out, f, i0, i1, stage, maps, params, s)
+
+        return reactions
+
+    def impl(kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s):
+        update_row(kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s)
+
+    return impl
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _mask_and_error(out, now, base, mask, i0, i1, stage, err):
     """Multiply ``out`` (row ``(i0, i1)``) by the mask (empty: none); with
@@ -163,7 +193,7 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
         for f in range(n_fields):
             fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
             out = u_out[f, i0, i1]
-            update_row(
+            _row_update(
                 kind,
                 u_in,
                 out,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from continuum import compile_ahead
 from continuum.kernels import pair, registry
 from continuum.kernels.implicit import backward_euler_work, line_scratch
 from continuum.kernels.problem import Problem, StageWork
@@ -101,7 +102,10 @@ class Solver:
             for d, law in zip(self.diffusivity, self.diffusivity_law, strict=True)
         )  # variable-coefficient or masked diffusion somewhere: the stage compiles it
         self.kind = registry.variant(
-            model.kernel_name, taxis=self.taxis.shape[0] > 0, general=self.general
+            model.kernel_name,
+            taxis=self.taxis.shape[0] > 0,
+            general=self.general,
+            diffusion=bool(np.any(self.diffusivity != 0.0)),
         )
         self.diffusion_rate = self._diffusion_rate(grid)
         self._entry = None
@@ -196,10 +200,17 @@ class Solver:
         )
 
     def _call(self, dispatcher, args):
-        """Call a compiled loop, resolving its literal specialisation on first use."""
+        """Call a compiled loop, resolving its literal specialisation on first use (while
+        a helper process compiles :meth:`shared_kernels`, where that loop compiles)."""
         if self._entry is None:
-            self._entry = entry_point(dispatcher, args)
+            with compile_ahead.alongside(self.shared_kernels(args)):
+                self._entry = entry_point(dispatcher, args)
         return self._entry(*args)
+
+    def shared_kernels(self, args) -> list[compile_ahead.Job]:
+        """The kernels the loop called with ``args`` compiles alike for every model
+        (``continuum.compile_ahead``); none by default."""
+        return []
 
     def _raise(self, status):
         where = f"at t = {self.t:.6g} day, step {self.steps + 1}"
@@ -327,7 +338,11 @@ class IMEXSolver(Solver):
         self.line_scratch = line_scratch(state.grid.shape3)
         self.stiff = np.array([n in model.stiff_fields for n in names])
         self.kind = registry.variant(
-            model.kernel_name, self.taxis.shape[0] > 0, self.stiff.any(), self.general
+            model.kernel_name,
+            self.taxis.shape[0] > 0,
+            self.stiff.any(),
+            self.general,
+            diffusion=bool(np.any(self.explicit_diffusivity != 0.0)),
         )
         self.stiff_work = backward_euler_work(
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
@@ -381,6 +396,10 @@ class IMEXSolver(Solver):
     def _advance_impl(self, t_stop):
         return self._call(loops.advance_imex, self._loop_args(t_stop))
 
+    def shared_kernels(self, args):
+        states, problem, work, implicit = args[2], args[7], args[8], args[9]
+        return loops.imex_shared_kernels(states, problem, work, implicit)
+
 
 class IMEX2Solver(IMEXSolver):
     """IMEX Richardson (``"imex2"``): ``u^{n+1} = 2 E_{h/2}(E_{h/2}(u^n)) - E_h(u^n)``
@@ -407,7 +426,13 @@ class IMEX2Solver(IMEXSolver):
             )
         self.line_taxis = self.taxis if self.taxis.shape[0] > 0 else None
         self.taxis = self.taxis[:0].copy()
-        self.kind = registry.variant(model.kernel_name, False, bool(self.stiff.any()), self.general)
+        self.kind = registry.variant(
+            model.kernel_name,
+            False,
+            bool(self.stiff.any()),
+            self.general,
+            diffusion=bool(np.any(self.explicit_diffusivity != 0.0)),
+        )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
         self.uc = np.empty_like(self.u)
@@ -422,6 +447,10 @@ class IMEX2Solver(IMEXSolver):
     def _advance_impl(self, t_stop):
         half = loops.States(self.ub, self.sb, self.uc, self.sc, self.ub, self.sb, self.uc, self.sc)
         return self._call(loops.advance_imex2, (*self._loop_args(t_stop), half))
+
+    def shared_kernels(self, args):
+        states, problem, work, implicit = args[2], args[7], args[8], args[9]
+        return loops.imex_shared_kernels(states, problem, work, implicit, first_order=False)
 
 
 METHODS = ("euler", "explicit", "imex", "imex2")

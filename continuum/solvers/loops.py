@@ -72,12 +72,15 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from continuum.compile_ahead import Job
 from continuum.kernels import registry
 from continuum.kernels.arrays import copy_into
 from continuum.kernels.implicit import (
+    LineSystem,
     StiffBuffers,
     StiffStep,
     implicit_diffusion_axis,
+    line_solve_axis,
     moves,
     solve_backward_euler,
 )
@@ -724,6 +727,29 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
         steps += 1
     restore(st, swapped, status)
     return t, dt, steps, rejected, status
+
+
+def imex_shared_kernels(st, problem, work, implicit, first_order=True) -> list[Job]:
+    """The kernels that :func:`advance_imex` compiles alike for every model, with the
+    argument types it gives them, for a helper process to compile alongside
+    (``continuum.compile_ahead``): the line solves of the fields diffused implicitly
+    (``implicit_diffusion_axis``) and, with ``first_order`` (not for
+    :func:`advance_imex2`), the error estimate (compiled with the loop even for fixed
+    steps)."""
+    typeof = numba.typeof
+    u = typeof(st.ua)
+    jobs = []
+    if np.any((implicit.diffusivity != 0.0) & ~implicit.stiff) or implicit.taxis is not None:
+        system = LineSystem(0.0, 1.0, np.empty((0, 0, 0)), 1.0, True, implicit.taxis)
+        line_args = (typeof(st.ua[0]), u, numba.int64, numba.int64, numba.float64)
+        line_args += (typeof(problem), typeof(system), typeof(implicit.line_scratch))
+        jobs.append(Job(line_solve_axis, line_args))
+    if not first_order:
+        return jobs
+    rates = typeof(implicit.rates[0])
+    error_args = (u, u, rates, rates, numba.float64, numba.boolean, numba.float64, numba.float64)
+    jobs.append(Job(_first_order_error, (*error_args, typeof(work.row_stats))))
+    return jobs
 
 
 @njit(cache=True, parallel=True)

@@ -1,0 +1,161 @@
+"""The helper process that compiles the model-independent kernels of a loop alongside
+(``continuum.compile_ahead``): it takes their compilation out of the first run without
+changing a bit of it, and a helper that fails or hangs costs the run nothing but time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import continuum as ct
+from continuum import compile_ahead
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+    reason="the helper runs on Linux with two CPUs or more",
+)
+
+FIRST_RUN = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import continuum as ct
+    from numba.core import event
+    from continuum.kernels.implicit import line_solve_axis
+    from continuum.solvers import loops
+
+    compiled = []
+
+    class Names(event.Listener):
+        def on_start(self, ev):
+            compiled.append(ev.data["dispatcher"].py_func.__name__)
+
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", Names())
+    grid = ct.Grid((16, 12), spacing=0.05)
+    model = ct.models.FisherKPP(diffusivity=0.13, growth_rate=0.5)
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    state = model.initial_state(grid, u=np.exp(-((x - 0.4) ** 2 + (y - 0.3) ** 2) / 0.02))
+    result = ct.simulate(model, state, 2.0, save_every=1.0, method="imex", progress=False)
+    np.save(sys.argv[1], result.state.data)
+    print(json.dumps({
+        "compiled": compiled,
+        "line_solves": [str(s) for s in line_solve_axis.overloads],
+        "error_estimates": [str(s) for s in loops._first_order_error.overloads],
+    }))
+    """
+)
+
+
+def _first_run(tmp_path, helper: bool) -> tuple[dict, np.ndarray]:
+    """A first IMEX run of Fisher-KPP in a fresh interpreter with an empty disk cache."""
+    out = tmp_path / f"u_{helper}.npy"
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_DIR": str(tmp_path / f"cache_{helper}"),
+        "CONTINUUM_COMPILE_HELPER": "1" if helper else "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_RUN, str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(done.stdout.splitlines()[-1]), np.load(out)
+
+
+def test_the_helper_compiles_the_shared_kernels_and_changes_no_bit(tmp_path):
+    with_helper, u_helper = _first_run(tmp_path, helper=True)
+    alone, u_alone = _first_run(tmp_path, helper=False)
+    # Alone, the run compiles the line solves and the error estimate itself ...
+    assert {"line_solve_axis", "_first_order_error"} <= set(alone["compiled"])
+    # ... with the helper it loads them from the cache, with the very signatures the loop
+    # compiled alone (the predictions of loops.imex_shared_kernels are right)
+    assert "line_solve_axis" not in with_helper["compiled"]
+    assert "_first_order_error" not in with_helper["compiled"]
+    assert "advance_imex" in with_helper["compiled"]
+    assert with_helper["line_solves"] == alone["line_solves"] != []
+    assert with_helper["error_estimates"] == alone["error_estimates"] != []
+    np.testing.assert_array_equal(u_helper, u_alone)
+    grid = ct.Grid((16, 12), spacing=0.05)
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    start = np.exp(-((x - 0.4) ** 2 + (y - 0.3) ** 2) / 0.02).mean()
+    assert u_helper.mean() > 1.5 * start  # the run did advance: logistic growth
+
+
+class _Failing:
+    """A stand-in dispatcher whose compilation fails (in the helper)."""
+
+    def compile(self, signature):
+        raise RuntimeError("no")
+
+
+class _Hanging:
+    """A stand-in dispatcher whose compilation never ends (in the helper)."""
+
+    def compile(self, signature):
+        time.sleep(600)
+
+
+def test_a_failing_helper_is_not_waited_for():
+    failing = _Failing()
+    helper = compile_ahead._Helper([compile_ahead.Job(failing, ("x",))])
+    started = time.monotonic()
+    helper.wait_for((id(failing), ("x",)))
+    assert helper.finished and time.monotonic() - started < 30.0
+    helper.stop()
+    helper.stop()  # once is enough
+    with pytest.raises(ChildProcessError):
+        os.waitpid(helper.pid, os.WNOHANG)  # reaped
+
+
+def test_a_hanging_helper_is_stopped_after_the_timeout(monkeypatch):
+    monkeypatch.setattr(compile_ahead, "JOB_TIMEOUT", 0.5)
+    hanging = _Hanging()
+    helper = compile_ahead._Helper([compile_ahead.Job(hanging, ("x",))])
+    started = time.monotonic()
+    helper.wait_for((id(hanging), ("x",)))
+    assert 0.5 <= time.monotonic() - started < 30.0
+    assert helper.finished and helper.pipe == -1  # stopped and reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(helper.pid, os.WNOHANG)
+
+
+def test_no_helper_when_switched_off_or_nothing_to_compile(monkeypatch):
+    from continuum.kernels.implicit import line_solve_axis
+
+    monkeypatch.setenv("CONTINUUM_COMPILE_HELPER", "0")
+    with compile_ahead.alongside([compile_ahead.Job(line_solve_axis, ("anything",))]):
+        assert compile_ahead._active is None
+    monkeypatch.delenv("CONTINUUM_COMPILE_HELPER")
+    with compile_ahead.alongside([]):
+        assert compile_ahead._active is None
+
+
+def test_a_loaded_kernel_is_not_compiled_again():
+    """After a run in this process, the IMEX loop's shared kernels are either compiled
+    here or in the disk cache: no helper starts for them."""
+    from continuum.solvers.base import IMEXSolver
+
+    grid = ct.Grid((6, 5), spacing=0.05)
+    model = ct.models.FisherKPP()
+    solver = IMEXSolver(model, model.initial_state(grid, u=np.full(grid.shape, 0.5)))
+    solver.advance(0.1)
+    jobs = solver.shared_kernels(solver._loop_args(0.2))
+    assert [job.dispatcher.py_func.__name__ for job in jobs] == [
+        "line_solve_axis",
+        "_first_order_error",
+    ]
+    with compile_ahead.alongside(jobs):
+        assert compile_ahead._active is None
