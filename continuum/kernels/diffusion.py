@@ -114,10 +114,12 @@ def update_row(
 
 
 @internal(fastmath=FASTMATH, _nrt=False)
-def reaction_update_row(kind, u_in, out, f, i0, i1, stage, maps, params, scalars):
-    """:func:`update_row` without diffusion: ``out = beta u_in + beta dt R_f`` on row
-    ``(i0, i1)`` of field ``f``, for a stage pass in which no field diffuses explicitly
-    (IMEX with every diffusing field implicit): the stencil is not compiled at all."""
+def reaction_update_row(
+    kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, scalars
+):
+    """:func:`update_row` without diffusion (``d``, ``bc_kind``, ``bc_val`` and ``inv_h2``
+    unused): ``out = beta u_in + beta dt R_f`` on row ``(i0, i1)`` of field ``f``, for a
+    stage pass in which no field diffuses explicitly (``stage.reaction_stage_pass``)."""
     beta, t = stage.beta, stage.t
     bdt = beta * stage.dt
     row = u_in[f, i0, i1]

@@ -16,6 +16,8 @@ independent of the thread count and bit-for-bit reproducible.
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -111,31 +113,6 @@ def _taxis_rows_impl(kind, u_in, i0, i1, problem, rate):
     return impl
 
 
-def _row_update(kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s):
-    """``diffusion.update_row``, or ``diffusion.reaction_update_row`` for a kernel name
-    without explicit diffusion (``registry.variant``; ``d`` is then zero)."""
-    raise NotImplementedError("only callable from compiled code")
-
-
-@overload(_row_update, prefer_literal=True, inline="always")
-def _row_update_impl(
-    kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s
-):
-    if not registry.has_explicit_diffusion(kind.literal_value):
-
-        def reactions(
-            kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s
-        ):
-            reaction_update_row(kind, u_in, out, f, i0, i1, stage, maps, params, s)
-
-        return reactions
-
-    def impl(kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s):
-        update_row(kind, u_in, out, f, i0, i1, d, stage, bc_kind, bc_val, inv_h2, maps, params, s)
-
-    return impl
-
-
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _mask_and_error(out, now, base, mask, i0, i1, stage, err):
     """Multiply ``out`` (row ``(i0, i1)``) by the mask (empty: none); with
@@ -193,7 +170,7 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
         for f in range(n_fields):
             fused = problem.diffusivity[f] if _constant(problem, f) else 0.0
             out = u_out[f, i0, i1]
-            _row_update(
+            update_row(
                 kind,
                 u_in,
                 out,
@@ -214,6 +191,24 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
         row_stats[r, STAT_NONFINITE] = nonfinite
         row_stats[r, STAT_TAXIS_RATE] = taxis_rate
         row_stats[r, STAT_ERROR] = err
+
+
+def _without_diffusion(kernel):
+    """A copy of the stage pass ``kernel`` (its Python function) whose rows call
+    ``diffusion.reaction_update_row`` instead of ``update_row``: the stage pass of a
+    problem in which no field diffuses explicitly (IMEX by default) compiles no stencil.
+    A copy named ``reaction_stage_pass``, not an overload chosen in the loop: an inlined
+    overload per row update costs every other run 0.3 s of compilation. Numba reads the
+    copy's globals, which differ in that one name; its disk cache is its own (keyed by
+    the name)."""
+    names = {**kernel.__globals__, "update_row": reaction_update_row}
+    copy = types.FunctionType(kernel.__code__, names, "reaction_stage_pass")
+    copy.__qualname__ = "reaction_stage_pass"
+    copy.__doc__ = kernel.__doc__
+    return internal(parallel=True, fastmath=FASTMATH)(copy)
+
+
+reaction_stage_pass = _without_diffusion(stage_pass.py_func)
 
 
 @internal(parallel=True, fastmath=FASTMATH)

@@ -92,6 +92,7 @@ from continuum.kernels.stage import (
     STAT_NONFINITE,
     STAT_TAXIS_RATE,
     column_max,
+    reaction_stage_pass,
     ssprk93_error_rows,
     stage_pass,
     sum_rows,
@@ -219,9 +220,10 @@ def scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work):
 
 
 def field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
-    """``stage_pass`` when the model has fields; nothing for a scalar-only (lumped) model,
-    whose per-row statistics and exports then stay zero. Chosen while Numba types the
-    caller, so a lumped model never compiles the stencil (compiled code only)."""
+    """``stage_pass`` when the model has fields (``reaction_stage_pass`` when none diffuses
+    explicitly); nothing for a scalar-only (lumped) model, whose per-row statistics and
+    exports then stay zero. Chosen while Numba types the caller, so a lumped model never
+    compiles the stencil (compiled code only)."""
     raise NotImplementedError("only callable from compiled code")
 
 
@@ -229,6 +231,14 @@ def field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem,
 def _field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
     if not registry.has_fields(kind.literal_value):
         return lambda kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work: None
+    if not registry.has_explicit_diffusion(kind.literal_value):
+
+        def reactions(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
+            reaction_stage_pass(
+                kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work
+            )
+
+        return reactions
 
     def impl(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
         stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work)
