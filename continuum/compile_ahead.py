@@ -54,11 +54,16 @@ class _Helper:
         self.done: set[int] = set()
         self.finished = False
         read_end, write_end = os.pipe()
-        with warnings.catch_warnings():
-            # Python 3.12 warns about fork in a process with threads: the helper only
-            # compiles under Numba's lock, which this thread holds or nobody does.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self.pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12 warns about fork in a process with threads: the helper only
+                # compiles under Numba's lock, which this thread holds or nobody does.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if self.pid == 0:  # the helper
             os.close(read_end)
             _compile_and_exit(jobs, write_end)
@@ -101,10 +106,17 @@ def _compile_and_exit(jobs: list[Job], pipe: int) -> None:
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        # Silent: the parent's streams may be a notebook's, served by threads that do not
+        # exist here; the parent loads these kernels, it does not compile them again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        sys.stdout = sys.stderr = open(devnull, "w")
+        warnings.simplefilter("ignore")
         for i, job in enumerate(jobs):
             job.dispatcher.compile(job.signature)
             os.write(pipe, bytes([i]))
-    except BaseException:
+    except BaseException:  # the parent compiles what the helper did not
         status = 1
     finally:
         os._exit(status)
@@ -142,12 +154,16 @@ def alongside(jobs: list[Job]):
                 for job in jobs
                 if job.signature not in job.dispatcher.overloads and not _cached(job)
             ]
-        except Exception:
+        except Exception:  # Numba's cache internals changed: everything compiles here
             todo = []
-    if not todo:
+    helper = None
+    if todo:
+        with contextlib.suppress(OSError):  # no memory or processes left to fork
+            helper = _Helper(todo[:256])
+    if helper is None:
         yield
         return
-    _active = _Helper(todo[:256])
+    _active = helper
     try:
         yield
     finally:
