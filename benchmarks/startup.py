@@ -32,7 +32,9 @@ Cases:
 With ``--against OTHER_CHECKOUT``, each case instead runs cold in this checkout and in
 the other one at the same time, each process pinned to its own CPU (swapped every
 round), and the JSON gives both wall times per round and the median difference: the way
-to compare two commits on a machine whose speed drifts.
+to compare two commits on a machine whose speed drifts. A process pinned to one CPU
+starts no compile helper (``continuum.compile_ahead``): compare first IMEX runs without
+``--against``, alternating the checkouts.
 
 One JSON document goes to standard output; progress to standard error.
 """
