@@ -2,26 +2,33 @@
 
 A first run compiles its loop in one process, one function after the other: the model's
 stage pass, then the kernels every model shares (the line solves of the implicit
-diffusion, the error estimate), then the loop itself. Numba compiles under one global
-lock, so threads cannot share that work, but a second process can: while this process
-compiles the model's kernels, a forked helper compiles the shared ones into Numba's disk
-cache, and this process loads them from there when its loop reaches them. On two cores
-the first IMEX run of a Fisher-KPP model waits about 4 s less (``benchmarks/startup.py``).
+diffusion, the stiff solver's multigrid, the error estimate), then the loop itself.
+Numba compiles under one global lock, so threads cannot share that work, but a second
+process can: while this process compiles the model's kernels, a forked helper compiles
+the shared ones into Numba's disk cache, and this process loads them from there when its
+loop reaches them (``benchmarks/README.md``: a first 64² Fisher-KPP IMEX ``simulate``
+about 4 s shorter, a 32² invasion cascade 13 s).
 
-:func:`alongside` forks the helper (POSIX ``fork``: the helper starts in milliseconds with
-everything imported, where a new interpreter would spend a second importing) for the
-jobs that are not in the cache yet, and only where it can pay: Linux, at least two CPUs
-to run on, no ``CONTINUUM_COMPILE_HELPER=0`` in the environment. The helper only
-compiles (no parallel region runs in it) and leaves with ``os._exit``. When this
-process's compilation reaches a job's dispatcher and signature (``wait_for``, called by
-``kernels.internal.CompiledOnlyDispatcher.compile``), it waits until the helper has
-written that job to the cache, then loads it; if the helper fails or takes longer than
-``JOB_TIMEOUT`` seconds, this process compiles the kernel itself. On leaving the block,
-a helper still at work is stopped (Numba writes cache files through a temporary file and
-a rename, so a stopped helper leaves no broken entry).
+:func:`alongside` forks the helper (POSIX ``fork``: it starts in milliseconds with
+everything imported, where a new interpreter would spend a second importing) when the
+loop is neither compiled nor in the cache, and only where it can pay: Linux, at least two
+CPUs to run on, no ``CONTINUUM_COMPILE_HELPER=0`` in the environment. A :class:`Job` is
+a dispatcher to compile for a signature, and the dispatchers it compiles on the way
+(``covers``): the solvers hand the helper their loop's shared part compiled for a kernel
+name without reactions, which compiles every shared kernel with the loop's own argument
+types, none of them predicted. The helper only compiles (no parallel region runs in it),
+writes nothing to the run's streams, reports each covered dispatcher once it is in the
+cache, and leaves with ``os._exit``.
 
-A job whose signature is not the one the loop compiles costs nothing but the helper's
-CPU: ``tests/test_compilation.py`` checks the predictions against what the loops compile.
+When this process's compilation reaches a covered dispatcher
+(``kernels.internal.CompiledOnlyDispatcher.compile`` calls :func:`wait_for`), it waits
+for the helper's report, then loads the kernel from the cache (or compiles it, if the
+cache holds another signature). A kernel with a literal string among its argument types
+is a model's own and never waits. A helper that fails is not waited for; after
+``JOB_TIMEOUT`` seconds without the report this process stops it and compiles the kernel
+itself. On leaving the block, a helper still at work is stopped and reaped (Numba writes
+cache files through a temporary file and a rename, so a stopped helper leaves no broken
+entry).
 """
 
 from __future__ import annotations
@@ -35,24 +42,40 @@ import time
 import warnings
 from typing import NamedTuple
 
+from numba.core import types
+
 JOB_TIMEOUT = 120.0
 """Seconds this process waits for one job of the helper before compiling it itself."""
 
 
 class Job(NamedTuple):
-    """A kernel to compile: a Numba dispatcher with caching and the argument types."""
+    """Something to compile: a Numba dispatcher with caching, the argument types, and
+    the dispatchers it compiles as callees that the run may wait for (``covers``).
+    With ``here``, the run compiles it itself, first, while the helper compiles the
+    others: for a kernel the loop reaches only after those the helper compiles, where
+    the run would otherwise wait for the helper to compile it as well."""
 
     dispatcher: object
     signature: tuple
+    covers: frozenset = frozenset()
+    here: bool = False
+
+
+_END = 0xFFFF
+"""The helper's report that a job is over."""
 
 
 class _Helper:
-    """A forked helper compiling ``jobs`` in order; reports each finished one on a pipe."""
+    """A forked helper compiling ``jobs`` in order. It reports on a pipe each covered
+    dispatcher it has compiled and saved to the cache (two bytes: its index), and the end
+    of each job."""
 
     def __init__(self, jobs: list[Job]):
-        self.jobs = {(id(job.dispatcher), job.signature): i for i, job in enumerate(jobs)}
-        self.done: set[int] = set()
-        self.finished = False
+        covered = {id(d): d for job in jobs for d in (job.dispatcher, *job.covers)}
+        self.index = {key: i for i, key in enumerate(covered)}
+        self.reported: set[int] = set()
+        self.jobs_left = len(jobs)
+        self.buffer = b""
         read_end, write_end = os.pipe()
         try:
             with warnings.catch_warnings():
@@ -66,25 +89,43 @@ class _Helper:
             raise
         if self.pid == 0:  # the helper
             os.close(read_end)
-            _compile_and_exit(jobs, write_end)
+            _compile_and_exit(jobs, write_end, self.index)
         os.close(write_end)
         self.pipe = read_end
 
-    def wait_for(self, key) -> None:
-        """Return once the helper wrote job ``key`` to the cache, failed or timed out."""
-        index = self.jobs.get(key)
-        if index is None or self.finished:
+    @property
+    def finished(self) -> bool:
+        return self.jobs_left <= 0
+
+    def wait_for(self, dispatcher, signature: tuple) -> None:
+        """Return once the helper has compiled ``dispatcher`` (a job's or a covered one)
+        into the cache, or has no job left, failed or timed out; at once for a model's own
+        kernel (a literal string in ``signature``) or one the jobs do not cover."""
+        index = self.index.get(id(dispatcher))
+        if index is None or any(isinstance(t, types.StringLiteral) for t in signature):
             return
         deadline = time.monotonic() + JOB_TIMEOUT
-        while index not in self.done and not self.finished:
+        while index not in self.reported and not self.finished:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.pipe], [], [], left)[0]:
                 self.stop()
                 return
-            report = os.read(self.pipe, 4096)
-            if not report:  # the helper has left
-                self.finished = True
-            self.done.update(report)
+            self._read()
+
+    def _read(self) -> None:
+        report = os.read(self.pipe, 4096)
+        if not report:  # the helper has left
+            self.jobs_left = 0
+            return
+        self.buffer += report
+        whole = len(self.buffer) // 2 * 2
+        for at in range(0, whole, 2):
+            value = int.from_bytes(self.buffer[at : at + 2], "little")
+            if value == _END:
+                self.jobs_left -= 1
+            else:
+                self.reported.add(value)
+        self.buffer = self.buffer[whole:]
 
     def stop(self) -> None:
         """Stop the helper if it is still at work, and reap it (once)."""
@@ -93,16 +134,22 @@ class _Helper:
         if not self.finished:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            self.finished = True
+            self.jobs_left = 0
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
         os.close(self.pipe)
         self.pipe = -1
 
 
-def _compile_and_exit(jobs: list[Job], pipe: int) -> None:
-    """The helper's life: compile each job (Numba saves it to the disk cache), report its
-    index on ``pipe``, and leave without running the parent's exit handlers."""
+_report: tuple[int, dict] | None = None
+"""In a helper: its pipe and the index of each covered dispatcher (``compiled``)."""
+
+
+def _compile_and_exit(jobs: list[Job], pipe: int, index: dict) -> None:
+    """The helper's life: compile each job (Numba saves it and its callees to the disk
+    cache; ``compiled`` reports the covered ones), report its end on ``pipe``, and leave
+    without running the parent's exit handlers."""
+    global _report
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -113,21 +160,33 @@ def _compile_and_exit(jobs: list[Job], pipe: int) -> None:
         os.dup2(devnull, 2)
         sys.stdout = sys.stderr = open(devnull, "w")
         warnings.simplefilter("ignore")
-        for i, job in enumerate(jobs):
+        _report = (pipe, index)
+        for job in jobs:
             job.dispatcher.compile(job.signature)
-            os.write(pipe, bytes([i]))
+            os.write(pipe, _END.to_bytes(2, "little"))
     except BaseException:  # the parent compiles what the helper did not
         status = 1
     finally:
         os._exit(status)
 
 
+def compiled(dispatcher) -> None:
+    """Called after ``dispatcher`` compiled a signature and saved it to the disk cache: in
+    a helper, report it if the run may wait for it."""
+    if _report is not None:
+        pipe, index = _report
+        if id(dispatcher) in index:
+            os.write(pipe, index[id(dispatcher)].to_bytes(2, "little"))
+
+
 _active: _Helper | None = None
 
 
-def _cached(job: Job) -> bool:
-    """Whether Numba's disk cache already holds ``job`` (then there is nothing to do)."""
+def _ready(job: Job) -> bool:
+    """Whether ``job`` is compiled in this process or in Numba's disk cache."""
     dispatcher = job.dispatcher
+    if job.signature in dispatcher.overloads:
+        return True
     cache = dispatcher._cache
     key = cache._index_key(job.signature, dispatcher.targetctx.codegen())
     return key in cache._cache_file._load_index()
@@ -142,29 +201,30 @@ def _helper_can_pay() -> bool:
 
 
 @contextlib.contextmanager
-def alongside(jobs: list[Job]):
-    """Run the block (which compiles a loop) while a helper process compiles the
-    ``jobs`` that the disk cache does not hold yet (module doc)."""
+def alongside(loop: Job, jobs: list[Job]):
+    """Run the block, which compiles or loads ``loop``, while a helper process compiles
+    the ``jobs`` (module doc); no helper when ``loop`` is compiled or in the disk cache
+    already, or when the jobs are."""
     global _active
     todo = []
     if jobs and _active is None and _helper_can_pay():
         try:
-            todo = [
-                job
-                for job in jobs
-                if job.signature not in job.dispatcher.overloads and not _cached(job)
-            ]
+            if not _ready(loop):
+                todo = [job for job in jobs if not _ready(job)]
         except Exception:  # Numba's cache internals changed: everything compiles here
             todo = []
     helper = None
-    if todo:
+    if any(not job.here for job in todo):
         with contextlib.suppress(OSError):  # no memory or processes left to fork
-            helper = _Helper(todo[:256])
+            helper = _Helper([job for job in todo if not job.here])
     if helper is None:
         yield
         return
     _active = helper
     try:
+        for job in todo:
+            if job.here:
+                job.dispatcher.compile(job.signature)
         yield
     finally:
         helper, _active = _active, None
@@ -175,4 +235,4 @@ def wait_for(dispatcher, signature) -> None:
     """Called before ``dispatcher`` compiles ``signature``: if the helper has that job,
     wait until it is in the disk cache (then Numba loads it instead of compiling)."""
     if _active is not None:
-        _active.wait_for((id(dispatcher), tuple(signature)))
+        _active.wait_for(dispatcher, tuple(signature))

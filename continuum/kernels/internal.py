@@ -33,7 +33,9 @@ class CompiledOnlyDispatcher(CPUDispatcher):
         """Compile ``sig``, or load it from the disk cache once a helper process that
         compiles it has put it there (``continuum.compile_ahead``)."""
         compile_ahead.wait_for(self, sig)
-        return super().compile(sig)
+        entry = super().compile(sig)
+        compile_ahead.compiled(self)
+        return entry
 
 
 def internal(**options):

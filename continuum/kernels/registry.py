@@ -238,6 +238,12 @@ def refresh_disk_cache() -> None:
         stamp.write_text(str(FINGERPRINT))
 
 
+def entry_signature(args, literal=(0, 1)) -> tuple:
+    """The Numba argument types of ``args`` for :func:`entry_point`: those at the
+    positions ``literal`` as literals."""
+    return tuple(types.literal(a) if i in literal else typeof(a) for i, a in enumerate(args))
+
+
 def entry_point(dispatcher, args, literal=(0, 1)):
     """Compiled entry point of ``dispatcher`` for ``args``, those at the positions
     ``literal`` (default: the kernel name and fingerprint) typed as literals.
@@ -248,7 +254,7 @@ def entry_point(dispatcher, args, literal=(0, 1)):
     """
     if isinstance(dispatcher, CompiledOnlyDispatcher):
         dispatcher(*args)  # raises: it has no Python entry point
-    signature = tuple(types.literal(a) if i in literal else typeof(a) for i, a in enumerate(args))
+    signature = entry_signature(args, literal)
     try:
         entry = dispatcher.compile(signature)
     except Exception:

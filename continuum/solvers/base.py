@@ -20,7 +20,7 @@ from continuum import compile_ahead
 from continuum.kernels import pair, registry
 from continuum.kernels.implicit import backward_euler_work, line_scratch
 from continuum.kernels.problem import Problem, StageWork
-from continuum.kernels.registry import FINGERPRINT, entry_point
+from continuum.kernels.registry import FINGERPRINT, entry_point, entry_signature
 from continuum.kernels.stage import N_STATS, row_buffer
 from continuum.solvers import loops
 from continuum.validation import check_integer, check_positive, check_real
@@ -203,7 +203,8 @@ class Solver:
         """Call a compiled loop, resolving its literal specialisation on first use (while
         a helper process compiles :meth:`shared_kernels`, where that loop compiles)."""
         if self._entry is None:
-            with compile_ahead.alongside(self.shared_kernels(args)):
+            loop = compile_ahead.Job(dispatcher, entry_signature(args))
+            with compile_ahead.alongside(loop, self.shared_kernels(args)):
                 self._entry = entry_point(dispatcher, args)
         return self._entry(*args)
 
@@ -397,8 +398,7 @@ class IMEXSolver(Solver):
         return self._call(loops.advance_imex, self._loop_args(t_stop))
 
     def shared_kernels(self, args):
-        states, problem, work, implicit = args[2], args[7], args[8], args[9]
-        return loops.imex_shared_kernels(states, problem, work, implicit)
+        return loops.imex_shared_kernels(args)
 
 
 class IMEX2Solver(IMEXSolver):
@@ -449,8 +449,7 @@ class IMEX2Solver(IMEXSolver):
         return self._call(loops.advance_imex2, (*self._loop_args(t_stop), half))
 
     def shared_kernels(self, args):
-        states, problem, work, implicit = args[2], args[7], args[8], args[9]
-        return loops.imex_shared_kernels(states, problem, work, implicit, first_order=False)
+        return loops.imex_shared_kernels(args, first_order=False)
 
 
 METHODS = ("euler", "explicit", "imex", "imex2")

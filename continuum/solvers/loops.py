@@ -73,20 +73,20 @@ from numba import njit
 from numba.extending import overload
 
 from continuum.compile_ahead import Job
-from continuum.kernels import registry
+from continuum.kernels import implicit as implicit_kernels
+from continuum.kernels import multigrid, registry
 from continuum.kernels.arrays import copy_into
 from continuum.kernels.implicit import (
-    LineSystem,
     StiffBuffers,
     StiffStep,
     implicit_diffusion_axis,
-    line_solve_axis,
     moves,
     solve_backward_euler,
 )
-from continuum.kernels.internal import internal
+from continuum.kernels.internal import CompiledOnlyDispatcher, internal
 from continuum.kernels.pair import euler_pair_pass
 from continuum.kernels.problem import Stage
+from continuum.kernels.simple import no_reaction_point, no_reaction_row, no_scalar_rate
 from continuum.kernels.stage import (
     STAT_ERROR,
     STAT_NONFINITE,
@@ -739,26 +739,52 @@ def advance_imex(kind, fingerprint, st, t, t_stop, dt, control, problem, work, i
     return t, dt, steps, rejected, status
 
 
-def imex_shared_kernels(st, problem, work, implicit, first_order=True) -> list[Job]:
-    """The kernels that :func:`advance_imex` compiles alike for every model, with the
-    argument types it gives them, for a helper process to compile alongside
-    (``continuum.compile_ahead``): the line solves of the fields diffused implicitly
-    (``implicit_diffusion_axis``) and, with ``first_order`` (not for
-    :func:`advance_imex2`), the error estimate (compiled with the loop even for fixed
-    steps)."""
+SHARED_KIND = "continuum.solvers.loops/shared-kernels"
+"""A kernel name with no reactions: the IMEX loops' shared kernels compile for it exactly
+as for any model (:func:`imex_shared_kernels`)."""
+registry.register(SHARED_KIND, no_reaction_point, no_reaction_row, no_scalar_rate, False)
+
+SHARED = frozenset(
+    value
+    for module in (implicit_kernels, multigrid)
+    for value in vars(module).values()
+    if isinstance(value, CompiledOnlyDispatcher)
+)
+"""The kernels of the implicit solves, which compile alike for every model (the model's
+own, such as ``implicit.stiff_rates``, take its literal kernel name)."""
+
+
+@internal()
+def _implicit_solves_shared(kind, fingerprint, st, h, t, control, problem, implicit):
+    """The implicit solves of an IMEX Euler step, as the IMEX loops compile them; for
+    ``SHARED_KIND`` (compiled, never run)."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit)
+
+
+def imex_shared_kernels(args, first_order=True) -> list[Job]:
+    """What the IMEX loop called with ``args`` compiles alike for every model
+    (``continuum.compile_ahead``): for a helper process, the loop's implicit solves for
+    :data:`SHARED_KIND` with the argument types of ``args`` (the stiff solver included
+    where the loop's kernel name has it), which compiles every kernel of :data:`SHARED`
+    the solves need with the loop's argument types, none predicted; with
+    ``first_order`` (not for :func:`advance_imex2`), the error estimate, which the loop
+    reaches after the solves, for the run to compile first."""
+    kind, fingerprint, st, _, _, _, control, problem, work, implicit = args[:10]
+    reference = registry.variant(
+        SHARED_KIND, False, registry.has_stiff(kind), general=False, diffusion=False
+    )
     typeof = numba.typeof
-    u = typeof(st.ua)
-    jobs = []
-    if np.any((implicit.diffusivity != 0.0) & ~implicit.stiff) or implicit.taxis is not None:
-        system = LineSystem(0.0, 1.0, np.empty((0, 0, 0)), 1.0, True, implicit.taxis)
-        line_args = (typeof(st.ua[0]), u, numba.int64, numba.int64, numba.float64)
-        line_args += (typeof(problem), typeof(system), typeof(implicit.line_scratch))
-        jobs.append(Job(line_solve_axis, line_args))
-    if not first_order:
-        return jobs
-    rates = typeof(implicit.rates[0])
-    error_args = (u, u, rates, rates, numba.float64, numba.boolean, numba.float64, numba.float64)
-    jobs.append(Job(_first_order_error, (*error_args, typeof(work.row_stats))))
+    solves = (numba.types.literal(reference), numba.types.literal(fingerprint))
+    solves += (typeof(st), numba.float64, numba.float64, typeof(control))
+    solves += (typeof(problem), typeof(implicit))
+    jobs = [Job(_implicit_solves_shared, solves, SHARED)]
+    if first_order:
+        u, rates = typeof(st.ua), typeof(implicit.rates[0])
+        error = (u, u, rates, rates, numba.float64, numba.boolean, numba.float64)
+        error += (numba.float64, typeof(work.row_stats))
+        jobs.append(Job(_first_order_error, error, here=True))
     return jobs
 
 
