@@ -50,15 +50,11 @@ JOB_TIMEOUT = 120.0
 
 class Job(NamedTuple):
     """Something to compile: a Numba dispatcher with caching, the argument types, and
-    the dispatchers it compiles as callees that the run may wait for (``covers``).
-    With ``here``, the run compiles it itself, first, while the helper compiles the
-    others: for a kernel the loop reaches only after those the helper compiles, where
-    the run would otherwise wait for the helper to compile it as well."""
+    the dispatchers it compiles as callees that the run may wait for (``covers``)."""
 
     dispatcher: object
     signature: tuple
     covers: frozenset = frozenset()
-    here: bool = False
 
 
 _END = 0xFFFF
@@ -200,35 +196,44 @@ def _helper_can_pay() -> bool:
     return len(os.sched_getaffinity(0)) >= 2
 
 
+def start(loop: Job, jobs: list[Job]) -> _Helper | None:
+    """Fork a helper compiling ``jobs`` unless ``loop`` is compiled or in the disk
+    cache, the jobs are, a helper is at work already or none can pay (module doc);
+    :func:`finish` ends it."""
+    global _active
+    if not jobs or _active is not None or not _helper_can_pay():
+        return None
+    try:
+        todo = [] if _ready(loop) else [job for job in jobs if not _ready(job)]
+    except Exception:  # Numba's cache internals changed: everything compiles here
+        return None
+    if not todo:
+        return None
+    try:
+        _active = _Helper(todo)
+    except OSError:  # no memory or processes left to fork
+        return None
+    return _active
+
+
+def finish(helper: _Helper | None) -> None:
+    """Stop ``helper`` (from :func:`start`; ``None``: nothing) if it is still at work."""
+    global _active
+    if helper is not None:
+        helper.stop()
+        if _active is helper:
+            _active = None
+
+
 @contextlib.contextmanager
 def alongside(loop: Job, jobs: list[Job]):
     """Run the block, which compiles or loads ``loop``, while a helper process compiles
-    the ``jobs`` (module doc); no helper when ``loop`` is compiled or in the disk cache
-    already, or when the jobs are."""
-    global _active
-    todo = []
-    if jobs and _active is None and _helper_can_pay():
-        try:
-            if not _ready(loop):
-                todo = [job for job in jobs if not _ready(job)]
-        except Exception:  # Numba's cache internals changed: everything compiles here
-            todo = []
-    helper = None
-    if any(not job.here for job in todo):
-        with contextlib.suppress(OSError):  # no memory or processes left to fork
-            helper = _Helper([job for job in todo if not job.here])
-    if helper is None:
-        yield
-        return
-    _active = helper
+    the ``jobs`` (:func:`start`)."""
+    helper = start(loop, jobs)
     try:
-        for job in todo:
-            if job.here:
-                job.dispatcher.compile(job.signature)
         yield
     finally:
-        helper, _active = _active, None
-        helper.stop()
+        finish(helper)
 
 
 def wait_for(dispatcher, signature) -> None:

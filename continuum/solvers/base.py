@@ -5,7 +5,9 @@ Rules for adding a method:
 1. Write its compiled loop in ``loops.py``: it advances from ``t`` to ``t_stop`` without
    returning to Python and returns ``(t, dt_next, steps, rejected, status)``.
 2. Subclass :class:`Solver`, set ``name`` and ``order``, and implement only
-   ``_advance_impl(t_stop)``; :meth:`Solver.advance` does the checks and bookkeeping.
+   ``_loop(t_stop)`` (the loop and its arguments); :meth:`Solver.advance` does the
+   checks and bookkeeping, and ``shared_kernels`` may name what a helper process can
+   compile alongside (``continuum.compile_ahead``).
 3. Check a requested fixed ``dt`` against the method's stability limit in ``__init__``,
    so that a bad step is refused before any work.
 4. Verify the claimed order in ``tests/solvers``.
@@ -109,6 +111,7 @@ class Solver:
         )
         self.diffusion_rate = self._diffusion_rate(grid)
         self._entry = None
+        self._helper = None
         self.fixed_dt = dt is not None
         self.dt = check_positive("dt", dt, "day") if dt is not None else None
 
@@ -162,9 +165,6 @@ class Solver:
         if status != loops.STATUS_OK:
             self._raise(status)
 
-    def _advance_impl(self, t_stop):
-        raise NotImplementedError
-
     def problem(self, diffusivity) -> Problem:
         """The static arrays of the problem, as the stage kernel takes them."""
         return Problem(
@@ -199,13 +199,37 @@ class Solver:
             atol=float(self.atol),
         )
 
+    def _advance_impl(self, t_stop):
+        return self._call(*self._loop(t_stop))
+
+    def _loop(self, t_stop) -> tuple:
+        """The compiled loop that advances to ``t_stop`` [day], and its arguments."""
+        raise NotImplementedError
+
+    def start_compiling(self) -> None:
+        """Start a helper process compiling :meth:`shared_kernels` of the loop, if that
+        loop is not compiled yet (``continuum.compile_ahead``): ``simulate`` calls this
+        before the first frame, the first advance otherwise; the loop's compilation, or
+        :meth:`stop_compiling`, ends it."""
+        if self._entry is None and self._helper is None:
+            dispatcher, args = self._loop(self.t + 1.0)
+            loop = compile_ahead.Job(dispatcher, entry_signature(args))
+            self._helper = compile_ahead.start(loop, self.shared_kernels(args))
+
+    def stop_compiling(self) -> None:
+        """Stop the helper of :meth:`start_compiling` if it is still at work."""
+        compile_ahead.finish(self._helper)
+        self._helper = None
+
     def _call(self, dispatcher, args):
         """Call a compiled loop, resolving its literal specialisation on first use (while
-        a helper process compiles :meth:`shared_kernels`, where that loop compiles)."""
+        a helper process compiles :meth:`shared_kernels`)."""
         if self._entry is None:
-            loop = compile_ahead.Job(dispatcher, entry_signature(args))
-            with compile_ahead.alongside(loop, self.shared_kernels(args)):
+            self.start_compiling()
+            try:
                 self._entry = entry_point(dispatcher, args)
+            finally:
+                self.stop_compiling()
         return self._entry(*args)
 
     def shared_kernels(self, args) -> list[compile_ahead.Job]:
@@ -296,7 +320,7 @@ class ExplicitSolver(Solver):
             self.uc = np.empty_like(self.u)
             self.sc = np.empty_like(self.s)
 
-    def _advance_impl(self, t_stop):
+    def _loop(self, t_stop):
         dt = self._initial_dt(t_stop, 0.9 * self.limit)
         args = (
             self.kind,
@@ -310,7 +334,7 @@ class ExplicitSolver(Solver):
             self.work,
         )
         loop = loops.advance_euler_pairs if self.paired else loops.advance_explicit
-        return self._call(loop, args)
+        return loop, args
 
 
 class IMEXSolver(Solver):
@@ -394,8 +418,8 @@ class IMEXSolver(Solver):
             self.implicit(),
         )
 
-    def _advance_impl(self, t_stop):
-        return self._call(loops.advance_imex, self._loop_args(t_stop))
+    def _loop(self, t_stop):
+        return loops.advance_imex, self._loop_args(t_stop)
 
     def shared_kernels(self, args):
         return loops.imex_shared_kernels(args)
@@ -444,9 +468,9 @@ class IMEX2Solver(IMEXSolver):
     def restart_estimate(self):
         """The estimate has no memory of past steps."""
 
-    def _advance_impl(self, t_stop):
+    def _loop(self, t_stop):
         half = loops.States(self.ub, self.sb, self.uc, self.sc, self.ub, self.sb, self.uc, self.sc)
-        return self._call(loops.advance_imex2, (*self._loop_args(t_stop), half))
+        return loops.advance_imex2, (*self._loop_args(t_stop), half)
 
     def shared_kernels(self, args):
         return loops.imex_shared_kernels(args, first_order=False)

@@ -147,6 +147,13 @@ class CascadeSolver:
     def rejected(self):
         return self.inner.rejected
 
+    def start_compiling(self) -> None:
+        """The primary solver's :meth:`~continuum.solvers.base.Solver.start_compiling`."""
+        self.inner.start_compiling()
+
+    def stop_compiling(self) -> None:
+        self.inner.stop_compiling()
+
     def restart_estimate(self) -> None:
         self.inner.restart_estimate()
         for _, solver, _ in self.tissues:

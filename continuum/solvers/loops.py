@@ -749,43 +749,48 @@ SHARED = frozenset(
     for module in (implicit_kernels, multigrid)
     for value in vars(module).values()
     if isinstance(value, CompiledOnlyDispatcher)
-)
-"""The kernels of the implicit solves, which compile alike for every model (the model's
-own, such as ``implicit.stiff_rates``, take its literal kernel name)."""
+) | {_first_order_error}
+"""The kernels of the implicit solves and the error estimate, which compile alike for
+every model (the model's own, such as ``implicit.stiff_rates``, take its literal kernel
+name)."""
 
 
 @internal()
-def _implicit_solves_shared(kind, fingerprint, st, h, t, control, problem, implicit):
-    """The implicit solves of an IMEX Euler step, as the IMEX loops compile them; for
-    ``SHARED_KIND`` (compiled, never run)."""
+def _imex2_shared(kind, fingerprint, st, h, t, control, problem, work, implicit):
+    """The implicit solves of an IMEX Euler step as the IMEX loops compile them, for
+    ``SHARED_KIND`` (compiled, never run): what :func:`advance_imex2` shares."""
     numba.literally(kind)
     numba.literally(fingerprint)
     _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit)
 
 
+@internal()
+def _imex_shared(kind, fingerprint, st, h, t, control, problem, work, implicit):
+    """:func:`_imex2_shared` and the first-order error estimate: what
+    :func:`advance_imex` shares."""
+    numba.literally(kind)
+    numba.literally(fingerprint)
+    _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit)
+    _imex_error(st, h, control, implicit, work.row_stats)
+
+
 def imex_shared_kernels(args, first_order=True) -> list[Job]:
-    """What the IMEX loop called with ``args`` compiles alike for every model
-    (``continuum.compile_ahead``): for a helper process, the loop's implicit solves for
+    """What the IMEX loop called with ``args`` compiles alike for every model, for a
+    helper process (``continuum.compile_ahead``): the loop's implicit solves and, with
+    ``first_order`` (not for :func:`advance_imex2`), its error estimate, compiled for
     :data:`SHARED_KIND` with the argument types of ``args`` (the stiff solver included
-    where the loop's kernel name has it), which compiles every kernel of :data:`SHARED`
-    the solves need with the loop's argument types, none predicted; with
-    ``first_order`` (not for :func:`advance_imex2`), the error estimate, which the loop
-    reaches after the solves, for the run to compile first."""
+    where the loop's kernel name has it). That compiles every kernel of :data:`SHARED`
+    the loop needs with the loop's own argument types, none of them predicted."""
     kind, fingerprint, st, _, _, _, control, problem, work, implicit = args[:10]
     reference = registry.variant(
         SHARED_KIND, False, registry.has_stiff(kind), general=False, diffusion=False
     )
     typeof = numba.typeof
-    solves = (numba.types.literal(reference), numba.types.literal(fingerprint))
-    solves += (typeof(st), numba.float64, numba.float64, typeof(control))
-    solves += (typeof(problem), typeof(implicit))
-    jobs = [Job(_implicit_solves_shared, solves, SHARED)]
-    if first_order:
-        u, rates = typeof(st.ua), typeof(implicit.rates[0])
-        error = (u, u, rates, rates, numba.float64, numba.boolean, numba.float64)
-        error += (numba.float64, typeof(work.row_stats))
-        jobs.append(Job(_first_order_error, error, here=True))
-    return jobs
+    signature = (numba.types.literal(reference), numba.types.literal(fingerprint))
+    signature += (typeof(st), numba.float64, numba.float64, typeof(control))
+    signature += (typeof(problem), typeof(work), typeof(implicit))
+    driver = _imex_shared if first_order else _imex2_shared
+    return [Job(driver, signature, SHARED)]
 
 
 @njit(cache=True, parallel=True)
