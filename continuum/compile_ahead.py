@@ -6,10 +6,10 @@ diffusion, the stiff solver's multigrid, the error estimate), then the loop itse
 Numba compiles under one global lock, so threads cannot share that work, but a second
 process can: while this process compiles the model's kernels, a forked helper compiles
 the shared ones into Numba's disk cache, and this process loads them from there when its
-loop reaches them (``benchmarks/README.md``: a first 64² Fisher-KPP IMEX ``simulate``
-about 4 s shorter, a 32² invasion cascade 13 s).
+loop reaches them (``benchmarks/README.md``: a first 64² Fisher-KPP IMEX run 40 %
+shorter, a 32² invasion cascade 32 %).
 
-:func:`alongside` forks the helper (POSIX ``fork``: it starts in milliseconds with
+:func:`start` forks the helper (POSIX ``fork``: it starts in milliseconds with
 everything imported, where a new interpreter would spend a second importing) when the
 loop is neither compiled nor in the cache, and only where it can pay: Linux, at least two
 CPUs to run on, no ``CONTINUUM_COMPILE_HELPER=0`` in the environment. A :class:`Job` is
@@ -26,9 +26,9 @@ for the helper's report, then loads the kernel from the cache (or compiles it, i
 cache holds another signature). A kernel with a literal string among its argument types
 is a model's own and never waits. A helper that fails is not waited for; after
 ``JOB_TIMEOUT`` seconds without the report this process stops it and compiles the kernel
-itself. On leaving the block, a helper still at work is stopped and reaped (Numba writes
-cache files through a temporary file and a rename, so a stopped helper leaves no broken
-entry).
+itself. :func:`finish`, once the loop is compiled, stops and reaps a helper still at
+work (Numba writes cache files through a temporary file and a rename, so a stopped
+helper leaves no broken entry).
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ import warnings
 from typing import NamedTuple
 
 from numba.core import types
+from numba.core.compiler_lock import global_compiler_lock
 
 JOB_TIMEOUT = 120.0
-"""Seconds this process waits for one job of the helper before compiling it itself."""
+"""Seconds this process waits for a report of the helper before stopping it and
+compiling the kernel itself."""
 
 
 class Job(NamedTuple):
@@ -74,9 +76,10 @@ class _Helper:
         self.buffer = b""
         read_end, write_end = os.pipe()
         try:
-            with warnings.catch_warnings():
-                # Python 3.12 warns about fork in a process with threads: the helper only
-                # compiles under Numba's lock, which this thread holds or nobody does.
+            # Forked holding Numba's compiler lock, so that no other thread of this
+            # process holds it (a lock the helper could never take): the helper only
+            # compiles, under that lock. (Python 3.12 warns about fork with threads.)
+            with global_compiler_lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 self.pid = os.fork()
         except OSError:
@@ -225,19 +228,9 @@ def finish(helper: _Helper | None) -> None:
             _active = None
 
 
-@contextlib.contextmanager
-def alongside(loop: Job, jobs: list[Job]):
-    """Run the block, which compiles or loads ``loop``, while a helper process compiles
-    the ``jobs`` (:func:`start`)."""
-    helper = start(loop, jobs)
-    try:
-        yield
-    finally:
-        finish(helper)
-
-
 def wait_for(dispatcher, signature) -> None:
-    """Called before ``dispatcher`` compiles ``signature``: if the helper has that job,
-    wait until it is in the disk cache (then Numba loads it instead of compiling)."""
+    """Called before ``dispatcher`` compiles ``signature``: if the helper covers it, wait
+    until the helper has put it in the disk cache (then Numba loads it instead of
+    compiling it)."""
     if _active is not None:
         _active.wait_for(dispatcher, tuple(signature))

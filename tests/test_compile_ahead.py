@@ -139,11 +139,9 @@ def test_no_helper_when_switched_off_or_nothing_to_compile(monkeypatch):
 
     job = compile_ahead.Job(line_solve_axis, ("anything",))
     monkeypatch.setenv("CONTINUUM_COMPILE_HELPER", "0")
-    with compile_ahead.alongside(job, [job]):
-        assert compile_ahead._active is None
+    assert compile_ahead.start(job, [job]) is None and compile_ahead._active is None
     monkeypatch.delenv("CONTINUUM_COMPILE_HELPER")
-    with compile_ahead.alongside(job, []):
-        assert compile_ahead._active is None
+    assert compile_ahead.start(job, []) is None and compile_ahead._active is None
 
 
 def test_a_loaded_kernel_is_not_compiled_again():
@@ -159,5 +157,6 @@ def test_a_loaded_kernel_is_not_compiled_again():
     jobs = solver.shared_kernels(args)
     assert [job.dispatcher.py_func.__name__ for job in jobs] == ["_imex_shared"]
     loop = compile_ahead.Job(loops.advance_imex, entry_signature(args))
-    with compile_ahead.alongside(loop, jobs):  # the loop is compiled: nothing to do
-        assert compile_ahead._active is None
+    assert compile_ahead.start(loop, jobs) is None  # the loop is compiled: nothing to do
+    solver.start_compiling()
+    assert solver._helper is None

@@ -152,6 +152,7 @@ class CascadeSolver:
         self.inner.start_compiling()
 
     def stop_compiling(self) -> None:
+        """The primary solver's :meth:`~continuum.solvers.base.Solver.stop_compiling`."""
         self.inner.stop_compiling()
 
     def restart_estimate(self) -> None:
