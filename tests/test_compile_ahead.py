@@ -49,8 +49,12 @@ FIRST_RUN = textwrap.dedent(
     state = model.initial_state(grid, u=np.exp(-((x - 0.4) ** 2 + (y - 0.3) ** 2) / 0.02))
     result = ct.simulate(model, state, 2.0, save_every=1.0, method="imex", progress=False)
     np.save(sys.argv[1], result.state.data)
+    from continuum.solvers.base import IMEXSolver
+    solver = IMEXSolver(model, model.initial_state(grid, u=np.zeros(grid.shape)))
+    predicted = solver.shared_kernels(solver._loop_args(1.0))[0]
     print(json.dumps({
         "compiled": compiled,
+        "predicted_line_solve": str(predicted.signature),
         "line_solves": [str(s) for s in line_solve_axis.overloads],
         "error_estimates": [str(s) for s in loops._first_order_error.overloads],
     }))
@@ -88,6 +92,8 @@ def test_the_helper_compiles_the_shared_kernels_and_changes_no_bit(tmp_path):
     assert not set(with_helper["compiled"]) & shared
     assert "advance_imex" in with_helper["compiled"]
     assert with_helper["line_solves"] == alone["line_solves"] != []
+    # the helper's first job is the line solve with the types the loop gives it
+    assert alone["line_solves"] == [with_helper["predicted_line_solve"]]
     assert with_helper["error_estimates"] == alone["error_estimates"] != []
     np.testing.assert_array_equal(u_helper, u_alone)
     grid = ct.Grid((16, 12), spacing=0.05)
@@ -155,7 +161,10 @@ def test_a_loaded_kernel_is_not_compiled_again():
     solver.advance(0.1)
     args = solver._loop_args(0.2)
     jobs = solver.shared_kernels(args)
-    assert [job.dispatcher.py_func.__name__ for job in jobs] == ["_imex_shared"]
+    assert [job.dispatcher.py_func.__name__ for job in jobs] == [
+        "line_solve_axis",
+        "_imex_shared",
+    ]
     loop = compile_ahead.Job(loops.advance_imex, entry_signature(args))
     assert compile_ahead.start(loop, jobs) is None  # the loop is compiled: nothing to do
     solver.start_compiling()

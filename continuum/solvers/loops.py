@@ -77,6 +77,7 @@ from continuum.kernels import implicit as implicit_kernels
 from continuum.kernels import multigrid, registry
 from continuum.kernels.arrays import copy_into
 from continuum.kernels.implicit import (
+    LineSystem,
     StiffBuffers,
     StiffStep,
     implicit_diffusion_axis,
@@ -780,17 +781,26 @@ def imex_shared_kernels(args, first_order=True) -> list[Job]:
     ``first_order`` (not for :func:`advance_imex2`), its error estimate, compiled for
     :data:`SHARED_KIND` with the argument types of ``args`` (the stiff solver included
     where the loop's kernel name has it). That compiles every kernel of :data:`SHARED`
-    the loop needs with the loop's own argument types, none of them predicted."""
+    the loop needs with the loop's own argument types. Before it, the line solves of
+    ``implicit_diffusion_axis`` for the types it gives them: typing the driver first
+    would delay them by about 0.4 s, and a loop without stiff fields needs them first
+    (``tests/test_compile_ahead.py`` checks the prediction)."""
     kind, fingerprint, st, _, _, _, control, problem, work, implicit = args[:10]
+    typeof = numba.typeof
+    jobs = []
+    if np.any((implicit.diffusivity != 0.0) & ~implicit.stiff) or implicit.taxis is not None:
+        system = LineSystem(0.0, 1.0, np.empty((0, 0, 0)), 1.0, True, implicit.taxis)
+        line = (typeof(st.ua[0]), typeof(st.ua), numba.int64, numba.int64, numba.float64)
+        line += (typeof(problem), typeof(system), typeof(implicit.line_scratch))
+        jobs.append(Job(implicit_kernels.line_solve_axis, line))
     reference = registry.variant(
         SHARED_KIND, False, registry.has_stiff(kind), general=False, diffusion=False
     )
-    typeof = numba.typeof
     signature = (numba.types.literal(reference), numba.types.literal(fingerprint))
     signature += (typeof(st), numba.float64, numba.float64, typeof(control))
     signature += (typeof(problem), typeof(work), typeof(implicit))
     driver = _imex_shared if first_order else _imex2_shared
-    return [Job(driver, signature, SHARED)]
+    return [*jobs, Job(driver, signature, SHARED)]
 
 
 @njit(cache=True, parallel=True)
