@@ -175,15 +175,14 @@ def simulate(
     times = output_times(settings["t_start"], t_end, settings["save_every"])
     writer = None
     try:
-        with CompileWatch() as watch:
-            solver.start_compiling()  # the loop's shared kernels, while the first frame goes
+        solver.start_compiling()  # the loop's shared kernels, while the first frame goes
         if output is not None:
             writer = _create_writer(output, model, state, solver, settings, schedule, options)
-        with _stop_on_signals(writer is not None) as stop, CompileWatch() as running:
+        with _stop_on_signals(writer is not None) as stop, CompileWatch() as watch:
             run_trackers = _trackers(writer, solver, times, settings, options["progress"], stop)
             run_trackers.insert(0, governor)
             result = _run(model, state, solver, schedule, times, settings, run_trackers + user)
-        result.solver_stats["compile_seconds"] = watch.seconds + running.seconds
+        result.solver_stats["compile_seconds"] = watch.seconds
     finally:
         solver.stop_compiling()
         if writer is not None:
