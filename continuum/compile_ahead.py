@@ -18,7 +18,8 @@ a dispatcher to compile for a signature, and the dispatchers it compiles on the 
 name without reactions, which compiles every shared kernel with the loop's own argument
 types, none of them predicted. The helper only compiles (no parallel region runs in it),
 writes nothing to the run's streams, reports each covered dispatcher once it is in the
-cache, and leaves with ``os._exit``.
+cache, leaves with ``os._exit``, and dies with the run (``PR_SET_PDEATHSIG``) if the run
+is killed first.
 
 When this process's compilation reaches a covered dispatcher
 (``kernels.internal.CompiledOnlyDispatcher.compile`` calls :func:`wait_for`), it waits
@@ -34,6 +35,7 @@ helper leaves no broken entry).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import select
 import signal
@@ -75,6 +77,7 @@ class _Helper:
         self.jobs_left = len(jobs)
         self.buffer = b""
         read_end, write_end = os.pipe()
+        parent = os.getpid()
         try:
             # Forked holding Numba's compiler lock, so that no other thread of this
             # process holds it (a lock the helper could never take): the helper only
@@ -88,7 +91,7 @@ class _Helper:
             raise
         if self.pid == 0:  # the helper
             os.close(read_end)
-            _compile_and_exit(jobs, write_end, self.index)
+            _compile_and_exit(jobs, write_end, self.index, parent)
         os.close(write_end)
         self.pipe = read_end
 
@@ -144,14 +147,16 @@ _report: tuple[int, dict] | None = None
 """In a helper: its pipe and the index of each covered dispatcher (``compiled``)."""
 
 
-def _compile_and_exit(jobs: list[Job], pipe: int, index: dict) -> None:
+def _compile_and_exit(jobs: list[Job], pipe: int, index: dict, parent: int) -> None:
     """The helper's life: compile each job (Numba saves it and its callees to the disk
     cache; ``compiled`` reports the covered ones), report its end on ``pipe``, and leave
-    without running the parent's exit handlers."""
+    without running the parent's exit handlers; killed with its parent (``parent``, the
+    process that forked it)."""
     global _report
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        _die_with_parent(parent)
         # Silent: the parent's streams may be a notebook's, served by threads that do not
         # exist here; the parent loads these kernels, it does not compile them again.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -167,6 +172,16 @@ def _compile_and_exit(jobs: list[Job], pipe: int, index: dict) -> None:
         status = 1
     finally:
         os._exit(status)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have Linux kill this helper when the thread that forked it ends (``prctl``
+    ``PR_SET_PDEATHSIG``): a run killed while compiling leaves no helper behind. Leaves
+    at once if the parent is gone already."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def compiled(dispatcher) -> None:

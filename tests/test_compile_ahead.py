@@ -169,3 +169,39 @@ def test_a_loaded_kernel_is_not_compiled_again():
     assert compile_ahead.start(loop, jobs) is None  # the loop is compiled: nothing to do
     solver.start_compiling()
     assert solver._helper is None
+
+
+ORPHAN = textwrap.dedent(
+    """
+    import os, time
+    from continuum import compile_ahead
+
+    class Hanging:
+        def compile(self, signature):
+            time.sleep(600)
+
+    helper = compile_ahead._Helper([compile_ahead.Job(Hanging(), ("x",))])
+    print(helper.pid, flush=True)
+    os._exit(0)  # killed, as it were, without stopping its helper
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie no reaper has collected does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_helper_dies_with_its_run():
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN], capture_output=True, text=True, check=True, timeout=120
+    )
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10.0
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
