@@ -61,20 +61,16 @@ class Job(NamedTuple):
     covers: frozenset = frozenset()
 
 
-_END = 0xFFFF
-"""The helper's report that a job is over."""
-
-
 class _Helper:
     """A forked helper compiling ``jobs`` in order. It reports on a pipe each covered
-    dispatcher it has compiled and saved to the cache (two bytes: its index), and the end
-    of each job."""
+    dispatcher it has compiled and saved to the cache (two bytes: its index); the pipe
+    closes when it leaves."""
 
     def __init__(self, jobs: list[Job]):
         covered = {id(d): d for job in jobs for d in (job.dispatcher, *job.covers)}
         self.index = {key: i for i, key in enumerate(covered)}
         self.reported: set[int] = set()
-        self.jobs_left = len(jobs)
+        self.finished = False
         self.buffer = b""
         read_end, write_end = os.pipe()
         parent = os.getpid()
@@ -95,13 +91,9 @@ class _Helper:
         os.close(write_end)
         self.pipe = read_end
 
-    @property
-    def finished(self) -> bool:
-        return self.jobs_left <= 0
-
     def wait_for(self, dispatcher, signature: tuple) -> None:
         """Return once the helper has compiled ``dispatcher`` (a job's or a covered one)
-        into the cache, or has no job left, failed or timed out; at once for a model's own
+        into the cache, or has left, failed or timed out; at once for a model's own
         kernel (a literal string in ``signature``) or one the jobs do not cover."""
         index = self.index.get(id(dispatcher))
         if index is None or any(isinstance(t, types.StringLiteral) for t in signature):
@@ -117,16 +109,12 @@ class _Helper:
     def _read(self) -> None:
         report = os.read(self.pipe, 4096)
         if not report:  # the helper has left
-            self.jobs_left = 0
+            self.finished = True
             return
         self.buffer += report
         whole = len(self.buffer) // 2 * 2
         for at in range(0, whole, 2):
-            value = int.from_bytes(self.buffer[at : at + 2], "little")
-            if value == _END:
-                self.jobs_left -= 1
-            else:
-                self.reported.add(value)
+            self.reported.add(int.from_bytes(self.buffer[at : at + 2], "little"))
         self.buffer = self.buffer[whole:]
 
     def stop(self) -> None:
@@ -136,7 +124,7 @@ class _Helper:
         if not self.finished:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            self.jobs_left = 0
+            self.finished = True
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
         os.close(self.pipe)
@@ -149,9 +137,9 @@ _report: tuple[int, dict] | None = None
 
 def _compile_and_exit(jobs: list[Job], pipe: int, index: dict, parent: int) -> None:
     """The helper's life: compile each job (Numba saves it and its callees to the disk
-    cache; ``compiled`` reports the covered ones), report its end on ``pipe``, and leave
-    without running the parent's exit handlers; killed with its parent (``parent``, the
-    process that forked it)."""
+    cache; ``compiled`` reports the covered ones on ``pipe``) and leave without running
+    the parent's exit handlers; killed with its parent (``parent``, the process that
+    forked it)."""
     global _report
     status = 0
     try:
@@ -167,7 +155,6 @@ def _compile_and_exit(jobs: list[Job], pipe: int, index: dict, parent: int) -> N
         _report = (pipe, index)
         for job in jobs:
             job.dispatcher.compile(job.signature)
-            os.write(pipe, _END.to_bytes(2, "little"))
     except BaseException:  # the parent compiles what the helper did not
         status = 1
     finally:

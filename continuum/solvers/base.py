@@ -362,12 +362,13 @@ class IMEXSolver(Solver):
         self.explicit_rate = self._diffusion_rate(state.grid, implicit=chosen)
         self.line_scratch = line_scratch(state.grid.shape3)
         self.stiff = np.array([n in model.stiff_fields for n in names])
+        self.explicit_diffusion = bool(np.any(self.explicit_diffusivity != 0.0))
         self.kind = registry.variant(
             model.kernel_name,
             self.taxis.shape[0] > 0,
             self.stiff.any(),
             self.general,
-            diffusion=bool(np.any(self.explicit_diffusivity != 0.0)),
+            diffusion=self.explicit_diffusion,
         )
         self.stiff_work = backward_euler_work(
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
@@ -455,7 +456,7 @@ class IMEX2Solver(IMEXSolver):
             False,
             bool(self.stiff.any()),
             self.general,
-            diffusion=bool(np.any(self.explicit_diffusivity != 0.0)),
+            diffusion=self.explicit_diffusion,
         )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)
