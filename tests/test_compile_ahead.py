@@ -225,3 +225,31 @@ def test_a_helper_dies_with_its_run():
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_a_cascade_helper_compiles_the_sites_step_its_run_calls(monkeypatch):
+    """A spatial primary's cascade hands its helper the sites' step after the primary's
+    shared kernels, for the signature its stretches call it with (the primary's loop
+    is not run here: its advance only moves the clock)."""
+    from continuum.kernels.colony_ode import sites_step
+    from continuum.solvers.base import Solver
+    from continuum.solvers.cascade import CascadeSolver
+
+    sites = [ct.SecondarySite("lung"), ct.SecondarySite("liver")]
+    model = ct.Cascade(ct.models.Invasion(), sites=sites, horizon=10.0, cohort_days=1.0)
+    state = model.initial_state(ct.Grid((6, 5), 0.05))
+    handed, called = [], []
+    monkeypatch.setattr(Solver, "start_compiling", lambda self, after=(): handed.extend(after))
+    monkeypatch.setattr(Solver, "advance", lambda self, t_stop: setattr(self, "t", t_stop))
+    monkeypatch.setattr(
+        CascadeSolver,
+        "_call_literal",
+        lambda self, dispatcher, *args: called.append(
+            (dispatcher, entry_signature(args, literal=(len(args) - 1,)))
+        ),
+    )
+    solver = CascadeSolver("imex", model, state, dt=None, rtol=1e-3, atol=1e-6, max_steps=10, t=0.0)
+    solver.start_compiling()
+    solver.advance(2.5)
+    assert [(job.dispatcher, job.signature) for job in handed][-1:] == [called[0]]
+    assert called[0][0] is sites_step and len(set(called)) == 1  # three stretches, one signature

@@ -206,15 +206,17 @@ class Solver:
         """The compiled loop that advances to ``t_stop`` [day], and its arguments."""
         raise NotImplementedError
 
-    def start_compiling(self) -> None:
-        """Start a helper process compiling :meth:`shared_kernels` of the loop, if that
-        loop is not compiled yet (``continuum.compile_ahead``): ``simulate`` calls this
-        before the first frame, the first advance otherwise; the loop's compilation, or
+    def start_compiling(self, after: list[compile_ahead.Job] = ()) -> None:
+        """Start a helper process compiling :meth:`shared_kernels` of the loop, then the
+        jobs ``after`` (what a caller compiles once the loop has run), if that loop is
+        not compiled yet (``continuum.compile_ahead``): ``simulate`` calls this before
+        the first frame, the first advance otherwise; the loop's compilation, or
         :meth:`stop_compiling`, ends it."""
         if self._entry is None and self._helper is None:
             dispatcher, args = self._loop(self.t + 1.0)
             loop = compile_ahead.Job(dispatcher, entry_signature(args))
-            self._helper = compile_ahead.start(loop, self.shared_kernels(args))
+            jobs = [*self.shared_kernels(args), *after]
+            self._helper = compile_ahead.start(loop, jobs)
 
     def stop_compiling(self) -> None:
         """Stop the helper of :meth:`start_compiling` if it is still at work."""

@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 
+from continuum.compile_ahead import Job
 from continuum.kernels import colonies
 from continuum.kernels.colony_ode import any_ode, sites_step
 from continuum.kernels.invasion import EPITHELIAL, MESENCHYMAL
-from continuum.kernels.registry import FINGERPRINT, entry_point
+from continuum.kernels.registry import FINGERPRINT, entry_point, entry_signature
 from continuum.models.cascade import ARRIVAL_SOURCES
 from continuum.solvers import loops
 from continuum.solvers.base import make_solver
@@ -148,8 +149,15 @@ class CascadeSolver:
         return self.inner.rejected
 
     def start_compiling(self) -> None:
-        """The primary solver's :meth:`~continuum.solvers.base.Solver.start_compiling`."""
-        self.inner.start_compiling()
+        """The primary solver's :meth:`~continuum.solvers.base.Solver.start_compiling`,
+        its helper compiling the sites' step after the primary's shared kernels (this
+        process reaches the sites once the primary's loop has compiled, and then loads
+        their step from the cache)."""
+        after = []
+        if not self.model.exact_circulation:
+            args = self._sites_step_args(0, 0.0, 0.0, np.zeros(len(self.sources)), 0.0)
+            after.append(Job(sites_step, entry_signature(args, literal=(len(args) - 1,))))
+        self.inner.start_compiling(after)
 
     def stop_compiling(self) -> None:
         """The primary solver's :meth:`~continuum.solvers.base.Solver.stop_compiling`."""
@@ -199,6 +207,7 @@ class CascadeSolver:
         if self.compiled_loop:
             self._advance_compiled(float(t_stop))
             return
+        self.start_compiling()  # nothing once the primary's loop is compiled
         model = self.model
         width = model.cohort_days
         scalars = self.state.scalars
@@ -231,26 +240,31 @@ class CascadeSolver:
             else:  # the primary's solver advanced its circulation
                 delta = scalars[self.sources] - before
                 scalars[self.unsited] += float(delta @ self.unreceived)
-                none = np.zeros(len(model.sites))
-                self._call_literal(
-                    sites_step,
-                    scalars,
-                    self.offsets,
-                    self.site_parameters,
-                    model.n_cohorts,
-                    cohort,
-                    t0,
-                    self.inner.t,
-                    model.shares @ delta,
-                    none,
-                    1.0,
-                    primary,
-                    any_ode(self.site_parameters),
-                )
+                args = self._sites_step_args(cohort, t0, self.inner.t, delta, primary)
+                self._call_literal(sites_step, *args)
             founded = scalars[self.offsets + colonies.FOUNDED] - founded
             for k, solver, weights in self.tissues:
                 self._grow_tissue(k, solver, weights, founded[k], t_next)
             scalars[self.clock] = self.inner.t
+
+    def _sites_step_args(self, cohort, t0, t1, delta, primary) -> tuple:
+        """The arguments of ``sites_step`` for the stretch ``t0`` to ``t1`` [day] of
+        ``cohort``, in which the sources sent ``delta`` cells [cells] (the primary has
+        ``primary`` tumour cells); the last (``ode``) is a literal."""
+        return (
+            self.state.scalars,
+            self.offsets,
+            self.site_parameters,
+            self.model.n_cohorts,
+            cohort,
+            t0,
+            t1,
+            self.model.shares @ delta,
+            np.zeros(len(self.model.sites)),
+            1.0,
+            primary,
+            any_ode(self.site_parameters),
+        )
 
     def _call_literal(self, dispatcher, *args):
         """``dispatcher(*args)`` whose last argument (``ode``) is a literal, through its
