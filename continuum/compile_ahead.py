@@ -12,9 +12,8 @@ shorter, a 32² invasion cascade 32 %).
 :func:`start` forks the helper (POSIX ``fork``: it starts in milliseconds with
 everything imported, where a new interpreter would spend a second importing) when the
 loop is neither compiled nor in the cache, and only where it can pay: Linux, at least two
-CPUs to run on, two of them left free by other processes (``CONTINUUM_COMPILE_HELPER=1``:
-free or not), no ``CONTINUUM_COMPILE_HELPER=0`` in the environment. A :class:`Job` is a
-dispatcher to compile for a signature, and the dispatchers it compiles on the way
+CPUs to run on, no ``CONTINUUM_COMPILE_HELPER=0`` in the environment. A :class:`Job` is
+a dispatcher to compile for a signature, and the dispatchers it compiles on the way
 (``covers``): the solvers hand the helper their loop's shared part compiled for a kernel
 name without reactions, which compiles every shared kernel with the loop's own argument
 types, none of them predicted. The helper only compiles (no parallel region runs in it),
@@ -47,8 +46,6 @@ from typing import NamedTuple
 
 from numba.core import types
 from numba.core.compiler_lock import global_compiler_lock
-
-from continuum import threads
 
 JOB_TIMEOUT = 120.0
 """Seconds this process waits for a report of the helper before stopping it and
@@ -197,21 +194,11 @@ def _ready(job: Job) -> bool:
 
 
 def _helper_can_pay() -> bool:
-    """Whether a helper would run on a core of its own: Linux (``fork``, ``prctl``), two
-    CPUs or more to run on and, unless ``CONTINUUM_COMPILE_HELPER=1`` asks for it
-    anyway, two of them left free by other processes (``threads.free_cores``: beside a
-    process that keeps a core busy, such as another test worker compiling, a helper
-    would only take turns with the run on the other). ``CONTINUUM_COMPILE_HELPER=0``:
-    never."""
-    setting = os.environ.get("CONTINUUM_COMPILE_HELPER", "")
-    if setting == "0":
+    if os.environ.get("CONTINUUM_COMPILE_HELPER", "1") == "0":
         return False
     if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return False
-    cores = threads.usable_cores()
-    if setting == "1":
-        return cores >= 2
-    return threads.free_cores(threads.others_now(), cores) >= 2
+    return len(os.sched_getaffinity(0)) >= 2
 
 
 def start(loop: Job, jobs: list[Job]) -> _Helper | None:

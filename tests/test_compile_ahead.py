@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import continuum as ct
-from continuum import compile_ahead, threads
+from continuum import compile_ahead
 from continuum.kernels.registry import entry_signature
 from continuum.solvers import loops
 
@@ -148,26 +148,6 @@ def test_no_helper_when_switched_off_or_nothing_to_compile(monkeypatch):
     assert compile_ahead.start(job, [job]) is None and compile_ahead._active is None
     monkeypatch.delenv("CONTINUUM_COMPILE_HELPER")
     assert compile_ahead.start(job, []) is None and compile_ahead._active is None
-
-
-@pytest.mark.parametrize(
-    ("setting", "others", "cores", "starts"),
-    [
-        ("", 0.0, 2, True),
-        ("", 0.4, 2, True),  # a core less than half busy is free
-        ("", 0.6, 2, False),  # beside a busy core a helper would take turns with the run
-        ("", 1.0, 4, True),
-        ("", 0.0, 1, False),
-        ("1", 1.0, 2, True),
-        ("1", 0.0, 1, False),
-        ("0", 0.0, 4, False),
-    ],
-)
-def test_a_helper_starts_where_two_cores_are_free(monkeypatch, setting, others, cores, starts):
-    monkeypatch.setenv("CONTINUUM_COMPILE_HELPER", setting)
-    monkeypatch.setattr(threads, "others_now", lambda: others)
-    monkeypatch.setattr(threads, "usable_cores", lambda: cores)
-    assert compile_ahead._helper_can_pay() is starts
 
 
 def test_a_loaded_kernel_is_not_compiled_again():
