@@ -768,11 +768,13 @@ def _imex2_shared(kind, fingerprint, st, h, t, control, problem, work, implicit)
 @internal()
 def _imex_shared(kind, fingerprint, st, h, t, control, problem, work, implicit):
     """:func:`_imex2_shared` and the first-order error estimate: what
-    :func:`advance_imex` shares."""
+    :func:`advance_imex` shares. The estimate is typed, so compiled, first: a loop
+    without stiff fields reaches it right after the line solves (the helper's first
+    job), a stiff one waits for the stiff solver's kernels either way."""
     numba.literally(kind)
     numba.literally(fingerprint)
-    _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit)
     _imex_error(st, h, control, implicit, work.row_stats)
+    _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit)
 
 
 def imex_shared_kernels(args, first_order=True) -> list[Job]:
