@@ -57,17 +57,21 @@ def test_variable_diffusion_is_compiled_only_for_problems_that_have_it():
     def kind(model, grid, method="explicit"):
         return make_solver(method, model, model.initial_state(grid)).kind
 
-    assert kind(ct.models.FisherKPP(), grid).endswith("/constant-diffusion")
+    assert kind(ct.models.FisherKPP(), grid).endswith("/constant-diffusion/pointwise")
     # IMEX diffuses every field implicitly: the stage pass compiles no diffusion at all
     assert kind(ct.models.FisherKPP(), grid, "imex").endswith(
-        "/constant-diffusion/no-explicit-diffusion"
+        "/constant-diffusion/no-explicit-diffusion/pointwise"
     )
     masked = ct.Grid((12, 10), 0.05, mask=np.ones((12, 10), bool))
-    assert not kind(ct.models.FisherKPP(), masked).endswith("/constant-diffusion")
+    assert "/constant-diffusion" not in kind(ct.models.FisherKPP(), masked)
+    # a mask keeps the rows of rates (the mask) under IMEX too
+    assert not kind(ct.models.FisherKPP(), masked, "imex").endswith("/pointwise")
     law = ct.models.PDE(
         {"u": "D*div(g*grad(u)) + u*(1 - u)"}, parameters={"D": 0.1}, maps={"g": 0.5}
     )
-    assert not kind(law, grid).endswith("/constant-diffusion")
+    assert "/constant-diffusion" not in kind(law, grid)
+    assert not kind(ct.models.AndersonChaplain(), grid).endswith("/pointwise")  # taxis
+    assert not kind(ct.models.Invasion(), grid, "imex").endswith("/pointwise")
 
 
 def test_a_stage_without_explicit_diffusion_compiles_no_stencil_and_keeps_the_bits():
@@ -83,11 +87,36 @@ def test_a_stage_without_explicit_diffusion_compiles_no_stencil_and_keeps_the_bi
     u0 = np.exp(-((x - 0.2) ** 2 + (y - 0.15) ** 2) / 0.01)
     lean = IMEXSolver(model, model.initial_state(grid, u=u0.copy()))
     full = IMEXSolver(model, model.initial_state(grid, u=u0.copy()))
-    assert lean.kind.endswith("/no-explicit-diffusion")
+    assert "/no-explicit-diffusion" in lean.kind
     full.kind = registry.variant(model.kernel_name, False, False, False, diffusion=True)
     lean.advance(0.5)
     full.advance(0.5)
     assert lean.steps == full.steps > 3
     np.testing.assert_array_equal(lean.u, full.u)
     kept = IMEXSolver(model, model.initial_state(grid, u=u0.copy()), implicit=[])
-    assert not kept.kind.endswith("/no-explicit-diffusion")
+    assert "/no-explicit-diffusion" not in kept.kind
+
+
+@pytest.mark.parametrize("method", ["explicit", "imex"])
+def test_a_pointwise_stage_compiles_no_rows_of_rates_and_keeps_the_bits(method):
+    """Without taxis, variable-coefficient diffusion, row terms or a mask the stage pass
+    is a copy whose rows of rates and mask Numba prunes (``/pointwise``): the same steps
+    and bits as the full stage pass, adaptive steps with their error estimate included."""
+    from continuum.kernels import registry
+    from continuum.solvers.base import make_solver
+
+    grid = ct.Grid((9, 7), 0.05)
+    model = ct.models.FisherKPP(diffusivity=0.1, growth_rate=2.0)
+    x, y = np.meshgrid(*grid.coords, indexing="ij")
+    u0 = np.exp(-((x - 0.2) ** 2 + (y - 0.15) ** 2) / 0.01)
+    lean = make_solver(method, model, model.initial_state(grid, u=u0.copy()))
+    full = make_solver(method, model, model.initial_state(grid, u=u0.copy()))
+    assert lean.kind.endswith("/pointwise")
+    diffusion = method == "explicit"  # IMEX diffuses implicitly
+    full.kind = registry.variant(model.kernel_name, False, False, False, diffusion, masked=True)
+    assert full.kind == lean.kind.removesuffix("/pointwise")
+    assert registry.has_rate_rows(full.kind) and not registry.has_rate_rows(lean.kind)
+    lean.advance(0.5)
+    full.advance(0.5)
+    assert lean.steps == full.steps > 3
+    np.testing.assert_array_equal(lean.u, full.u)

@@ -82,6 +82,9 @@ class Kernels(NamedTuple):
     :func:`variant`)."""
     explicit_diffusion: bool = True
     """The stage pass compiles diffusion at all (see :func:`variant`)."""
+    rate_rows: bool = True
+    """The stage pass compiles rows of rates and the mask (``stage.RATE_ROWS``; see
+    :func:`variant`)."""
 
 
 _KERNELS: dict[str, Kernels] = {}
@@ -129,20 +132,34 @@ def register(
 
 
 def variant(
-    name: str, taxis: bool, stiff: bool = False, general: bool = True, diffusion: bool = True
+    name: str,
+    taxis: bool,
+    stiff: bool = False,
+    general: bool = True,
+    diffusion: bool = True,
+    masked: bool = True,
 ) -> str:
     """The kernel name a solver passes to its loops: ``name``, or an alias of the same
-    kernels (``name`` + ``/no-taxis``, ``/no-stiff``, ``/constant-diffusion`` and/or
-    ``/no-explicit-diffusion``) whose loops compile no taxis code (when the problem has no
-    taxis terms), no stiff backward-Euler solver (when no field is stiff), no
-    variable-coefficient and masked diffusion (when every diffusing field has a constant
-    coefficient and the grid no mask) or no diffusion in the stage pass at all (when no
-    field diffuses explicitly, as under IMEX by default): seconds of cold start saved.
-    ``diffusion=False`` implies ``general=False``."""
-    flags = (bool(taxis), bool(stiff), bool(general) and bool(diffusion), bool(diffusion))
+    kernels (``name`` + ``/no-taxis``, ``/no-stiff``, ``/constant-diffusion``,
+    ``/no-explicit-diffusion`` and/or ``/pointwise``) whose loops compile no taxis code
+    (when the problem has no taxis terms), no stiff backward-Euler solver (when no field
+    is stiff), no variable-coefficient and masked diffusion (when every diffusing field
+    has a constant coefficient and the grid no mask), no diffusion in the stage pass at
+    all (when no field diffuses explicitly, as under IMEX by default) or no rows of rates
+    and no mask in the stage pass (when there is no taxis, no variable-coefficient
+    diffusion, no row terms of the model and no mask, ``masked`` false): seconds of cold
+    start saved. ``diffusion=False`` implies ``general=False``."""
+    rows = bool(taxis) or bool(general) or bool(masked) or _KERNELS[name].row_terms
+    flags = (bool(taxis), bool(stiff), bool(general) and bool(diffusion), bool(diffusion), rows)
     if all(flags):
         return name
-    suffixes = ("/no-taxis", "/no-stiff", "/constant-diffusion", "/no-explicit-diffusion")
+    suffixes = (
+        "/no-taxis",
+        "/no-stiff",
+        "/constant-diffusion",
+        "/no-explicit-diffusion",
+        "/pointwise",
+    )
     alias = name + "".join(s for s, on in zip(suffixes, flags, strict=True) if not on)
     if alias not in _KERNELS:
         _KERNELS[alias] = _KERNELS[name]._replace(
@@ -150,6 +167,7 @@ def variant(
             stiff_solve=flags[1],
             general_diffusion=flags[2],
             explicit_diffusion=flags[3],
+            rate_rows=flags[4],
         )
     return alias
 
@@ -179,6 +197,12 @@ def has_explicit_diffusion(name: str) -> bool:
     """Whether the stage pass of kernel name ``name`` compiles diffusion (Python, at
     typing time)."""
     return _KERNELS[name].explicit_diffusion
+
+
+def has_rate_rows(name: str) -> bool:
+    """Whether the stage pass of kernel name ``name`` compiles rows of rates and the
+    mask (Python, at typing time)."""
+    return _KERNELS[name].rate_rows
 
 
 def row_terms(name: str) -> bool:

@@ -34,6 +34,14 @@ from continuum.kernels.flags import FASTMATH
 from continuum.kernels.internal import internal
 from continuum.kernels.taxis import add_taxis_row
 
+RATE_ROWS = True
+"""Whether a stage pass has rows of rates beyond the stencil and the pointwise reactions
+(variable-coefficient or masked diffusion, taxis, the model's row terms) and a mask to
+apply. Its copies for problems without any of them (``pointwise_stage_pass``,
+``pointwise_reaction_stage_pass``) bind this global to False, so Numba removes those
+branches before it types them (about 1.2 s less to compile; a global, not a literal
+argument, so the pass keeps one signature)."""
+
 # Columns of the per-row statistics array.
 STAT_NONFINITE, STAT_TAXIS_RATE, STAT_ERROR = 0, 1, 2
 N_STATS = 3
@@ -114,17 +122,20 @@ def _taxis_rows_impl(kind, u_in, i0, i1, problem, rate):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _mask_and_error(out, now, base, mask, i0, i1, stage, err):
-    """Multiply ``out`` (row ``(i0, i1)``) by the mask (empty: none); with
-    ``stage.with_error`` return the maximum of ``err`` and the row's embedded error
-    ``|out - 2 now + base| / (atol + rtol |u|)`` (``err`` otherwise)."""
-    n2 = out.shape[0]
+def _apply_mask(out, mask, i0, i1):
+    """Multiply ``out`` (row ``(i0, i1)``) by the mask (empty: none)."""
     if mask.size > 0:
-        for k in range(n2):
+        for k in range(out.shape[0]):
             out[k] *= mask[i0, i1, k]
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _row_error(out, now, base, stage, err):
+    """With ``stage.with_error`` the maximum of ``err`` and the row's embedded error
+    ``|out - 2 now + base| / (atol + rtol |u|)``; ``err`` otherwise."""
     if stage.with_error:
         rtol, atol = stage.rtol, stage.atol
-        for k in range(n2):
+        for k in range(out.shape[0]):
             e = abs(out[k] - 2.0 * now[k] + base[k])
             err = max(err, e / (atol + rtol * max(abs(out[k]), abs(base[k]))))
     return err
@@ -154,7 +165,9 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
     bc_kind, bc_val, inv_h2 = problem.bc_kind, problem.bc_val, problem.inv_h2
     exports, row_stats = work.exports, work.row_stats
     n_fields, n0, n1, _ = u_in.shape
-    use_rate = _uses_rate_rows(kind, problem)
+    use_rate = False
+    if RATE_ROWS:
+        use_rate = _uses_rate_rows(kind, problem)
     for r in prange(n0 * n1):
         i0 = r // n1
         i1 = r - i0 * n1
@@ -187,28 +200,41 @@ def stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, 
                 scalars,
             )
             nonfinite += finish_row(out, rate[f], use_rate, u_base[f, i0, i1], stage)
-            err = _mask_and_error(out, u_in[f, i0, i1], u_base[f, i0, i1], mask, i0, i1, stage, err)
+            if RATE_ROWS:
+                _apply_mask(out, mask, i0, i1)
+            err = _row_error(out, u_in[f, i0, i1], u_base[f, i0, i1], stage, err)
         row_stats[r, STAT_NONFINITE] = nonfinite
         row_stats[r, STAT_TAXIS_RATE] = taxis_rate
         row_stats[r, STAT_ERROR] = err
 
 
-def _without_diffusion(kernel):
-    """A copy of the stage pass ``kernel`` (its Python function) whose rows call
-    ``diffusion.reaction_update_row`` instead of ``update_row``: the stage pass of a
-    problem in which no field diffuses explicitly (IMEX by default) compiles no stencil.
-    A copy named ``reaction_stage_pass``, not an overload chosen in the loop: an inlined
-    overload per row update costs every other run 0.3 s of compilation. Numba reads the
-    copy's globals, which differ in that one name; its disk cache is its own (keyed by
+def _copy(kernel, name, **replaced):
+    """A copy named ``name`` of the stage pass ``kernel`` (its Python function) whose
+    globals ``replaced`` differ, compiled alike. A copy, not an overload chosen in the
+    loop: an inlined overload per row update costs every other run 0.3 s of
+    compilation. Numba reads the copy's globals, and its disk cache is its own (keyed by
     the name)."""
-    names = {**kernel.__globals__, "update_row": reaction_update_row}
-    copy = types.FunctionType(kernel.__code__, names, "reaction_stage_pass")
-    copy.__qualname__ = "reaction_stage_pass"
+    names = {**kernel.__globals__, **replaced}
+    copy = types.FunctionType(kernel.__code__, names, name)
+    copy.__qualname__ = name
     copy.__doc__ = kernel.__doc__
     return internal(parallel=True, fastmath=FASTMATH)(copy)
 
 
-reaction_stage_pass = _without_diffusion(stage_pass.py_func)
+reaction_stage_pass = _copy(
+    stage_pass.py_func, "reaction_stage_pass", update_row=reaction_update_row
+)
+"""The stage pass of a problem in which no field diffuses explicitly (IMEX by default):
+its rows call ``diffusion.reaction_update_row``, no stencil."""
+pointwise_stage_pass = _copy(stage_pass.py_func, "pointwise_stage_pass", RATE_ROWS=False)
+"""The stage pass of a problem without rows of rates or a mask (:data:`RATE_ROWS`)."""
+pointwise_reaction_stage_pass = _copy(
+    stage_pass.py_func,
+    "pointwise_reaction_stage_pass",
+    update_row=reaction_update_row,
+    RATE_ROWS=False,
+)
+"""Both: the reactions alone, pointwise (IMEX Fisher-KPP's)."""
 
 
 @internal(parallel=True, fastmath=FASTMATH)

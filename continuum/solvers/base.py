@@ -108,6 +108,7 @@ class Solver:
             taxis=self.taxis.shape[0] > 0,
             general=self.general,
             diffusion=bool(np.any(self.diffusivity != 0.0)),
+            masked=self.mask.size > 0,
         )
         self.diffusion_rate = self._diffusion_rate(grid)
         self._entry = None
@@ -371,6 +372,7 @@ class IMEXSolver(Solver):
             self.stiff.any(),
             self.general,
             diffusion=self.explicit_diffusion,
+            masked=self.mask.size > 0,
         )
         self.stiff_work = backward_euler_work(
             state.grid.shape3, state.grid.spacing3, bool(self.stiff.any())
@@ -459,6 +461,7 @@ class IMEX2Solver(IMEXSolver):
             bool(self.stiff.any()),
             self.general,
             diffusion=self.explicit_diffusion,
+            masked=self.mask.size > 0,
         )
         self.ub = np.empty_like(self.u)
         self.sb = np.empty_like(self.s)

@@ -93,6 +93,8 @@ from continuum.kernels.stage import (
     STAT_NONFINITE,
     STAT_TAXIS_RATE,
     column_max,
+    pointwise_reaction_stage_pass,
+    pointwise_stage_pass,
     reaction_stage_pass,
     ssprk93_error_rows,
     stage_pass,
@@ -221,28 +223,33 @@ def scalar_stage(kind, fingerprint, s_in, s_base, s_out, stage, params, work):
 
 
 def field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
-    """``stage_pass`` when the model has fields (``reaction_stage_pass`` when none diffuses
-    explicitly); nothing for a scalar-only (lumped) model, whose per-row statistics and
-    exports then stay zero. Chosen while Numba types the caller, so a lumped model never
-    compiles the stencil (compiled code only)."""
+    """The stage pass of ``kind`` when the model has fields: ``stage_pass``, or its copy
+    without diffusion (``reaction_stage_pass``, when no field diffuses explicitly), and
+    either without rows of rates and mask (``pointwise_*``, a ``/pointwise`` kernel
+    name); nothing for a scalar-only (lumped) model, whose per-row statistics and exports
+    then stay zero. Chosen while Numba types the caller, so a lumped model never compiles
+    the stencil (compiled code only)."""
     raise NotImplementedError("only callable from compiled code")
+
+
+_STAGE_PASSES = {
+    (True, True): stage_pass,
+    (False, True): reaction_stage_pass,
+    (True, False): pointwise_stage_pass,
+    (False, False): pointwise_reaction_stage_pass,
+}
+"""The stage passes by (explicit diffusion, rows of rates) of a kernel name."""
 
 
 @overload(field_stage, prefer_literal=True)
 def _field_stage(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
-    if not registry.has_fields(kind.literal_value):
+    name = kind.literal_value
+    if not registry.has_fields(name):
         return lambda kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work: None
-    if not registry.has_explicit_diffusion(kind.literal_value):
-
-        def reactions(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
-            reaction_stage_pass(
-                kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work
-            )
-
-        return reactions
+    kernel = _STAGE_PASSES[registry.has_explicit_diffusion(name), registry.has_rate_rows(name)]
 
     def impl(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work):
-        stage_pass(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work)
+        kernel(kind, fingerprint, u_in, u_base, u_out, scalars, stage, problem, work)
 
     return impl
 
