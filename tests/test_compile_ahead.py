@@ -51,10 +51,12 @@ FIRST_RUN = textwrap.dedent(
     np.save(sys.argv[1], result.state.data)
     from continuum.solvers.base import IMEXSolver
     solver = IMEXSolver(model, model.initial_state(grid, u=np.zeros(grid.shape)))
-    predicted = solver.shared_kernels(solver._loop_args(1.0))[0]
+    args = solver._loop_args(1.0)
+    predicted = solver.shared_kernels(args)[0]
     print(json.dumps({
         "compiled": compiled,
         "predicted_line_solve": str(predicted.signature),
+        "predicted_error": str(solver.own_kernels(args)[0].signature),
         "line_solves": [str(s) for s in line_solve_axis.overloads],
         "error_estimates": [str(s) for s in loops._first_order_error.overloads],
     }))
@@ -92,9 +94,11 @@ def test_the_helper_compiles_the_shared_kernels_and_changes_no_bit(tmp_path):
     assert not set(with_helper["compiled"]) & shared
     assert "advance_imex" in with_helper["compiled"]
     assert with_helper["line_solves"] == alone["line_solves"] != []
-    # the helper's first job is the line solve with the types the loop gives it
+    # the helper's first job is the line solve with the types the loop gives it, and
+    # the run compiles the error estimate meanwhile with the types the loop gives it
     assert alone["line_solves"] == [with_helper["predicted_line_solve"]]
-    assert with_helper["error_estimates"] == alone["error_estimates"] != []
+    assert alone["error_estimates"] == [with_helper["predicted_error"]]
+    assert with_helper["error_estimates"] == alone["error_estimates"]
     np.testing.assert_array_equal(u_helper, u_alone)
     grid = ct.Grid((16, 12), spacing=0.05)
     x, y = np.meshgrid(*grid.coords, indexing="ij")

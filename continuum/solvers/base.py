@@ -210,14 +210,17 @@ class Solver:
     def start_compiling(self, after: list[compile_ahead.Job] = ()) -> None:
         """Start a helper process compiling :meth:`shared_kernels` of the loop, then the
         jobs ``after`` (what a caller compiles once the loop has run), if that loop is
-        not compiled yet (``continuum.compile_ahead``): ``simulate`` calls this before
-        the first frame, the first advance otherwise; the loop's compilation, or
-        :meth:`stop_compiling`, ends it."""
+        not compiled yet (``continuum.compile_ahead``), and compile :meth:`own_kernels`
+        here meanwhile: ``simulate`` calls this before the first frame, the first advance
+        otherwise; the loop's compilation, or :meth:`stop_compiling`, ends the helper."""
         if self._entry is None and self._helper is None:
             dispatcher, args = self._loop(self.t + 1.0)
             loop = compile_ahead.Job(dispatcher, entry_signature(args))
             jobs = [*self.shared_kernels(args), *after]
             self._helper = compile_ahead.start(loop, jobs)
+            if self._helper is not None:
+                for job in self.own_kernels(args):
+                    job.dispatcher.compile(job.signature)
 
     def stop_compiling(self) -> None:
         """Stop the helper of :meth:`start_compiling` if it is still at work."""
@@ -238,6 +241,12 @@ class Solver:
     def shared_kernels(self, args) -> list[compile_ahead.Job]:
         """The kernels the loop called with ``args`` compiles alike for every model
         (``continuum.compile_ahead``); none by default."""
+        return []
+
+    def own_kernels(self, args) -> list[compile_ahead.Job]:
+        """The kernels this process compiles at once while a helper compiles
+        :meth:`shared_kernels`, where the loop would otherwise reach them only after
+        waiting for the helper; none by default."""
         return []
 
     def _raise(self, status):
@@ -429,6 +438,9 @@ class IMEXSolver(Solver):
     def shared_kernels(self, args):
         return loops.imex_shared_kernels(args)
 
+    def own_kernels(self, args):
+        return loops.first_order_error_kernels(args)
+
 
 class IMEX2Solver(IMEXSolver):
     """IMEX Richardson (``"imex2"``): ``u^{n+1} = 2 E_{h/2}(E_{h/2}(u^n)) - E_h(u^n)``
@@ -478,8 +490,8 @@ class IMEX2Solver(IMEXSolver):
         half = loops.States(self.ub, self.sb, self.uc, self.sc, self.ub, self.sb, self.uc, self.sc)
         return loops.advance_imex2, (*self._loop_args(t_stop), half)
 
-    def shared_kernels(self, args):
-        return loops.imex_shared_kernels(args, first_order=False)
+    def own_kernels(self, args):
+        return []  # Richardson's error estimate, no first-order one
 
 
 METHODS = ("euler", "explicit", "imex", "imex2")

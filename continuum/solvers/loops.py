@@ -757,37 +757,23 @@ SHARED = frozenset(
     for module in (implicit_kernels, multigrid)
     for value in vars(module).values()
     if isinstance(value, CompiledOnlyDispatcher)
-) | {_first_order_error}
-"""The kernels of the implicit solves and the error estimate, which compile alike for
-every model (the model's own, such as ``implicit.stiff_rates``, take its literal kernel
-name)."""
-
-
-@internal()
-def _imex2_shared(kind, fingerprint, st, h, t, control, problem, work, implicit):
-    """The implicit solves of an IMEX Euler step as the IMEX loops compile them, for
-    ``SHARED_KIND`` (compiled, never run): what :func:`advance_imex2` shares."""
-    numba.literally(kind)
-    numba.literally(fingerprint)
-    _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit)
+)
+"""The kernels of the implicit solves, which compile alike for every model (the model's
+own, such as ``implicit.stiff_rates``, take its literal kernel name)."""
 
 
 @internal()
 def _imex_shared(kind, fingerprint, st, h, t, control, problem, work, implicit):
-    """:func:`_imex2_shared` and the first-order error estimate: what
-    :func:`advance_imex` shares. The estimate is typed, so compiled, first: a loop
-    without stiff fields reaches it right after the line solves (the helper's first
-    job), a stiff one waits for the stiff solver's kernels either way."""
+    """The implicit solves of an IMEX Euler step as the IMEX loops compile them, for
+    ``SHARED_KIND`` (compiled, never run)."""
     numba.literally(kind)
     numba.literally(fingerprint)
-    _imex_error(st, h, control, implicit, work.row_stats)
     _implicit_solves(kind, fingerprint, st, h, t, control, problem, implicit)
 
 
-def imex_shared_kernels(args, first_order=True) -> list[Job]:
+def imex_shared_kernels(args) -> list[Job]:
     """What the IMEX loop called with ``args`` compiles alike for every model, for a
-    helper process (``continuum.compile_ahead``): the loop's implicit solves and, with
-    ``first_order`` (not for :func:`advance_imex2`), its error estimate, compiled for
+    helper process (``continuum.compile_ahead``): the loop's implicit solves, compiled for
     :data:`SHARED_KIND` with the argument types of ``args`` (the stiff solver included
     where the loop's kernel name has it). That compiles every kernel of :data:`SHARED`
     the loop needs with the loop's own argument types. Before it, the line solves of
@@ -808,8 +794,20 @@ def imex_shared_kernels(args, first_order=True) -> list[Job]:
     signature = (numba.types.literal(reference), numba.types.literal(fingerprint))
     signature += (typeof(st), numba.float64, numba.float64, typeof(control))
     signature += (typeof(problem), typeof(work), typeof(implicit))
-    driver = _imex_shared if first_order else _imex2_shared
-    return [*jobs, Job(driver, signature, SHARED)]
+    return [*jobs, Job(_imex_shared, signature, SHARED)]
+
+
+def first_order_error_kernels(args) -> list[Job]:
+    """The error estimate of :func:`advance_imex` called with ``args``, for the types
+    :func:`_imex_error` gives it: the run compiles it while its helper compiles the
+    implicit solves, where it would otherwise wait for the helper's line solves first
+    and then compile it (``tests/test_compile_ahead.py`` checks the prediction)."""
+    st, control, work, implicit = args[2], args[6], args[8], args[9]
+    typeof = numba.typeof
+    rates = typeof(implicit.rates[0])
+    signature = (typeof(st.ua), typeof(st.u), rates, rates, numba.float64, numba.boolean)
+    signature += (typeof(control.rtol), typeof(control.atol), typeof(work.row_stats))
+    return [Job(_first_order_error, signature)]
 
 
 @njit(cache=True, parallel=True)
