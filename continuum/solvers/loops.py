@@ -763,7 +763,7 @@ own, such as ``implicit.stiff_rates``, take its literal kernel name)."""
 
 
 @internal()
-def _imex_shared(kind, fingerprint, st, h, t, control, problem, work, implicit):
+def _imex_shared(kind, fingerprint, st, h, t, control, problem, implicit):
     """The implicit solves of an IMEX Euler step as the IMEX loops compile them, for
     ``SHARED_KIND`` (compiled, never run)."""
     numba.literally(kind)
@@ -780,7 +780,7 @@ def imex_shared_kernels(args) -> list[Job]:
     ``implicit_diffusion_axis`` for the types it gives them: typing the driver first
     would delay them by about 0.4 s, and a loop without stiff fields needs them first
     (``tests/test_compile_ahead.py`` checks the prediction)."""
-    kind, fingerprint, st, _, _, _, control, problem, work, implicit = args[:10]
+    kind, fingerprint, st, _, _, _, control, problem, _, implicit = args[:10]
     typeof = numba.typeof
     jobs = []
     if np.any((implicit.diffusivity != 0.0) & ~implicit.stiff) or implicit.taxis is not None:
@@ -793,7 +793,7 @@ def imex_shared_kernels(args) -> list[Job]:
     )
     signature = (numba.types.literal(reference), numba.types.literal(fingerprint))
     signature += (typeof(st), numba.float64, numba.float64, typeof(control))
-    signature += (typeof(problem), typeof(work), typeof(implicit))
+    signature += (typeof(problem), typeof(implicit))
     return [*jobs, Job(_imex_shared, signature, SHARED)]
 
 
