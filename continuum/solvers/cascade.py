@@ -92,6 +92,7 @@ class CascadeSolver:
         self.tissue_memory = np.zeros((len(self.tissues), 3))
         self._remember_tissues()
         self._compiled = {}  # entry points with literal ``ode`` arguments
+        self._compiling_started = False
         self.cascade_constants = None  # a lumped primary's: see cascade_loop
         if model.exact_circulation:
             p = model.primary.parameters
@@ -152,7 +153,11 @@ class CascadeSolver:
         """The primary solver's :meth:`~continuum.solvers.base.Solver.start_compiling`,
         its helper compiling the sites' step after the primary's shared kernels (this
         process reaches the sites once the primary's loop has compiled, and then loads
-        their step from the cache)."""
+        their step from the cache). Once per solver: :meth:`advance` calls it at every
+        frame."""
+        if self._compiling_started:
+            return
+        self._compiling_started = True
         after = []
         if not self.model.exact_circulation:
             args = self._sites_step_args(0, 0.0, 0.0, np.zeros(len(self.sources)), 0.0)
@@ -207,7 +212,7 @@ class CascadeSolver:
         if self.compiled_loop:
             self._advance_compiled(float(t_stop))
             return
-        self.start_compiling()  # nothing once the primary's loop is compiled
+        self.start_compiling()
         model = self.model
         width = model.cohort_days
         scalars = self.state.scalars
