@@ -215,9 +215,11 @@ class RunFile(ColonyQueries):
         """The model's fields, in the order of the state."""
         return tuple(self.model.field_names)
 
-    @property
+    @cached_property
     def series_names(self) -> tuple[str, ...]:
-        """Every time series of the run (``series/`` and each site's), by path."""
+        """Every time series of the run (``series/`` and each site's), by path; listed
+        once per opening (a lumped cascade's file holds about 200 datasets, and
+        :meth:`series` checks every name against this list)."""
         names = [n for n, ds in self._file["series"].items() if not ds.is_scale]
         for site, group in self._file.get("sites", {}).items():
             names += [
